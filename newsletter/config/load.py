@@ -1,0 +1,230 @@
+"""Turn feeds.yaml and the environment into :class:`Settings`, or one clear error."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from datetime import time
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+
+from newsletter.config.nodes import Doc, load_doc
+from newsletter.config.settings import (
+    WEEKDAYS,
+    Environment,
+    FeedConfig,
+    Newsletter,
+    SendOn,
+    Settings,
+    Site,
+)
+from newsletter.errors import ConfigError
+from newsletter.sources.types import Kind, Limits
+
+DEFAULT_CONFIG = "feeds.yaml"
+KINDS: tuple[Kind, ...] = ("articles", "questions")
+ENV_PREFIX = "NEWSLETTER_"
+ENV_KNOWN = (
+    "CONFIG",
+    "DATABASE_URL",
+    "SMTP_URL",
+    "OUTBOX",
+    "BASE_URL",
+    "SECRET_KEY",
+    "DEBUG",
+)
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def load_settings(config_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check everything before any work starts; raise ConfigError naming the line."""
+    environ = os.environ if environ is None else environ
+    config_path = config_path.absolute()
+    doc = load_doc(config_path)
+    top = doc.mapping(
+        doc.root,
+        "the top level",
+        ("site", "newsletter", "collect", "feeds"),
+        required=("site", "newsletter", "feeds"),
+    )
+    root = config_path.parent
+    return Settings(
+        config_path=config_path,
+        root=root,
+        site=_site(doc, top["site"]),
+        newsletter=_newsletter(doc, top["newsletter"]),
+        collect=_limits(doc, top["collect"]) if "collect" in top else Limits(),
+        feeds=_feeds(doc, top["feeds"], root),
+        env=load_environment(environ, root),
+    )
+
+
+def _site(doc: Doc, node: yaml.Node) -> Site:
+    fields = ("title", "url", "description", "language", "websub_hub", "feed_items")
+    keys = doc.mapping(node, "site", fields, required=("title", "url"))
+    language = doc.text(keys["language"], "site.language") if "language" in keys else "en"
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        raise doc.error(keys["language"], "site.language must be a language tag like en or en-GB")
+    return Site(
+        title=doc.text(keys["title"], "site.title"),
+        url=_http_url(doc, keys["url"], "site.url"),
+        description=doc.text(keys["description"], "site.description")
+        if "description" in keys
+        else "",
+        language=language,
+        websub_hub=_http_url(doc, keys["websub_hub"], "site.websub_hub")
+        if "websub_hub" in keys
+        else None,
+        feed_items=doc.integer(keys["feed_items"], "site.feed_items", minimum=1)
+        if "feed_items" in keys
+        else 50,
+    )
+
+
+def _newsletter(doc: Doc, node: yaml.Node) -> Newsletter:
+    keys = doc.mapping(
+        node, "newsletter", ("from", "send_on", "timezone", "skip_empty"), required=("from",)
+    )
+    sender = doc.text(keys["from"], "newsletter.from")
+    if "@" not in parseaddr(sender)[1] or any(c in sender for c in "\r\n"):
+        raise doc.error(
+            keys["from"], "newsletter.from must look like: Site Name <news@example.com>"
+        )
+    return Newsletter(
+        sender=sender,
+        send_on=_send_on(doc, keys["send_on"]) if "send_on" in keys else SendOn(0, time(7, 0)),
+        timezone=_timezone(doc, keys["timezone"]) if "timezone" in keys else "UTC",
+        skip_empty=doc.boolean(keys["skip_empty"], "newsletter.skip_empty")
+        if "skip_empty" in keys
+        else False,
+    )
+
+
+def _send_on(doc: Doc, node: yaml.Node) -> SendOn:
+    text = doc.text(node, "newsletter.send_on").lower()
+    match = re.fullmatch(r"([a-z]+)\s+(\d{1,2}):(\d{2})", text)
+    if not match or match[1] not in WEEKDAYS or int(match[2]) > 23 or int(match[3]) > 59:
+        raise doc.error(node, "newsletter.send_on must be a weekday and a time, like: monday 07:00")
+    return SendOn(WEEKDAYS.index(match[1]), time(int(match[2]), int(match[3])))
+
+
+def _timezone(doc: Doc, node: yaml.Node) -> str:
+    name = doc.text(node, "newsletter.timezone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = [z for z in sorted(available_timezones()) if z.lower() == name.lower()]
+        hint = f"'{close[0]}'" if close else "an IANA name such as Europe/London or UTC"
+        raise doc.error(node, f"unknown timezone '{name}'; write {hint}") from None
+    return name
+
+
+def _limits(doc: Doc, node: yaml.Node) -> Limits:
+    defaults = Limits()
+    names = [f.name for f in dataclasses.fields(Limits)]
+    keys = doc.mapping(node, "collect", names)
+    values: dict[str, object] = {}
+    for name, value_node in keys.items():
+        default = getattr(defaults, name)
+        where = f"collect.{name}"
+        if isinstance(default, str):
+            values[name] = doc.text(value_node, where)
+        elif isinstance(default, int):
+            values[name] = doc.integer(
+                value_node, where, minimum=0 if name == "parse_workers" else 1
+            )
+        else:
+            values[name] = doc.number(value_node, where)
+    return dataclasses.replace(defaults, **values)  # type: ignore[arg-type]
+
+
+def _feeds(doc: Doc, node: yaml.Node, root: Path) -> tuple[FeedConfig, ...]:
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for item in doc.sequence(node, "feeds"):
+        feed = _feed(doc, item, root)
+        for identity in (feed.key, "name:" + feed.name.casefold()):
+            if identity in seen:
+                what = "name" if identity.startswith("name:") else "feed"
+                raise doc.error(
+                    item,
+                    f"the same {what} is listed twice (first on line {seen[identity]}); "
+                    "remove one of them",
+                )
+            seen[identity] = feed.line
+        feeds.append(feed)
+    return tuple(feeds)
+
+
+def _feed(doc: Doc, node: yaml.Node, root: Path) -> FeedConfig:
+    keys = doc.mapping(node, "a feed", ("name", "url", "path", "kind"), required=("name",))
+    line = node.start_mark.line + 1
+    if ("url" in keys) == ("path" in keys):
+        raise doc.error(node, "a feed needs exactly one of 'url: https://…' or 'path: file.xml'")
+    kind = doc.text(keys["kind"], "kind") if "kind" in keys else "articles"
+    if kind not in KINDS:
+        raise doc.error(keys["kind"], f"unknown kind '{kind}'; write 'articles' or 'questions'")
+    name = doc.text(keys["name"], "name")
+    if "url" in keys:
+        url = _http_url(doc, keys["url"], "url")
+        return FeedConfig(name=name, kind=kind, key=url, url=url, line=line)
+    written = doc.text(keys["path"], "path")
+    path = (root / written).resolve()
+    key = "path:" + written
+    return FeedConfig(name=name, kind=kind, key=key, path=path, line=line)
+
+
+def _http_url(doc: Doc, node: yaml.Node, where: str) -> str:
+    url = doc.text(node, where)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        hint = "; for a local file write 'path: …' instead" if where == "url" else ""
+        raise doc.error(node, f"{where} must be an http:// or https:// URL, not '{url}'{hint}")
+    return url
+
+
+def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
+    for name in environ:
+        suffix = name.removeprefix(ENV_PREFIX)
+        if (
+            name.startswith(ENV_PREFIX)
+            and suffix not in ENV_KNOWN
+            and not suffix.startswith("TEST_")
+        ):
+            known = ", ".join(ENV_PREFIX + k for k in ENV_KNOWN)
+            raise ConfigError(f"unknown environment variable {name}; known ones are: {known}")
+    smtp_url = environ.get("NEWSLETTER_SMTP_URL") or None
+    if smtp_url is not None and urlsplit(smtp_url).scheme not in SMTP_SCHEMES:
+        raise ConfigError(
+            "NEWSLETTER_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"
+        )
+    base_url = environ.get("NEWSLETTER_BASE_URL") or "http://127.0.0.1:8000"
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        raise ConfigError(f"NEWSLETTER_BASE_URL must be an http(s) URL, not '{base_url}'")
+    return Environment(
+        database_url=_database_url(environ.get("NEWSLETTER_DATABASE_URL"), root),
+        smtp_url=smtp_url,
+        outbox=root / (environ.get("NEWSLETTER_OUTBOX") or "outbox"),
+        base_url=base_url.rstrip("/") + "/",
+        secret_key=environ.get("NEWSLETTER_SECRET_KEY") or None,
+    )
+
+
+def _database_url(value: str | None, root: Path) -> str:
+    """The default is SQLite in db/; a relative SQLite path resolves against the site folder."""
+    url = value or "sqlite:///db/newsletter.sqlite3"
+    scheme, sep, rest = url.partition(":///")
+    if scheme.startswith("sqlite") and sep and rest and not rest.startswith((":memory:", "/")):
+        return f"{scheme}:///{root / rest}"
+    if not re.match(r"^[a-z0-9+]+://", url):
+        raise ConfigError(
+            f"NEWSLETTER_DATABASE_URL is not a database URL ('{url}'); "
+            "write e.g. postgresql+psycopg://user@host/dbname"
+        )
+    return url

@@ -1,0 +1,72 @@
+"""Typed, immutable settings: what feeds.yaml and the NEWSLETTER_* environment say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+from newsletter.sources.types import Kind, Limits
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    url: str
+    description: str = ""
+    language: str = "en"
+    websub_hub: str | None = None
+    feed_items: int = 50  # how many entries the published feeds carry
+
+
+@dataclass(frozen=True)
+class SendOn:
+    weekday: int  # 0 = Monday, as in datetime.weekday()
+    at: time
+
+    def __str__(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.at:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    sender: str  # the From: header, "Name <address>"
+    send_on: SendOn
+    timezone: str  # an IANA name, checked against the tz database
+    skip_empty: bool = False  # skip weeks with no new articles or questions
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    kind: Kind
+    key: str  # identity in the store: the url as written, or "path:" + the path as written
+    url: str | None = None
+    path: Path | None = None  # absolute, resolved against the folder of feeds.yaml
+    line: int = 0  # where feeds.yaml defines it, for messages
+
+
+@dataclass(frozen=True)
+class Environment:
+    database_url: str
+    smtp_url: str | None
+    outbox: Path
+    base_url: str
+    secret_key: str | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    root: Path  # the site folder: where feeds.yaml lives; relative paths resolve here
+    site: Site
+    newsletter: Newsletter
+    collect: Limits
+    feeds: tuple[FeedConfig, ...]
+    env: Environment
+
+    @property
+    def db_dir(self) -> Path:
+        return self.root / "db"

@@ -1,0 +1,54 @@
+"""What `newsletter status` shows: feed health and the last run, as plain data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from newsletter.store import FeedState, RunRecord
+
+
+def feed_health(state: FeedState, now: datetime) -> dict[str, Any]:
+    if state.gone:
+        health = "gone"
+    elif state.consecutive_failures:
+        health = "failing"
+    elif state.last_success_at is None:
+        health = "new"
+    else:
+        health = "ok"
+    waiting = state.next_attempt_at is not None and state.next_attempt_at > now
+    return {
+        "name": state.name,
+        "kind": state.kind,
+        "source": state.url or state.path,
+        "health": health,
+        "last_success": _iso(state.last_success_at),
+        "last_attempt": _iso(state.last_attempt_at),
+        "last_error": state.last_error,
+        "last_warning": state.last_warning,
+        "consecutive_failures": state.consecutive_failures,
+        "next_attempt": _iso(state.next_attempt_at) if waiting else None,
+        "gone": state.gone,
+    }
+
+
+def status_data(
+    states: list[FeedState], last_run: RunRecord | None, entries: dict[str, int], now: datetime
+) -> dict[str, Any]:
+    return {
+        "feeds": [feed_health(state, now) for state in states],
+        "entries": entries,
+        "last_run": None
+        if last_run is None
+        else {
+            "command": last_run.command,
+            "started": _iso(last_run.started_at),
+            "finished": _iso(last_run.finished_at),
+            "report": last_run.report,
+        },
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else None

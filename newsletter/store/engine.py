@@ -1,0 +1,117 @@
+"""Engines and migrations: SQLite tuned for a cron job and a web app sharing one file,
+PostgreSQL as it comes. Migrations live in ``db/migrations`` (shipped in the wheel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from newsletter.errors import SchemaOutdated, StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"NEWSLETTER_DATABASE_URL is not a valid database URL: {url}") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(url, parsed.database)
+        return create_engine(url, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise StoreError(f"no database driver for '{parsed.drivername}' is installed") from None
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the database driver is not installed ({exc.name}); "
+            "for PostgreSQL: pip install 'newsletter[postgresql]'"
+        ) from None
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # WAL lets the web app read while `run` writes; busy_timeout makes writers queue
+    # instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def migrations_dir() -> Path:
+    """The wheel carries them as newsletter/_migrations; a checkout has db/migrations."""
+    packaged = Path(__file__).resolve().parent.parent / "_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply every pending migration; return (before, after) revisions."""
+    try:
+        before = current_revision(engine)
+        config = _alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return before, current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"migrating the database failed: {exc.__class__.__name__}: {exc}"
+        ) from None
+
+
+def ensure_schema(engine: Engine, auto_upgrade: bool) -> None:
+    """The embedded SQLite default migrates itself; a shared server database is migrated
+    on purpose, by `newsletter db upgrade`, so several machines never race to do it."""
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the database: {_first_line(exc)}") from None
+    head = head_revision()
+    if current == head:
+        return
+    if auto_upgrade:
+        upgrade(engine)
+        return
+    raise SchemaOutdated(
+        f"the database schema is at revision {current or 'none'} and this version needs "
+        f"{head}; run `newsletter db upgrade`"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__

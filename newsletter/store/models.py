@@ -1,0 +1,217 @@
+"""The whole domain as SQLAlchemy 2 typed ORM tables.
+
+Only ``store/`` imports this module. The initial migration in ``db/migrations/`` creates
+exactly these tables; ``tests/test_store_migrations.py`` checks they stay in step.
+
+Times are stored as naive UTC and come back timezone-aware (see :class:`UTCDateTime`),
+the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Feed(Base):
+    """A configured feed and its fetch state (validators, health, back-off)."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), unique=True)  # configured url or path:…
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # articles | questions
+    url: Mapped[str | None] = mapped_column(String(2048))  # current, after permanent redirects
+    path: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str | None] = mapped_column(String(500))  # as the feed calls itself
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 410: polling stopped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Entry(Base):
+    """An article or a reader question, stored once whatever feeds carry it."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_kind_status_first_seen", "kind", "status", "first_seen_at"),
+        Index("ix_entries_published", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), unique=True)  # guid:…, link:… or hash:…
+    kind: Mapped[str] = mapped_column(String(20))  # article | question
+    status: Mapped[str] = mapped_column(String(20))  # approved | pending | rejected
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    guid: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(500))
+    author_email: Mapped[str | None] = mapped_column(String(320))  # web questions; never published
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)  # undated: first seen
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # last time its content changed
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Exercise(Base):
+    """One exercise of the catalog (loaded from YAML; the owner edits it there)."""
+
+    __tablename__ = "exercises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    how: Mapped[str] = mapped_column(Text)
+    strengthens: Mapped[str] = mapped_column(Text)
+    equipment: Mapped[str] = mapped_column(String(500), default="")
+    sitting: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # false: removed from catalog
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeaturedExercise(Base):
+    """The exercise of an ISO week: chosen once, then never changed."""
+
+    __tablename__ = "featured_exercises"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # 2026-W48
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id"))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Subscriber(Base):
+    """pending → active → unsubscribed, plus bounced; never deleted by an import."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (Index("ix_subscribers_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalized
+    name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))  # web | cli | import
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Digest(Base):
+    """The digest of one ISO week, built once; its rendering is kept for the archive."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    exercise_id: Mapped[int | None] = mapped_column(ForeignKey("exercises.id"))
+    subject: Mapped[str] = mapped_column(String(500))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestItem(Base):
+    __tablename__ = "digest_items"
+
+    digest_id: Mapped[int] = mapped_column(
+        ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Delivery(Base):
+    """One digest to one subscriber: pending → sending → sent | failed | unknown | skipped."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("digest_id", "subscriber_id"),
+        Index("ix_deliveries_digest_state", "digest_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(250), unique=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply: Mapped[str | None] = mapped_column(Text)  # the server's answer to the message
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Run(Base):
+    """One `newsletter run` (or `collect`), with its report, for `status`."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report: Mapped[str | None] = mapped_column(Text)  # JSON

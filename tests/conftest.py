@@ -1,0 +1,107 @@
+"""Shared fixtures: a real SQLite file and the real local PostgreSQL, side by side.
+
+Every test that takes ``store`` (or ``database_url``) runs twice: on a fresh SQLite file
+and on a fresh schema of the local PostgreSQL. The PostgreSQL run skips, saying why, only
+when the server is unreachable; CI has one. Point NEWSLETTER_TEST_POSTGRES_URL elsewhere
+to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from newsletter.store import SqlStore
+from newsletter.store.engine import make_engine, upgrade
+
+POSTGRES_URL = os.environ.get(
+    "NEWSLETTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@cache
+def postgres_unreachable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc.__class__.__name__}"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    reason = postgres_unreachable()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[SqlStore]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    store = SqlStore(engine)
+    yield store
+    store.close()
+
+
+class Clock:
+    """A clock the test moves by hand: no sleeps, no real time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+
+
+SITE_HEAD = """\
+site:
+  title: Best Running Tips
+  url: https://www.example.com/
+newsletter:
+  from: Best Running Tips <news@example.com>
+"""
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a feeds.yaml into a fresh site folder; the text is dedented."""
+
+    def write(body: str, head: str = SITE_HEAD) -> Path:
+        path = tmp_path / "feeds.yaml"
+        path.write_text(head + textwrap.dedent(body), encoding="utf-8")
+        return path
+
+    return write
