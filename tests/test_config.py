@@ -97,7 +97,8 @@ def test_environment_overrides(write_config: WriteConfig) -> None:
         ("feeds:\n  - url: https://a.example/feed\n", 7, "missing 'name'"),
         ("feeds:\n  - name: A\n", 7, "exactly one of 'url: https://…' or 'path: file.xml'"),
         (
-            GOOD_FEEDS + "  - name: Again\n    url: https://www.example.com/running-training/feed.xml\n",
+            GOOD_FEEDS
+            + "  - name: Again\n    url: https://www.example.com/running-training/feed.xml\n",
             12,
             "the same feed is listed twice (first on line 7)",
         ),
@@ -141,7 +142,9 @@ def test_newsletter_mistakes_name_the_line(
 
 def test_site_mistakes(write_config: WriteConfig) -> None:
     head = "site:\n  title: T\n  url: example.com\nnewsletter:\n  from: A <a@b.c>\n"
-    assert "site.url must be an http:// or https:// URL" in refused(write_config(GOOD_FEEDS, head=head))
+    assert "site.url must be an http:// or https:// URL" in refused(
+        write_config(GOOD_FEEDS, head=head)
+    )
     head = "site:\n  title: T\nnewsletter:\n  from: A <a@b.c>\n"
     assert ":2: site is missing 'url'" in refused(write_config(GOOD_FEEDS, head=head))
 
