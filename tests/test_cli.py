@@ -113,7 +113,7 @@ def test_a_second_run_exits_0_at_once_and_the_lock_dies_with_its_holder(
     write_config: WriteConfig,
 ) -> None:
     site = write_config("feeds: []\n").parent
-    holder = subprocess.Popen(
+    with subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -125,15 +125,12 @@ def test_a_second_run_exits_0_at_once_and_the_lock_dies_with_its_holder(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    try:
+    ) as holder:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         busy = newsletter("run", cwd=site)
         assert busy.returncode == 0
         assert f"another newsletter run is in progress (pid {holder.pid})" in busy.stdout
-    finally:
         holder.kill()  # SIGKILL: no cleanup code runs, the kernel frees the lock
-        holder.wait()
     after = newsletter("run", cwd=site)
     assert after.returncode == 0, after.stderr
     assert "collected 0 feed(s)" in after.stdout

@@ -1,0 +1,97 @@
+"""The `newsletter` group, the shared App, and the translation of errors to one line.
+
+Errors reach the user as one sentence on stderr with exit status 1 (the command failed)
+or 2 (usage or configuration), never a traceback (set NEWSLETTER_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsletter.config import DEFAULT_CONFIG, Settings, load_settings
+from newsletter.errors import NewsletterError
+from newsletter.store import SqlStore, open_store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Failed(click.ClickException):
+    """A NewsletterError on its way out: printed as one line, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"newsletter: {self.message}", err=True)
+
+
+class Refused(Failed):
+    """A usage or configuration error: exit status 2."""
+
+    exit_code = 2
+
+
+def _failure(message: str, exit_code: int) -> Failed:
+    return Refused(message) if exit_code == 2 else Failed(message)
+
+
+class Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsletterError as exc:
+            raise _failure(str(exc), exc.exit_code) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("NEWSLETTER_DEBUG"):
+                raise
+            message = f"unexpected {exc.__class__.__name__}: {exc} (NEWSLETTER_DEBUG=1 shows more)"
+            raise Failed(message) from None
+
+
+class App:
+    """What every command needs, built on first use so --help never reads the config."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def store(self) -> SqlStore:
+        return open_store(self.settings)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="NEWSLETTER_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="The site's feeds.yaml.",
+)
+@click.version_option(package_name="newsletter")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path) -> None:
+    """A self-hosted feed aggregator and weekly newsletter.
+
+    Collects the feeds of feeds.yaml, publishes RSS, Atom and JSON Feed, and sends a
+    weekly digest with a featured foot exercise. `newsletter run` does it all, from cron.
+    """
+    ctx.obj = App(config_path)
