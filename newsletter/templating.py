@@ -1,0 +1,33 @@
+"""Jinja2 environments: the site's own templates/ first, then the defaults we ship.
+
+A site overrides any template by putting a file of the same name in its ``templates/``.
+The defaults live in the repository's ``templates/`` and ship in the wheel as
+``newsletter/_templates``, so ``pip install`` outside the repository works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+
+def default_templates_dir() -> Path:
+    packaged = Path(__file__).resolve().parent / "_templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "templates"
+
+
+def make_environment(site_root: Path) -> Environment:
+    """Autoescape is on for .html and .xml; plain-text templates (.txt) are not escaped.
+    Only HTML sanitized at ingest may be marked ``|safe``."""
+    loaders = [FileSystemLoader(site_root / "templates"), FileSystemLoader(default_templates_dir())]
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
