@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from newsletter.store.feeds import FeedsSql
+from newsletter.store.publish import PublishSql
 
 
-class SqlStore(FeedsSql):
+class SqlStore(FeedsSql, PublishSql):
     """Implements :class:`newsletter.store.Store` (and each capability's store protocol)."""
