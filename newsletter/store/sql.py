@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from newsletter.store.digests import DigestSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.publish import PublishSql
 
 
-class SqlStore(FeedsSql, PublishSql):
+class SqlStore(FeedsSql, PublishSql, DigestSql):
     """Implements :class:`newsletter.store.Store` (and each capability's store protocol)."""
