@@ -144,7 +144,10 @@ class Subscriber(Base):
     __table_args__ = (Index("ix_subscribers_state_id", "state", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalized
+    email: Mapped[str] = mapped_column(String(320))  # as given; the domain IDNA and lower-case
+    # The address compared case-insensitively (the whole address lower-cased): the identity,
+    # so Ann@Example.com and ann@example.com are one subscriber.
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(20))  # web | cli | import
@@ -183,7 +186,8 @@ class DigestItem(Base):
 
 
 class Delivery(Base):
-    """One digest to one subscriber: pending → sending → sent | failed | unknown | skipped."""
+    """One digest to one subscriber (see newsletter/mail/decide.py for the state machine):
+    pending | retry → claimed → sending → sent | failed | retry | unknown, or skipped."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
