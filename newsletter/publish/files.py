@@ -1,0 +1,76 @@
+"""Write published files atomically, and leave a file alone when its bytes are the same.
+
+A feed reader or a web server never sees half a file (temporary file in the same folder,
+fsync, rename), and an unchanged file keeps its modification time, so caches and
+``Last-Modified`` stay truthful.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from newsletter.errors import NewsletterError
+
+# Published files are read by the web server, often another user: temporary files are
+# created 0600, so set the mode a static file should have.
+FILE_MODE = 0o644
+
+
+class PublishError(NewsletterError):
+    """The published files could not be written."""
+
+
+def same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise PublishError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it already holds exactly that; True if written."""
+    if same_bytes(path, data):
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace_atomically(path, data)
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(folder: Path) -> None:
+    # The rename is durable only once the directory entry is on disk (POSIX).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

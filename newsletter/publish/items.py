@@ -1,0 +1,170 @@
+"""From stored entries to feed items: identity, safe text, absolute URLs, dates. No I/O.
+
+Every format (RSS, Atom, JSON Feed) is written from the same :class:`FeedItem` list, so
+they always agree on ids, links and dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from newsletter.config import Settings
+from newsletter.publish.safe import is_safe_id, plain_text, safe_html, safe_url
+from newsletter.store.publish import PublishedEntry
+
+# What an empty feed says it was last updated: a fixed instant, never "now", so publishing
+# an empty store twice gives the same bytes.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# RFC 4151 wants a date on which the tagging entity held the name; any fixed one keeps the
+# ids stable, and "derived from the key alone" survives a rebuilt database.
+TAG_DATE = "2026"
+# Stored guids that are global identifiers on their own; others (feed-local "123") are not.
+_ID_SCHEMES = re.compile(r"^(?:https?://|urn:|tag:)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    """The channel: what every format says about the feed itself."""
+
+    title: str
+    description: str
+    site_url: str  # the website (rel="alternate")
+    base_url: str  # where the feeds live, ending in "/"
+    language: str
+    hub: str | None
+    updated: datetime
+
+    def url(self, name: str) -> str:
+        return self.base_url + name
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: str
+    id_is_link: bool
+    title: str
+    link: str | None
+    summary_html: str  # "" when the content says it all
+    content_html: str  # never empty
+    summary_text: str
+    author: str | None
+    category: str  # article | question
+    source_name: str | None
+    source_url: str | None
+    published: datetime
+    updated: datetime
+
+
+def feed_meta(
+    settings: Settings,
+    updated: datetime,
+    title: str | None = None,
+    description: str | None = None,
+    home: str | None = None,
+) -> FeedMeta:
+    """The channel; ``title``, ``description`` and ``home`` override the site's own."""
+    site = settings.site
+    return FeedMeta(
+        title=plain_text(title or site.title) or "Feed",
+        description=plain_text(description or site.description or site.title) or "Feed",
+        site_url=home or site.url,
+        base_url=settings.env.base_url,
+        language=site.language,
+        hub=site.websub_hub,
+        updated=second(updated),
+    )
+
+
+def feed_items(entries: Sequence[PublishedEntry], settings: Settings) -> list[FeedItem]:
+    """One item per entry, in the given order, with ids unique within the feed."""
+    authority = tag_authority(settings)
+    used: set[str] = set()
+    items = []
+    for entry in entries:
+        item = feed_item(entry, authority, settings.site.url)
+        if item.id in used:
+            # Two rows claiming one guid: the store key is unique, so its tag URI is too.
+            item = _with_id(item, entry_tag(authority, entry.key))
+        used.add(item.id)
+        items.append(item)
+    return items
+
+
+def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
+    link = safe_url(entry.link)
+    title = plain_text(entry.title) or "Untitled"
+    content = safe_html(entry.content_html)
+    summary = safe_html(entry.summary_html)
+    if not content:
+        content, summary = summary, ""
+    if summary == content:
+        summary = ""
+    published = second(entry.published_at)
+    ident = item_id(entry, link, authority)
+    return FeedItem(
+        id=ident,
+        id_is_link=ident == link,
+        title=title,
+        link=link,
+        summary_html=summary,
+        content_html=content or html.escape(title, quote=False),
+        summary_text=plain_text(summary or content) or title,
+        author=plain_text(entry.author) or None,
+        category="question" if entry.kind == "question" else "article",
+        source_name=plain_text(entry.feed_name) or None,
+        # A local-file feed has no URL of its own: it is part of the site.
+        source_url=(safe_url(entry.feed_url) or site_url) if entry.feed_name else None,
+        published=published,
+        updated=max(published, second(entry.updated_at or entry.published_at)),
+    )
+
+
+def item_id(entry: PublishedEntry, link: str | None, authority: str) -> str:
+    """The stored guid when it is a global URI, else the link, else a tag URI of the key."""
+    guid = (entry.guid or "").strip()
+    if guid and _ID_SCHEMES.match(guid) and is_safe_id(guid) and _has_host(guid):
+        return guid
+    return link or entry_tag(authority, entry.key)
+
+
+def entry_tag(authority: str, key: str) -> str:
+    return f"tag:{authority},{TAG_DATE}:entry/{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def digest_tag(authority: str, week: str) -> str:
+    return f"tag:{authority},{TAG_DATE}:digest/{week}"
+
+
+def tag_authority(settings: Settings) -> str:
+    """The site's host name: the site's identity, unlike the deployment's base URL."""
+    return urlsplit(settings.site.url).hostname or "localhost"
+
+
+def newest(dates: Iterable[datetime]) -> datetime:
+    return second(max(dates, default=EPOCH))
+
+
+def entries_updated(entries: Sequence[PublishedEntry]) -> datetime:
+    """When the feed last changed: the latest publication, edit or change we stored."""
+    return newest(
+        max(e.published_at, e.updated_at or e.published_at, e.changed_at) for e in entries
+    )
+
+
+def second(moment: datetime) -> datetime:
+    """UTC, to the second: every format prints it the same way on every run."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _has_host(uri: str) -> bool:
+    return not uri.lower().startswith("http") or safe_url(uri) is not None
+
+
+def _with_id(item: FeedItem, ident: str) -> FeedItem:
+    return replace(item, id=ident, id_is_link=ident == item.link)

@@ -1,0 +1,88 @@
+"""Make stored text safe to publish, whatever reached the database.
+
+Ingest already sanitizes (``sources/clean.py``); publishing does it again because a row can
+reach the store another way (a script, a future importer, a bug) and a published feed is
+read by thousands of clients. The HTML allowlist matches the one used at ingest, so cleaning
+already-clean HTML again leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import nh3
+
+# C0 controls except tab, LF and CR; lone surrogates; U+FFFE and U+FFFF. lxml (so feedgen)
+# raises on them, and a single one would break the whole feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TAGS = frozenset(
+    {"p", "br", "a", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote", "code"}
+    | {"pre", "h2", "h3", "h4", "h5", "h6", "img", "figure", "figcaption", "hr", "span"}
+    | {"table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "abbr", "q", "cite"}
+    | {"dl", "dt", "dd"}
+)
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "abbr": {"title"},
+}
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_DROP_WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "object"})
+# Characters a URL in an attribute or an id must not carry (RFC 3987 excludes them).
+_NOT_IN_URL = re.compile(r"[\s<>\"{}|\\^`]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def safe_html(fragment: str) -> str:
+    """Sanitized HTML: nothing that runs, loads a frame or submits; relative URLs dropped."""
+    if not fragment:
+        return ""
+    cleaned = nh3.clean(
+        xml_safe(fragment),
+        tags=_TAGS,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+        url_relative="deny",
+    )
+    return xml_safe(cleaned).strip()
+
+
+def plain_text(value: str | None) -> str:
+    """One line of plain text (titles, names, JSON Feed summaries): any markup removed."""
+    if not value:
+        return ""
+    if "<" in value or "&" in value:
+        # nh3 with no tags allowed drops markup (and script/style with their content)
+        # and returns escaped text; unescape it back to text.
+        value = html.unescape(nh3.clean(xml_safe(value), tags=set()))
+    return " ".join(xml_safe(value).split())
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL that is safe to publish, else None."""
+    if not url:
+        return None
+    url = xml_safe(url).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return None if _NOT_IN_URL.search(url) else url
+
+
+def is_safe_id(value: str) -> bool:
+    """True when ``value`` can serve as an Atom id / RSS guid as it is."""
+    return bool(value) and not _NOT_IN_URL.search(value) and xml_safe(value) == value

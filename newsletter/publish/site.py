@@ -1,0 +1,142 @@
+"""Publish: read the store, render every file, write the ones that changed, ping the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.publish import archive, jsonfeed, xmlfeeds
+from newsletter.publish.files import write_if_changed
+from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest, second
+from newsletter.sources.websub import HubPingError, ping_hub
+from newsletter.store.publish import PublishedEntry, PublishStore
+
+RSS_NAME, ATOM_NAME, JSON_NAME = "feed.xml", "atom.xml", "feed.json"
+ENTRY_FEEDS = (RSS_NAME, ATOM_NAME, JSON_NAME)
+FEEDS = (*ENTRY_FEEDS, archive.FEED_NAME)
+INDEX_NAME = "archive/index.html"
+
+
+@dataclass
+class PublishReport:
+    out_dir: Path
+    at: datetime | None = None
+    entries: int = 0
+    digests: int = 0
+    written: list[str] = field(default_factory=list)  # paths relative to out_dir
+    unchanged: list[str] = field(default_factory=list)
+    pinged: list[str] = field(default_factory=list)  # feed URLs the hub was told about
+    problems: list[str] = field(default_factory=list)  # one sentence each; never fatal
+
+    def summary(self) -> str:
+        text = (
+            f"published {self.entries} entries and {self.digests} digests to {self.out_dir}: "
+            f"{len(self.written)} files written, {len(self.unchanged)} unchanged"
+        )
+        if self.pinged:
+            text += f"; WebSub hub notified of {len(self.pinged)} feeds"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "at": self.at.isoformat() if self.at else None,
+            "entries": self.entries,
+            "digests": self.digests,
+            "written": list(self.written),
+            "unchanged": list(self.unchanged),
+            "pinged": list(self.pinged),
+            "problems": list(self.problems),
+        }
+
+
+def publish_site(
+    settings: Settings, store: PublishStore, now: datetime, out_dir: Path | None = None
+) -> PublishReport:
+    """Write the feeds and the archive to ``out_dir`` (default: the site's public/).
+
+    ``now`` goes into the report only: no file ever contains it, so an unchanged store
+    gives byte-identical files, and those are not rewritten.
+    """
+    out = out_dir if out_dir is not None else settings.root / "public"
+    report = PublishReport(out_dir=out, at=now)
+    entries = store.latest_entries(settings.site.feed_items)
+    digests = store.digest_summaries()
+    report.entries, report.digests = len(entries), len(digests)
+    files = entry_feeds(settings, entries)
+    files[archive.FEED_NAME] = archive.digests_feed(settings, digests)
+    files[INDEX_NAME] = archive.index_page(settings, digests)
+    for name, data in files.items():
+        _write(report, out, name, data)
+    for digest in digests:
+        stored = store.get_digest(digest.week) if archive.is_week(digest.week) else None
+        if stored is not None:
+            page = archive.digest_page(settings, stored)
+            _write(report, out, archive.page_name(digest.week), page)
+    _notify_hub(settings, report)
+    return report
+
+
+def entry_feeds(settings: Settings, entries: Sequence[PublishedEntry]) -> dict[str, bytes]:
+    """feed.xml, atom.xml and feed.json of ``entries`` (newest first)."""
+    meta = feed_meta(settings, entries_updated(entries))
+    items = feed_items(entries, settings)
+    generator = xmlfeeds.feed_generator(meta, items, meta.url(ATOM_NAME))
+    return {
+        RSS_NAME: xmlfeeds.rss(generator, meta, RSS_NAME),
+        ATOM_NAME: xmlfeeds.atom(generator, meta, ATOM_NAME),
+        JSON_NAME: jsonfeed.json_feed(meta, items, JSON_NAME),
+    }
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A file as ``publish_site`` would write it, and when its content last changed."""
+
+    data: bytes
+    updated: datetime
+
+
+def render_feed(settings: Settings, store: PublishStore, name: str) -> Rendered:
+    """One feed of :data:`FEEDS`, straight from the store (for the web app)."""
+    if name == archive.FEED_NAME:
+        digests = store.digest_summaries()
+        updated = newest(d.built_at for d in digests[: settings.site.feed_items])
+        return Rendered(archive.digests_feed(settings, digests), updated)
+    entries = store.latest_entries(settings.site.feed_items)
+    return Rendered(entry_feeds(settings, entries)[name], entries_updated(entries))
+
+
+def render_archive_index(settings: Settings, store: PublishStore) -> Rendered:
+    digests = store.digest_summaries()
+    updated = newest(d.built_at for d in digests)
+    return Rendered(archive.index_page(settings, digests), updated)
+
+
+def render_archive_page(settings: Settings, store: PublishStore, week: str) -> Rendered | None:
+    stored = store.get_digest(week) if archive.is_week(week) else None
+    if stored is None:
+        return None
+    return Rendered(archive.digest_page(settings, stored), second(stored.summary.built_at))
+
+
+def _write(report: PublishReport, out: Path, name: str, data: bytes) -> None:
+    written = write_if_changed(out / name, data)
+    (report.written if written else report.unchanged).append(name)
+
+
+def _notify_hub(settings: Settings, report: PublishReport) -> None:
+    hub = settings.site.websub_hub
+    topics = [settings.env.base_url + name for name in FEEDS if name in report.written]
+    if not hub or not topics:
+        return
+    try:
+        ping_hub(hub, topics)
+    except HubPingError as exc:
+        report.problems.append(str(exc))
+    else:
+        report.pinged.extend(topics)
