@@ -1,0 +1,148 @@
+"""``collect()``: many feeds at once, consumed from a plain synchronous loop.
+
+An event loop in a background thread fetches with one httpx client, at most
+``limits.concurrency`` feeds at a time, and hands bodies to a pool of parser processes.
+Results travel to the caller's thread through a ``queue.Queue`` as each feed completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import httpx
+
+from newsletter.errors import ParseError
+from newsletter.sources.fetch import fetch, make_client
+from newsletter.sources.pool import ParsePool
+from newsletter.sources.types import FetchResult, Limits, SourceRequest, SourceResult
+
+logger = logging.getLogger(__name__)
+
+
+def collect(requests: Iterable[SourceRequest], limits: Limits) -> Iterator[SourceResult]:
+    """Fetch, parse and clean every request; yield one SourceResult per request, as each ends.
+
+    Results come in completion order, not request order. One feed's failure never raises:
+    it is a result with ``fetch.error`` or ``parse_error`` set. Stopping the iteration early
+    (``break``, an exception in the caller) cancels what is still running and releases the
+    client, the event loop thread and the parser processes.
+    """
+    # Read the requests here: the iterable may belong to this thread (a database cursor).
+    pending = list(requests)
+    if not pending:
+        return
+    runner = _Runner(pending, limits)
+    runner.start()
+    try:
+        while (item := runner.results.get()) is not None:
+            if isinstance(item, _Crashed):
+                raise item.error
+            yield item
+    finally:
+        runner.stop()
+
+
+@dataclass(frozen=True)
+class _Crashed:
+    """The loop itself failed (a bug, not a feed): re-raised in the caller's thread."""
+
+    error: BaseException
+
+
+class _Runner:
+    """The background thread and its event loop. ``results`` ends with None."""
+
+    def __init__(self, requests: list[SourceRequest], limits: Limits) -> None:
+        self.results: queue.Queue[SourceResult | _Crashed | None] = queue.Queue()
+        self._requests = requests
+        self._limits = limits
+        self._loop = asyncio.new_event_loop()
+        self._main: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="newsletter-sources", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Cancel what still runs and wait until the client, pool and loop are closed."""
+        if self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
+                self._loop.call_soon_threadsafe(self._cancel)
+        self._thread.join()
+
+    def _cancel(self) -> None:
+        if self._main is not None:
+            self._main.cancel()
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:
+            self.results.put(_Crashed(exc))
+        finally:
+            self.results.put(None)  # always: the consumer waits for it
+
+    def _work(self) -> None:
+        try:
+            pool = ParsePool(self._limits)
+            try:
+                pool.warm_up()
+                self._main = self._loop.create_task(self._collect_all(pool))
+                with contextlib.suppress(asyncio.CancelledError):  # the consumer stopped early
+                    self._loop.run_until_complete(self._main)
+            finally:
+                pool.close()
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
+            self._loop.close()
+
+    async def _collect_all(self, pool: ParsePool) -> None:
+        async with make_client(self._limits) as client, asyncio.TaskGroup() as group:
+            slots = asyncio.Semaphore(max(self._limits.concurrency, 1))
+            for request in self._requests:
+                group.create_task(self._collect_one(client, pool, slots, request))
+
+    async def _collect_one(
+        self,
+        client: httpx.AsyncClient,
+        pool: ParsePool,
+        slots: asyncio.Semaphore,
+        request: SourceRequest,
+    ) -> None:
+        # A slot covers parsing too, so at most `concurrency` bodies are held in memory.
+        async with slots:
+            started = time.monotonic()
+            try:
+                result = await self._fetch_and_parse(client, pool, request)
+            except Exception as exc:  # a bug, but still only this feed's problem
+                logger.exception("collecting %s failed", request.key)
+                result = SourceResult(
+                    request, FetchResult(status_code=None, error=f"internal error: {exc!r}")
+                )
+            self.results.put(replace(result, elapsed=time.monotonic() - started))
+
+    async def _fetch_and_parse(
+        self, client: httpx.AsyncClient, pool: ParsePool, request: SourceRequest
+    ) -> SourceResult:
+        fetched = await fetch(client, request, self._limits)
+        if fetched.status_code == 304:
+            return SourceResult(request, fetched, unchanged=True)
+        if fetched.body is None or fetched.error:
+            return SourceResult(request, fetched)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if body_hash == request.content_hash:
+            return SourceResult(request, fetched, body_hash=body_hash, unchanged=True)
+        try:
+            parsed = await pool.parse(fetched.body, fetched.headers, fetched.final_url, request.key)
+        except ParseError as exc:
+            return SourceResult(request, fetched, body_hash=body_hash, parse_error=str(exc))
+        return SourceResult(request, fetched, body_hash=body_hash, parsed=parsed)
