@@ -16,13 +16,6 @@ def _later(command: str, capability: str) -> NoReturn:
 
 
 @click.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: public/.")
-def publish(out: Path | None) -> None:
-    """Write feed.xml (RSS 2.0), atom.xml, feed.json (JSON Feed 1.1) and archive/."""
-    _later("publish", "publishing")
-
-
-@click.command()
 @click.option("--week", metavar="YYYY-Www", help="ISO week; default: the current one.")
 def digest(week: str | None) -> None:
     """Build the digest of an ISO week once, and queue one delivery per subscriber."""
@@ -138,40 +131,11 @@ def exercises_feature(slug: str, week: str | None) -> None:
     _later("exercises feature", "the weekly digest")
 
 
-@click.group()
-def feeds() -> None:
-    """The configured feeds as OPML."""
-
-
-@feeds.command(name="export")
-def feeds_export() -> None:
-    """Write the configured feeds as OPML 2.0."""
-    _later("feeds export", "publishing")
-
-
-@feeds.command(name="import")
-@click.argument("opml_file", type=click.Path(dir_okay=False, path_type=Path))
-def feeds_import(opml_file: Path) -> None:
-    """Add the feeds of an OPML file to feeds.yaml."""
-    _later("feeds import", "publishing")
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-def serve(host: str, port: int) -> None:
-    """The web app (subscribe, confirm, unsubscribe, questions, archive, feeds)."""
-    _later("serve", "the web app")
-
-
 COMMANDS: list[click.Command] = [
-    publish,
     digest,
     send,
     preview,
     subscribers,
     questions,
     exercises,
-    feeds,
-    serve,
 ]

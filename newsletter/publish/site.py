@@ -34,11 +34,12 @@ class PublishReport:
 
     def summary(self) -> str:
         text = (
-            f"published {self.entries} entries and {self.digests} digests to {self.out_dir}: "
-            f"{len(self.written)} files written, {len(self.unchanged)} unchanged"
+            f"published {_count(self.entries, 'entry', 'entries')} and "
+            f"{_count(self.digests, 'digest')} to {self.out_dir}: "
+            f"{_count(len(self.written), 'file')} written, {len(self.unchanged)} unchanged"
         )
         if self.pinged:
-            text += f"; WebSub hub notified of {len(self.pinged)} feeds"
+            text += f"; WebSub hub notified of {_count(len(self.pinged), 'feed')}"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,6 +123,10 @@ def render_archive_page(settings: Settings, store: PublishStore, week: str) -> R
     if stored is None:
         return None
     return Rendered(archive.digest_page(settings, stored), second(stored.summary.built_at))
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def _write(report: PublishReport, out: Path, name: str, data: bytes) -> None:

@@ -44,9 +44,11 @@ def _ping(client: httpx.Client, hub: str, topic: str) -> str | None:
     try:
         response = client.post(hub, data={"hub.mode": "publish", "hub.url": topic})
     except httpx.TimeoutException:
-        return f"no answer within {client.timeout.read:g} s for {topic}"
-    except httpx.HTTPError as exc:
-        return f"{exc.__class__.__name__} for {topic}: {exc}".rstrip(": ")
+        return f"no answer within {client.timeout.read:g} s"
+    except httpx.ConnectError as exc:
+        return f"cannot connect ({exc})"
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        return f"{exc.__class__.__name__}: {exc}"
     if not response.is_success:
         return f"it answered {response.status_code} {response.reason_phrase} for {topic}"
     return None
