@@ -16,28 +16,12 @@ def _later(command: str, capability: str) -> NoReturn:
 
 
 @click.command()
-@click.option("--week", metavar="YYYY-Www", help="ISO week; default: the current one.")
-def digest(week: str | None) -> None:
-    """Build the digest of an ISO week once, and queue one delivery per subscriber."""
-    _later("digest", "the weekly digest")
-
-
-@click.command()
 @click.option("--week", metavar="YYYY-Www")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Messages per second.")
 def send(week: str | None, workers: int, rate: float | None) -> None:
     """Deliver queued digest emails; resumable after a crash."""
     _later("send", "delivery")
-
-
-@click.command()
-@click.option("--week", metavar="YYYY-Www")
-@click.option("--text", is_flag=True, help="The plain-text version instead of HTML.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
-def preview(week: str | None, text: bool, out: Path | None) -> None:
-    """Render a digest without recording or queueing anything."""
-    _later("preview", "the weekly digest")
 
 
 @click.group()
@@ -112,30 +96,8 @@ def questions_reject(question_id: int) -> None:
     _later("questions reject", "the web app")
 
 
-@click.group()
-def exercises() -> None:
-    """The exercise catalog and the featured exercise of each week."""
-
-
-@exercises.command(name="list")
-def exercises_list() -> None:
-    """List the catalog and the weeks each exercise was featured."""
-    _later("exercises list", "the weekly digest")
-
-
-@exercises.command(name="feature")
-@click.argument("slug")
-@click.option("--week", metavar="YYYY-Www")
-def exercises_feature(slug: str, week: str | None) -> None:
-    """Pin an exercise to a week."""
-    _later("exercises feature", "the weekly digest")
-
-
 COMMANDS: list[click.Command] = [
-    digest,
     send,
-    preview,
     subscribers,
     questions,
-    exercises,
 ]

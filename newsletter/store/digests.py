@@ -188,9 +188,7 @@ class DigestSql(SqlBase):
             # The week is unique: when two builders race, the database picks the winner
             # and the loser reads what the winner recorded.
             statement = _insert(session, Digest).values(values)
-            won = session.scalar(
-                statement.on_conflict_do_nothing(["week"]).returning(Digest.id)
-            )
+            won = session.scalar(statement.on_conflict_do_nothing(["week"]).returning(Digest.id))
             if won is not None and draft.entry_ids:
                 items = [
                     {"digest_id": won, "entry_id": entry_id, "position": position}

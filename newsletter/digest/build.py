@@ -1,0 +1,165 @@
+"""Building a week's digest: the I/O around the pure decisions of this package.
+
+    catalog file ─► store (exercises) ─► rotation ─┐
+    store (previous digest, candidates) ─► select ─┼─► render once ─► store (digests)
+                                                   └─ skip when empty and skip_empty
+
+A week's digest is built once: a rebuild returns the recorded one, and when two builders
+race the database keeps the first and the second returns it. ``preview`` goes through
+the same steps and records nothing (the catalog aside: it is loaded on every command).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsletter.config import Settings
+from newsletter.digest.catalog import catalog_path, load_catalog
+from newsletter.digest.compose import web_copy
+from newsletter.digest.render import DigestRenderer, Rendered
+from newsletter.digest.rotation import choose_exercise
+from newsletter.digest.select import (
+    MAX_CANDIDATES,
+    Period,
+    candidate_window,
+    digest_period,
+)
+from newsletter.digest.weeks import current_week, parse_week
+from newsletter.store.digest_types import (
+    BuiltDigest,
+    Candidates,
+    DigestDraft,
+    ExerciseRecord,
+)
+from newsletter.store.digests import DigestStore
+
+
+@dataclass(frozen=True)
+class Built:
+    """The outcome of ``build_digest``: the recorded digest, or why there is none."""
+
+    week: str
+    digest: BuiltDigest | None  # None: skipped
+    created: bool  # built by this call (False: it was already recorded)
+    exercise: ExerciseRecord | None
+    left_out: int = 0  # items dropped to keep the email under the size cap
+
+    @property
+    def skipped(self) -> bool:
+        return self.digest is None
+
+
+@dataclass(frozen=True)
+class Preview:
+    week: str
+    subject: str
+    html: str
+    text: str
+    exercise: ExerciseRecord
+    stored: bool  # the week's digest is built: this is what readers got
+    item_count: int
+
+
+def sync_catalog(settings: Settings, store: DigestStore, now: datetime) -> list[ExerciseRecord]:
+    """Load exercises.yaml (the site's, else ours) into the store; return the catalog."""
+    store.sync_exercises(load_catalog(catalog_path(settings.root)), now)
+    return store.exercise_catalog()
+
+
+def resolve_week(settings: Settings, now: datetime, week: str | None) -> str:
+    """The week asked for (checked), else the current one in the newsletter's timezone."""
+    if week is None:
+        return current_week(now, settings.newsletter.timezone)
+    parse_week(week)
+    return week.strip()
+
+
+def build_digest(
+    settings: Settings, store: DigestStore, now: datetime, week: str | None = None
+) -> Built:
+    """Build and record the digest of ``week`` once; rerunning returns the recorded one."""
+    week = resolve_week(settings, now, week)
+    catalog = sync_catalog(settings, store, now)
+    recorded = store.built_digest(week)
+    if recorded is not None:
+        return Built(week, recorded, False, _exercise_by_id(catalog, recorded.exercise_id))
+    period, candidates = _contents(settings, store, now, week)
+    if not candidates.total and settings.newsletter.skip_empty:
+        return Built(week, None, False, None)
+    choice = choose_exercise(week, catalog, store.featured_weeks())
+    featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
+    exercise = _exercise_by_id(catalog, featured.exercise_id)
+    assert exercise is not None  # featured_exercises references exercises
+    rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
+    digest, created = store.save_digest(_draft(week, period, exercise, rendered, now))
+    winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
+    return Built(week, digest, created, winner, rendered.sections.more if created else 0)
+
+
+def preview_digest(
+    settings: Settings, store: DigestStore, now: datetime, week: str | None = None
+) -> Preview:
+    """The digest of ``week`` as it is (when built) or would be now; nothing recorded."""
+    week = resolve_week(settings, now, week)
+    catalog = sync_catalog(settings, store, now)
+    recorded = store.built_digest(week)
+    if recorded is not None:
+        exercise = _exercise_by_id(catalog, recorded.exercise_id)
+        if exercise is not None:
+            return Preview(
+                week,
+                recorded.subject,
+                web_copy(recorded.html, settings.env.base_url),
+                web_copy(recorded.text, settings.env.base_url),
+                exercise,
+                stored=True,
+                item_count=recorded.item_count,
+            )
+    _period, candidates = _contents(settings, store, now, week)
+    choice = choose_exercise(week, catalog, store.featured_weeks())
+    exercise = _exercise_by_id(catalog, choice.exercise_id)
+    assert exercise is not None
+    rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
+    return Preview(
+        week,
+        rendered.subject,
+        web_copy(rendered.html, settings.env.base_url),
+        web_copy(rendered.text, settings.env.base_url),
+        exercise,
+        stored=False,
+        item_count=len(rendered.sections.entries),
+    )
+
+
+def _contents(
+    settings: Settings, store: DigestStore, now: datetime, week: str
+) -> tuple[Period, Candidates]:
+    previous = store.digest_before(week)
+    period = digest_period(
+        week, now, settings.newsletter, previous.period_end if previous else None
+    )
+    window = candidate_window(period, store.first_digest_start())
+    return period, store.digest_candidates(window, MAX_CANDIDATES)
+
+
+def _draft(
+    week: str, period: Period, exercise: ExerciseRecord, rendered: Rendered, now: datetime
+) -> DigestDraft:
+    return DigestDraft(
+        week=week,
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        period_start=period.start,
+        period_end=period.end,
+        exercise_id=exercise.id,
+        entry_ids=tuple(e.id for e in rendered.sections.entries),
+        built_at=now,
+    )
+
+
+def _exercise_by_id(
+    catalog: list[ExerciseRecord], exercise_id: int | None
+) -> ExerciseRecord | None:
+    return next((e for e in catalog if e.id == exercise_id), None)

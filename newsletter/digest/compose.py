@@ -1,0 +1,162 @@
+"""What the digest templates see: plain values, every link absolute, every text plain.
+
+Titles, excerpts and exercise texts are text; the HTML template escapes them. Nothing
+here is marked safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from newsletter.config import Settings
+from newsletter.digest.select import Sections
+from newsletter.digest.text import excerpt, one_line
+from newsletter.digest.weeks import send_day
+from newsletter.store.digest_types import DigestEntry, ExerciseRecord
+
+# The delivery step replaces this with each subscriber's signed unsubscribe URL; the
+# web archive and `preview` replace it with the base URL (see ``web_copy``).
+UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+PREHEADER_CHARS = 140
+
+
+@dataclass(frozen=True)
+class ItemView:
+    title: str
+    link: str | None
+    excerpt: str
+    source: str  # the feed's name, or who asked
+    date: str  # "24 Nov"
+
+
+@dataclass(frozen=True)
+class ExerciseView:
+    name: str
+    how: str
+    strengthens: str
+    equipment: str
+    needs_equipment: bool
+    sitting: bool
+
+
+@dataclass(frozen=True)
+class DigestView:
+    subject: str
+    preheader: str
+    language: str
+    site_title: str
+    site_url: str
+    week: str
+    issue_date: str  # "Monday 23 November 2026"
+    exercise: ExerciseView
+    articles: tuple[ItemView, ...]
+    questions: tuple[ItemView, ...]
+    more: int
+    archive_url: str
+    feed_urls: tuple[tuple[str, str], ...]  # (label, url)
+    unsubscribe_url: str
+
+
+def compose(
+    settings: Settings, week: str, exercise: ExerciseRecord, chosen: Sections
+) -> DigestView:
+    zone = ZoneInfo(settings.newsletter.timezone)
+    base = settings.env.base_url
+    articles = tuple(_item(e, zone) for e in chosen.articles)
+    questions = tuple(_item(e, zone) for e in chosen.questions)
+    return DigestView(
+        subject=subject(exercise.name, len(articles), len(questions)),
+        preheader=preheader(exercise, articles + questions),
+        language=settings.site.language,
+        site_title=settings.site.title,
+        site_url=settings.site.url,
+        week=week,
+        issue_date=long_date(send_day(week, settings.newsletter.send_on)),
+        exercise=_exercise(exercise),
+        articles=articles,
+        questions=questions,
+        more=chosen.more,
+        archive_url=urljoin(base, "archive/"),
+        feed_urls=(
+            ("RSS", urljoin(base, "feed.xml")),
+            ("Atom", urljoin(base, "atom.xml")),
+            ("JSON Feed", urljoin(base, "feed.json")),
+        ),
+        unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
+    )
+
+
+def subject(exercise_name: str, articles: int, questions: int) -> str:
+    """The From: line already names the site, so the subject says what is inside."""
+    news = [
+        _count(articles, "new article", "new articles"),
+        _count(questions, "reader question", "reader questions"),
+    ]
+    said = " and ".join(part for part in news if part)
+    if not said:
+        return f"This week's foot exercise: {exercise_name}"
+    return f"{exercise_name}, plus {said}"
+
+
+def preheader(exercise: ExerciseRecord, items: tuple[ItemView, ...]) -> str:
+    """The line inboxes show after the subject: the headlines, else the exercise's use."""
+    if items:
+        text = "Inside: " + " · ".join(item.title for item in items)
+    else:
+        sitting = " You can do it sitting down." if exercise.sitting else ""
+        text = f"It strengthens {exercise.strengthens}.{sitting}"
+    return excerpt(text, PREHEADER_CHARS)
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def web_copy(document: str, base_url: str) -> str:
+    """A digest for the web (archive, preview): the unsubscribe link leads to the site."""
+    return document.replace(UNSUBSCRIBE_PLACEHOLDER, base_url)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return "" if n == 0 else f"{n} {one if n == 1 else many}"
+
+
+def _item(entry: DigestEntry, zone: ZoneInfo) -> ItemView:
+    if entry.kind == "question":
+        source = f"Asked by {one_line(entry.author)}" if entry.author else "A reader asks"
+    else:
+        source = entry.feed_name or ""
+    return ItemView(
+        title=one_line(entry.title) or "(untitled)",
+        link=_web_link(entry.link),
+        excerpt=excerpt(entry.summary_html or entry.content_html),
+        source=source,
+        date=_short_date(entry.published_at, zone),
+    )
+
+
+def _web_link(link: str | None) -> str | None:
+    """Only http(s) links go into an email; anything else shows the title unlinked."""
+    if link and urlsplit(link).scheme.lower() in ("http", "https"):
+        return link
+    return None
+
+
+def _short_date(moment: datetime, zone: ZoneInfo) -> str:
+    day = moment.astimezone(zone).date()
+    return f"{day.day} {day:%b}"
+
+
+def _exercise(exercise: ExerciseRecord) -> ExerciseView:
+    equipment = exercise.equipment
+    return ExerciseView(
+        name=exercise.name,
+        how=exercise.how,
+        strengthens=exercise.strengthens,
+        equipment=equipment,
+        needs_equipment=equipment.strip().lower() not in ("", "none"),
+        sitting=exercise.sitting,
+    )

@@ -1,0 +1,91 @@
+"""Rendering a digest once, HTML and plain text, under Gmail's clipping size.
+
+Gmail clips a message whose HTML passes 102 KB, hiding the end of the digest (and its
+unsubscribe link). The HTML is measured after CSS inlining; when it is too big, the
+oldest items are left out (the digest then says "and N more on the site"), keeping as
+many as fit: a binary search over the number kept, so a flood costs a dozen renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import css_inline
+from jinja2 import Environment
+
+from newsletter.config import Settings
+from newsletter.digest.compose import DigestView, compose
+from newsletter.digest.select import Sections, sections
+from newsletter.store.digest_types import DigestEntry, ExerciseRecord
+from newsletter.templating import make_environment
+
+# Gmail clips above 102 KB (104,448 bytes). The margin leaves room for each subscriber's
+# unsubscribe URL (it replaces a 19-character placeholder) and for the transfer encoding.
+HTML_BUDGET = 96_000
+HTML_TEMPLATE = "email/digest.html"
+TEXT_TEMPLATE = "email/digest.txt"
+
+# <style> rules become style="" attributes; @media rules (dark mode, phones) stay in a
+# <style data-css-inline="keep"> block, since they cannot be inlined.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    sections: Sections
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+class DigestRenderer:
+    """Renders the digest of one week; ``render`` picks how many items fit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        week: str,
+        exercise: ExerciseRecord,
+        budget: int = HTML_BUDGET,
+        env: Environment | None = None,
+    ) -> None:
+        self.settings = settings
+        self.week = week
+        self.exercise = exercise
+        self.budget = budget
+        self.env = env or make_environment(settings.root)
+
+    def render(self, entries: Sequence[DigestEntry], total: int) -> Rendered:
+        """The digest with as many of the newest ``entries`` as fit in the budget;
+        ``total`` counts every candidate, including any the store did not hand over."""
+        tried: dict[int, tuple[Sections, DigestView, str]] = {}
+
+        def fits(keep: int) -> bool:
+            if keep not in tried:
+                chosen = sections(entries, keep, total)
+                view = compose(self.settings, self.week, self.exercise, chosen)
+                tried[keep] = (chosen, view, self.html(view))
+            return len(tried[keep][2].encode("utf-8")) <= self.budget
+
+        keep = len(entries)
+        if not fits(keep):
+            fitting, too_many = 0, keep  # an empty digest is taken to fit
+            while too_many - fitting > 1:
+                middle = (fitting + too_many) // 2
+                fitting, too_many = (middle, too_many) if fits(middle) else (fitting, middle)
+            keep = fitting
+            fits(keep)
+        chosen, view, html = tried[keep]
+        return Rendered(view.subject, html, self.text(view), chosen)
+
+    def html(self, view: DigestView) -> str:
+        page = self.env.get_template(HTML_TEMPLATE).render(digest=view)
+        return _INLINER.inline(page)
+
+    def text(self, view: DigestView) -> str:
+        return self.env.get_template(TEXT_TEMPLATE).render(digest=view)
