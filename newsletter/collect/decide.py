@@ -116,10 +116,8 @@ def _retry_later(state: FeedState, result: SourceResult, now: datetime) -> Decis
     when = retry_after(fetch.retry_after, now)
     failures = state.consecutive_failures + 1
     next_attempt = when or now + backoff(failures)
-    message = (
-        f"HTTP {fetch.status_code}: the server asked us to retry after "
-        f"{next_attempt:%Y-%m-%d %H:%M} UTC"
-    )
+    said = fetch.error or f"HTTP {fetch.status_code}"
+    message = f"{said}; the server asked us to retry after {next_attempt:%Y-%m-%d %H:%M} UTC"
     state = dataclasses.replace(
         state, last_error=message, consecutive_failures=failures, next_attempt_at=next_attempt
     )
