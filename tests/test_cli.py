@@ -67,12 +67,15 @@ def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
     assert rest in readme
 
 
-def test_a_command_not_built_yet_says_so_in_one_line(write_config: WriteConfig) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(write_config("feeds: []\n")), "publish"])
+def test_a_failing_command_says_so_in_one_line(write_config: WriteConfig) -> None:
+    """A NewsletterError raised inside a command reaches the user as one line, status 1."""
+    config = write_config("feeds: []\n")
+    env = {"NEWSLETTER_DATABASE_URL": "sqlite:////proc/no/such/dir/x.sqlite3"}
+    result = CliRunner().invoke(cli, ["--config", str(config), "status"], env=env)
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        "newsletter: `newsletter publish` is not available yet (it comes with publishing)"
-    ]
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newsletter: "), result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_config_error_is_one_line_with_exit_status_2(write_config: WriteConfig) -> None:
