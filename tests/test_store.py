@@ -88,6 +88,10 @@ def test_the_same_key_from_two_feeds_is_stored_once(store: SqlStore) -> None:
     store.save_entries(a.id, [entry("guid:https://x/1")], NOW)
     counts = store.save_entries(b.id, [entry("guid:https://x/1")], NOW)
     assert counts.new == 0 and store.entry_count() == 1
+    other_form = entry("guid:https://x/1", title="Tempo runs (syndicated)")
+    counts = store.save_entries(b.id, [other_form], NOW)
+    assert (counts.updated, counts.unchanged) == (0, 1), "only the first feed edits it"
+    assert store.save_entries(a.id, [other_form], NOW).updated == 1
 
 
 def test_many_entries_in_chunks(store: SqlStore) -> None:

@@ -61,7 +61,9 @@ class FeedsSql(SqlBase):
                 chunk = entries[start : start + CHUNK]
                 existing = _existing(session, [e.key for e in chunk])
                 fresh = [e for e in chunk if e.key not in existing]
-                edited = [e for e in chunk if e.key in existing and _edited(e, existing[e.key])]
+                edited = [
+                    e for e in chunk if e.key in existing and _edited(e, feed_id, existing[e.key])
+                ]
                 new += _insert(session, feed_id, fresh, now)
                 for entry in edited:
                     session.execute(_update_statement(existing[entry.key][0], entry, now))
@@ -106,15 +108,20 @@ def _feed_state(row: Feed) -> FeedState:
     return FeedState(**{name: getattr(row, name) for name in FEED_STATE_FIELDS})
 
 
-def _existing(session: Session, keys: list[str]) -> dict[str, tuple[int, str]]:
-    rows = session.execute(
-        select(Entry.key, Entry.id, Entry.content_hash).where(Entry.key.in_(keys))
-    )
-    return {key: (entry_id, content_hash) for key, entry_id, content_hash in rows}
+Existing = tuple[int, str, int | None]  # id, content hash, owning feed
 
 
-def _edited(entry: NewEntry, existing: tuple[int, str]) -> bool:
-    return entry.content_hash != existing[1]
+def _existing(session: Session, keys: list[str]) -> dict[str, Existing]:
+    query = select(Entry.key, Entry.id, Entry.content_hash, Entry.feed_id)
+    rows = session.execute(query.where(Entry.key.in_(keys)))
+    return {key: (entry_id, content_hash, owner) for key, entry_id, content_hash, owner in rows}
+
+
+def _edited(entry: NewEntry, feed_id: int | None, existing: Existing) -> bool:
+    """Only the feed that first stored an entry edits it: the same article carried by two
+    feeds in slightly different forms would otherwise flip between them on every change."""
+    _, content_hash, owner = existing
+    return entry.content_hash != content_hash and (owner is None or owner == feed_id)
 
 
 def _insert(session: Session, feed_id: int | None, entries: list[NewEntry], now: datetime) -> int:
