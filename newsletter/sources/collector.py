@@ -128,7 +128,10 @@ class _Runner:
                 result = SourceResult(
                     request, FetchResult(status_code=None, error=f"internal error: {exc!r}")
                 )
-            self.results.put(replace(result, elapsed=time.monotonic() - started))
+            # The body has been parsed (or refused): drop it, so results waiting in the
+            # queue for a slow consumer hold entries, not megabytes of raw feed.
+            fetched = replace(result.fetch, body=None)
+            self.results.put(replace(result, fetch=fetched, elapsed=time.monotonic() - started))
 
     async def _fetch_and_parse(
         self, client: httpx.AsyncClient, pool: ParsePool, request: SourceRequest
