@@ -42,13 +42,13 @@ class OpmlFeed:
 @dataclass
 class ImportResult:
     added: list[OpmlFeed] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)  # urls configured before
+    already: list[str] = field(default_factory=list)  # urls configured, or listed twice
     skipped: list[str] = field(default_factory=list)  # one note each
 
     def summary(self, config_path: Path) -> str:
         text = f"added {len(self.added)} feeds to {config_path}"
         if self.already:
-            text += f"; {len(self.already)} already configured"
+            text += f"; {len(self.already)} already present"
         if self.skipped:
             text += f"; {len(self.skipped)} skipped"
         return text
