@@ -121,8 +121,8 @@ class PublishSql(SqlBase):
             row = session.execute(query).first()
         if row is None:
             return None
-        *summary, html, text = row
-        return StoredDigest(DigestSummary(*summary), html, text)
+        summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+        return StoredDigest(summary, html=row.html, text=row.text)
 
 
 def _published(row: Entry, feed_name: str | None, feed_url: str | None) -> PublishedEntry:
