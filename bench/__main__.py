@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bench import collect
+from bench import collect, publish
 from bench.table import print_table
 
 
 def main() -> None:
     rows = collect.run()
+    rows += publish.run()
     print_table(rows)
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
@@ -52,7 +53,7 @@ class FeedItem:
     link: str | None
     summary_html: str  # "" when the content says it all
     content_html: str  # never empty
-    summary_text: str
+    summary_text: str  # the summary as plain text; "" without a summary
     author: str | None
     category: str  # article | question
     source_name: str | None
@@ -114,12 +115,12 @@ def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
         link=link,
         summary_html=summary,
         content_html=content or html.escape(title, quote=False),
-        summary_text=plain_text(summary or content) or title,
+        summary_text=plain_text(summary),
         author=plain_text(entry.author) or None,
         category="question" if entry.kind == "question" else "article",
-        source_name=plain_text(entry.feed_name) or None,
+        source_name=_source_name(entry.feed_name),
         # A local-file feed has no URL of its own: it is part of the site.
-        source_url=(safe_url(entry.feed_url) or site_url) if entry.feed_name else None,
+        source_url=(_source_url(entry.feed_url) or site_url) if entry.feed_name else None,
         published=published,
         updated=max(published, second(entry.updated_at or entry.published_at)),
     )
@@ -160,6 +161,17 @@ def entries_updated(entries: Sequence[PublishedEntry]) -> datetime:
 def second(moment: datetime) -> datetime:
     """UTC, to the second: every format prints it the same way on every run."""
     return moment.astimezone(UTC).replace(microsecond=0)
+
+
+# A few feeds carry thousands of entries: clean each feed's name and URL once.
+@lru_cache(maxsize=256)
+def _source_name(name: str | None) -> str | None:
+    return plain_text(name) or None
+
+
+@lru_cache(maxsize=256)
+def _source_url(url: str | None) -> str | None:
+    return safe_url(url)
 
 
 def _has_host(uri: str) -> bool:

@@ -1,7 +1,8 @@
 """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) from plain data and ``json``.
 
 Keys are written in a fixed order and dates to the second, so the same items always give
-the same bytes.
+the same bytes. Compact separators: ``indent`` would switch ``json`` to its pure-Python
+encoder, ten times slower on a large feed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def json_feed(meta: FeedMeta, items: Sequence[FeedItem], name: str) -> bytes:
     if meta.hub:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub}]
     feed["items"] = [_item(item) for item in items]
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
 
 
 def _item(item: FeedItem) -> dict[str, Any]:
@@ -38,7 +40,8 @@ def _item(item: FeedItem) -> dict[str, Any]:
         data["url"] = item.link
     data["title"] = item.title
     data["content_html"] = item.content_html
-    data["summary"] = item.summary_text  # plain text, as the spec wants
+    if item.summary_text:
+        data["summary"] = item.summary_text  # plain text, as the spec wants
     data["date_published"] = rfc3339(item.published)
     data["date_modified"] = rfc3339(item.updated)
     if item.author:

@@ -77,6 +77,22 @@ class PublishStore(Protocol):
         ...
 
 
+# PublishedEntry's fields, but for the feed's name and URL.
+_ENTRY_COLUMNS = (
+    Entry.id,
+    Entry.key,
+    Entry.kind,
+    Entry.guid,
+    Entry.link,
+    Entry.title,
+    Entry.summary_html,
+    Entry.content_html,
+    Entry.author,
+    Entry.published_at,
+    Entry.updated_at,
+    Entry.first_seen_at,
+    Entry.changed_at,
+)
 _SUMMARY_COLUMNS = (
     Digest.week,
     Digest.subject,
@@ -92,15 +108,16 @@ class PublishSql(SqlBase):
     """Implements :class:`PublishStore`."""
 
     def latest_entries(self, limit: int) -> list[PublishedEntry]:
+        # Columns, not ORM objects: a third of the time on a large feed.
         query = (
-            select(Entry, Feed.name, Feed.url)
+            select(*_ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
             .outerjoin(Feed, Entry.feed_id == Feed.id)
             .where(Entry.kind.in_(PUBLISHED_KINDS), Entry.status == "approved")
             .order_by(Entry.published_at.desc(), Entry.id.desc())
             .limit(limit)
         )
         with self._session() as session:
-            return [_published(row, name, url) for row, name, url in session.execute(query)]
+            return [PublishedEntry(**row._asdict()) for row in session.execute(query)]
 
     def digest_summaries(self) -> list[DigestSummary]:
         query = (
@@ -123,23 +140,3 @@ class PublishSql(SqlBase):
             return None
         summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
         return StoredDigest(summary, html=row.html, text=row.text)
-
-
-def _published(row: Entry, feed_name: str | None, feed_url: str | None) -> PublishedEntry:
-    return PublishedEntry(
-        id=row.id,
-        key=row.key,
-        kind=row.kind,
-        guid=row.guid,
-        link=row.link,
-        title=row.title,
-        summary_html=row.summary_html,
-        content_html=row.content_html,
-        author=row.author,
-        published_at=row.published_at,
-        updated_at=row.updated_at,
-        first_seen_at=row.first_seen_at,
-        changed_at=row.changed_at,
-        feed_name=feed_name,
-        feed_url=feed_url,
-    )
