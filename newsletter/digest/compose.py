@@ -21,6 +21,14 @@ from newsletter.store.digest_types import DigestEntry, ExerciseRecord
 # web archive and `preview` replace it with the base URL (see ``web_copy``).
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 PREHEADER_CHARS = 140
+# The seed's advice, under every exercise.
+TIP = (
+    "Once or twice a week is plenty: 10 to 15 minutes, many of them sitting in front of "
+    "the TV. Stop if it hurts, and see a physical therapist about pain that does not go away."
+)
+NOTHING_NEW = (
+    "Nothing new on the site this week, so it is just you and your feet. See you next week!"
+)
 
 
 @dataclass(frozen=True)
@@ -31,15 +39,20 @@ class ItemView:
     source: str  # the feed's name, or who asked
     date: str  # "24 Nov"
 
+    @property
+    def meta(self) -> str:
+        return f"{self.source} \u00b7 {self.date}" if self.source else self.date
+
 
 @dataclass(frozen=True)
 class ExerciseView:
     name: str
     how: str
     strengthens: str
-    equipment: str
-    needs_equipment: bool
+    equipment_text: str  # what you need
     sitting: bool
+    sitting_text: str
+    tip: str = TIP
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class DigestView:
     archive_url: str
     feed_urls: tuple[tuple[str, str], ...]  # (label, url)
     unsubscribe_url: str
+    nothing_new: str = NOTHING_NEW
 
 
 def compose(
@@ -151,12 +165,15 @@ def _short_date(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def _exercise(exercise: ExerciseRecord) -> ExerciseView:
-    equipment = exercise.equipment
+    equipment = exercise.equipment.strip()
+    needs = equipment.lower() not in ("", "none")
     return ExerciseView(
         name=exercise.name,
         how=exercise.how,
         strengthens=exercise.strengthens,
-        equipment=equipment,
-        needs_equipment=equipment.strip().lower() not in ("", "none"),
+        equipment_text=equipment if needs else "nothing but your feet",
         sitting=exercise.sitting,
+        sitting_text="Yes, it works on the couch"
+        if exercise.sitting
+        else "No, this one is done standing",
     )

@@ -1,12 +1,15 @@
 """What a week's digest covers: pure decisions over times, with ``now`` passed in.
 
-* The period of a digest ends at the week's send time (or ``now``, if it is built
-  early) and starts where the previous digest's period ended; the very first digest
-  looks back at most :data:`FIRST_DIGEST_DAYS` days, so it is no backfill flood.
-* Articles are the ones first seen in the period. One published long before the period
-  began is a new feed's archive, not news (:data:`BACKLOG_DAYS`).
-* Reader questions are the approved ones no digest carried yet (approval can come
-  weeks after a question arrived), back to the start of the newsletter.
+* A digest covers the entries first seen in its period. The period starts where the
+  previous digest's ended and ends when the digest is built; the digest of a week that
+  is over ends at that week's send time, as it would have been built then.
+* The very first digest looks back :data:`FIRST_DIGEST_DAYS` days, by first-seen and by
+  published time: the first collect sees a feed's whole history at once, and that is
+  no news (no backfill flood).
+* An entry published more than :data:`BACKLOG_DAYS` before the period began is a newly
+  added feed's archive, not news.
+* Reader questions are the approved ones no digest carried yet (approval can come after
+  the digest of the week the question arrived), back to the newsletter's first digest.
 * Whatever a digest carried is never carried again.
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsletter.config import Newsletter
-from newsletter.digest.weeks import send_time
+from newsletter.digest.weeks import send_time, week_bounds
 from newsletter.store.digest_types import CandidateWindow, DigestEntry
 
 FIRST_DIGEST_DAYS = 7
@@ -29,26 +32,31 @@ MAX_CANDIDATES = 400  # more than fit in an email under the size cap, whatever t
 class Period:
     start: datetime
     end: datetime
+    first: bool  # no digest came before: look back FIRST_DIGEST_DAYS, nothing older
 
 
 def digest_period(
     week: str, now: datetime, newsletter: Newsletter, previous_end: datetime | None
 ) -> Period:
-    """The span of first-seen times the digest of ``week`` covers."""
-    end = min(now, send_time(week, newsletter.send_on, newsletter.timezone))
-    start = previous_end if previous_end is not None else end - timedelta(FIRST_DIGEST_DAYS)
-    return Period(start=min(start, end), end=end)
+    """The span of first-seen times the digest of ``week`` covers, built at ``now``."""
+    _monday, week_end = week_bounds(week, newsletter.timezone)
+    end = now if now < week_end else send_time(week, newsletter.send_on, newsletter.timezone)
+    first = previous_end is None
+    start = end - timedelta(FIRST_DIGEST_DAYS) if previous_end is None else previous_end
+    return Period(start=min(start, end), end=end, first=first)
 
 
 def candidate_window(period: Period, first_digest_start: datetime | None) -> CandidateWindow:
     questions_since = period.start
     if first_digest_start is not None:
         questions_since = min(questions_since, first_digest_start)
+    backlog = timedelta(0 if period.first else BACKLOG_DAYS)
     return CandidateWindow(
         until=period.end,
         articles_since=period.start,
-        published_since=period.start - timedelta(BACKLOG_DAYS),
+        articles_published_since=period.start - backlog,
         questions_since=questions_since,
+        questions_published_since=questions_since - backlog,
     )
 
 

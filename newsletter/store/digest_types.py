@@ -61,14 +61,15 @@ class DigestEntry:
 
 @dataclass(frozen=True)
 class CandidateWindow:
-    """Which entries a digest may carry: approved, in no digest yet, first seen before
-    ``until``, and for articles first seen since ``articles_since`` and published since
-    ``published_since``, for questions first seen since ``questions_since``."""
+    """Which entries a digest may carry: approved ones in no digest yet, first seen before
+    ``until``; articles first seen and published since the ``articles_`` times, questions
+    first seen and published since the ``questions_`` times."""
 
     until: datetime
     articles_since: datetime
-    published_since: datetime
+    articles_published_since: datetime
     questions_since: datetime
+    questions_published_since: datetime
 
 
 @dataclass(frozen=True)

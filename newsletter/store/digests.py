@@ -94,7 +94,9 @@ class DigestSql(SqlBase):
                 # An upsert, so two commands loading the catalog at once both succeed.
                 statement = _insert(session, Exercise).values(rows)
                 changed = {name: statement.excluded[name] for name in rows[0] if name != "slug"}
-                session.execute(statement.on_conflict_do_update(["slug"], set_=changed))
+                session.execute(
+                    statement.on_conflict_do_update(index_elements=["slug"], set_=changed)
+                )
             session.execute(
                 update(Exercise)
                 .where(Exercise.slug.not_in([e.slug for e in exercises]), Exercise.active)
@@ -115,7 +117,7 @@ class DigestSql(SqlBase):
         values = {"week": week, "exercise_id": exercise_id, "pinned": False, "chosen_at": now}
         with self._session() as session:
             statement = _insert(session, FeaturedExercise).values(values)
-            session.execute(statement.on_conflict_do_nothing(["week"]))
+            session.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
             return _featured(session.get_one(FeaturedExercise, week))
 
     def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
@@ -123,7 +125,7 @@ class DigestSql(SqlBase):
         with self._session() as session:
             statement = _insert(session, FeaturedExercise).values(values)
             changed = {name: statement.excluded[name] for name in values if name != "week"}
-            session.execute(statement.on_conflict_do_update(["week"], set_=changed))
+            session.execute(statement.on_conflict_do_update(index_elements=["week"], set_=changed))
             return _featured(session.get_one(FeaturedExercise, week))
 
     # digests
@@ -147,9 +149,13 @@ class DigestSql(SqlBase):
         article = and_(
             Entry.kind == "article",
             Entry.first_seen_at >= window.articles_since,
-            Entry.published_at >= window.published_since,
+            Entry.published_at >= window.articles_published_since,
         )
-        question = and_(Entry.kind == "question", Entry.first_seen_at >= window.questions_since)
+        question = and_(
+            Entry.kind == "question",
+            Entry.first_seen_at >= window.questions_since,
+            Entry.published_at >= window.questions_published_since,
+        )
         carried = exists().where(DigestItem.entry_id == Entry.id)
         where = (
             Entry.status == "approved",
@@ -188,7 +194,9 @@ class DigestSql(SqlBase):
             # The week is unique: when two builders race, the database picks the winner
             # and the loser reads what the winner recorded.
             statement = _insert(session, Digest).values(values)
-            won = session.scalar(statement.on_conflict_do_nothing(["week"]).returning(Digest.id))
+            won = session.scalar(
+                statement.on_conflict_do_nothing(index_elements=["week"]).returning(Digest.id)
+            )
             if won is not None and draft.entry_ids:
                 items = [
                     {"digest_id": won, "entry_id": entry_id, "position": position}

@@ -1,0 +1,146 @@
+"""The digest of a fixed week, byte for byte: a template change shows up as a diff of
+tests/golden/. After an intended change, rewrite them with
+
+    UPDATE_GOLDEN=1 pytest tests/test_digest_golden.py
+
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import Settings
+from newsletter.digest import build_digest
+from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
+from newsletter.store import SqlStore
+from newsletter.store.digest_types import BuiltDigest
+from tests.test_digest_support import SEND_W48, add, article, question, site_settings
+
+GOLDEN = Path(__file__).parent / "golden"
+WEEK = "2026-W48"
+
+HEART = (
+    "<p>I am a beginner runner. How do I know (based on my heart rate) if I'm overdoing it "
+    "and possibly putting my 47-year-old heart in danger? My watch shows 165 to 175 even "
+    "when I jog.</p><p><strong>Answer from Best Running Tips:</strong> see your doctor "
+    "first, then go by effort: if you cannot speak in full sentences, slow down.</p>"
+)
+HEEL = (
+    "<p>Heel pain is one of the most common complaints among runners, from beginners to "
+    "veterans. Learn how to tell <em>plantar fasciitis</em> from Achilles trouble, what you "
+    "can do at home, and when it is time to see a professional. We also cover shoes, "
+    "surfaces and the foot exercises that keep it from coming back.</p>"
+)
+
+
+def fixture_digest(store: SqlStore, root: Path) -> tuple[Settings, BuiltDigest]:
+    """Three articles and two questions of the week before Monday 23 November 2026."""
+    settings = site_settings(root)
+    day = timedelta(days=1)
+    add(
+        store,
+        SEND_W48 - 2 * day,
+        article(
+            "tempo-vs-intervals",
+            "Tempo Runs & Intervals: What's the Difference?",
+            SEND_W48 - 2 * day,
+            "<p>Both make you faster, in <strong>different ways</strong> &amp; on different "
+            'days. <a href="https://www.example.com/plans/">See the plans</a>.</p>',
+        ),
+        article("heel-pain", "Pain in Heel When Running", SEND_W48 - 4 * day, HEEL),
+        article("rest-days", "Why Rest Days Make You a Better Runner", SEND_W48 - 5 * day, ""),
+        question("heart", "How Fast Should I Run Without Putting My Heart in Danger?",
+                 SEND_W48 - 1 * day, "Mark", HEART),
+        question("twenty-miles", "Is 20 to 30 Training Miles Enough for a Half Marathon?",
+                 SEND_W48 - 3 * day, None, "<p>I have run for a year and a half.</p>"),
+    )  # fmt: skip
+    built = build_digest(settings, store, SEND_W48, WEEK)
+    assert built.digest is not None
+    return settings, built.digest
+
+
+@pytest.mark.parametrize("part", ["html", "text"])
+def test_the_digest_of_a_fixed_week_matches_the_golden_files(
+    store: SqlStore, tmp_path: Path, part: str
+) -> None:
+    _settings, digest = fixture_digest(store, tmp_path)
+    rendered = digest.html if part == "html" else digest.text
+    golden = GOLDEN / f"digest-{WEEK}.{'html' if part == 'html' else 'txt'}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        golden.write_bytes(rendered.encode("utf-8"))
+    assert golden.is_file(), f"{golden} is missing; write it with UPDATE_GOLDEN=1"
+    assert rendered.encode("utf-8") == golden.read_bytes(), (
+        f"the rendered digest differs from {golden.name}; if intended, rerun with "
+        "UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+def test_the_subject_and_the_record(store: SqlStore, tmp_path: Path) -> None:
+    _settings, digest = fixture_digest(store, tmp_path)
+    assert digest.subject == "Toe tapping, plus 3 new articles and 2 reader questions"
+    assert digest.item_count == 5
+    assert (digest.period_start, digest.period_end) == (SEND_W48 - timedelta(days=7), SEND_W48)
+
+
+def test_the_html_is_built_for_mail_clients(store: SqlStore, tmp_path: Path) -> None:
+    _settings, digest = fixture_digest(store, tmp_path)
+    html = digest.html
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert "@media (prefers-color-scheme: dark)" in html
+    assert "max-width: 600px" in html and "<!--[if mso]>" in html
+    assert '<html lang="en"' in html
+    assert re.search(r'<div class="preheader" style="[^"]*display: none;[^"]*">Inside: ', html)
+    # The exercise comes first, then the articles, then the questions.
+    order = [
+        html.index(s) for s in ("Toe tapping</h1>", "New on the site", "Readers\u2019 questions")
+    ]
+    assert order == sorted(order)
+    # Every link is absolute; the unsubscribe placeholder is there once, in a link.
+    links = re.findall(r'href="([^"]*)"', html)
+    assert all(re.match(r"https?://", link) for link in links if link != UNSUBSCRIBE_PLACEHOLDER)
+    assert "https://news.example.com/archive/" in links
+    assert "https://news.example.com/feed.xml" in links
+    assert links.count(UNSUBSCRIBE_PLACEHOLDER) == 1
+    assert digest.text.count(UNSUBSCRIBE_PLACEHOLDER) == 1
+    assert all(re.search(r'\balt="', img) for img in re.findall(r"<img\b[^>]*>", html))
+    styles = re.findall(r"<style[^>]*>", html.replace("<!--[if mso]><style>", ""))
+    assert styles == ['<style data-css-inline="keep">'], "CSS inlined; the @media rules stay"
+
+
+def test_titles_and_texts_are_escaped_never_trusted(store: SqlStore, tmp_path: Path) -> None:
+    settings = site_settings(tmp_path)
+    add(
+        store,
+        SEND_W48 - timedelta(days=1),
+        article(
+            "x",
+            '<script>alert("t")</script> Fast & "light"',
+            SEND_W48 - timedelta(days=1),
+            '<p>Safe <img src=x onerror="alert(1)"> text</p>',
+            link="javascript:alert(1)",
+        ),
+    )
+    built = build_digest(settings, store, SEND_W48, WEEK)
+    assert built.digest is not None
+    html, text = built.digest.html, built.digest.text
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    assert '>&lt;script&gt;alert("t")&lt;/script&gt; Fast &amp; "light"</h3>' in html, "no link"
+    assert '* <script>alert("t")</script> Fast & "light"\n' in text, "text stays text"
+
+
+def test_a_site_overrides_a_template_by_putting_its_own_in_templates(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    own = tmp_path / "templates" / "email" / "digest.txt"
+    own.parent.mkdir(parents=True)
+    own.write_text("{{ digest.exercise.name }} this week. Bye: {{ digest.unsubscribe_url }}\n")
+    _settings, digest = fixture_digest(store, tmp_path)
+    assert digest.text == f"Toe tapping this week. Bye: {UNSUBSCRIBE_PLACEHOLDER}\n"
+    assert "New on the site" in digest.html, "the HTML default still applies"
