@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -13,55 +11,6 @@ from newsletter.errors import NotAvailable
 
 def _later(command: str, capability: str) -> NoReturn:
     raise NotAvailable(f"`newsletter {command}` is not available yet (it comes with {capability})")
-
-
-@click.command()
-@click.option("--week", metavar="YYYY-Www")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Messages per second.")
-def send(week: str | None, workers: int, rate: float | None) -> None:
-    """Deliver queued digest emails; resumable after a crash."""
-    _later("send", "delivery")
-
-
-@click.group()
-def subscribers() -> None:
-    """Manage subscribers."""
-
-
-@subscribers.command(name="add")
-@click.argument("emails", nargs=-1, required=True)
-@click.option("--confirmed", is_flag=True, help="Skip the confirmation email.")
-def subscribers_add(emails: Sequence[str], confirmed: bool) -> None:
-    """Add subscribers (without --confirmed, each gets a confirmation email)."""
-    _later("subscribers add", "subscribers and delivery")
-
-
-@subscribers.command(name="import")
-@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-def subscribers_import(csv_file: Path) -> None:
-    """Import subscribers from a CSV file with columns email[,name]."""
-    _later("subscribers import", "subscribers and delivery")
-
-
-@subscribers.command(name="export")
-def subscribers_export() -> None:
-    """Export subscribers as CSV."""
-    _later("subscribers export", "subscribers and delivery")
-
-
-@subscribers.command(name="list")
-@click.option("--all", "show_all", is_flag=True, help="Include unsubscribed and bounced.")
-def subscribers_list(show_all: bool) -> None:
-    """List subscribers and their state."""
-    _later("subscribers list", "subscribers and delivery")
-
-
-@subscribers.command(name="remove")
-@click.argument("email")
-def subscribers_remove(email: str) -> None:
-    """Unsubscribe an address (it is kept, so an import never brings it back)."""
-    _later("subscribers remove", "subscribers and delivery")
 
 
 @click.group()
@@ -97,7 +46,5 @@ def questions_reject(question_id: int) -> None:
 
 
 COMMANDS: list[click.Command] = [
-    send,
-    subscribers,
     questions,
 ]

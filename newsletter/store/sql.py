@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from newsletter.store.delivery import DeliverySql
 from newsletter.store.digests import DigestSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.publish import PublishSql
 
 
-class SqlStore(FeedsSql, PublishSql, DigestSql):
+class SqlStore(FeedsSql, PublishSql, DigestSql, DeliverySql):
     """Implements :class:`newsletter.store.Store` (and each capability's store protocol)."""

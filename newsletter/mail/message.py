@@ -1,0 +1,177 @@
+"""Digest emails as bytes: the MIME structure built once per digest, then personalized per
+subscriber by joining precomputed byte pieces (building an EmailMessage per subscriber costs
+7 ms; this costs tens of microseconds).
+
+The bodies are quoted-printable, UTF-8, text/plain first then text/html. Each place where
+the unsubscribe URL goes is cut out of the encoded body between two soft line breaks, so
+the URL, itself encoded, drops in without touching its neighbours and decodes to exactly
+``text_before + url + text_after``. Headers come from :mod:`newsletter.mail.headers` only.
+"""
+
+from __future__ import annotations
+
+import binascii
+import html
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parseaddr
+
+from newsletter.errors import NewsletterError
+from newsletter.mail.headers import clean_header_text, header_line, mailbox
+from newsletter.subscribers.address import InvalidAddress, normalize_address
+
+PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+# Slots filled per subscriber.
+TO, MESSAGE_ID, UNSUBSCRIBE, URL_TEXT, URL_HTML = range(5)
+Piece = bytes | int
+
+
+class MessageError(NewsletterError):
+    """A message cannot be built from this configuration."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The From: of every email, and the domain of Message-IDs and the List-Id."""
+
+    header: str  # Name <address>, cleaned and encoded
+    address: str  # the envelope sender
+    domain: str
+
+    @classmethod
+    def parse(cls, sender: str) -> Sender:
+        name, raw = parseaddr(sender)
+        try:
+            address = normalize_address(raw)
+        except InvalidAddress as exc:
+            raise MessageError(f"newsletter.from in feeds.yaml: {exc}") from None
+        return cls(mailbox(name, address.email), address.email, address.domain)
+
+
+class DigestMessage:
+    """One digest's message; :meth:`render` gives one subscriber's bytes."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        list_name: str,
+        subject: str,
+        text: str,
+        html_body: str,
+        date: datetime,
+    ) -> None:
+        boundary = f"=_nl_{secrets.token_hex(12)}"  # "=_" never occurs in QP output
+        headers: list[Piece] = [
+            header_line("From", sender.header),
+            TO,
+            header_line("Subject", clean_header_text(subject, limit=300)),
+            _date(date),
+            MESSAGE_ID,
+            b"MIME-Version: 1.0\r\n",
+            header_line("List-Id", mailbox(list_name, f"list.{sender.domain}")),
+            UNSUBSCRIBE,
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+        ]
+        self.pieces = _merge(headers + _multipart(boundary, text, html_body, URL_TEXT, URL_HTML))
+
+    def render(self, to: str, message_id: str, unsubscribe_url: str) -> bytes:
+        """``to``: a mailbox from :func:`newsletter.mail.headers.mailbox`; ``message_id``
+        with its angle brackets; ``unsubscribe_url``: ASCII, no spaces."""
+        slots = {
+            TO: _to_line(to),
+            MESSAGE_ID: b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
+            UNSUBSCRIBE: b"List-Unsubscribe: <" + unsubscribe_url.encode("ascii") + b">\r\n",
+            URL_TEXT: _open_end(_qp(unsubscribe_url)),
+            URL_HTML: _open_end(_qp(html.escape(unsubscribe_url))),
+        }
+        return b"".join(slots[p] if isinstance(p, int) else p for p in self.pieces)
+
+
+def simple_message(
+    sender: Sender, to: str, subject: str, text: str, html_body: str, date: datetime
+) -> tuple[bytes, str]:
+    """A one-off message (the confirmation email): its bytes and its Message-ID."""
+    message_id = f"<{secrets.token_hex(16)}@{sender.domain}>"
+    headers: list[Piece] = [
+        header_line("From", sender.header),
+        _to_line(to),
+        header_line("Subject", clean_header_text(subject, limit=300)),
+        _date(date),
+        f"Message-ID: {message_id}\r\n".encode("ascii"),
+        b"MIME-Version: 1.0\r\n",
+    ]
+    pieces = headers + _multipart(f"=_nl_{secrets.token_hex(12)}", text, html_body, None, None)
+    return b"".join(p for p in pieces if isinstance(p, bytes)), message_id
+
+
+def _multipart(
+    boundary: str, text: str, html_body: str, text_slot: int | None, html_slot: int | None
+) -> list[Piece]:
+    line = boundary.encode("ascii")
+    return [
+        b'Content-Type: multipart/alternative;\r\n boundary="' + line + b'"\r\n\r\n',
+        b"--" + line + b"\r\n",
+        b'Content-Type: text/plain; charset="utf-8"\r\n',
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+        *_body(text, text_slot),
+        b"\r\n--" + line + b"\r\n",
+        b'Content-Type: text/html; charset="utf-8"\r\n',
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+        *_body(html_body, html_slot),
+        b"\r\n--" + line + b"--\r\n",
+    ]
+
+
+def _body(text: str, slot: int | None) -> list[Piece]:
+    """The encoded body with ``slot`` where each placeholder was."""
+    if slot is None or PLACEHOLDER not in text:
+        return [_qp(text)]
+    segments = text.split(PLACEHOLDER)
+    pieces: list[Piece] = []
+    for segment in segments[:-1]:
+        pieces += [_open_end(_qp(segment)), slot]
+    return [*pieces, _qp(segments[-1])]
+
+
+def _qp(text: str) -> bytes:
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    return binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
+
+
+def _open_end(encoded: bytes) -> bytes:
+    """End an encoded chunk with a soft line break, so the next chunk continues the same
+    line; a last line too long to take the '=' is broken first, never inside an =XX."""
+    head, separator, last = encoded.rpartition(b"\r\n")
+    lines = []
+    while len(last) > 75:
+        cut = 75
+        if last[cut - 1 : cut] == b"=":
+            cut -= 1
+        elif last[cut - 2 : cut - 1] == b"=":
+            cut -= 2
+        lines.append(last[:cut] + b"=\r\n")
+        last = last[cut:]
+    return head + separator + b"".join(lines) + last + b"=\r\n"
+
+
+def _to_line(to: str) -> bytes:
+    if to.isascii() and len(to) < 70:
+        return b"To: " + to.encode("ascii") + b"\r\n"
+    return header_line("To", to)
+
+
+def _date(date: datetime) -> bytes:
+    return f"Date: {format_datetime(date.astimezone(UTC))}\r\n".encode("ascii")
+
+
+def _merge(pieces: Sequence[Piece]) -> list[Piece]:
+    """Adjacent byte pieces joined once, so rendering joins as few pieces as possible."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged

@@ -1,0 +1,105 @@
+"""What one `send` did, for the terminal, the run report and `status`."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+UNKNOWN_HELP = (
+    "left `sending` by a send that stopped mid-message: maybe delivered, so not re-sent "
+    "(`newsletter send --retry-unknown` re-sends them)"
+)
+
+
+@dataclass
+class SendReport:
+    week: str | None = None
+    transport: str = ""
+    sent: int = 0
+    retry: int = 0  # temporary failures, due again later
+    failed: int = 0  # refused for good (bounced included)
+    bounced: int = 0  # hard bounces: the subscriber is suppressed
+    skipped: int = 0  # unsubscribed after the digest was built
+    recovered_unknown: int = 0  # found `sending` from a dead sender at the start
+    released: int = 0  # found `claimed` by a dead sender: back to pending, never sent
+    requeued_unknown: int = 0  # --retry-unknown
+    paused: str | None = None  # why sending stopped early (exit status 1)
+    busy: str | None = None  # another sender holds the digest: nothing done
+    nothing: str | None = None  # nothing to send, and why
+    counts: dict[str, int] = field(default_factory=dict)  # the digest's rows per state, after
+    next_retry_at: datetime | None = None
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, verdict: str) -> None:
+        with self._lock:
+            if verdict == "sent":
+                self.sent += 1
+            elif verdict == "retry":
+                self.retry += 1
+            elif verdict in ("failed", "bounced"):
+                self.failed += 1
+                self.bounced += verdict == "bounced"
+            elif verdict == "skipped":
+                self.skipped += 1
+
+    def summary(self) -> str:
+        if self.nothing:
+            return f"nothing to send: {self.nothing}"
+        if self.busy:
+            return f"digest {self.week}: {self.busy}"
+        rate = f" ({self.sent / self.seconds:.1f}/s)" if self.seconds > 0 and self.sent else ""
+        head = f"digest {self.week} via {self.transport}: {self.sent} sent"
+        parts = [f"{head} in {self.seconds:.1f} s{rate}", *self._problems(), self._totals()]
+        if self.paused:
+            parts.append(f"PAUSED: {self.paused}; nothing is lost: run `newsletter send` again")
+        return "; ".join(parts)
+
+    def _totals(self) -> str:
+        counts = self.counts
+        left = counts.get("pending", 0) + counts.get("claimed", 0)
+        totals = f"in all {counts.get('sent', 0)} sent, {left} pending"
+        if counts.get("retry"):
+            totals += f", {counts['retry']} waiting to retry"
+        return totals + f", {counts.get('failed', 0)} failed, {counts.get('unknown', 0)} unknown"
+
+    def _problems(self) -> list[str]:
+        found = []
+        if self.retry:
+            when = f" after {self.next_retry_at:%Y-%m-%d %H:%M} UTC" if self.next_retry_at else ""
+            found.append(f"{self.retry} to retry{when}")
+        if self.failed:
+            bounced = f" ({self.bounced} bounced, now suppressed)" if self.bounced else ""
+            found.append(f"{self.failed} failed{bounced}")
+        if self.skipped:
+            found.append(f"{self.skipped} skipped (unsubscribed since the digest was built)")
+        if self.released:
+            found.append(f"{self.released} handed back from a stopped send (never sent)")
+        if self.recovered_unknown:
+            found.append(f"{self.recovered_unknown} unknown: {UNKNOWN_HELP}")
+        elif self.counts.get("unknown") and not self.requeued_unknown:
+            found.append(f"{self.counts['unknown']} still unknown: {UNKNOWN_HELP}")
+        if self.requeued_unknown:
+            found.append(f"{self.requeued_unknown} unknown re-queued (--retry-unknown)")
+        return found
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "week": self.week,
+            "transport": self.transport,
+            "sent": self.sent,
+            "retry": self.retry,
+            "failed": self.failed,
+            "bounced": self.bounced,
+            "skipped": self.skipped,
+            "recovered_unknown": self.recovered_unknown,
+            "released": self.released,
+            "requeued_unknown": self.requeued_unknown,
+            "paused": self.paused,
+            "busy": self.busy,
+            "nothing": self.nothing,
+            "counts": dict(self.counts),
+            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
+            "seconds": round(self.seconds, 2),
+        }

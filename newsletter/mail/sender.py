@@ -1,0 +1,288 @@
+"""Sending a digest: claim due rows in small batches, and for each message commit
+``sending``, hand it to the transport, then record what the server said.
+
+N worker threads each own a transport (one persistent SMTP connection) and share a rate
+limit and an error streak. Each worker writes the previous message's result together with
+the next message's ``sending`` mark in one commit, so a crash leaves at most one row per
+worker in doubt. The main thread renews the claims (a lease other machines can see) and
+turns Ctrl-C into a clean stop. Nothing but the rows remembers progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import Protocol
+
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
+from newsletter.lock import Busy, RunLock
+from newsletter.mail.claims import current_claimer, process_alive
+from newsletter.mail.decide import (
+    ERROR_STREAK,
+    Verdict,
+    claim_is_stale,
+    classify,
+    result_after_failure,
+    result_for,
+)
+from newsletter.mail.headers import mailbox
+from newsletter.mail.message import DigestMessage, Sender
+from newsletter.mail.ratelimit import RateLimiter
+from newsletter.mail.report import SendReport
+from newsletter.mail.transport import (
+    Envelope,
+    FatalFailure,
+    TransientFailure,
+    Transport,
+    describe_transport,
+    transport_factory,
+)
+from newsletter.store.delivery import DeliveryStore
+from newsletter.store.delivery_types import DeliveryJob, DeliveryResult, DigestToSend, Recovered
+from newsletter.subscribers.tokens import Links, Tokens, secret_key
+
+Clock = Callable[[], datetime]
+BATCH = 20  # rows per claim: small, so several senders share a digest evenly
+HEARTBEAT = 60.0  # seconds between renewals of our claims (the lease is 10 minutes)
+
+
+class NoDigest(NewsletterError):
+    """The week asked for has no digest."""
+
+
+class Progress(Protocol):
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, verdict: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int, label: str) -> None:
+        pass
+
+    def advance(self, verdict: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def send_digest(
+    settings: Settings,
+    store: DeliveryStore,
+    clock: Clock,
+    week: str | None = None,
+    workers: int = 1,
+    rate: float | None = None,
+    progress: Progress | None = None,
+    *,
+    retry_unknown: bool = False,
+    transports: Callable[[], Transport] | None = None,
+    limiter: RateLimiter | None = None,
+) -> SendReport:
+    """Deliver the due messages of a digest (that week's, else the latest one).
+
+    Safe to call often and from several processes: on SQLite one sender at a time takes
+    the digest (db/send.lock) and a second returns at once; on PostgreSQL several share it.
+    A report with ``paused`` set means sending stopped early and left rows pending."""
+    digest = store.digest_to_send(week)
+    if digest is None:
+        if week:
+            raise NoDigest(f"there is no digest for {week}; build it with `newsletter digest`")
+        return SendReport(nothing="no digest has been built yet")
+    exclusive = store.dialect == "sqlite"
+    lock: AbstractContextManager[object] = (
+        RunLock(settings.db_dir / "send.lock") if exclusive else nullcontext()
+    )
+    try:
+        with lock:
+            job = _Job(settings, store, clock, digest, workers, progress or _Silent())
+            job.limiter = limiter or RateLimiter(rate)
+            if transports is not None:
+                job.transports = transports
+            return job.run(exclusive, retry_unknown)
+    except Busy as busy:
+        message = f"another `newsletter send` (pid {busy}) is sending it; nothing to do"
+        return SendReport(week=digest.week, busy=message)
+
+
+def message_id_parts(digest: DigestToSend, domain: str, key: str) -> tuple[str, str]:
+    """(prefix, suffix) around the subscriber id: <digest-2026-W48.{id}.{nonce}@domain>.
+    The nonce, from the secret key and the digest, keeps ids unique across installations
+    and across a database rebuilt from scratch."""
+    seed = f"{key}|{digest.id}|{digest.week}|{digest.built_at.isoformat()}".encode()
+    nonce = hashlib.sha256(seed).hexdigest()[:12]
+    week = re.sub(r"[^A-Za-z0-9-]", "", digest.week)
+    return f"<digest-{week}.", f".{nonce}@{domain}>"
+
+
+class _Job:
+    """One send of one digest: shared by the worker threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: DeliveryStore,
+        clock: Clock,
+        digest: DigestToSend,
+        workers: int,
+        progress: Progress,
+    ) -> None:
+        self.settings, self.store, self.clock, self.digest = settings, store, clock, digest
+        self.workers, self.progress = workers, progress
+        self.limiter = RateLimiter(None)
+        key = secret_key(settings)
+        self.sender = Sender.parse(settings.newsletter.sender)
+        self.links = Links(settings.env.base_url, Tokens(key))
+        self.message = DigestMessage(
+            self.sender, settings.site.title, digest.subject, digest.text, digest.html, clock()
+        )
+        self.message_ids = message_id_parts(digest, self.sender.domain, key)
+        self.claimer = str(current_claimer())
+        self.transports = transport_factory(settings)
+        self.stop = threading.Event()
+        self.report = SendReport()
+        self.errors: list[BaseException] = []
+        self._streak = 0
+        self._lock = threading.Lock()
+
+    def run(self, exclusive: bool, retry_unknown: bool) -> SendReport:
+        started = time.monotonic()
+        digest, store, report = self.digest, self.store, self.report
+        report.week, report.transport = digest.week, describe_transport(self.settings)
+        recovered = self._recover(exclusive)
+        report.recovered_unknown, report.released = recovered.unknown, recovered.released
+        if retry_unknown:
+            report.requeued_unknown = store.requeue_unknown(digest.id)
+        skipped_before = store.delivery_counts(digest.id)["skipped"]
+        self.progress.start(store.due_count(digest.id, self.clock()), digest.week)
+        try:
+            self._run_workers()
+        finally:
+            self.progress.stop()
+            store.release_claims(digest.id, self.claimer)
+        if self.errors:
+            raise self.errors[0]
+        report.counts = store.delivery_counts(digest.id)
+        # Rows skipped when claimed never reach a worker: count them from the table.
+        report.skipped = max(report.skipped, report.counts["skipped"] - skipped_before)
+        report.next_retry_at = store.next_retry_at(digest.id)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _recover(self, exclusive: bool) -> Recovered:
+        """Rows a dead sender left behind: on SQLite, holding the lock, every claim is
+        stale; elsewhere, claims of dead processes here or silent ones elsewhere."""
+        now, here = self.clock(), current_claimer().host
+        stale = [
+            claim.claimed_by
+            for claim in self.store.delivery_claims(self.digest.id)
+            if exclusive or claim_is_stale(claim, now, here, process_alive)
+        ]
+        return self.store.recover_claims(self.digest.id, stale) if stale else Recovered(0, 0)
+
+    def _run_workers(self) -> None:
+        threads = [
+            threading.Thread(target=self._worker, name=f"send-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        renewed = time.monotonic()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(timeout=1.0)
+                    if time.monotonic() - renewed >= HEARTBEAT:
+                        self.store.renew_claims(self.digest.id, self.claimer, self.clock())
+                        renewed = time.monotonic()
+        except KeyboardInterrupt:
+            self.pause("interrupted; the messages in flight were finished")
+            for thread in threads:
+                thread.join()
+
+    def _worker(self) -> None:
+        transport = self.transports()
+        done: list[DeliveryResult] = []
+        try:
+            while not self.stop.is_set():
+                jobs = self.store.claim_deliveries(
+                    self.digest.id, self.claimer, self.clock(), BATCH, self.message_ids
+                )
+                if not jobs:
+                    break
+                for job in jobs:
+                    if self.stop.is_set():
+                        break  # the rest stay claimed: released at the end
+                    done = self._deliver(transport, job, done)
+        except BaseException as exc:
+            self.fail(exc)
+        finally:
+            try:
+                if done:
+                    self.store.advance_deliveries(done, None, self.claimer, self.clock())
+            except BaseException as exc:
+                self.fail(exc)
+            transport.close()
+
+    def _deliver(
+        self, transport: Transport, job: DeliveryJob, done: list[DeliveryResult]
+    ) -> list[DeliveryResult]:
+        """Send one message; returns its result, to be written with the next commit."""
+        self.limiter.wait()
+        unsubscribe = self.links.unsubscribe(job.subscriber_id, job.email_key)
+        data = self.message.render(mailbox(job.name, job.email), job.message_id, unsubscribe)
+        started = self.store.advance_deliveries(done, job.id, self.claimer, self.clock())
+        if started != "sending":
+            if started == "skipped":
+                self.report.count("skipped")
+                self.progress.advance("skipped")
+            return []
+        envelope = Envelope(self.sender.address, job.email, data, job.message_id)
+        verdict, result = self._attempt(transport, job, envelope)
+        self.report.count(verdict)
+        self.progress.advance(verdict)
+        self._streak_after(verdict, job, result)
+        return [result]
+
+    def _attempt(
+        self, transport: Transport, job: DeliveryJob, envelope: Envelope
+    ) -> tuple[Verdict, DeliveryResult]:
+        try:
+            reply = transport.send(envelope)
+        except TransientFailure as exc:
+            return "retry", result_after_failure(job, str(exc), exc.before_data, self.clock())
+        except FatalFailure as exc:
+            return "pause", result_after_failure(job, str(exc), True, self.clock())
+        verdict = classify(reply)
+        return verdict, result_for(job, verdict, str(reply), self.clock())
+
+    def _streak_after(self, verdict: Verdict, job: DeliveryJob, result: DeliveryResult) -> None:
+        if verdict == "pause":
+            self.pause(f"{result.error}")
+            return
+        with self._lock:
+            self._streak = 0 if verdict == "sent" else self._streak + 1
+            streak = self._streak
+        if streak >= ERROR_STREAK:
+            error = result.error or result.reply
+            self.pause(f"{streak} failures in a row, the last for {job.email}: {error}")
+
+    def pause(self, reason: str) -> None:
+        with self._lock:
+            if self.report.paused is None:
+                self.report.paused = reason
+        self.stop.set()
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            self.errors.append(exc)
+        self.stop.set()

@@ -1,0 +1,257 @@
+"""Transports: an SMTP server over a persistent connection, or the outbox folder.
+
+The only module of newsletter that speaks SMTP. A transport hands one message to its
+destination and returns the server's :class:`Reply`; the sender decides what the reply
+means (``newsletter.mail.decide``). Connections that cannot be made or kept raise
+:class:`TransientFailure`; a refused login or TLS setup raises :class:`FatalFailure`,
+because retrying it message after message would only repeat the refusal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+from urllib.parse import unquote, urlsplit
+
+from newsletter.config import Settings
+from newsletter.errors import ConfigError
+
+Stage = Literal["mail", "rcpt", "data", "outbox"]
+DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+TIMEOUT = 60.0  # seconds of silence tolerated from the server
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str
+    recipient: str
+    message: bytes
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The server's answer, and to which step of the transaction."""
+
+    code: int
+    text: str
+    stage: Stage
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}".strip()
+
+
+class TransientFailure(Exception):
+    """The connection could not be made (``before_data``: nothing was sent) or was lost
+    twice in a row."""
+
+    def __init__(self, message: str, before_data: bool) -> None:
+        super().__init__(message)
+        self.before_data = before_data
+
+
+class FatalFailure(Exception):
+    """The server refuses us as a client (login, TLS): stop sending."""
+
+
+class Transport(Protocol):
+    def send(self, envelope: Envelope) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpUrl:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise ConfigError(
+                "NEWSLETTER_SMTP_URL must look like smtp://[user:pass@]host[:port] "
+                "(or smtp+starttls://, smtps://)"
+            )
+        try:
+            port = parts.port or DEFAULT_PORTS[parts.scheme]
+        except ValueError:
+            raise ConfigError("NEWSLETTER_SMTP_URL has a port that is not a number") from None
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return cls(parts.scheme, parts.hostname, port, username, password)
+
+    def __str__(self) -> str:  # never the password
+        user = f"{self.username}@" if self.username else ""
+        return f"{self.scheme}://{user}{self.host}:{self.port}"
+
+
+class SmtpTransport:
+    """One persistent connection, opened on first use; a dropped connection is reopened
+    once per message."""
+
+    def __init__(self, url: SmtpUrl, timeout: float = TIMEOUT) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._connection: smtplib.SMTP | None = None
+
+    def send(self, envelope: Envelope) -> Reply:
+        for attempt in (1, 2):
+            connection = self._connect()
+            try:
+                return self._transaction(connection, envelope)
+            except (smtplib.SMTPException, OSError) as exc:
+                # Dropped, reset or timed out before the final reply: the server took no
+                # responsibility for the message (RFC 5321 §6.1), so sending again is right.
+                self._discard()
+                if attempt == 2:
+                    raise TransientFailure(
+                        f"the connection to {self.url} dropped twice: {_describe(exc)}",
+                        before_data=False,
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.quit()
+            self._discard()
+
+    def _transaction(self, connection: smtplib.SMTP, envelope: Envelope) -> Reply:
+        code, text = connection.mail(envelope.sender)
+        if code != 250:
+            return self._refused(connection, code, text, "mail")
+        code, text = connection.rcpt(envelope.recipient)
+        if code not in (250, 251):
+            return self._refused(connection, code, text, "rcpt")
+        try:
+            code, text = connection.data(envelope.message)
+        except smtplib.SMTPDataError as exc:
+            return self._refused(connection, exc.smtp_code, exc.smtp_error, "data")
+        if code == 421:
+            self._discard()
+        return Reply(code, _text(text), "data")
+
+    def _refused(
+        self, connection: smtplib.SMTP, code: int, text: bytes | str, stage: Stage
+    ) -> Reply:
+        """End the failed transaction so the connection can carry the next message."""
+        if code == 421:  # the server is closing the connection
+            self._discard()
+        else:
+            try:
+                connection.rset()
+            except (smtplib.SMTPException, OSError):
+                self._discard()
+        return Reply(code, _text(text), stage)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._connection is not None:
+            return self._connection
+        context = ssl.create_default_context()
+        try:
+            self._connection = self._open(context)
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as exc:
+            raise FatalFailure(f"{self.url} refused us: {_describe(exc)}") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise FatalFailure(f"{self.url} has a certificate we cannot trust: {exc}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientFailure(
+                f"cannot connect to {self.url}: {_describe(exc)}", before_data=True
+            ) from None
+        return self._connection
+
+    def _open(self, context: ssl.SSLContext) -> smtplib.SMTP:
+        url, name = self.url, _local_hostname()
+        if url.scheme == "smtps":
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                url.host, url.port, local_hostname=name, timeout=self.timeout, context=context
+            )
+        else:
+            connection = smtplib.SMTP(url.host, url.port, local_hostname=name, timeout=self.timeout)
+        try:
+            connection.ehlo_or_helo_if_needed()
+            if url.scheme == "smtp+starttls":
+                connection.starttls(context=context)
+                connection.ehlo()
+            if url.username:
+                connection.login(url.username, url.password or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _discard(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class OutboxTransport:
+    """One ``.eml`` file per message, named after its Message-ID, written atomically: a
+    second attempt at the same message replaces the file instead of adding one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, envelope: Envelope) -> Reply:
+        name = re.sub(r"[^A-Za-z0-9._@+-]", "_", envelope.message_id.strip("<>"))[:180]
+        path = self.folder / f"{name}.eml"
+        temporary = self.folder / f".{name}.{os.getpid()}.tmp"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as file:
+                file.write(envelope.message)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise TransientFailure(f"cannot write {path}: {exc}", before_data=True) from None
+        return Reply(250, f"written to {path}", "outbox")
+
+    def close(self) -> None:
+        pass
+
+
+def transport_factory(settings: Settings) -> Callable[[], Transport]:
+    """A new transport per worker: SMTP when NEWSLETTER_SMTP_URL is set, else the outbox."""
+    if settings.env.smtp_url:
+        url = SmtpUrl.parse(settings.env.smtp_url)
+        return lambda: SmtpTransport(url)
+    return lambda: OutboxTransport(settings.env.outbox)
+
+
+def describe_transport(settings: Settings) -> str:
+    if settings.env.smtp_url:
+        return str(SmtpUrl.parse(settings.env.smtp_url))
+    return f"the outbox {settings.env.outbox}"
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """What we say in EHLO, looked up once per process (a slow resolver costs once)."""
+    return socket.getfqdn()
+
+
+def _text(text: bytes | str) -> str:
+    value = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return " ".join(value.split())
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return str(exc) or exc.__class__.__name__

@@ -1,0 +1,301 @@
+"""The deliveries of digests in SQL: the sending half of
+:class:`newsletter.store.delivery.DeliverySql` (documented on its ``DeliveryStore``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, String, cast, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsletter.errors import StoreError
+from newsletter.store.base import SqlBase
+from newsletter.store.delivery_types import (
+    DELIVERY_STATES,
+    Claim,
+    DeliveryJob,
+    DeliveryResult,
+    DigestToSend,
+    Recovered,
+)
+from newsletter.store.models import Delivery, Digest, Subscriber
+
+StartOutcome = Literal["sending", "skipped", "lost"]
+SKIPPED = "the subscriber left after the digest was built"
+HELD = ("claimed", "sending")
+
+
+class DeliveriesSql(SqlBase):
+    """Digests' deliveries: queue, claim, advance, recover, count."""
+
+    @contextmanager
+    def _delivery_tx(self) -> Iterator[Connection]:
+        """A Core transaction: the sender's hot path, one commit per message."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise StoreError(f"database error: {exc.__class__.__name__}: {first}") from None
+
+    def digest_to_send(self, week: str | None) -> DigestToSend | None:
+        query = select(
+            Digest.id, Digest.week, Digest.subject, Digest.html, Digest.text, Digest.built_at
+        )
+        query = query.where(Digest.week == week) if week else query.order_by(Digest.week.desc())
+        with self._delivery_tx() as connection:
+            row = connection.execute(query.limit(1)).first()
+        return DigestToSend(*row) if row else None
+
+    def queue_deliveries(self, digest_id: int, now: datetime) -> int:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        audience = select(literal(digest_id), Subscriber.id, literal("pending"), literal(0)).where(
+            Subscriber.state == "active"
+        )
+        statement = (
+            insert(Delivery)
+            .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
+            .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
+            # SQLAlchemy reports an INSERT's rowcount only when asked to.
+            .execution_options(preserve_rowcount=True)
+        )
+        with self._delivery_tx() as connection:
+            count = connection.execute(statement).rowcount
+        return max(count, 0)
+
+    def delivery_claims(self, digest_id: int) -> list[Claim]:
+        query = (
+            select(Delivery.claimed_by, func.max(Delivery.claimed_at), func.count())
+            .where(Delivery.digest_id == digest_id, Delivery.state.in_(HELD))
+            .group_by(Delivery.claimed_by)
+        )
+        with self._delivery_tx() as connection:
+            return [Claim(by, seen, int(n)) for by, seen, n in connection.execute(query)]
+
+    def recover_claims(self, digest_id: int, claimers: Sequence[str | None]) -> Recovered:
+        released = unknown = 0
+        with self._delivery_tx() as connection:
+            for claimer in claimers:
+                mine = (
+                    Delivery.claimed_by.is_(None)
+                    if claimer is None
+                    else (Delivery.claimed_by == claimer)
+                )
+                base = update(Delivery).where(Delivery.digest_id == digest_id, mine)
+                released += connection.execute(
+                    base.where(Delivery.state == "claimed").values(
+                        state="pending", claimed_by=None, claimed_at=None
+                    )
+                ).rowcount
+                unknown += connection.execute(
+                    base.where(Delivery.state == "sending").values(
+                        state="unknown", error="its sender stopped while sending it"
+                    )
+                ).rowcount
+        return Recovered(released=released, unknown=unknown)
+
+    def requeue_unknown(self, digest_id: int) -> int:
+        statement = (
+            update(Delivery)
+            .where(Delivery.digest_id == digest_id, Delivery.state == "unknown")
+            .values(state="pending", claimed_by=None, claimed_at=None)
+        )
+        with self._delivery_tx() as connection:
+            return connection.execute(statement).rowcount
+
+    def claim_deliveries(
+        self, digest_id: int, claimer: str, now: datetime, limit: int, message_id: tuple[str, str]
+    ) -> list[DeliveryJob]:
+        with self._delivery_tx() as connection:
+            claim = functools.partial(self._claim_state, connection, digest_id)
+            ids = claim("pending", claimer, now, limit, message_id)
+            if len(ids) < limit:
+                ids += claim("retry", claimer, now, limit - len(ids), message_id)
+            if not ids:
+                return []
+            rows = connection.execute(
+                select(
+                    Delivery.id,
+                    Delivery.subscriber_id,
+                    Subscriber.email,
+                    Subscriber.email_key,
+                    Subscriber.name,
+                    Delivery.message_id,
+                    Delivery.attempts,
+                    Subscriber.state,
+                )
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(Delivery.id.in_(ids))
+                .order_by(Delivery.id)
+            ).all()
+            gone = [row.id for row in rows if row.state != "active"]
+            if gone:
+                connection.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(gone))
+                    .values(state="skipped", error=SKIPPED, claimed_at=now)
+                )
+            return [_job(row) for row in rows if row.state == "active"]
+
+    def _claim_state(
+        self,
+        connection: Connection,
+        digest_id: int,
+        state: str,
+        claimer: str,
+        now: datetime,
+        limit: int,
+        message_id: tuple[str, str],
+    ) -> list[int]:
+        # One state per query, so the (digest_id, state, id) index hands rows over in id
+        # order without sorting the whole list on every claim.
+        due = select(Delivery.id).where(Delivery.digest_id == digest_id, Delivery.state == state)
+        if state == "retry":
+            due = due.where(Delivery.next_attempt_at <= now)
+        due = due.order_by(Delivery.id).limit(limit)
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        prefix, suffix = message_id
+        new_id = literal(prefix, String) + cast(Delivery.subscriber_id, String) + literal(suffix)
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(due))
+            .values(
+                state="claimed",
+                claimed_by=claimer,
+                claimed_at=now,
+                message_id=func.coalesce(Delivery.message_id, new_id),
+            )
+            .returning(Delivery.id)
+        )
+        return [row[0] for row in connection.execute(statement)]
+
+    def advance_deliveries(
+        self, finished: Sequence[DeliveryResult], start: int | None, claimer: str, now: datetime
+    ) -> StartOutcome | None:
+        with self._delivery_tx() as connection:
+            for result in finished:
+                _record(connection, result, claimer, now)
+            return None if start is None else _start(connection, start, claimer, now)
+
+    def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
+        statement = (
+            update(Delivery)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.claimed_by == claimer,
+                Delivery.state.in_(HELD),
+            )
+            .values(claimed_at=now)
+        )
+        with self._delivery_tx() as connection:
+            return connection.execute(statement).rowcount
+
+    def release_claims(self, digest_id: int, claimer: str) -> int:
+        statement = (
+            update(Delivery)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.claimed_by == claimer,
+                Delivery.state == "claimed",
+            )
+            .values(state="pending", claimed_by=None, claimed_at=None)
+        )
+        with self._delivery_tx() as connection:
+            return connection.execute(statement).rowcount
+
+    def delivery_counts(self, digest_id: int) -> dict[str, int]:
+        counts = dict.fromkeys(DELIVERY_STATES, 0)
+        query = (
+            select(Delivery.state, func.count())
+            .where(Delivery.digest_id == digest_id)
+            .group_by(Delivery.state)
+        )
+        with self._delivery_tx() as connection:
+            counts.update({state: int(n) for state, n in connection.execute(query)})
+        return counts
+
+    def due_count(self, digest_id: int, now: datetime) -> int:
+        pending = select(func.count()).where(
+            Delivery.digest_id == digest_id, Delivery.state == "pending"
+        )
+        retry = select(func.count()).where(
+            Delivery.digest_id == digest_id,
+            Delivery.state == "retry",
+            Delivery.next_attempt_at <= now,
+        )
+        with self._delivery_tx() as connection:
+            return int(connection.scalar(pending) or 0) + int(connection.scalar(retry) or 0)
+
+    def next_retry_at(self, digest_id: int) -> datetime | None:
+        query = select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.digest_id == digest_id, Delivery.state == "retry"
+        )
+        with self._delivery_tx() as connection:
+            value = connection.scalar(query)
+        return value if isinstance(value, datetime) else None
+
+
+def _job(row: Any) -> DeliveryJob:
+    return DeliveryJob(
+        row.id, row.subscriber_id, row.email, row.email_key, row.name, row.message_id, row.attempts
+    )
+
+
+def _record(connection: Connection, result: DeliveryResult, claimer: str, now: datetime) -> None:
+    values: dict[str, object] = {
+        "state": result.state,
+        "attempts": result.attempts,
+        "reply": result.reply,
+        "error": result.error,
+        "next_attempt_at": result.next_attempt_at,
+    }
+    if result.state == "sent":
+        values["sent_at"] = now
+    if result.state in ("retry", "pending"):
+        values.update(claimed_by=None, claimed_at=None)
+    # 'unknown' too: if a peer gave up on us while we were talking to the server, what the
+    # server answered is still the truth about this row.
+    connection.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == result.id,
+            Delivery.claimed_by == claimer,
+            Delivery.state.in_(("sending", "unknown")),
+        )
+        .values(**values)
+    )
+    if result.bounced:
+        connection.execute(
+            update(Subscriber)
+            .where(
+                Subscriber.id == result.subscriber_id,
+                Subscriber.state.in_(("active", "pending")),
+            )
+            .values(state="bounced", bounced_at=now)
+        )
+
+
+def _start(connection: Connection, delivery_id: int, claimer: str, now: datetime) -> StartOutcome:
+    ours = (
+        Delivery.id == delivery_id,
+        Delivery.claimed_by == claimer,
+        Delivery.state == "claimed",
+    )
+    still_active = exists().where(
+        Subscriber.id == Delivery.subscriber_id, Subscriber.state == "active"
+    )
+    marked = connection.execute(
+        update(Delivery).where(*ours, still_active).values(state="sending", claimed_at=now)
+    )
+    if marked.rowcount == 1:
+        return "sending"
+    skipped = connection.execute(
+        update(Delivery).where(*ours).values(state="skipped", error=SKIPPED)
+    )
+    return "skipped" if skipped.rowcount == 1 else "lost"

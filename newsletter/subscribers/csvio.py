@@ -1,0 +1,106 @@
+"""Subscriber lists as CSV: reading an import (bad rows reported by line) and writing an
+export that an import reads back, suppressions included."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.subscribers.address import Address, InvalidAddress, normalize_address
+from newsletter.subscribers.states import STATES, State
+
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "state",
+    "source",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "bounced_at",
+)
+NAME_LIMIT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    address: Address
+    name: str | None
+    state: State  # active unless the file says otherwise (our own exports do)
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    problem: str
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[ImportRow | BadRow]:
+    """Rows of ``email[,name]``, or of any columns under a header naming ``email`` (and
+    optionally ``name`` and ``state``). Blank lines are ignored."""
+    reader = csv.reader(lines)
+    columns: dict[str, int] | None = None
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if columns is None:
+            columns = _header(cells)
+            if columns is not None:
+                continue
+            columns = {"email": 0, "name": 1}
+        yield _row(reader.line_num, cells, columns)
+
+
+def write_rows(records: Iterable[SubscriberRecord], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for record in records:
+        writer.writerow([_cell(getattr(record, column)) for column in EXPORT_COLUMNS])
+        count += 1
+    return count
+
+
+def clean_name(name: str | None) -> str | None:
+    text = " ".join(_CONTROL.sub(" ", name or "").split())[:NAME_LIMIT]
+    return text or None
+
+
+def _header(cells: list[str]) -> dict[str, int] | None:
+    names = [cell.strip().lower() for cell in cells]
+    if "email" not in names:
+        return None
+    return {name: names.index(name) for name in ("email", "name", "state") if name in names}
+
+
+def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | BadRow:
+    def cell(column: str) -> str:
+        index = columns.get(column)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    email = cell("email")
+    if not email:
+        return BadRow(line, "no email address")
+    try:
+        address = normalize_address(email)
+    except InvalidAddress as exc:
+        return BadRow(line, str(exc))
+    state = cell("state").lower() or "active"
+    if state not in STATES:
+        return BadRow(line, f"unknown state '{state[:20]}'; write one of {', '.join(STATES)}")
+    return ImportRow(line, address, clean_name(cell("name")), state)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)

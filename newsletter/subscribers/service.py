@@ -1,0 +1,203 @@
+"""Managing the list: add, import, remove, confirm and unsubscribe, over the store.
+
+The decisions are :mod:`newsletter.subscribers.states`; this module reads the rows they
+need and writes what they decide. Sending the confirmation email is the caller's next step
+(``newsletter.mail.send_confirmations``), so this package never speaks SMTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsletter.errors import NewsletterError
+from newsletter.store.delivery import DeliveryStore
+from newsletter.store.delivery_types import NewSubscriber, SubscriberRecord
+from newsletter.subscribers.address import Address, normalize_address
+from newsletter.subscribers.csvio import BadRow, ImportRow, clean_name, read_rows
+from newsletter.subscribers.states import (
+    ImportOutcome,
+    State,
+    decide_add,
+    decide_confirm,
+    decide_import,
+    decide_unsubscribe,
+)
+from newsletter.subscribers.tokens import Purpose, Tokens
+
+CHUNK = 500  # import rows per transaction
+
+
+class NotSubscribed(NewsletterError):
+    """No subscriber has that address."""
+
+
+class InvalidLink(NewsletterError):
+    """A confirm or unsubscribe token that is forged, damaged, or for someone else."""
+
+
+@dataclass(frozen=True)
+class Added:
+    email: str
+    note: str
+    subscriber: SubscriberRecord
+    send_confirmation: bool
+
+
+@dataclass
+class ImportReport:
+    new: int = 0
+    activated: int = 0  # were pending, now active
+    unchanged: int = 0  # already active (or pending and the file says pending)
+    kept_suppressed: int = 0  # unsubscribed or bounced here: left so
+    suppressed: int = 0  # the file says unsubscribed or bounced
+    duplicates: int = 0  # the same address again further down the file
+    bad: list[BadRow] = field(default_factory=list)
+
+    def count(self, outcome: ImportOutcome) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def summary(self) -> str:
+        text = (
+            f"imported {self.new} new subscriber(s) as confirmed, {self.activated} pending "
+            f"made active, {self.unchanged} already subscribed; {self.kept_suppressed} "
+            f"unsubscribed or bounced earlier and left so"
+        )
+        if self.suppressed:
+            text += f"; {self.suppressed} recorded as unsubscribed or bounced, as the file says"
+        if self.duplicates:
+            text += f"; {self.duplicates} duplicate row(s) ignored"
+        return text + (f"; {len(self.bad)} bad row(s) skipped" if self.bad else "")
+
+
+def add_subscribers(
+    store: DeliveryStore,
+    emails: Sequence[str],
+    confirmed: bool,
+    now: datetime,
+    source: str = "cli",
+    name: str | None = None,
+) -> list[Added]:
+    """Add addresses (all checked first: one invalid address adds none). Without
+    ``confirmed`` they are pending and need the confirmation email (``send_confirmation``)."""
+    addresses = _unique(normalize_address(email) for email in emails)
+    return [_add(store, address, confirmed, now, source, clean_name(name)) for address in addresses]
+
+
+def _add(
+    store: DeliveryStore,
+    address: Address,
+    confirmed: bool,
+    now: datetime,
+    source: str,
+    name: str | None,
+) -> Added:
+    for _ in range(2):  # a second look if someone else adds the address meanwhile
+        existing = store.subscriber(address.key)
+        decision = decide_add(_state(existing), confirmed)
+        if existing is None:
+            new = NewSubscriber(address.email, address.key, name, decision.state or "", source)
+            record = store.create_subscriber(new, now)
+        elif decision.state is None:
+            record = existing
+        else:
+            record = store.set_subscriber_state(existing.id, decision.state, now)
+        if record is not None:
+            return Added(record.email, decision.note, record, decision.send_confirmation)
+    raise NewsletterError(f"{address.email} changed while being added; try again")
+
+
+def remove_subscriber(store: DeliveryStore, email: str, now: datetime) -> str:
+    """Unsubscribe an address; the row is kept so no import brings it back."""
+    address = normalize_address(email)
+    existing = store.subscriber(address.key)
+    if existing is None:
+        raise NotSubscribed(f"{address.email} is not on the list")
+    if decide_unsubscribe(_state(existing) or "pending") is None:
+        return f"{existing.email} was already unsubscribed"
+    store.set_subscriber_state(existing.id, "unsubscribed", now)
+    return f"{existing.email} unsubscribed (kept on file, so no import brings it back)"
+
+
+def import_subscribers(store: DeliveryStore, lines: Iterable[str], now: datetime) -> ImportReport:
+    """Import ``email[,name]`` rows as confirmed, except addresses that unsubscribed or
+    bounced here before. Flat in memory: a chunk of rows at a time."""
+    report = ImportReport()
+    seen: set[str] = set()
+    chunk: list[ImportRow] = []
+    for row in read_rows(lines):
+        if isinstance(row, BadRow):
+            report.bad.append(row)
+        elif row.address.key in seen:
+            report.duplicates += 1
+        else:
+            seen.add(row.address.key)
+            chunk.append(row)
+        if len(chunk) >= CHUNK:
+            _import_chunk(store, chunk, now, report)
+            chunk = []
+    _import_chunk(store, chunk, now, report)
+    return report
+
+
+def _import_chunk(
+    store: DeliveryStore, rows: list[ImportRow], now: datetime, report: ImportReport
+) -> None:
+    if not rows:
+        return
+    existing = store.subscriber_states([row.address.key for row in rows])
+    new: list[NewSubscriber] = []
+    changes: list[tuple[int, str]] = []
+    for row in rows:
+        found = existing.get(row.address.key)
+        state, outcome = decide_import(found[1] if found else None, row.state)  # type: ignore[arg-type]
+        report.count(outcome)
+        if state is not None and found is None:
+            new.append(NewSubscriber(row.address.email, row.address.key, row.name, state, "import"))
+        elif state is not None and found is not None:
+            changes.append((found[0], state))
+    store.import_changes(new, changes, now)
+
+
+def confirm_subscription(
+    store: DeliveryStore, tokens: Tokens, token: str, now: datetime
+) -> SubscriberRecord:
+    """A confirm link was followed: pending becomes active; any other state stays."""
+    subscriber = _from_token(store, tokens, "confirm", token)
+    if decide_confirm(_state(subscriber) or "pending") is None:
+        return subscriber
+    changed = store.set_subscriber_state(subscriber.id, "active", now, expected="pending")
+    return changed or subscriber
+
+
+def unsubscribe_with_token(
+    store: DeliveryStore, tokens: Tokens, token: str, now: datetime
+) -> SubscriberRecord:
+    """An unsubscribe link (or its one-click POST): unsubscribed at once, whatever the
+    state; a second click changes nothing."""
+    subscriber = _from_token(store, tokens, "unsubscribe", token)
+    if decide_unsubscribe(_state(subscriber) or "pending") is None:
+        return subscriber
+    return store.set_subscriber_state(subscriber.id, "unsubscribed", now) or subscriber
+
+
+def _from_token(
+    store: DeliveryStore, tokens: Tokens, purpose: Purpose, token: str
+) -> SubscriberRecord:
+    claims = tokens.read(purpose, token)
+    subscriber = store.subscriber_by_id(claims[0]) if claims else None
+    if claims is None or subscriber is None or subscriber.email_key != claims[1]:
+        raise InvalidLink(f"this {purpose} link is not valid; copy the whole link from the email")
+    return subscriber
+
+
+def _state(record: SubscriberRecord | None) -> State | None:
+    return None if record is None else record.state  # type: ignore[return-value]
+
+
+def _unique(addresses: Iterable[Address]) -> list[Address]:
+    seen: dict[str, Address] = {}
+    for address in addresses:
+        seen.setdefault(address.key, address)
+    return list(seen.values())
