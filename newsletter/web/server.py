@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import threading
 from typing import Any
 
 from flask import Flask
@@ -19,29 +22,56 @@ class Server:
 
     def __init__(self, server: Any, port: int) -> None:
         self._server = server
-        self._port = port
-
-    @property
-    def port(self) -> int:
-        # One socket: the port it really got (port 0 asks for any free one).
-        return int(getattr(self._server, "effective_port", self._port))
+        self.port = port
 
     def run(self) -> None:
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            # systemd and docker stop with SIGTERM: finish like Ctrl-C, closing cleanly.
+            previous = signal.signal(signal.SIGTERM, _exit)
         try:
-            self._server.run()
+            self._server.run()  # returns on SystemExit and KeyboardInterrupt
         except KeyboardInterrupt:
             pass
         finally:
             self.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     def close(self) -> None:
+        # waitress's single-socket server leaves its worker threads running on close().
+        self._server.task_dispatcher.shutdown()
         self._server.close()
+
+
+def _exit(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def make_server(app: Flask, host: str, port: int, threads: int = 8) -> Server:
     """Bind ``host:port`` now (port 0: any free one), so errors show before serving."""
+    sock = _bind(host, port)
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="newsletter")
+        server = create_server(app, sockets=[sock], threads=threads, ident="newsletter")
+    except BaseException:
+        sock.close()
+        raise
+    return Server(server, sock.getsockname()[1])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # Binding here, before waitress starts its threads, keeps a taken port one clean error.
+    where = f"{host}:{port}"
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise ServeError(f"cannot listen on {where}: no such host") from None
+    family, kind, proto, _, address = found[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
     except OSError as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    return Server(server, port)
+        sock.close()
+        raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return sock
