@@ -188,6 +188,18 @@ def test_the_loser_of_a_race_gets_the_winners_digest(store: SqlStore, tmp_path: 
     assert len(store.digest_candidates(_everything(), 10).entries) == 1, "only the winner's items"
 
 
+def test_candidates_are_the_newest_and_all_are_counted(store: SqlStore) -> None:
+    add(
+        store,
+        SEND_W48,
+        *(article(f"a{n}", f"A{n}", SEND_W48 - timedelta(hours=n)) for n in range(5)),
+    )
+    candidates = store.digest_candidates(_everything(), 3)
+    assert [c.title for c in candidates.entries] == ["A0", "A1", "A2"]
+    assert candidates.total == 5
+    assert candidates.entries[0].feed_name == "Running Training"
+
+
 def _everything() -> CandidateWindow:
     long_ago = SEND_W48 - timedelta(days=3650)
     return CandidateWindow(SEND_W48 + timedelta(days=1), long_ago, long_ago, long_ago, long_ago)

@@ -26,6 +26,7 @@ from newsletter.digest.select import (
     digest_period,
 )
 from newsletter.digest.weeks import current_week, parse_week
+from newsletter.errors import StoreError
 from newsletter.store.digest_types import (
     BuiltDigest,
     Candidates,
@@ -89,8 +90,7 @@ def build_digest(
         return Built(week, None, False, None)
     choice = choose_exercise(week, catalog, store.featured_weeks())
     featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
-    exercise = _exercise_by_id(catalog, featured.exercise_id)
-    assert exercise is not None  # featured_exercises references exercises
+    exercise = _known(catalog, featured.exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     digest, created = store.save_digest(_draft(week, period, exercise, rendered, now))
     winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
@@ -117,9 +117,7 @@ def preview_digest(
                 item_count=recorded.item_count,
             )
     _period, candidates = _contents(settings, store, now, week)
-    choice = choose_exercise(week, catalog, store.featured_weeks())
-    exercise = _exercise_by_id(catalog, choice.exercise_id)
-    assert exercise is not None
+    exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     return Preview(
         week,
@@ -163,3 +161,11 @@ def _exercise_by_id(
     catalog: list[ExerciseRecord], exercise_id: int | None
 ) -> ExerciseRecord | None:
     return next((e for e in catalog if e.id == exercise_id), None)
+
+
+def _known(catalog: list[ExerciseRecord], exercise_id: int) -> ExerciseRecord:
+    # The catalog holds every exercise ever loaded (removed ones stay, inactive).
+    found = _exercise_by_id(catalog, exercise_id)
+    if found is None:
+        raise StoreError(f"exercise {exercise_id} is referenced but missing from the store")
+    return found

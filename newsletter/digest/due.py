@@ -59,13 +59,12 @@ class DigestReport:
 def build_due_digest(settings: Settings, store: DigestStore, now: datetime) -> DigestReport:
     """Build the current week's digest when ``now`` has reached the week's ``send_on``
     time (in the newsletter's timezone) and it is not built yet; else say why not."""
-    sync_catalog(settings, store, now)  # every run: a mistake in the file shows at once
     zone = settings.newsletter.timezone
     week = current_week(now, zone)
     due_at = send_time(week, settings.newsletter.send_on, zone)
-    report = DigestReport(week=week, status="not_due", due_at=due_at, timezone=zone)
     if now < due_at:
-        return report
+        sync_catalog(settings, store, now)  # on every run: a mistake in the file shows at once
+        return DigestReport(week=week, status="not_due", due_at=due_at, timezone=zone)
     built = build_digest(settings, store, now, week)
     if built.digest is None:
         return DigestReport(week=week, status="skipped", due_at=due_at, timezone=zone)
