@@ -101,8 +101,7 @@ def _digest_item(settings: Settings, authority: str, digest: DigestSummary) -> F
         summary_text=about + ".",
         author=None,
         category="digest",
-        source_name=None,
-        source_url=None,
+        source=None,
         published=built,
         updated=built,
     )

@@ -46,6 +46,16 @@ class FeedMeta:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The configured feed an item came from."""
+
+    name: str
+    id: str  # Atom id: the feed's URL, or a tag URI for a local-file feed
+    url: str  # the feed's URL; a local-file feed is part of the site: the site's URL
+    is_feed: bool  # url is the feed itself (else the site)
+
+
+@dataclass(frozen=True)
 class FeedItem:
     id: str
     id_is_link: bool
@@ -56,8 +66,7 @@ class FeedItem:
     summary_text: str  # the summary as plain text; "" without a summary
     author: str | None
     category: str  # article | question
-    source_name: str | None
-    source_url: str | None
+    source: Source | None
     published: datetime
     updated: datetime
 
@@ -118,9 +127,7 @@ def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
         summary_text=plain_text(summary),
         author=plain_text(entry.author) or None,
         category="question" if entry.kind == "question" else "article",
-        source_name=_source_name(entry.feed_name),
-        # A local-file feed has no URL of its own: it is part of the site.
-        source_url=(_source_url(entry.feed_url) or site_url) if entry.feed_name else None,
+        source=_source(entry.feed_name, entry.feed_url, site_url, authority),
         published=published,
         updated=max(published, second(entry.updated_at or entry.published_at)),
     )
@@ -163,15 +170,17 @@ def second(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-# A few feeds carry thousands of entries: clean each feed's name and URL once.
+# A few feeds carry thousands of entries: describe each feed once.
 @lru_cache(maxsize=256)
-def _source_name(name: str | None) -> str | None:
-    return plain_text(name) or None
-
-
-@lru_cache(maxsize=256)
-def _source_url(url: str | None) -> str | None:
-    return safe_url(url)
+def _source(name: str | None, url: str | None, site_url: str, authority: str) -> Source | None:
+    text = plain_text(name)
+    if not text:
+        return None
+    feed_url = safe_url(url)
+    if feed_url:
+        return Source(name=text, id=feed_url, url=feed_url, is_feed=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return Source(text, f"tag:{authority},{TAG_DATE}:feed/{digest}", site_url, is_feed=False)
 
 
 def _has_host(uri: str) -> bool:

@@ -47,9 +47,9 @@ def _item(item: FeedItem) -> dict[str, Any]:
     if item.author:
         data["authors"] = [{"name": item.author}]
     data["tags"] = [item.category]
-    if item.source_name:
+    if item.source:
         # Extensions start with "_" (spec, "Extensions"); readers that don't know it skip it.
-        data["_source"] = {"title": item.source_name, "url": item.source_url}
+        data["_source"] = {"title": item.source.name, "url": item.source.url}
     return data
 
 

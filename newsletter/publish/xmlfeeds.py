@@ -7,13 +7,14 @@ sets those dates from the data, so the same items always give the same bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from newsletter.publish.items import FeedItem, FeedMeta
+from newsletter.publish.items import FeedItem, FeedMeta, Source
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 RSS_TYPE = "application/rss+xml"
@@ -35,6 +36,36 @@ class _HubLink(BaseExtension):  # type: ignore[misc]
             channel = rss.find("channel")
             xml_elem(f"{{{ATOM_NS}}}link", channel, href=self.hub, rel="hub")
         return rss
+
+
+class _Origin(BaseEntryExtension):  # type: ignore[misc]
+    """The item's source feed: ``<source url>`` in RSS, a complete ``<source>`` in Atom.
+
+    feedgen's own Atom source has only a title and a link, and the W3C validator wants
+    what a feed has: id, title and updated (and a self link when there is one).
+    """
+
+    def __init__(self) -> None:
+        self.source: Source | None = None
+        self.updated: datetime | None = None
+
+    def set(self, source: Source, updated: datetime) -> None:
+        self.source, self.updated = source, updated
+
+    def extend_rss(self, item: Any) -> Any:
+        if self.source:
+            xml_elem("source", item, url=self.source.url).text = self.source.name
+        return item
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.source and self.updated:
+            source = xml_elem("source", entry)
+            xml_elem("id", source).text = self.source.id
+            xml_elem("title", source).text = self.source.name
+            xml_elem("updated", source).text = self.updated.isoformat()
+            rel = "self" if self.source.is_feed else "alternate"
+            xml_elem("link", source, href=self.source.url, rel=rel)
+        return entry
 
 
 def feed_generator(meta: FeedMeta, items: Sequence[FeedItem], feed_id: str) -> Any:
@@ -63,6 +94,7 @@ def _generator(meta: FeedMeta, feed_id: str) -> Any:
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)  # dc:creator: RSS authors lack email
     generator.register_extension("websub", _HubLink, BaseEntryExtension, atom=False, rss=True)
+    generator.register_extension("origin", BaseExtension, _Origin)
     generator.websub.hub = meta.hub
     generator.id(feed_id)
     generator.title(meta.title)
@@ -97,7 +129,7 @@ def _add(generator: Any, item: FeedItem) -> None:
         entry.author({"name": item.author})
         entry.dc.dc_creator(item.author)
     entry.category({"term": item.category})
-    if item.source_name and item.source_url:
-        entry.source(url=item.source_url, title=item.source_name)
+    if item.source:
+        entry.origin.set(item.source, item.updated)
     entry.published(item.published)
     entry.updated(item.updated)
