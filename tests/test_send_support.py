@@ -1,0 +1,229 @@
+"""What the delivery tests share: a recording SMTP server on loopback (aiosmtpd, in this
+process), digests inserted by hand, and site folders. The tests at the bottom check that
+the server itself misbehaves exactly as asked, so the others can trust it."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import smtplib
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import insert
+
+from newsletter.config import Settings, load_settings
+from newsletter.store import SqlStore
+from newsletter.store.delivery_types import NewSubscriber
+from newsletter.store.models import Digest
+
+SECRET = "test-secret-key-for-signing-0123456789"
+BASE_URL = "https://news.example.com/"
+SITE = """\
+site:
+  title: {title}
+  url: https://www.example.com/
+newsletter:
+  from: Best Running Tips <news@example.com>
+feeds: []
+"""
+TEXT = "This week: tempo runs.\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n"
+HTML = (
+    "<html><body><p>This week: <b>tempo runs</b>.</p>"
+    '<p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></p></body></html>\n'
+)
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler: records what it accepts; per address it can answer 451 once,
+    550 always, or drop the connection once instead of answering DATA."""
+
+    messages: list[Received] = field(default_factory=list)
+    tempfail_once: set[str] = field(default_factory=set)
+    reject: set[str] = field(default_factory=set)
+    drop_once: set[str] = field(default_factory=set)
+    refuse_sender: bool = False
+    delay: float = 0.0  # seconds before answering DATA: a slow server
+    condition: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_sender:
+            return "553 5.7.1 sender address rejected"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.reject:
+            return "550 5.1.1 no such user here"
+        if address in self.tempfail_once:
+            self.tempfail_once.discard(address)
+            return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        recipient = envelope.rcpt_tos[0]
+        if recipient in self.drop_once:
+            self.drop_once.discard(recipient)
+            server.transport.abort()  # hang up without an answer: nothing was accepted
+            return "421 gone"
+        with self.condition:
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            )
+            self.condition.notify_all()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return f"250 2.0.0 queued as {len(self.messages)}"
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        with self.condition:
+            assert self.condition.wait_for(lambda: len(self.messages) >= count, timeout), (
+                f"the server received {len(self.messages)} messages, not {count}"
+            )
+
+    def recipients(self) -> list[str]:
+        with self.condition:
+            return [m.rcpt_tos[0] for m in self.messages]
+
+
+class LoopbackController(Controller):
+    """aiosmtpd's Controller on port 0: ask the kernel for a free port, then use it."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+@contextmanager
+def recording_smtp() -> Iterator[tuple[Recorder, str]]:
+    """A recording SMTP server and its NEWSLETTER_SMTP_URL (each test module wraps this in
+    its own ``smtp`` fixture)."""
+    recorder = Recorder()
+    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield recorder, f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()
+
+
+def site(
+    root: Path,
+    smtp_url: str | None = None,
+    database_url: str | None = None,
+    title: str = "Best Running Tips",
+    **env: str,
+) -> tuple[Settings, dict[str, str]]:
+    """A site folder: feeds.yaml, and the environment a subprocess would get."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = SITE.format(title=json.dumps(title))  # a JSON string is a YAML string
+    (root / "feeds.yaml").write_text(config, encoding="utf-8")
+    environ = {"NEWSLETTER_SECRET_KEY": SECRET, "NEWSLETTER_BASE_URL": BASE_URL, **env}
+    if smtp_url:
+        environ["NEWSLETTER_SMTP_URL"] = smtp_url
+    if database_url:
+        environ["NEWSLETTER_DATABASE_URL"] = database_url
+    return load_settings(root / "feeds.yaml", environ), environ
+
+
+def add_digest(
+    store: SqlStore,
+    week: str = "2026-W48",
+    subject: str = "Best Running Tips: week 48",
+    text: str = TEXT,
+    html: str = HTML,
+) -> int:
+    now = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    values = {
+        "week": week,
+        "built_at": now,
+        "period_start": now,
+        "period_end": now,
+        "subject": subject,
+        "html": html,
+        "text": text,
+        "item_count": 1,
+    }
+    with store.engine.begin() as connection:
+        result = connection.execute(insert(Digest).values(**values))
+        return int(result.inserted_primary_key[0])
+
+
+def add_subscribers(store: SqlStore, emails: list[str], state: str = "active") -> None:
+    new = [NewSubscriber(e, e.lower(), None, state, "cli") for e in emails]
+    for start in range(0, len(new), 500):
+        store.import_changes(new[start : start + 500], [], datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def run_newsletter(*args: str, cwd: Path, env: dict[str, str], background: bool = False) -> Any:
+    """`python -m newsletter ARGS` in a site folder, with only our NEWSLETTER_* variables."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    environ.update(env)
+    command = [sys.executable, "-m", "newsletter", *args]
+    if background:
+        return subprocess.Popen(
+            command, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    return subprocess.run(
+        command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+# The server itself
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, str]]:
+    with recording_smtp() as server:
+        yield server
+
+
+def test_the_recorder_accepts_and_misbehaves_as_asked(smtp: tuple[Recorder, str]) -> None:
+    recorder, url = smtp
+    port = int(url.rsplit(":", 1)[1])
+    recorder.tempfail_once.add("later@example.org")
+    recorder.reject.add("nobody@example.org")
+    recorder.drop_once.add("drop@example.org")
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.sendmail("a@example.com", ["ok@example.org"], b"Subject: 1\r\n\r\nhi\r\n")
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail("a@example.com", ["later@example.org"], b"\r\nhi\r\n")
+        client.sendmail("a@example.com", ["later@example.org"], b"\r\nagain\r\n")
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail("a@example.com", ["nobody@example.org"], b"\r\nhi\r\n")
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            client.sendmail("a@example.com", ["drop@example.org"], b"\r\nhi\r\n")
+    assert recorder.recipients() == ["ok@example.org", "later@example.org"]
