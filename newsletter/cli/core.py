@@ -10,7 +10,9 @@ import click
 from newsletter import status as status_mod
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.collect import CollectReport, collect
+from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
+from newsletter.run import run_all
 from newsletter.store import SqlStore, upgrade_database
 from newsletter.ui import FeedProgress
 
@@ -32,15 +34,20 @@ def run(app: App) -> None:
 
 def _run_locked(app: App) -> None:
     store = app.store()
+    progress = FeedProgress()
     try:
         run_id = store.start_run("run", utcnow())
-        report = _collect(app, store)
-        steps = {"collect": report.as_dict()}
-        store.finish_run(run_id, utcnow(), steps)
+        try:
+            report = run_all(app.settings, store, utcnow, progress.start, progress.feed)
+        finally:
+            progress.stop()
+        store.finish_run(run_id, utcnow(), report.as_dict())
     finally:
         store.close()
-    _print_report(report)
-    click.echo("publish, digest and send: not available yet (they arrive with their issues)")
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise NewsletterError("the run finished with errors (see above)")
 
 
 @click.command(name="collect")

@@ -1,0 +1,73 @@
+"""`newsletter run`: collect → digest (when due) → publish → send, and one report.
+
+Each step is its capability's own function; this module only orders them. A step that
+fails is reported and the next steps still run (a broken publish must not stop this
+week's digest from going out); the run then ends with exit status 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from newsletter.collect import CollectReport, FeedOutcome, collect
+from newsletter.config import Settings
+from newsletter.digest import build_due_digest
+from newsletter.errors import NewsletterError
+from newsletter.publish import publish_site
+from newsletter.store import SqlStore
+
+Clock = Callable[[], datetime]
+
+
+class StepReport(Protocol):
+    def summary(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class RunReport:
+    steps: dict[str, StepReport] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # step → one sentence
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        lines = [report.summary() for report in self.steps.values()]
+        collected = self.steps.get("collect")
+        if isinstance(collected, CollectReport):
+            lines[1:1] = [f"  {p.name}: {p.message}" for p in collected.problems]
+        lines += [f"{step} failed: {error}" for step, error in self.errors.items()]
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: step.as_dict() for name, step in self.steps.items()}
+        if self.errors:
+            data["errors"] = dict(self.errors)
+        return data
+
+
+def run_all(
+    settings: Settings,
+    store: SqlStore,
+    clock: Clock,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
+) -> RunReport:
+    report = RunReport()
+    _step(report, "collect", lambda: collect(settings, store, clock, on_start, on_feed))
+    _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
+    _step(report, "publish", lambda: publish_site(settings, store, clock()))
+    return report
+
+
+def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:
+    try:
+        report.steps[name] = work()
+    except NewsletterError as exc:
+        report.errors[name] = str(exc)

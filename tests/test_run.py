@@ -1,0 +1,78 @@
+"""`run` = collect → digest (when due) → publish, over the bundled site."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsletter.config import load_settings
+from newsletter.run import run_all
+from newsletter.store import SqlStore
+from tests.conftest import Clock
+
+ROOT = Path(__file__).parents[1]
+
+
+def bundled_site(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "feeds.yaml", tmp_path / "feeds.yaml")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path / "feeds.yaml"
+
+
+def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings = load_settings(bundled_site(tmp_path), {})
+    clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday of 2026-W48
+    report = run_all(settings, store, clock)
+    assert report.ok, report.errors
+    assert list(report.steps) == ["collect", "digest", "publish"]
+    assert report.steps["digest"].as_dict()["status"] == "built"
+    page = tmp_path / "public" / "archive" / "2026-W48.html"
+    exercise = report.steps["digest"].as_dict()["exercise"]
+    assert exercise and exercise in page.read_text()
+    for name in ("feed.xml", "atom.xml", "feed.json", "archive/index.html"):
+        assert (tmp_path / "public" / name).is_file()
+
+    clock.advance(minutes=10)
+    again = run_all(settings, store, clock)
+    assert again.steps["digest"].as_dict()["status"] == "already_built"
+    assert again.steps["publish"].as_dict()["written"] == [], "nothing changed, nothing written"
+
+
+def test_before_send_time_no_digest_is_built(store: SqlStore, tmp_path: Path) -> None:
+    settings = load_settings(bundled_site(tmp_path), {})
+    clock = Clock(datetime(2026, 11, 23, 6, 59, tzinfo=UTC))  # Monday 06:59 in London
+    report = run_all(settings, store, clock)
+    assert report.steps["digest"].as_dict()["status"] == "not_due"
+    assert not (tmp_path / "public" / "archive" / "2026-W48.html").exists()
+
+
+def test_a_failing_step_is_reported_and_the_others_still_run(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings = load_settings(bundled_site(tmp_path), {})
+    (tmp_path / "public").write_text("a file where the public folder should be")
+    report = run_all(settings, store, Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
+    assert not report.ok and list(report.errors) == ["publish"]
+    assert report.steps["digest"].as_dict()["status"] == "built"
+    assert any(line.startswith("publish failed: ") for line in report.lines())
+
+
+def test_make_run_equivalent_from_the_command_line(tmp_path: Path) -> None:
+    bundled_site(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "26 new" in result.stdout
+    assert (tmp_path / "public" / "feed.xml").is_file()
+    assert (tmp_path / "db" / "newsletter.sqlite3").is_file()
