@@ -77,3 +77,16 @@ def test_feeds_import_keeps_the_settings_loadable(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = [f.name for f in load_settings(settings.config_path, {}).feeds]
     assert names == ["Running Training", "Readers' questions", "New"]
+
+
+def test_an_unwritable_output_folder_is_one_sentence(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    out = blocker / "public"
+    result = CliRunner().invoke(
+        cli, ["--config", str(settings.config_path), "publish", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines == [f"newsletter: cannot create the folder {out}: Not a directory"]

@@ -23,6 +23,14 @@ class PublishError(NewsletterError):
     """The published files could not be written."""
 
 
+def ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PublishError(f"cannot create the folder {folder}: {reason}") from None
+
+
 def same_bytes(path: Path, data: bytes) -> bool:
     try:
         if path.stat().st_size != len(data):
