@@ -137,8 +137,11 @@ def _state_values(state: str, now: datetime) -> dict[str, Any]:
 def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
     if not new:
         return 0
+    # Every row with the same keys: one executemany needs one shape.
+    unstamped = dict.fromkeys(STAMP.values())
     rows = [
-        {**dataclasses.asdict(n), "created_at": now, **_state_values(n.state, now)} for n in new
+        {**dataclasses.asdict(n), "created_at": now, **unstamped, **_state_values(n.state, now)}
+        for n in new
     ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

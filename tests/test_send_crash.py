@@ -1,0 +1,140 @@
+"""`newsletter send` as cron runs it, in subprocesses against a loopback SMTP server: killed
+with SIGKILL mid-send and rerun, run twice at once, and (on PostgreSQL) three at once.
+Each test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from newsletter.mail import queue_deliveries
+from newsletter.store import SqlStore
+from newsletter.store.models import Delivery, Subscriber
+from tests.test_send_support import (
+    Recorder,
+    add_digest,
+    add_subscribers,
+    recording_smtp,
+    run_newsletter,
+    site,
+)
+
+Smtp = tuple[Recorder, str]
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    with recording_smtp() as server:
+        yield server
+
+
+def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
+    emails = [f"r{n:04}@example.org" for n in range(count)]
+    add_subscribers(store, emails)
+    digest_id = add_digest(store)
+    assert queue_deliveries(store, digest_id, NOW) == count
+    return digest_id, emails
+
+
+def addresses_in(store: SqlStore, digest_id: int, state: str) -> set[str]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(Subscriber.email)
+            .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            .where(Delivery.digest_id == digest_id, Delivery.state == state)
+        )
+        return {email for (email,) in rows}
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    out, err = process.communicate(timeout=300)
+    return process.returncode, out + err
+
+
+def test_sigkill_mid_send_then_rerun_misses_nobody(
+    database_url: str, store: SqlStore, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    workers = 3
+    digest_id, emails = queued(store, 60)
+    _, env = site(tmp_path / "site", url, database_url)
+    recorder.delay = 0.05  # a slow server, so the kill lands mid-send
+    process = run_newsletter(
+        "send", "--workers", str(workers), cwd=tmp_path / "site", env=env, background=True
+    )
+    recorder.wait_for(15)
+    process.kill()
+    code, _ = finish(process)
+    assert code == -9
+    counts = store.delivery_counts(digest_id)
+    assert counts["sending"] <= workers, "at most one message in doubt per worker"
+    recorder.delay = 0
+
+    rerun = run_newsletter("send", cwd=tmp_path / "site", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    counts = store.delivery_counts(digest_id)
+    assert counts["sending"] == counts["claimed"] == counts["pending"] == 0
+    assert counts["unknown"] <= workers and counts["sent"] + counts["unknown"] == 60
+    received = Counter(recorder.recipients())
+    assert max(received.values()) == 1, "no message went twice"
+    missing = set(emails) - set(received)
+    assert missing <= addresses_in(store, digest_id, "unknown"), "only doubtful ones are missing"
+    if counts["unknown"]:
+        assert "unknown" in rerun.stdout and "--retry-unknown" in rerun.stdout
+
+    final = run_newsletter("send", "--retry-unknown", cwd=tmp_path / "site", env=env)
+    assert final.returncode == 0, final.stderr
+    received = Counter(recorder.recipients())
+    assert set(received) == set(emails), "nobody missed"
+    assert sum(received.values()) - len(emails) <= workers, "duplicates: at most those in flight"
+    assert store.delivery_counts(digest_id)["sent"] == 60
+
+
+def test_two_sends_at_once_send_each_message_once(
+    database_url: str, store: SqlStore, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    digest_id, emails = queued(store, 200)
+    _, env = site(tmp_path / "site", url, database_url)
+    recorder.delay = 0.002
+    processes = [
+        run_newsletter("send", "--workers", "2", cwd=tmp_path / "site", env=env, background=True)
+        for _ in range(2)
+    ]
+    results = [finish(process) for process in processes]
+    assert [code for code, _ in results] == [0, 0], results
+    received = Counter(recorder.recipients())
+    assert set(received) == set(emails) and max(received.values()) == 1
+    assert store.delivery_counts(digest_id)["sent"] == 200
+
+
+def test_three_senders_share_a_digest_on_postgresql(
+    database_url: str, store: SqlStore, smtp: Smtp, tmp_path: Path
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("on SQLite one sender at a time holds the digest (no SKIP LOCKED)")
+    recorder, url = smtp
+    digest_id, emails = queued(store, 600)
+    _, env = site(tmp_path / "site", url, database_url)
+    recorder.delay = 0.01
+    processes = [
+        run_newsletter("send", "--workers", "2", cwd=tmp_path / "site", env=env, background=True)
+        for _ in range(3)
+    ]
+    results = [finish(process) for process in processes]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    received = Counter(recorder.recipients())
+    assert set(received) == set(emails), "nobody missed"
+    assert max(received.values()) == 1, "nobody twice"
+    with store.engine.connect() as connection:
+        senders = connection.execute(
+            select(Delivery.claimed_by).where(Delivery.digest_id == digest_id).distinct()
+        ).all()
+    assert len(senders) >= 2, "the processes shared the digest"
