@@ -1,0 +1,169 @@
+"""Reader questions in SQL: rows of ``entries`` with kind 'question'.
+
+A question asked on the web has no feed (``feed_id`` NULL), a random key, and the asker's
+name and address; the address is never published (``PublishStore`` does not read it).
+Questions that arrive through a `kind: questions` feed are rows of the same table and can be
+moderated the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsletter.store.base import SqlBase
+from newsletter.store.models import Entry, Feed
+
+QUESTION_STATUSES = ("pending", "approved", "rejected")
+
+
+@dataclass(frozen=True)
+class NewQuestion:
+    """A question ready to store: its text already checked and its body already HTML."""
+
+    key: str  # unique among entries: "question:" and a random hex string
+    title: str
+    content_html: str
+    content_hash: str
+    author: str | None
+    author_email: str | None
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    id: int
+    title: str
+    content_html: str
+    author: str | None
+    author_email: str | None  # never published
+    status: str  # pending | approved | rejected
+    published_at: datetime  # when it was approved (web questions); the feed's date otherwise
+    first_seen_at: datetime
+    feed_name: str | None  # None: asked on the web
+
+
+class QuestionsStore(Protocol):
+    """What ``newsletter.questions`` asks of the database. Every method is one
+    transaction; times are aware UTC; errors are StoreError."""
+
+    def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
+        """Insert a question asked now (no feed)."""
+        ...
+
+    def question(self, question_id: int) -> QuestionRecord | None:
+        """The question with that entry id; None when there is none (or it is an article)."""
+        ...
+
+    def questions(self, statuses: Sequence[str] | None, limit: int) -> list[QuestionRecord]:
+        """Up to ``limit`` questions (of those statuses), newest first."""
+        ...
+
+    def question_counts(self) -> dict[str, int]:
+        """Questions per status, every status present."""
+        ...
+
+    def set_question_status(
+        self, question_id: int, status: str, now: datetime, expected: Sequence[str]
+    ) -> QuestionRecord | None:
+        """Move a question from one of the ``expected`` statuses to ``status``; None when it
+        does not exist or is in another status by now. A web question that becomes approved
+        is dated ``now`` (published and first seen), so that the feeds show it as new and the
+        next digest, which covers what was first seen since the previous one, carries it."""
+        ...
+
+
+class QuestionsSql(SqlBase):
+    """Implements :class:`QuestionsStore`."""
+
+    def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
+        row = Entry(
+            key=new.key,
+            kind="question",
+            status=status,
+            feed_id=None,
+            title=new.title,
+            summary_html="",
+            content_html=new.content_html,
+            author=new.author,
+            author_email=new.author_email,
+            published_at=now,
+            first_seen_at=now,
+            changed_at=now,
+            content_hash=new.content_hash,
+        )
+        with self._session() as session:
+            session.add(row)
+            session.flush()
+            return _record(row, None)
+
+    def question(self, question_id: int) -> QuestionRecord | None:
+        with self._session() as session:
+            return _one(session, question_id)
+
+    def questions(self, statuses: Sequence[str] | None, limit: int) -> list[QuestionRecord]:
+        query = (
+            select(Entry, Feed.name)
+            .outerjoin(Feed, Entry.feed_id == Feed.id)
+            .where(Entry.kind == "question")
+            .order_by(Entry.first_seen_at.desc(), Entry.id.desc())
+            .limit(limit)
+        )
+        if statuses is not None:
+            query = query.where(Entry.status.in_(statuses))
+        with self._session() as session:
+            return [_record(row, name) for row, name in session.execute(query)]
+
+    def question_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(QUESTION_STATUSES, 0)
+        query = (
+            select(Entry.status, func.count())
+            .where(Entry.kind == "question")
+            .group_by(Entry.status)
+        )
+        with self._session() as session:
+            counts.update({status: int(n) for status, n in session.execute(query)})
+        return counts
+
+    def set_question_status(
+        self, question_id: int, status: str, now: datetime, expected: Sequence[str]
+    ) -> QuestionRecord | None:
+        with self._session() as session:
+            # FOR UPDATE on PostgreSQL: two moderators at once see each other's decision.
+            row = session.get(Entry, question_id, with_for_update=True)
+            if row is None or row.kind != "question" or row.status not in expected:
+                return None
+            row.status = status
+            row.changed_at = now
+            if status == "approved" and row.feed_id is None:
+                row.published_at = row.first_seen_at = now
+            session.flush()
+            return _one(session, question_id)
+
+
+def _one(session: Session, question_id: int) -> QuestionRecord | None:
+    query = (
+        select(Entry, Feed.name)
+        .outerjoin(Feed, Entry.feed_id == Feed.id)
+        .where(Entry.id == question_id, Entry.kind == "question")
+    )
+    found = session.execute(query).first()
+    return None if found is None else _record(found[0], found[1])
+
+
+def _record(row: Entry, feed_name: str | None) -> QuestionRecord:
+    return QuestionRecord(
+        id=row.id,
+        title=row.title,
+        content_html=row.content_html,
+        author=row.author,
+        author_email=row.author_email,
+        status=row.status,
+        published_at=row.published_at,
+        first_seen_at=row.first_seen_at,
+        feed_name=feed_name,
+    )
