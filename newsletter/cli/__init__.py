@@ -9,12 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from newsletter.cli import core, delivery, digest, later, publish
+from newsletter.cli import core, delivery, digest, later, publish, questions
 from newsletter.cli.app import cli, utcnow
 
 __all__ = ["cli", "main", "utcnow"]
 
-for module in (core, later, publish, digest, delivery):
+for module in (core, later, publish, digest, delivery, questions):
     for command in module.COMMANDS:
         cli.add_command(command)
 

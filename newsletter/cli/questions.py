@@ -1,0 +1,110 @@
+"""questions: reader questions and their moderation."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.questions import QuestionInput, ask_question, list_questions, moderate
+from newsletter.questions.text import one_line, to_text
+from newsletter.store.questions import QuestionRecord
+
+EXCERPT = 400  # characters of a question's body shown by `questions list`
+
+
+@click.group()
+def questions() -> None:
+    """Reader questions and their moderation."""
+
+
+@questions.command(name="add")
+@click.option("--title", help="The question's title (asked for when missing).")
+@click.option("--body", help="The question itself (asked for when missing).")
+@click.option("--name", default=None, help="Who asked, as the feeds may show it.")
+@click.option("--email", default=None, help="Their address (kept private, never published).")
+@click.option("--approved", is_flag=True, help="Approve it at once (e.g. one you got by email).")
+@pass_app
+def questions_add(
+    app: App,
+    title: str | None,
+    body: str | None,
+    name: str | None,
+    email: str | None,
+    approved: bool,
+) -> None:
+    """Add a reader question (pending until approved, unless --approved)."""
+    given = QuestionInput(
+        title=title if title is not None else click.prompt("Title"),
+        body=body if body is not None else click.prompt("Question"),
+        name=name if name is not None else click.prompt("Name", default="", show_default=False),
+        email=email if email is not None else click.prompt("Email", default="", show_default=False),
+    )
+    store = app.store()
+    try:
+        record = ask_question(store, given, utcnow(), approved=approved)
+    finally:
+        store.close()
+    click.echo(f"question {record.id} added, {record.status}: {record.title}")
+
+
+@questions.command(name="list")
+@click.option("--pending", is_flag=True, help="Only questions waiting for moderation.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@pass_app
+def questions_list(app: App, pending: bool, limit: int) -> None:
+    """List reader questions, newest first, with the start of each one's text."""
+    store = app.store()
+    try:
+        found = list_questions(store, pending, limit)
+        counts = store.question_counts()
+    finally:
+        store.close()
+    for record in found:
+        click.echo("\n".join(describe(record)))
+    click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
+
+
+@questions.command(name="approve")
+@click.argument("question_id", type=int)
+@pass_app
+def questions_approve(app: App, question_id: int) -> None:
+    """Approve a question: it appears in the feeds and the next digest."""
+    store = app.store()
+    try:
+        click.echo(moderate(store, question_id, "approve", utcnow()).summary())
+    finally:
+        store.close()
+
+
+@questions.command(name="reject")
+@click.argument("question_id", type=int)
+@pass_app
+def questions_reject(app: App, question_id: int) -> None:
+    """Reject a question: it is in no feed and no digest (approve it later to undo)."""
+    store = app.store()
+    try:
+        click.echo(moderate(store, question_id, "reject", utcnow()).summary())
+    finally:
+        store.close()
+
+
+def describe(record: QuestionRecord) -> list[str]:
+    """A question as lines for a terminal. Every part was typed by a stranger (or a feed),
+    so each is cleaned of control characters again here, whatever the database holds."""
+    when = record.first_seen_at if record.status == "pending" else record.published_at
+    who = one_line(record.author or "anonymous")
+    if record.author_email:
+        who += f" <{one_line(record.author_email)}>"
+    if record.feed_name:
+        who += f", from the feed {one_line(record.feed_name)}"
+    body = to_text(record.content_html)
+    excerpt = body[:EXCERPT] + ("…" if len(body) > EXCERPT else "")
+    lines = [f"{record.id:>5}  {record.status:<8}  {when:%Y-%m-%d %H:%M}  {one_line(record.title)}"]
+    lines.append(f"{'':>5}  {who}")
+    lines += textwrap.wrap(excerpt, width=88, initial_indent=" " * 7, subsequent_indent=" " * 7)
+    return lines
+
+
+COMMANDS: list[click.Command] = [questions]

@@ -1,0 +1,147 @@
+"""Asking and moderating questions: checked input in, pending rows out, and the two
+moderation decisions (approve, reject) as pure functions applied through the store.
+
+    pending ──approve──► approved ──reject──► rejected
+       └─────reject─────────────────────────────┘ │
+                         ▲──────approve───────────┘
+
+An approved question is in the published feeds and in the next digest; a rejected one is
+in neither. A moderator may change their mind either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from newsletter.errors import NewsletterError
+from newsletter.questions.text import one_line, paragraphs, to_html
+from newsletter.store.questions import NewQuestion, QuestionRecord, QuestionsStore
+from newsletter.subscribers import InvalidAddress, normalize_address
+
+TITLE_MAX = 150
+BODY_MAX = 4000
+NAME_MAX = 80
+EMAIL_MAX = 254
+LIST_LIMIT = 50  # what `questions list` shows unless asked for more
+
+Action = Literal["approve", "reject"]
+_TARGET: dict[Action, str] = {"approve": "approved", "reject": "rejected"}
+
+
+class InvalidQuestion(NewsletterError):
+    """A question that cannot be kept as typed; ``problems`` says why, per field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("the question was not added: " + "; ".join(problems.values()))
+        self.problems = problems
+
+
+class NoSuchQuestion(NewsletterError):
+    """No question has that id."""
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    """What a reader typed, as typed."""
+
+    title: str
+    body: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Moderation:
+    question: QuestionRecord
+    changed: bool  # False: it was already in that status
+
+    def summary(self) -> str:
+        status, number = self.question.status, self.question.id
+        if not self.changed:
+            return f"question {number} was already {status}"
+        if status == "approved":
+            return (
+                f"question {number} approved: it is in the feeds after the next publish, "
+                "and in the next digest"
+            )
+        return f"question {number} rejected: it is in no feed and no digest"
+
+
+def check_question(given: QuestionInput) -> NewQuestion:
+    """The question to store, or InvalidQuestion naming every problem at once."""
+    title, body, name = one_line(given.title), paragraphs(given.body), one_line(given.name)
+    problems: dict[str, str] = {}
+    _check_text(problems, "title", title, TITLE_MAX, "title")
+    _check_text(problems, "body", body, BODY_MAX, "question")
+    if len(name) > NAME_MAX:
+        problems["name"] = f"the name is longer than {NAME_MAX} characters"
+    email = _checked_email(given.email.strip(), problems)
+    if problems:
+        raise InvalidQuestion(problems)
+    return NewQuestion(
+        key=f"question:{secrets.token_hex(16)}",
+        title=title,
+        content_html=to_html(body),
+        content_hash=hashlib.sha256(f"{title}\0{body}".encode()).hexdigest(),
+        author=name or None,
+        author_email=email,
+    )
+
+
+def ask_question(
+    store: QuestionsStore, given: QuestionInput, now: datetime, approved: bool = False
+) -> QuestionRecord:
+    """Keep a question: pending until a moderator approves it (unless ``approved``)."""
+    return store.add_question(check_question(given), "approved" if approved else "pending", now)
+
+
+def decide_moderation(current: str, action: Action) -> str | None:
+    """The status to write, or None when the question is there already."""
+    target = _TARGET[action]
+    return None if current == target else target
+
+
+def moderate(store: QuestionsStore, question_id: int, action: Action, now: datetime) -> Moderation:
+    """Approve or reject a question (``questions approve`` / ``reject``)."""
+    for _ in range(2):  # a second look if another moderator acted meanwhile
+        found = store.question(question_id)
+        if found is None:
+            raise NoSuchQuestion(f"there is no question {question_id}; see `questions list`")
+        target = decide_moderation(found.status, action)
+        if target is None:
+            return Moderation(found, changed=False)
+        changed = store.set_question_status(question_id, target, now, expected=[found.status])
+        if changed is not None:
+            return Moderation(changed, changed=True)
+    raise NewsletterError(f"question {question_id} changed while being moderated; try again")
+
+
+def list_questions(
+    store: QuestionsStore, pending_only: bool, limit: int = LIST_LIMIT
+) -> Sequence[QuestionRecord]:
+    return store.questions(["pending"] if pending_only else None, limit)
+
+
+def _check_text(problems: dict[str, str], field: str, text: str, limit: int, noun: str) -> None:
+    if not text:
+        problems[field] = f"write a {noun}"
+    elif len(text) > limit:
+        problems[field] = f"the {noun} has {len(text)} characters; at most {limit} fit"
+
+
+def _checked_email(raw: str, problems: dict[str, str]) -> str | None:
+    if not raw:
+        return None
+    if len(raw) > EMAIL_MAX:
+        problems["email"] = f"the email address is longer than {EMAIL_MAX} characters"
+        return None
+    try:
+        return normalize_address(raw).email
+    except InvalidAddress as exc:
+        problems["email"] = str(exc)
+        return None
