@@ -1,8 +1,19 @@
 """The web app: a Flask application factory, one blueprint per area.
 
+    home      /                    the subscribe form (double opt-in)
+    links     /confirm/<token>     the links of emails: a page with a button, then a POST
+              /unsubscribe/<token> (also the RFC 8058 one-click POST)
+    ask       /ask                 the question form
+    feeds     /feed.xml …          the published feeds (publish)
+    archive   /archive/ …          past digests (publish)
+    health    /healthz
+    assets    /static/<name>       the stylesheet and icon of templates/web/
+
 ``create_app`` only wires things together: it opens nothing and reads nothing until the
 first request that needs it, so importing this package (or building an app for a test)
-costs no I/O. Each area registers its own blueprint here.
+costs no I/O. Routes are a few lines each over ``newsletter.subscribers``,
+``newsletter.questions`` and :mod:`newsletter.web.signup`; what keeps them safe (CSRF,
+headers, rate limits) is :mod:`newsletter.web.security`.
 """
 
 from __future__ import annotations
@@ -10,35 +21,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Flask, Response, current_app
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
-from newsletter.errors import StoreError
 from newsletter.store import SqlStore
-from newsletter.web import archive, feeds, health
+from newsletter.web import archive, ask, errors, feeds, health, home, links, pages, security
+from newsletter.web.ratelimit import UNLIMITED, Rate, RateLimits
 from newsletter.web.services import Services, utc_now
 
-__all__ = ["create_app"]
+__all__ = ["UNLIMITED", "Rate", "RateLimits", "create_app"]
 
 
 def create_app(
     settings: Settings,
     store: SqlStore | None = None,
     clock: Callable[[], datetime] | None = None,
+    *,
+    rate_limits: RateLimits | None = None,
+    proxies: int = 0,
 ) -> Flask:
     """The app for ``settings``. Without ``store``, the configured database is opened on
     first use (and closed by :func:`newsletter.web.services.close`); ``clock`` defaults to
-    the real UTC time."""
+    the real UTC time. ``rate_limits`` defaults to :class:`RateLimits` (``UNLIMITED`` turns
+    them off). Behind ``proxies`` reverse proxies, the client's address and scheme are
+    taken from their X-Forwarded-For and X-Forwarded-Proto headers (trust no more hops
+    than there are proxies: a client can send those headers too)."""
     app = Flask(__name__, static_folder=None)
-    app.extensions[Services.KEY] = Services(settings, store, clock or utc_now)
-    for blueprint in (feeds.blueprint, archive.blueprint, health.blueprint):
-        app.register_blueprint(blueprint)
-    app.register_error_handler(StoreError, _database_unavailable)
+    ctx = Services(settings, store, clock or utc_now, rate_limits)
+    app.extensions[Services.KEY] = ctx
+    security.configure(app, ctx.secure)
+    for area in (home, links, ask, pages, feeds, archive, health):
+        app.register_blueprint(area.blueprint)
+    errors.register(app)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
-
-
-def _database_unavailable(error: StoreError) -> Response:
-    # The details go to the server's log; a visitor gets one plain sentence.
-    current_app.logger.error("%s", error)
-    text = "The site's database is not available right now; please try again shortly.\n"
-    return Response(text, status=503, content_type="text/plain; charset=utf-8")

@@ -1,16 +1,26 @@
-"""What the routes share: settings, the store (opened on first use) and the clock."""
+"""What the routes share: settings, the store (opened on first use), the clock, and the
+pieces built once per app on first use (templates, signing keys, rate limits)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from flask import Flask, current_app
+from jinja2 import Environment
 
 from newsletter.config import Settings
+from newsletter.publish import Rendered
 from newsletter.store import SqlStore, open_store
+from newsletter.subscribers import Tokens
+from newsletter.subscribers.tokens import secret_key
+from newsletter.templating import make_environment
+from newsletter.web.ratelimit import RateLimits, TokenBucket
 
 
 def utc_now() -> datetime:
@@ -21,18 +31,31 @@ class Services:
     KEY = "newsletter"
 
     def __init__(
-        self, settings: Settings, store: SqlStore | None, clock: Callable[[], datetime]
+        self,
+        settings: Settings,
+        store: SqlStore | None,
+        clock: Callable[[], datetime],
+        limits: RateLimits | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.limits = limits or RateLimits()
         self._store = store
         self._owns_store = store is None
         self._lock = threading.Lock()
+        self._buckets: dict[str, TokenBucket] = {}
+        self._keys: tuple[Tokens, str] | None = None
+        self.assets: dict[str, Rendered] = {}  # templates/web/ files served as they are
 
     @property
     def public_dir(self) -> Path:
         """Where ``newsletter publish`` writes by default, and the web app reads."""
         return self.settings.root / "public"
+
+    @property
+    def secure(self) -> bool:
+        """The site is served over https: its cookies say Secure."""
+        return self.settings.env.base_url.lower().startswith("https:")
 
     def store(self) -> SqlStore:
         if self._store is None:
@@ -41,12 +64,44 @@ class Services:
                     self._store = open_store(self.settings)
         return self._store
 
+    @cached_property
+    def templates(self) -> Environment:
+        """The site's templates/ first, then ours (a race builds it twice, harmlessly)."""
+        return make_environment(self.settings.root)
+
+    def tokens(self) -> Tokens:
+        """Signs and reads the confirm and unsubscribe links of emails."""
+        return self._signing()[0]
+
+    def session_key(self) -> str:
+        """The session cookie's key: derived from the links' key (one secret to keep), but
+        never the same key, so a session cookie can never pass for a link or the reverse."""
+        return self._signing()[1]
+
+    def bucket(self, name: str) -> TokenBucket | None:
+        """The rate limit of a form (``subscribe`` or ``questions``); None: unlimited."""
+        rate = getattr(self.limits, name)
+        if rate is None:
+            return None
+        with self._lock:
+            return self._buckets.setdefault(name, TokenBucket(rate))
+
     def close(self) -> None:
         """Close the store if the app opened it; a store passed in belongs to the caller."""
         with self._lock:
             if self._owns_store and self._store is not None:
                 self._store.close()
                 self._store = None
+
+    def _signing(self) -> tuple[Tokens, str]:
+        if self._keys is None:
+            with self._lock:
+                if self._keys is None:
+                    # Reads NEWSLETTER_SECRET_KEY, else db/secret.key (created once).
+                    key = secret_key(self.settings)
+                    derived = hmac.new(key.encode(), b"flask-session", hashlib.sha256)
+                    self._keys = (Tokens(key), derived.hexdigest())
+        return self._keys
 
 
 def services() -> Services:

@@ -1,0 +1,147 @@
+"""What keeps the forms and pages safe on the open internet.
+
+* CSRF: a random token kept in the session cookie (signed by Flask with itsdangerous) and
+  repeated in every form; a POST whose two copies differ is refused with 403. The cookie is
+  SameSite=Lax and HttpOnly, and Secure when the site is served over https.
+* Headers on every response: a Content-Security-Policy that lets a page load nothing but
+  our own stylesheet and icon (no script at all), no framing, no MIME sniffing, and a
+  referrer policy; token pages send no referrer and ask not to be indexed.
+* Rate limits: a token bucket per client address in front of each form.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import math
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.exceptions import Forbidden, TooManyRequests
+
+from newsletter.web.ratelimit import client_key
+from newsletter.web.services import services
+
+CSRF_FIELD = "csrf_token"
+HONEYPOT_FIELD = "website"
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+TOKEN_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+# POSTs that check their own token: the unsubscribe URL also takes RFC 8058 one-click
+# POSTs, which carry no cookie and no token.
+CSRF_EXEMPT = frozenset({"links.unsubscribe"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class CsrfRefused(Forbidden):
+    description = "csrf"
+
+
+class Sessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, keyed by the app's derived session key, which is
+    read on first use (so building the app reads no file)."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
+        return URLSafeTimedSerializer(
+            services().session_key(),
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs=signer,
+        )
+
+
+def configure(app: Flask, secure: bool) -> None:
+    app.session_interface = Sessions()
+    app.config.update(
+        # __Host-: the browser keeps it only if Secure, for this host and path / alone.
+        SESSION_COOKIE_NAME="__Host-newsletter" if secure else "newsletter",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_PATH="/",
+        MAX_CONTENT_LENGTH=64 * 1024,  # the longest question is ~16 KiB of UTF-8
+    )
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+
+
+def csrf_token() -> str:
+    """This session's token (made on first use, which sets the session cookie)."""
+    token = session.get(CSRF_FIELD)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[CSRF_FIELD] = token
+    return token
+
+
+def require_csrf() -> None:
+    expected = session.get(CSRF_FIELD)
+    given = request.form.get(CSRF_FIELD, "")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
+        raise CsrfRefused()
+
+
+def honeypot_filled() -> bool:
+    """A bot filled the field people never see: it gets the usual answer, and nothing
+    happens."""
+    return bool(request.form.get(HONEYPOT_FIELD, "").strip())
+
+
+def rate_limited(name: str) -> Callable[[View], View]:
+    """Spend one of the client's posts of form ``name``; 429 with Retry-After when none is
+    left."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            ctx = services()
+            bucket = ctx.bucket(name)
+            if bucket is not None:
+                wait = bucket.take(client_key(request.remote_addr), ctx.clock().timestamp())
+                if wait > 0:
+                    raise TooManyRequests(retry_after=max(1, math.ceil(wait)))
+            return view(*args, **kwargs)
+
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+def token_headers(response: Response) -> Response:
+    """A page whose URL holds a confirm or unsubscribe token."""
+    response.headers.update(TOKEN_HEADERS)
+    return response
+
+
+def _check_csrf() -> None:
+    # Only for routes that exist: a POST to an unknown URL stays a 404 (or a 405).
+    if request.method != "POST" or request.routing_exception is not None:
+        return
+    if request.endpoint not in CSRF_EXEMPT:
+        require_csrf()
+
+
+def _headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,83 @@
+"""Signing up on the web, over ``newsletter.subscribers`` and ``newsletter.mail``: no Flask.
+
+The subscribe form answers the same whatever the address's state (new, pending, active,
+unsubscribed), so nobody can learn who is subscribed. What differs is done after the answer
+is sent: a confirmation email, at most one per address per :data:`CONFIRM_INTERVAL`, so the
+form cannot be used to flood someone's inbox.
+
+Deciding that an email is due and recording that it went are one compare-and-set in the
+store (:meth:`~newsletter.store.signup.SignupStore.claim_confirmation`): two sign-ups of one
+address arriving together send one email. A send that fails gives the claim back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from newsletter.config import Settings
+from newsletter.mail import ConfirmationSent, send_confirmations
+from newsletter.mail.transport import Transport
+from newsletter.store.delivery import DeliveryStore
+from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.store.signup import SignupStore
+from newsletter.subscribers import InvalidLink, Tokens, add_subscribers
+from newsletter.subscribers.tokens import Purpose
+
+CONFIRM_INTERVAL = timedelta(hours=24)
+MAX_TOKEN = 400  # characters; ours are under 100, so anything longer is not one of ours
+
+
+@dataclass(frozen=True)
+class Signup:
+    """What the form's answer leaves to do: who may need a confirmation email."""
+
+    to_confirm: int | None  # subscriber id; None: nothing to send (already active)
+
+
+def sign_up(store: DeliveryStore, email: str, now: datetime) -> Signup:
+    """Add ``email`` as the subscribers' state machine decides (new, pending, unsubscribed
+    and bounced addresses become pending; active ones stay). Raises InvalidAddress."""
+    [added] = add_subscribers(store, [email], confirmed=False, now=now, source="web")
+    return Signup(added.subscriber.id if added.send_confirmation else None)
+
+
+def confirmation_due(subscriber: SubscriberRecord, now: datetime) -> bool:
+    """Pending, and no confirmation email went to it in the last interval."""
+    last = subscriber.confirm_sent_at
+    return subscriber.state == "pending" and (last is None or now - last >= CONFIRM_INTERVAL)
+
+
+def send_confirmation_if_due(
+    settings: Settings,
+    store: SignupStore,
+    subscriber_id: int,
+    clock: Callable[[], datetime],
+    transport: Transport | None = None,
+) -> ConfirmationSent | None:
+    """Email the confirm link unless one went out within the interval (None: not sent)."""
+    subscriber = store.subscriber_by_id(subscriber_id)
+    now = clock()
+    if subscriber is None or not confirmation_due(subscriber, now):
+        return None
+    previous = subscriber.confirm_sent_at
+    if not store.claim_confirmation(subscriber_id, previous, now):
+        return None  # another request claimed it first, or the person confirmed meanwhile
+    [sent] = send_confirmations(settings, store, [subscriber], clock, transport)
+    if not sent.ok:
+        store.release_confirmation(subscriber_id, now, previous)
+    return sent
+
+
+def linked_subscriber(
+    store: DeliveryStore, tokens: Tokens, purpose: Purpose, token: str
+) -> SubscriberRecord:
+    """The subscriber a link is for, changing nothing (the page a GET shows); InvalidLink
+    for a token that is forged, altered, cut short, for another purpose or for an address
+    that is no longer on file."""
+    claims = tokens.read(purpose, token) if len(token) <= MAX_TOKEN else None
+    subscriber = store.subscriber_by_id(claims[0]) if claims else None
+    if claims is None or subscriber is None or subscriber.email_key != claims[1]:
+        raise InvalidLink(f"this {purpose} link is not valid; copy the whole link from the email")
+    return subscriber
