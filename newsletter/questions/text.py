@@ -18,7 +18,8 @@ import unicodedata
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>|</?(?:p|li|h[1-6]|blockquote)\b[^>]*>", re.I)
+_LINE_BREAK = re.compile(r"<br\s*/?>|<li\b[^>]*>", re.I)
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|blockquote|ul|ol|pre)\s*>", re.I)
 
 
 def one_line(raw: str) -> str:
@@ -43,7 +44,7 @@ def to_html(text: str) -> str:
 def to_text(fragment: str) -> str:
     """Stored HTML (ours, or a feed's) as plain text for a terminal: tags gone, entities
     decoded, and cleaned again, since a feed's HTML never went through :func:`paragraphs`."""
-    text = _TAG.sub("", _BREAK.sub("\n", fragment))
+    text = _TAG.sub("", _LINE_BREAK.sub("\n", _BLOCK_END.sub("\n\n", fragment)))
     return paragraphs(html.unescape(text))
 
 
