@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import collect, publish
+from bench import collect, publish, subscribe_load
 from bench.table import print_table
 
 
 def main() -> None:
     rows = collect.run()
     rows += publish.run()
+    rows += subscribe_load.run()
     print_table(rows)
 
 

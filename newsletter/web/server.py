@@ -12,6 +12,8 @@ from waitress.server import create_server  # type: ignore[import-untyped]
 
 from newsletter.errors import NewsletterError
 
+CONNECTION_LIMIT = 1000  # open connections (each a small buffer); more wait in the backlog
+
 
 class ServeError(NewsletterError):
     """The server could not start (port taken, address not available…)."""
@@ -52,7 +54,15 @@ def make_server(app: Flask, host: str, port: int, threads: int = 8) -> Server:
     """Bind ``host:port`` now (port 0: any free one), so errors show before serving."""
     sock = _bind(host, port)
     try:
-        server = create_server(app, sockets=[sock], threads=threads, ident="newsletter")
+        server = create_server(
+            app,
+            sockets=[sock],
+            threads=threads,
+            ident="newsletter",
+            # waitress stops accepting at 100 open connections, and browsers keep theirs
+            # open between requests: 200 readers at once would leave half waiting.
+            connection_limit=CONNECTION_LIMIT,
+        )
     except BaseException:
         sock.close()
         raise
