@@ -1,0 +1,92 @@
+"""The SMTP transport against aiosmtpd: login, a refused login (sending pauses at once),
+the reply kept, a connection reused for many messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from newsletter.mail import queue_deliveries, send_digest
+from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
+from newsletter.store import SqlStore
+from tests.conftest import Clock
+from tests.test_send_support import LoopbackController, Recorder, add_digest, add_subscribers, site
+
+
+class Connections(Recorder):
+    """Counts the sessions the client opened."""
+
+    sessions: int = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        Connections.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"news", b"s3cr:t")
+    return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Connections, int]]:
+    recorder = Connections()
+    Connections.sessions = 0
+    controller = LoopbackController(
+        recorder,
+        hostname="127.0.0.1",
+        port=0,
+        authenticator=authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield recorder, controller.port
+    finally:
+        controller.stop()
+
+
+def envelope(n: int) -> Envelope:
+    data = f"Subject: {n}\r\nMessage-ID: <{n}@x>\r\n\r\nhello\r\n".encode()
+    return Envelope("news@example.com", f"r{n}@example.org", data, f"<{n}@x>")
+
+
+def test_login_then_many_messages_over_one_connection(server: tuple[Connections, int]) -> None:
+    recorder, port = server
+    transport = SmtpTransport(SmtpUrl.parse(f"smtp://news:s3cr%3At@127.0.0.1:{port}"))
+    try:
+        replies = [transport.send(envelope(n)) for n in range(5)]
+    finally:
+        transport.close()
+    assert [(r.code, r.stage) for r in replies] == [(250, "data")] * 5
+    assert replies[0].text == "2.0.0 queued as 1"
+    assert len(recorder.messages) == 5 and Connections.sessions == 1
+
+
+def test_a_refused_login_is_fatal(server: tuple[Connections, int]) -> None:
+    _, port = server
+    transport = SmtpTransport(SmtpUrl.parse(f"smtp://news:wrong@127.0.0.1:{port}"))
+    with pytest.raises(FatalFailure, match="535"):
+        transport.send(envelope(1))
+    transport.close()
+
+
+def test_a_refused_login_pauses_sending_with_nothing_marked(
+    server: tuple[Connections, int], store: SqlStore, clock: Clock, tmp_path: Path
+) -> None:
+    recorder, port = server
+    add_subscribers(store, [f"r{n}@example.org" for n in range(5)])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, clock())
+    settings, _ = site(tmp_path / "site", f"smtp://news:wrong@127.0.0.1:{port}")
+    report = send_digest(settings, store, clock)
+    assert report.paused is not None and "refused us: 535" in report.paused
+    assert "wrong" not in report.summary(), "never the password"
+    assert store.delivery_counts(digest_id)["pending"] == 5 and recorder.messages == []

@@ -1,0 +1,111 @@
+"""The delivery rows in the store (SQLite and PostgreSQL): a frozen audience, claims that
+skip each other, and the states only ever moving forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from newsletter.mail import queue_deliveries
+from newsletter.store import SqlStore
+from newsletter.store.delivery_types import DeliveryResult
+from newsletter.store.engine import make_engine
+from newsletter.store.models import Delivery
+from tests.test_send_support import add_digest, add_subscribers
+
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+IDS = ("<digest-2026-W48.", ".n0nce@example.com>")
+
+
+def test_the_audience_is_frozen_when_queued(store: SqlStore) -> None:
+    add_subscribers(store, ["a@example.org", "b@example.org"])
+    add_subscribers(store, ["p@example.org"], state="pending")
+    add_subscribers(store, ["u@example.org"], state="unsubscribed")
+    digest_id = add_digest(store)
+    assert queue_deliveries(store, digest_id, NOW) == 2
+    add_subscribers(store, ["late@example.org"])
+    assert store.delivery_counts(digest_id)["pending"] == 2
+    assert queue_deliveries(store, digest_id, NOW) == 1, "again: only who is not queued yet"
+    assert queue_deliveries(store, digest_id, NOW) == 0
+    counts = store.delivery_counts(digest_id)
+    assert counts == {**dict.fromkeys(counts, 0), "pending": 3}
+
+
+def test_claims_set_message_ids_in_order_and_never_overlap(store: SqlStore) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(10)])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    first = store.claim_deliveries(digest_id, "a", NOW, 4, IDS)
+    second = store.claim_deliveries(digest_id, "b", NOW, 4, IDS)
+    assert [job.email for job in first] == [f"r{n}@example.org" for n in range(4)]
+    assert {job.id for job in first}.isdisjoint(job.id for job in second)
+    assert first[0].message_id == f"<digest-2026-W48.{first[0].subscriber_id}.n0nce@example.com>"
+    assert store.claim_deliveries(digest_id, "c", NOW, 4, IDS)[-1].email == "r9@example.org"
+    assert store.claim_deliveries(digest_id, "c", NOW, 4, IDS) == []
+
+
+def test_on_postgresql_a_locked_row_is_skipped_not_waited_for(
+    store: SqlStore, database_url: str
+) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(6)])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    if store.dialect != "postgresql":
+        return  # SQLite: one sender at a time, under db/send.lock (tests/test_send_cli.py)
+    # Were the locks waited for, this store would fail after 5 s instead of hanging.
+    impatient = SqlStore(
+        make_engine(database_url.replace("options=", "options=-clock_timeout%3D5000%20"))
+    )
+    try:
+        with store.engine.begin() as other:  # another sender's open transaction
+            locked = other.execute(
+                select(Delivery.id).order_by(Delivery.id).limit(3).with_for_update()
+            ).all()
+            jobs = impatient.claim_deliveries(digest_id, "me", NOW, 6, IDS)
+    finally:
+        impatient.close()
+    assert len(jobs) == 3 and {job.id for job in jobs}.isdisjoint(row.id for row in locked)
+
+
+def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None:
+    add_subscribers(store, ["a@example.org", "b@example.org"])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    a, b = store.claim_deliveries(digest_id, "me", NOW, 2, IDS)
+    assert store.advance_deliveries([], a.id, "me", NOW) == "sending"
+    later = NOW + timedelta(minutes=5)
+    retry = DeliveryResult(a.id, a.subscriber_id, "retry", 1, error="451", next_attempt_at=later)
+    assert store.advance_deliveries([retry], b.id, "me", NOW) == "sending"
+    sent = DeliveryResult(b.id, b.subscriber_id, "sent", 1, reply="250 ok")
+    store.advance_deliveries([sent], None, "me", NOW)
+    assert store.claim_deliveries(digest_id, "me", NOW, 5, IDS) == [], "not due yet"
+    assert store.next_retry_at(digest_id) == later and store.due_count(digest_id, later) == 1
+    (again,) = store.claim_deliveries(digest_id, "me", later, 5, IDS)
+    assert again.id == a.id and again.attempts == 1 and again.message_id == a.message_id
+    assert store.advance_deliveries([], b.id, "me", later) == "lost", "a sent row is never resent"
+    assert store.release_claims(digest_id, "me") == 1
+    assert store.delivery_counts(digest_id)["pending"] == 1
+
+
+def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(3)])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    jobs = store.claim_deliveries(digest_id, "dead", NOW, 3, IDS)
+    store.advance_deliveries([], jobs[0].id, "dead", NOW)
+    store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))
+    (claim,) = store.delivery_claims(digest_id)
+    assert (claim.claimed_by, claim.last_seen, claim.rows) == (
+        "dead",
+        NOW + timedelta(minutes=1),
+        3,
+    )
+    recovered = store.recover_claims(digest_id, ["dead"])
+    assert (recovered.released, recovered.unknown) == (2, 1)
+    sent = DeliveryResult(jobs[0].id, jobs[0].subscriber_id, "sent", 1, reply="250 late")
+    store.advance_deliveries([sent], None, "dead", NOW)
+    counts = store.delivery_counts(digest_id)
+    assert (counts["sent"], counts["pending"], counts["unknown"]) == (1, 2, 0), (
+        "a late answer still tells the truth about an unknown row"
+    )
