@@ -53,19 +53,8 @@ class DeliveriesSql(SqlBase):
         return DigestToSend(*row) if row else None
 
     def queue_deliveries(self, digest_id: int, now: datetime) -> int:
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        audience = select(literal(digest_id), Subscriber.id, literal("pending"), literal(0)).where(
-            Subscriber.state == "active"
-        )
-        statement = (
-            insert(Delivery)
-            .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
-            .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
-            # SQLAlchemy reports an INSERT's rowcount only when asked to.
-            .execution_options(preserve_rowcount=True)
-        )
         with self._delivery_tx() as connection:
-            count = connection.execute(statement).rowcount
+            count = connection.execute(audience_insert(self.dialect, digest_id)).rowcount
         return max(count, 0)
 
     def delivery_claims(self, digest_id: int) -> list[Claim]:
@@ -299,3 +288,19 @@ def _start(connection: Connection, delivery_id: int, claimer: str, now: datetime
         update(Delivery).where(*ours).values(state="skipped", error=SKIPPED)
     )
     return "skipped" if skipped.rowcount == 1 else "lost"
+
+
+def audience_insert(dialect: str, digest_id: int) -> Any:
+    """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
+    audience, frozen. A subscriber queued already is left alone."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    audience = select(literal(digest_id), Subscriber.id, literal("pending"), literal(0)).where(
+        Subscriber.state == "active"
+    )
+    return (
+        insert(Delivery)
+        .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
+        .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
+        # SQLAlchemy reports an INSERT's rowcount only when asked to.
+        .execution_options(preserve_rowcount=True)
+    )

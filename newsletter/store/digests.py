@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.store.base import SqlBase
+from newsletter.store.delivery_rows import audience_insert
 from newsletter.store.digest_types import (
     BuiltDigest,
     Candidates,
@@ -203,6 +204,10 @@ class DigestSql(SqlBase):
                     for position, entry_id in enumerate(draft.entry_ids)
                 ]
                 session.execute(_insert(session, DigestItem), items)
+            if won is not None:
+                # The audience is frozen in the same transaction that records the digest:
+                # no crash can leave a built digest that nobody is queued to receive.
+                session.execute(audience_insert(session.get_bind().dialect.name, won))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
             return _built(row), won is not None
 
