@@ -152,6 +152,10 @@ def shoot(page: Any, name: str) -> None:
     assert "system-ui" in styled, f"{name}: the stylesheet did not load"
 
 
+# Every form submission and link click below waits in page.expect_navigation(): leaving
+# the block means the next page has loaded (a plain wait could see the old one).
+
+
 def heading(page: Any) -> str:
     return str(page.locator("h1").inner_text())
 
@@ -176,8 +180,8 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.get_by_label("Email address").focus()
     page.keyboard.type("reader@example.org")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert heading(page) == "Check your email"
     shoot(page, "check-email")
 
@@ -190,8 +194,8 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     shoot(page, "confirm")
     button = page.get_by_role("button", name="Confirm subscription")
     assert button.bounding_box()["height"] >= 44  # a finger-sized target
-    button.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        button.click()
     assert heading(page) == "You're subscribed"
     shoot(page, "confirmed")
     assert site.store.subscriber("reader@example.org").state == "active"  # type: ignore[union-attr]
@@ -210,8 +214,8 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     page.goto(unsubscribe)
     assert heading(page) == "Unsubscribe"
     shoot(page, "unsubscribe")
-    page.get_by_role("button", name="Unsubscribe").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Unsubscribe").click()
     assert heading(page) == "You're unsubscribed"
     shoot(page, "unsubscribed")
     assert site.store.subscriber("reader@example.org").state == "unsubscribed"  # type: ignore[union-attr]
@@ -219,12 +223,12 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
 
 def test_ask_a_question_that_appears_in_the_feed_once_approved(site: Site, page: Any) -> None:
     page.goto(site.base)
-    page.get_by_role("link", name="Ask a question").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Ask a question").first.click()
     assert heading(page) == "Ask a question"
     page.get_by_label("Your email address").fill("not an address")
-    page.get_by_role("button", name="Send question").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send question").click()
     assert page.title().startswith("Error: ")
     errors = page.locator(".error-summary li").all_inner_texts()
     assert errors == [
@@ -242,8 +246,8 @@ def test_ask_a_question_that_appears_in_the_feed_once_approved(site: Site, page:
     page.get_by_label("Your name").fill("Ann")
     page.get_by_label("Your email address").fill("ann@example.org")
     shoot(page, "ask")
-    page.get_by_role("button", name="Send question").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send question").click()
     assert heading(page) == "Thank you for your question"
     shoot(page, "asked")
 

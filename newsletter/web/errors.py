@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from newsletter.errors import NewsletterError, StoreError
 from newsletter.web.pages import page
@@ -35,8 +35,8 @@ def _http_error(error: HTTPException) -> Response:
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
-    if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
-        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
