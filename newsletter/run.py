@@ -16,6 +16,7 @@ from newsletter.collect import CollectReport, FeedOutcome, collect
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest
 from newsletter.errors import NewsletterError
+from newsletter.mail import SendReport, send_digest
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
 
@@ -63,6 +64,10 @@ def run_all(
     _step(report, "collect", lambda: collect(settings, store, clock, on_start, on_feed))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
+    _step(report, "send", lambda: send_digest(settings, store, clock))
+    sent = report.steps.get("send")
+    if isinstance(sent, SendReport) and sent.paused:
+        report.errors["send"] = f"sending paused: {sent.paused}"
     return report
 
 

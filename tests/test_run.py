@@ -29,7 +29,7 @@ def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
     clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday of 2026-W48
     report = run_all(settings, store, clock)
     assert report.ok, report.errors
-    assert list(report.steps) == ["collect", "digest", "publish"]
+    assert list(report.steps) == ["collect", "digest", "publish", "send"]
     assert report.steps["digest"].as_dict()["status"] == "built"
     page = tmp_path / "public" / "archive" / "2026-W48.html"
     exercise = report.steps["digest"].as_dict()["exercise"]
@@ -76,3 +76,23 @@ def test_make_run_equivalent_from_the_command_line(tmp_path: Path) -> None:
     assert "26 new" in result.stdout
     assert (tmp_path / "public" / "feed.xml").is_file()
     assert (tmp_path / "db" / "newsletter.sqlite3").is_file()
+
+
+def test_run_sends_the_built_digest_once_to_each_subscriber(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    from newsletter.subscribers import add_subscribers
+
+    settings = load_settings(bundled_site(tmp_path), {})
+    clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    add_subscribers(store, ["ann@example.com", "bob@example.org"], confirmed=True, now=clock())
+    report = run_all(settings, store, clock)
+    assert report.ok, report.errors
+    outbox = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(outbox) == 2
+    assert {b"To: ann@example.com", b"To: bob@example.org"} == {
+        line for f in outbox for line in f.read_bytes().splitlines() if line.startswith(b"To: ")
+    }
+    clock.advance(minutes=10)
+    assert run_all(settings, store, clock).ok
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2, "nobody gets it twice"
