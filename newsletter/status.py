@@ -34,11 +34,16 @@ def feed_health(state: FeedState, now: datetime) -> dict[str, Any]:
 
 
 def status_data(
-    states: list[FeedState], last_run: RunRecord | None, entries: dict[str, int], now: datetime
+    states: list[FeedState],
+    last_run: RunRecord | None,
+    entries: dict[str, int],
+    now: datetime,
+    digest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "feeds": [feed_health(state, now) for state in states],
         "entries": entries,
+        "digest": digest,
         "last_run": None
         if last_run is None
         else {

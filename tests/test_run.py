@@ -96,3 +96,32 @@ def test_run_sends_the_built_digest_once_to_each_subscriber(
     clock.advance(minutes=10)
     assert run_all(settings, store, clock).ok
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2, "nobody gets it twice"
+
+
+def test_status_shows_feed_health_and_the_digest_counts(tmp_path: Path) -> None:
+    import json
+
+    bundled_site(tmp_path)
+
+    def newsletter(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "newsletter", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout
+
+    newsletter("subscribers", "add", "--confirmed", "ann@example.com")
+    newsletter("collect")
+    newsletter("digest", "--week", "2026-W47")
+    data = json.loads(newsletter("status", "--json"))
+    assert [f["health"] for f in data["feeds"]] == ["ok"] * 4
+    assert data["entries"] == {"article": 18, "question": 8}
+    assert data["digest"]["week"] == "2026-W47"
+    assert data["digest"]["deliveries"]["pending"] == 1
+    assert data["last_run"]["command"] == "collect"
+    text = newsletter("status")
+    assert "digest 2026-W47" in text and "1 pending" in text

@@ -86,7 +86,14 @@ def status(app: App, as_json: bool) -> None:
     store = app.store()
     try:
         entries = {kind: store.entry_count(kind) for kind in ("article", "question")}
-        data = status_mod.status_data(store.feed_states(), store.last_run(), entries, utcnow())
+        latest = store.digest_to_send(None)
+        digest: dict[str, Any] | None = None
+        if latest is not None:
+            counts = store.delivery_counts(latest.id)
+            digest = {"week": latest.week, "subject": latest.subject, "deliveries": counts}
+        data = status_mod.status_data(
+            store.feed_states(), store.last_run(), entries, utcnow(), digest
+        )
     finally:
         store.close()
     if as_json:
@@ -115,6 +122,12 @@ def _print_status(data: dict[str, Any]) -> None:
     console.print(table)
     entries = data["entries"]
     console.print(f"entries: {entries['article']} articles, {entries['question']} questions")
+    digest = data["digest"]
+    if digest:
+        counts = ", ".join(f"{n} {state}" for state, n in digest["deliveries"].items())
+        console.print(f"digest {digest['week']} ({digest['subject']}): {counts}")
+    else:
+        console.print("digest: none built yet")
     run = data["last_run"]
     if run:
         console.print(
