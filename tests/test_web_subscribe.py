@@ -13,7 +13,7 @@ from flask import Flask
 
 from newsletter.config import Settings
 from newsletter.store import SqlStore
-from newsletter.web import RateLimits
+from newsletter.web import RateLimits, create_app
 from newsletter.web.signup import send_confirmation_if_due
 from tests.conftest import Clock
 from tests.test_send_support import recording_smtp
@@ -129,8 +129,24 @@ def test_an_active_subscriber_gets_no_email_and_stays_active(
 ) -> None:
     add_subscriber(store, "active@example.com", "active", clock.now)
     browser.subscribe("Active@Example.com")
-    assert subscriber(store, "active@example.com").state == "active"
+    after = subscriber(store, "active@example.com")
+    assert (after.state, after.confirm_sent_at) == ("active", None)
     assert outbox(settings) == []
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_limit(
+    settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    app = create_app(settings, store, clock, proxies=1)
+    proxy = Browser(app, "10.0.0.1")  # every request arrives from the proxy's address
+    proxy.get("/")
+
+    def post(visitor: str, n: int) -> int:
+        forwarded = {"X-Forwarded-For": visitor}
+        return proxy.post("/", {"email": f"{n}@example.com"}, headers=forwarded).status_code
+
+    assert [post("198.51.100.1", n) for n in range(6)] == [200] * 5 + [429]
+    assert post("198.51.100.2", 6) == 200
 
 
 def test_a_claim_is_taken_once(store: SqlStore, clock: Clock) -> None:

@@ -44,9 +44,10 @@ def create_app(
     """The app for ``settings``. Without ``store``, the configured database is opened on
     first use (and closed by :func:`newsletter.web.services.close`); ``clock`` defaults to
     the real UTC time. ``rate_limits`` defaults to :class:`RateLimits` (``UNLIMITED`` turns
-    them off). Behind ``proxies`` reverse proxies, the client's address and scheme are
-    taken from their X-Forwarded-For and X-Forwarded-Proto headers (trust no more hops
-    than there are proxies: a client can send those headers too)."""
+    them off). Behind ``proxies`` reverse proxies, the client's address, the scheme and a
+    path prefix are taken from their X-Forwarded-For, -Proto and -Prefix headers (trust no
+    more hops than there are proxies: a client can send those headers too); without it,
+    every visitor would share the proxy's address, and its rate limit."""
     app = Flask(__name__, static_folder=None)
     ctx = Services(settings, store, clock or utc_now, rate_limits)
     app.extensions[Services.KEY] = ctx
@@ -55,5 +56,6 @@ def create_app(
         app.register_blueprint(area.blueprint)
     errors.register(app)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        fix = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_prefix=proxies)
+        app.wsgi_app = fix  # type: ignore[method-assign]
     return app
