@@ -203,7 +203,8 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     now = utc_now()
     built = build_digest(site.settings, site.store, now)
     assert built.digest is not None
-    assert queue_deliveries(site.store, built.digest.id, now) == 1
+    queue_deliveries(site.store, built.digest.id, now)  # a no-op when building queued them
+    assert site.store.delivery_counts(built.digest.id)["pending"] == 1
     report = send_digest(site.settings, site.store, utc_now, built.week)
     assert report.sent == 1 and not report.paused
     unsubscribe = link_in(site.smtp, 1, "unsubscribe")
