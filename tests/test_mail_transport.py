@@ -3,6 +3,7 @@ the reply kept, a connection reused for many messages."""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,14 @@ from newsletter.mail import queue_deliveries, send_digest
 from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
 from newsletter.store import SqlStore
 from tests.conftest import Clock
-from tests.test_send_support import LoopbackController, Recorder, add_digest, add_subscribers, site
+from tests.test_send_support import (
+    LoopbackController,
+    Recorder,
+    add_digest,
+    add_subscribers,
+    recording_smtp,
+    site,
+)
 
 
 class Connections(Recorder):
@@ -90,3 +98,32 @@ def test_a_refused_login_pauses_sending_with_nothing_marked(
     assert report.paused is not None and "refused us: 535" in report.paused
     assert "wrong" not in report.summary(), "never the password"
     assert store.delivery_counts(digest_id)["pending"] == 5 and recorder.messages == []
+
+
+@pytest.mark.parametrize(("pipelining", "writes"), [(True, 2), (False, 4)])
+def test_pipelining_halves_the_round_trips(
+    pipelining: bool, writes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bytes | str] = []
+    original = smtplib.SMTP.send
+
+    def counting(self: smtplib.SMTP, data: bytes | str) -> None:
+        seen.append(data)
+        original(self, data)
+
+    with recording_smtp(pipelining=pipelining) as (recorder, url):
+        recorder.tempfail_once.add("r2@example.org")
+        transport = SmtpTransport(SmtpUrl.parse(url))
+        try:
+            transport.send(envelope(1))  # opens the connection (EHLO)
+            monkeypatch.setattr(smtplib.SMTP, "send", counting)
+            sent = transport.send(envelope(3))
+            monkeypatch.undo()
+            refused = transport.send(envelope(2))
+            after = transport.send(envelope(4))
+        finally:
+            transport.close()
+    assert sent.code == 250 and len(seen) == writes, seen
+    assert (refused.code, refused.stage) == (451, "rcpt"), "refused at RCPT, however asked"
+    assert after.code == 250, "the connection carries on after a refusal"
+    assert recorder.recipients() == ["r1@example.org", "r3@example.org", "r4@example.org"]

@@ -35,9 +35,10 @@ Smtp = tuple[Recorder, str]
 EMAILS = ["ann@example.org", "Bob@example.org", "cy@example.net"]
 
 
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    with recording_smtp() as server:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def smtp(request: pytest.FixtureRequest) -> Iterator[Smtp]:
+    """The server, with and without PIPELINING: the transport speaks both ways."""
+    with recording_smtp(pipelining=request.param) as server:
         yield server
 
 

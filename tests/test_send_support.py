@@ -71,7 +71,16 @@ class Recorder:
     drop_once: set[str] = field(default_factory=set)
     refuse_sender: bool = False
     delay: float = 0.0  # seconds before answering DATA: a slow server
+    pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads pipelined commands fine)
     condition: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:1], "250-PIPELINING", *responses[1:]]
+        return responses
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -128,10 +137,10 @@ class LoopbackController(Controller):
 
 
 @contextmanager
-def recording_smtp() -> Iterator[tuple[Recorder, str]]:
+def recording_smtp(pipelining: bool = True) -> Iterator[tuple[Recorder, str]]:
     """A recording SMTP server and its NEWSLETTER_SMTP_URL (each test module wraps this in
     its own ``smtp`` fixture)."""
-    recorder = Recorder()
+    recorder = Recorder(pipelining=pipelining)
     controller = LoopbackController(recorder, hostname="127.0.0.1", port=0)
     controller.start()
     try:
@@ -205,9 +214,9 @@ def run_newsletter(*args: str, cwd: Path, env: dict[str, str], background: bool 
 # The server itself
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, str]]:
-    with recording_smtp() as server:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[Recorder, str]]:
+    with recording_smtp(pipelining=request.param) as server:
         yield server
 
 
@@ -226,4 +235,5 @@ def test_the_recorder_accepts_and_misbehaves_as_asked(smtp: tuple[Recorder, str]
             client.sendmail("a@example.com", ["nobody@example.org"], b"\r\nhi\r\n")
         with pytest.raises(smtplib.SMTPServerDisconnected):
             client.sendmail("a@example.com", ["drop@example.org"], b"\r\nhi\r\n")
+        assert client.has_extn("pipelining") == recorder.pipelining
     assert recorder.recipients() == ["ok@example.org", "later@example.org"]

@@ -130,6 +130,8 @@ class SmtpTransport:
             self._discard()
 
     def _transaction(self, connection: smtplib.SMTP, envelope: Envelope) -> Reply:
+        if connection.has_extn("pipelining"):
+            return self._pipelined(connection, envelope)
         code, text = connection.mail(envelope.sender)
         if code != 250:
             return self._refused(connection, code, text, "mail")
@@ -140,6 +142,33 @@ class SmtpTransport:
             code, text = connection.data(envelope.message)
         except smtplib.SMTPDataError as exc:
             return self._refused(connection, exc.smtp_code, exc.smtp_error, "data")
+        if code == 421:
+            self._discard()
+        return Reply(code, _text(text), "data")
+
+    def _pipelined(self, connection: smtplib.SMTP, envelope: Envelope) -> Reply:
+        """RFC 2920: MAIL, RCPT and DATA in one write and their replies read in order, so
+        a message costs two round trips instead of four (over a real network, half the
+        time). Addresses are normalized ASCII, safe to write as they are."""
+        connection.send(
+            f"MAIL FROM:<{envelope.sender}>\r\nRCPT TO:<{envelope.recipient}>\r\nDATA\r\n"
+        )
+        mail, rcpt, data = connection.getreply(), connection.getreply(), connection.getreply()
+        refused: tuple[int, bytes, Stage] | None = None
+        if mail[0] != 250:
+            refused = (mail[0], mail[1], "mail")
+        elif rcpt[0] not in (250, 251):
+            refused = (rcpt[0], rcpt[1], "rcpt")
+        if data[0] != 354:
+            return self._refused(connection, *(refused or (data[0], data[1], "data")))
+        if refused is not None:
+            # DATA let through without a recipient (a server that should have said 503):
+            # end the empty message at once, then report the real refusal.
+            connection.send(b".\r\n")
+            connection.getreply()
+            return self._refused(connection, *refused)
+        connection.send(_dot_stuffed(envelope.message))
+        code, text = connection.getreply()
         if code == 421:
             self._discard()
         return Reply(code, _text(text), "data")
@@ -244,6 +273,13 @@ def describe_transport(settings: Settings) -> str:
 def _local_hostname() -> str:
     """What we say in EHLO, looked up once per process (a slow resolver costs once)."""
     return socket.getfqdn()
+
+
+def _dot_stuffed(message: bytes) -> bytes:
+    """The DATA payload: lines starting with a dot get another, then the final dot line
+    (what smtplib's data() does)."""
+    body = re.sub(rb"(?m)^\.", b"..", message)
+    return body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n"
 
 
 def _text(text: bytes | str) -> str:

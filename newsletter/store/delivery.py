@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from newsletter.store.delivery_rows import DeliveriesSql, StartOutcome
+from newsletter.store.delivery_rows import DeliveriesSql
 from newsletter.store.delivery_subscribers import SubscribersSql
 from newsletter.store.delivery_types import (
     Claim,
@@ -23,8 +23,9 @@ from newsletter.store.delivery_types import (
     Recovered,
     SubscriberRecord,
 )
+from newsletter.store.delivery_writer import DeliveryWriter, StartOutcome
 
-__all__ = ["DeliverySql", "DeliveryStore", "StartOutcome"]
+__all__ = ["DeliverySql", "DeliveryStore", "DeliveryWriter", "StartOutcome"]
 
 
 class DeliveryStore(Protocol):
@@ -102,6 +103,11 @@ class DeliveryStore(Protocol):
     ) -> StartOutcome | None:
         """Record finished attempts and mark the next row ``sending``, in one commit: 'lost'
         when the row is no longer ours, 'skipped' when its subscriber left meanwhile."""
+        ...
+
+    def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
+        """``advance_deliveries`` for one sender's worker, on a connection it keeps until
+        ``close()``: the one commit per message, at a fraction of the cost."""
         ...
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int: ...

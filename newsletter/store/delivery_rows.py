@@ -7,9 +7,17 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, String, cast, exists, func, literal, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,10 +31,9 @@ from newsletter.store.delivery_types import (
     DigestToSend,
     Recovered,
 )
+from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter, StartOutcome
 from newsletter.store.models import Delivery, Digest, Subscriber
 
-StartOutcome = Literal["sending", "skipped", "lost"]
-SKIPPED = "the subscriber left after the digest was built"
 HELD = ("claimed", "sending")
 
 
@@ -164,13 +171,17 @@ class DeliveriesSql(SqlBase):
         )
         return [row[0] for row in connection.execute(statement)]
 
+    def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
+        return DeliveryWriter(self.engine, claimer)
+
     def advance_deliveries(
         self, finished: Sequence[DeliveryResult], start: int | None, claimer: str, now: datetime
     ) -> StartOutcome | None:
-        with self._delivery_tx() as connection:
-            for result in finished:
-                _record(connection, result, claimer, now)
-            return None if start is None else _start(connection, start, claimer, now)
+        writer = self.open_delivery_writer(claimer)
+        try:
+            return writer.advance(finished, start, now)
+        finally:
+            writer.close()
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
         statement = (
@@ -234,60 +245,6 @@ def _job(row: Any) -> DeliveryJob:
     return DeliveryJob(
         row.id, row.subscriber_id, row.email, row.email_key, row.name, row.message_id, row.attempts
     )
-
-
-def _record(connection: Connection, result: DeliveryResult, claimer: str, now: datetime) -> None:
-    values: dict[str, object] = {
-        "state": result.state,
-        "attempts": result.attempts,
-        "reply": result.reply,
-        "error": result.error,
-        "next_attempt_at": result.next_attempt_at,
-    }
-    if result.state == "sent":
-        values["sent_at"] = now
-    if result.state in ("retry", "pending"):
-        values.update(claimed_by=None, claimed_at=None)
-    # 'unknown' too: if a peer gave up on us while we were talking to the server, what the
-    # server answered is still the truth about this row.
-    connection.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == result.id,
-            Delivery.claimed_by == claimer,
-            Delivery.state.in_(("sending", "unknown")),
-        )
-        .values(**values)
-    )
-    if result.bounced:
-        connection.execute(
-            update(Subscriber)
-            .where(
-                Subscriber.id == result.subscriber_id,
-                Subscriber.state.in_(("active", "pending")),
-            )
-            .values(state="bounced", bounced_at=now)
-        )
-
-
-def _start(connection: Connection, delivery_id: int, claimer: str, now: datetime) -> StartOutcome:
-    ours = (
-        Delivery.id == delivery_id,
-        Delivery.claimed_by == claimer,
-        Delivery.state == "claimed",
-    )
-    still_active = exists().where(
-        Subscriber.id == Delivery.subscriber_id, Subscriber.state == "active"
-    )
-    marked = connection.execute(
-        update(Delivery).where(*ours, still_active).values(state="sending", claimed_at=now)
-    )
-    if marked.rowcount == 1:
-        return "sending"
-    skipped = connection.execute(
-        update(Delivery).where(*ours).values(state="skipped", error=SKIPPED)
-    )
-    return "skipped" if skipped.rowcount == 1 else "lost"
 
 
 def audience_insert(dialect: str, digest_id: int) -> Any:
