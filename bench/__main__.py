@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import collect, publish, subscribe_load
+from bench import collect, publish, send, subscribe_load
 from bench.table import print_table
 
 
@@ -10,6 +10,7 @@ def main() -> None:
     rows = collect.run()
     rows += publish.run()
     rows += subscribe_load.run()
+    rows += send.run()
     print_table(rows)
 
 
