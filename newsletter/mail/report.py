@@ -49,9 +49,12 @@ class SendReport:
             return f"nothing to send: {self.nothing}"
         if self.busy:
             return f"digest {self.week}: {self.busy}"
+        problems = self._problems()
+        if not (self.sent or problems or self.paused):
+            return f"digest {self.week}: nothing due; {self._totals()}"
         rate = f" ({self.sent / self.seconds:.1f}/s)" if self.seconds > 0 and self.sent else ""
         head = f"digest {self.week} via {self.transport}: {self.sent} sent"
-        parts = [f"{head} in {self.seconds:.1f} s{rate}", *self._problems(), self._totals()]
+        parts = [f"{head} in {self.seconds:.1f} s{rate}", *problems, self._totals()]
         if self.paused:
             parts.append(f"PAUSED: {self.paused}; nothing is lost: run `newsletter send` again")
         return "; ".join(parts)

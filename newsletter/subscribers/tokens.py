@@ -36,7 +36,7 @@ class Tokens:
     """Makes and reads the tokens of one key."""
 
     def __init__(self, key: str) -> None:
-        self._serializers = {p: URLSafeSerializer(key, salt=f"newsletter-{p}") for p in PURPOSES}
+        self._serializers = {p: URLSafeSerializer(key, salt=p) for p in PURPOSES}
 
     def make(self, purpose: Purpose, subscriber_id: int, email_key: str) -> str:
         token = self._serializers[purpose].dumps([subscriber_id, email_key])
