@@ -3,6 +3,7 @@ and on SQLite a second sender that steps aside."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from newsletter.lock import RunLock
 from newsletter.mail import queue_deliveries
+from newsletter.mail.progress import SendProgress
 from newsletter.store import SqlStore
 from tests.test_send_support import Recorder, add_digest, add_subscribers, recording_smtp, site
 
@@ -89,3 +91,27 @@ def test_a_second_sender_on_sqlite_steps_aside(
     assert result.exit_code == 0
     assert "is sending it; nothing to do" in result.stdout
     assert smtp[0].messages == [] and store.delivery_counts(digest_id)["pending"] == 3
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_and_cron_one_line() -> None:
+    terminal = Terminal()
+    bar = SendProgress(terminal)
+    bar.start(3, "2026-W48")
+    for verdict in ("sent", "sent", "retry"):
+        bar.advance(verdict)
+    bar.stop()
+    assert bar.interactive and "sending 2026-W48" in terminal.getvalue()
+    assert "3/3" in terminal.getvalue() and "msg/s" in terminal.getvalue()
+    log = io.StringIO()
+    plain = SendProgress(log)
+    plain.start(3, "2026-W48")
+    plain.advance("sent")
+    plain.stop()
+    assert not plain.interactive
+    assert log.getvalue().endswith(" sending digest 2026-W48: 3 due\n")
+    assert log.getvalue().count("\n") == 1

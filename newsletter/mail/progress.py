@@ -5,20 +5,41 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     ProgressColumn,
     Task,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Progress as Bar
 from rich.text import Text
+
+
+class Progress(Protocol):
+    """What the sender reports as it goes (called from its worker threads)."""
+
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, verdict: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class SilentProgress:
+    def start(self, total: int, label: str) -> None:
+        pass
+
+    def advance(self, verdict: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 class RateColumn(ProgressColumn):
@@ -33,7 +54,7 @@ class SendProgress:
     def __init__(self, stream: TextIO | None = None, force_plain: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.interactive = not force_plain and self.stream.isatty()
-        self._progress: Progress | None = None
+        self._progress: Bar | None = None
         self._task: TaskID | None = None
 
     def start(self, total: int, label: str) -> None:
@@ -41,7 +62,7 @@ class SendProgress:
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             print(f"{stamp} sending digest {label}: {total} due", file=self.stream, flush=True)
             return
-        self._progress = Progress(
+        self._progress = Bar(
             TextColumn(f"sending {label}"),
             BarColumn(),
             MofNCompleteColumn(),

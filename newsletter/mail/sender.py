@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Protocol
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
@@ -33,6 +32,7 @@ from newsletter.mail.decide import (
 )
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import DigestMessage, Sender
+from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
 from newsletter.mail.transport import (
@@ -54,25 +54,6 @@ HEARTBEAT = 60.0  # seconds between renewals of our claims (the lease is 10 minu
 
 class NoDigest(NewsletterError):
     """The week asked for has no digest."""
-
-
-class Progress(Protocol):
-    def start(self, total: int, label: str) -> None: ...
-
-    def advance(self, verdict: str) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class _Silent:
-    def start(self, total: int, label: str) -> None:
-        pass
-
-    def advance(self, verdict: str) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
 
 def send_digest(
@@ -104,7 +85,7 @@ def send_digest(
     )
     try:
         with lock:
-            job = _Job(settings, store, clock, digest, workers, progress or _Silent())
+            job = _Job(settings, store, clock, digest, workers, progress or SilentProgress())
             job.limiter = limiter or RateLimiter(rate)
             if rate:  # a slow send claims what it sends in about ten seconds
                 job.batch = max(1, min(BATCH, int(rate * 10)))
