@@ -1,11 +1,12 @@
-"""The sender's hot path: one commit per message, on a connection a worker keeps.
+"""The sender's hot path: one commit per message.
 
 Each message costs one transaction (the previous message's result and the next one's
 ``sending`` mark), so its overhead is most of what sending costs besides SMTP itself. Here
-that transaction is a few prepared SQL statements on the DBAPI cursor of a pooled
-connection held for the whole send: about 30 µs on SQLite where SQLAlchemy's statement
-execution and pool checkout took 140 µs. Values go through the same type processing as
-everywhere else in the store (``UTCDateTime``), so the rows are identical.
+that transaction is a few SQL statements, prepared once per writer, run on the DBAPI
+cursor of a pooled connection: about 45 µs on SQLite where building and executing them
+through SQLAlchemy took 140 µs. The connection goes back to the pool after each commit, so
+any number of workers share the pool. Values go through the same type processing as the
+rest of the store (``UTCDateTime``), so the rows are identical.
 """
 
 from __future__ import annotations
@@ -53,39 +54,40 @@ SQL = {
 
 
 class DeliveryWriter:
-    """One worker's connection for the per-message commits of a send; close() it."""
+    """The per-message commits of one sender's worker."""
 
     def __init__(self, engine: Engine, claimer: str) -> None:
         dialect = engine.dialect
-        self.claimer = claimer
+        self.engine, self.claimer = engine, claimer
         self._errors: Any = dialect.dbapi.Error if dialect.dbapi else Exception
         self._time: Callable[[Any], Any] = UTCDateTime().bind_processor(dialect) or (lambda v: v)
         style = dialect.paramstyle
         self._sql = {name: _paramstyle(sql, style) for name, sql in SQL.items()}
-        try:
-            self._connection = engine.raw_connection()
-        except Exception as exc:
-            raise _store_error(exc) from None
 
     def advance(
         self, finished: Sequence[DeliveryResult], start: int | None, now: datetime
     ) -> StartOutcome | None:
         """Record finished attempts and mark ``start`` sending, in one commit."""
-        cursor = self._connection.cursor()
+        try:
+            connection = self.engine.raw_connection()
+        except Exception as exc:
+            raise _store_error(exc) from None
+        cursor = connection.cursor()
         try:
             for result in finished:
                 self._record(cursor, result, now)
             outcome = None if start is None else self._start(cursor, start, now)
-            self._connection.commit()
+            connection.commit()
             return outcome
         except self._errors as exc:
-            self._connection.rollback()
+            connection.rollback()
             raise _store_error(exc) from None
         finally:
             cursor.close()
+            connection.close()  # back to the pool
 
     def close(self) -> None:
-        self._connection.close()  # back to the pool
+        pass  # nothing held between commits
 
     def _record(self, cursor: Any, result: DeliveryResult, now: datetime) -> None:
         kind = {"sent": "sent", "retry": "handed_back", "pending": "handed_back"}
