@@ -4,6 +4,7 @@ Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -138,3 +139,27 @@ def test_three_senders_share_a_digest_on_postgresql(
             select(Delivery.claimed_by).where(Delivery.digest_id == digest_id).distinct()
         ).all()
     assert len(senders) >= 2, "the processes shared the digest"
+
+
+def test_sigterm_mid_send_finishes_the_messages_in_flight(
+    database_url: str, store: SqlStore, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    digest_id, emails = queued(store, 60)
+    _, env = site(tmp_path / "site", url, database_url)
+    recorder.delay = 0.05
+    process = run_newsletter(
+        "send", "--workers", "3", cwd=tmp_path / "site", env=env, background=True
+    )
+    recorder.wait_for(10)
+    process.send_signal(signal.SIGTERM)
+    code, output = finish(process)
+    assert code == 1 and "PAUSED: interrupted" in output, output
+    counts = store.delivery_counts(digest_id)
+    assert counts["sending"] == counts["claimed"] == counts["unknown"] == 0, (counts, output)
+    assert counts["sent"] == len(recorder.messages) and counts["pending"] == 60 - counts["sent"]
+    recorder.delay = 0
+    rerun = run_newsletter("send", cwd=tmp_path / "site", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    received = Counter(recorder.recipients())
+    assert set(received) == set(emails) and max(received.values()) == 1

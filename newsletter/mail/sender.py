@@ -177,26 +177,32 @@ class _Job:
         return self.store.recover_claims(self.digest.id, stale) if stale else Recovered(0, 0)
 
     def _run_workers(self) -> None:
-        threads = [
-            threading.Thread(target=self._worker, name=f"send-{n}", daemon=True)
-            for n in range(self.workers)
-        ]
-        for thread in threads:
-            thread.start()
+        # Not daemon threads: however the main thread ends, the interpreter waits for each
+        # worker to record its message in flight. Completion is tracked with events, whose
+        # state an interrupted wait cannot corrupt (an interrupted Thread.join can).
+        finished = [threading.Event() for _ in range(self.workers)]
+        for n, event in enumerate(finished):
+            threading.Thread(target=self._worker, args=(event,), name=f"send-{n}").start()
         renewed = time.monotonic()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(timeout=1.0)
+            for event in finished:
+                while not event.wait(timeout=1.0):
                     if time.monotonic() - renewed >= HEARTBEAT:
                         self.store.renew_claims(self.digest.id, self.claimer, self.clock())
                         renewed = time.monotonic()
         except KeyboardInterrupt:
             self.pause("interrupted; the messages in flight were finished")
-            for thread in threads:
-                thread.join()
+            for event in finished:
+                while not event.wait(timeout=1.0):
+                    pass
 
-    def _worker(self) -> None:
+    def _worker(self, finished: threading.Event) -> None:
+        try:
+            self._work()
+        finally:
+            finished.set()
+
+    def _work(self) -> None:
         transport = self.transports()
         writer: DeliveryWriter | None = None
         done: list[DeliveryResult] = []
