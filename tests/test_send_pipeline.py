@@ -1,0 +1,59 @@
+"""The whole path a subscriber sees, through the real commands of a site folder: collect
+the bundled feeds, build this week's digest (the digest capability's rendering, CSS inlined),
+send it, and read what arrived. The unsubscribe placeholder must survive the rendering and
+be replaced in both parts, and `status` must count the deliveries."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsletter.subscribers.tokens import Tokens
+from tests.test_send_support import SECRET, Recorder, recording_smtp, run_newsletter
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, str]]:
+    with recording_smtp() as server:
+        yield server
+
+
+def test_collect_digest_send_and_read(tmp_path: Path, smtp: tuple[Recorder, str]) -> None:
+    recorder, url = smtp
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("feeds.yaml", "exercises.yaml"):
+        shutil.copy(ROOT / name, site / name)
+    shutil.copytree(ROOT / "examples", site / "examples")
+    env = {
+        "NEWSLETTER_SMTP_URL": url,
+        "NEWSLETTER_BASE_URL": "https://news.example.com/",
+        "NEWSLETTER_SECRET_KEY": SECRET,
+    }
+
+    def newsletter(*args: str) -> str:
+        result = run_newsletter(*args, cwd=site, env=env)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return str(result.stdout)
+
+    newsletter("subscribers", "add", "--confirmed", "Ann@Example.org", "bob@example.org")
+    newsletter("collect")
+    newsletter("digest")
+    assert "2 sent" in newsletter("send")
+    assert "nothing due" in newsletter("send")
+    assert '"sent": 2' in newsletter("status", "--json")
+    assert sorted(recorder.recipients()) == ["Ann@example.org", "bob@example.org"]
+    for received in recorder.messages:
+        message = received.message
+        link = str(message["List-Unsubscribe"])[1:-1]
+        assert link.startswith("https://news.example.com/unsubscribe/")
+        claims = Tokens(SECRET).read("unsubscribe", link.rsplit("/", 1)[1])
+        assert claims is not None and claims[1] == received.rcpt_tos[0].lower()
+        text, html = message.iter_parts()
+        assert link in text.get_content() and f'href="{link}"' in html.get_content()
+        assert b"%%UNSUBSCRIBE_URL%%" not in received.data
