@@ -6,13 +6,13 @@ import re
 
 import pytest
 
+from newsletter.html_policy import xml_safe
 from newsletter.sources.clean import (
     absolute_url,
     drop_invalid_char_refs,
     plain_text,
     safe_html,
     text_to_html,
-    xml_safe,
 )
 
 BASE = "https://example.com/blog/post.html"

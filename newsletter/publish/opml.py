@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
+from newsletter.html_policy import xml_safe
 from newsletter.publish.config_text import append_feed_lines
-from newsletter.publish.safe import xml_safe
 from newsletter.sources.types import Kind
 
 QUESTIONS_CATEGORY = "/questions"

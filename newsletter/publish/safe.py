@@ -14,42 +14,13 @@ from urllib.parse import urlsplit
 
 import nh3
 
-# C0 controls except tab, LF and CR; lone surrogates; U+FFFE and U+FFFF. lxml (so feedgen)
-# raises on them, and a single one would break the whole feed.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_TAGS = frozenset(
-    {"p", "br", "a", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote", "code"}
-    | {"pre", "h2", "h3", "h4", "h5", "h6", "img", "figure", "figcaption", "hr", "span"}
-    | {"table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "abbr", "q", "cite"}
-    | {"dl", "dt", "dd"}
-)
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-    "abbr": {"title"},
-}
-_URL_SCHEMES = frozenset({"http", "https", "mailto"})
-_DROP_WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "object"})
+from newsletter.html_policy import nh3_options, xml_safe
+
 # Built once: configuring the sanitizer costs as much as cleaning a paragraph.
-_HTML = nh3.Cleaner(
-    tags=set(_TAGS),
-    clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes=_ATTRIBUTES,
-    url_schemes=set(_URL_SCHEMES),
-    link_rel="noopener noreferrer",
-    strip_comments=True,
-    url_relative="deny",
-)
+_HTML = nh3.Cleaner(**nh3_options("deny"))
 _TEXT = nh3.Cleaner(tags=set())
 # Characters a URL in an attribute or an id must not carry (RFC 3987 excludes them).
 _NOT_IN_URL = re.compile(r"[\s<>\"{}|\\^`]")
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return _NOT_XML.sub("", text)
 
 
 def safe_html(fragment: str) -> str:

@@ -1,5 +1,7 @@
 """Make feed text safe to store, publish as XML and show in a web page or an email.
 
+The allowlist itself is ``newsletter/html_policy.py``, shared with publishing.
+
 Every string leaving ``sources/`` goes through here: XML 1.0 cannot carry some characters
 (feedgen refuses ``\\x00``, ``\\x0b`` and lone surrogates, which would break the whole published
 feed), and feed HTML is written by strangers.
@@ -13,32 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-# C0 controls except tab, LF and CR; lone surrogates; the two non-characters U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+from newsletter.html_policy import nh3_options, xml_safe
+
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
-
-# Safe in a web page and in the common email clients; nothing that runs, loads or submits.
-_TAGS = frozenset(
-    {"p", "br", "a", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote", "code"}
-    | {"pre", "h2", "h3", "h4", "h5", "h6", "img", "figure", "figcaption", "hr", "span"}
-    | {"table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "abbr", "q", "cite"}
-    | {"dl", "dt", "dd"}
-)
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-    "abbr": {"title"},
-}
-_URL_SCHEMES = frozenset({"http", "https", "mailto"})
-# Removed with their content, not just unwrapped: their text is code or fallback noise.
-_DROP_WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "object"})
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return _NOT_XML.sub("", text)
 
 
 def drop_invalid_char_refs(text: str) -> str:
@@ -66,17 +45,8 @@ def plain_text(value: str, *, is_html: bool) -> str:
 
 def safe_html(fragment: str, base: str | None) -> str:
     """Sanitized HTML; relative URLs resolved against ``base``, or removed when there is none."""
-    cleaned = nh3.clean(
-        xml_safe(fragment),
-        tags=_TAGS,
-        clean_content_tags=_DROP_WITH_CONTENT,
-        attributes=_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-        url_relative=("rewrite_with_base", base) if base else "deny",
-    )
-    return xml_safe(cleaned)
+    relative = ("rewrite_with_base", base) if base else "deny"
+    return xml_safe(nh3.clean(xml_safe(fragment), **nh3_options(relative)))
 
 
 def text_to_html(text: str) -> str:

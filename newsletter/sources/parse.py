@@ -22,6 +22,7 @@ from typing import Any
 import feedparser
 
 from newsletter.errors import ParseError
+from newsletter.html_policy import xml_safe
 from newsletter.sources import charset
 from newsletter.sources.clean import (
     absolute_url,
@@ -29,7 +30,6 @@ from newsletter.sources.clean import (
     plain_text,
     safe_html,
     text_to_html,
-    xml_safe,
 )
 from newsletter.sources.identity import entry_key
 from newsletter.sources.types import EntryData, ParsedFeed
