@@ -261,6 +261,7 @@ def test_an_unreachable_server_pauses_with_every_row_pending(
     report = send(tmp_path, store, clock, f"smtp://127.0.0.1:{port}")
     assert report.paused is not None and "cannot connect to smtp://127.0.0.1" in report.paused
     assert store.delivery_counts(digest_id)["pending"] == 12
+    assert (report.sent, report.retry, report.failed) == (0, 0, 0), "nothing was attempted"
 
 
 def test_several_workers_share_the_list_without_duplicates(

@@ -249,7 +249,9 @@ class _Job:
             return []
         envelope = Envelope(self.sender.address, job.email, data, job.message_id)
         verdict, result = self._attempt(transport, job, envelope)
-        self.report.count(verdict)
+        # Counted by where the row went: a retry that gave up is a failure, and a row handed
+        # back untouched (no connection) is nothing yet.
+        self.report.count("bounced" if result.bounced else result.state)
         self.progress.advance(verdict)
         self._streak_after(verdict, job, result)
         return [result]
