@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.feeds import serve
+from bench.memory import peak_mb
 
 
 def baseline(urls: list[str]) -> dict[str, float]:
@@ -64,9 +65,8 @@ def ours(urls: list[str], rerun: bool) -> dict[str, float]:
 
 def child(mode: str, urls: list[str]) -> None:
     result = baseline(urls) if mode == "baseline" else ours(urls, rerun=True)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_mb"] = own / 1024
+    result["peak_mb"] = peak_mb()
     result["worker_peak_mb"] = children / 1024
     print(json.dumps(result))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.memory import peak_mb
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PARAGRAPH = (
@@ -122,7 +123,7 @@ def child(mode: str, folder: Path, feed_items: int) -> None:
     runs = 5 if feed_items <= 1000 else 3
     side = ours if mode == "ours" else baseline
     times = side(folder, feed_items, runs)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(json.dumps({"seconds": statistics.median(times), "peak_mb": peak}))
 
 
