@@ -35,8 +35,13 @@ pytest: $(VENV)/.installed-test
 
 test: lint typecheck pytest
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# About ten minutes on 2 cores; `make bench BENCH_ARGS=--full` adds PostgreSQL at 1,000,000.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock

@@ -1,17 +1,53 @@
-"""`make bench`: run every benchmark of bench/ and print one table."""
+"""`make bench`: run every benchmark of bench/ and print one table.
+
+``python -m bench`` takes about ten minutes on 2 cores; ``--full`` adds PostgreSQL at
+1,000,000 subscribers (about half an hour more); ``--only collect,send`` runs some of them.
+The PostgreSQL rows run when PostgreSQL is reachable (NEWSLETTER_TEST_POSTGRES_URL, default
+the local test database) and say why not otherwise.
+"""
 
 from __future__ import annotations
 
-from bench import collect, publish, send, subscribe_load
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from bench import collect, publish, scale_pg, send, subscribe_load
 from bench.table import print_table
+
+Rows = list[dict[str, object]]
+
+
+def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
+    pg_sizes = (100_000, 1_000_000) if full else (20_000, 100_000)
+    return {
+        "collect": lambda: collect.run(120),
+        "collect1000": lambda: collect.run(1000),
+        "publish": publish.run,
+        "subscribe": subscribe_load.run,
+        "send": send.run,
+        "pg": lambda: scale_pg.run(pg_sizes),
+    }
 
 
 def main() -> None:
-    rows = collect.run()
-    rows += publish.run()
-    rows += subscribe_load.run()
-    rows += send.run()
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--full", action="store_true", help="PostgreSQL at 1,000,000 too")
+    parser.add_argument("--only", help="comma-separated: " + ", ".join(benchmarks(False)))
+    args = parser.parse_args()
+    chosen = benchmarks(args.full)
+    names = args.only.split(",") if args.only else list(chosen)
+    unknown = [name for name in names if name not in chosen]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; pick from {', '.join(chosen)}")
+    rows: Rows = []
+    started = time.perf_counter()
+    for name in names:
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        rows += chosen[name]()
     print_table(rows)
+    print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
