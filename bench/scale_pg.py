@@ -342,7 +342,12 @@ def measure_in_child(
 
 
 def rows_for(
-    size: int, found: dict[str, Any], base: float, senders: int, workers: int
+    size: int,
+    found: dict[str, Any],
+    per_message: float,
+    senders: int,
+    workers: int,
+    sample: int,
 ) -> list[dict[str, object]]:
     due = int(found["due"])
     clean = found["missed"] == found["duplicates"] == found["unexpected"] == 0
@@ -370,8 +375,8 @@ def rows_for(
             "figure": f"PG {size:,}: send{capped}, {senders} processes x {workers} workers: "
             f"{due / found['seconds']:,.0f} msg/s",
             "ours": found["seconds"],
-            "baseline": base * due / SAMPLE,
-            "baseline_name": f"raw smtplib, 1 connection, {SAMPLE:,} scaled to {due:,}",
+            "baseline": per_message * due,
+            "baseline_name": f"raw smtplib, 1 connection, {sample:,} scaled to {due:,}",
             "peak_mb": max(found["peaks"]),
             "target": None,
             "note": f"PG {size:,}: {checked}; peak MB per send process: {peaks} "
@@ -386,15 +391,16 @@ def run(
     senders: int = 4,
     workers: int = 2,
     send_limit: int | None = None,
+    sample: int = SAMPLE,
 ) -> list[dict[str, object]]:
     reason = unreachable(postgres_url())
     if reason:
         return [{"figure": "PG scale", "skipped": f"{reason}: the PostgreSQL rows were not run"}]
-    base = baseline_seconds(SAMPLE)
+    base = baseline_seconds(sample) / sample  # seconds per message
     rows: list[dict[str, object]] = []
     for size in sizes:
         found = measure_in_child(size, senders, workers, send_limit)
-        rows += rows_for(size, found, base, senders, workers)
+        rows += rows_for(size, found, base, senders, workers, sample)
     return rows
 
 

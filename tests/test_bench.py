@@ -1,0 +1,84 @@
+"""Every benchmark of bench/ at a tiny size, so none of them can rot unnoticed.
+
+The figures are not checked (a benchmark never asserts a time); what is checked is that each
+one runs to the end and returns well-formed rows, that its own checks held (every entry
+collected, every message delivered exactly once), and that the table prints them.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bench import collect, publish, rss2email, scale_pg, send, subscribe_load
+from bench.memory import cpu_seconds, peak_mb
+from bench.table import print_table
+
+
+def assert_rows(rows: list[dict[str, object]]) -> None:
+    assert rows
+    for row in rows:
+        if "skipped" in row:
+            continue
+        assert float(row["ours"]) > 0, row  # type: ignore[arg-type]
+        assert float(row["baseline"]) > 0, row  # type: ignore[arg-type]
+        assert 1 < float(row["peak_mb"]) < 2000, row  # type: ignore[arg-type]
+    out = io.StringIO()
+    print_table(rows, out)
+    for row in rows:
+        assert str(row["figure"]) in out.getvalue()
+
+
+def test_collect_with_rss2email() -> None:
+    rows = collect.run(3)
+    assert_rows(rows)
+    figures = [str(row["figure"]) for row in rows]
+    assert figures[:2] == [
+        "collect 3 feeds x 50 entries",
+        "collect rerun, 3 unchanged feeds (all 304)",
+    ]
+    if rss2email.unavailable() is None:
+        assert len(rows) == 4 and "skipped" not in rows[2], rows
+    else:
+        assert rows[2]["skipped"] == rss2email.unavailable()
+
+
+def test_publish() -> None:
+    assert_rows(publish.run(60))
+
+
+def test_subscribe_load() -> None:
+    assert_rows(subscribe_load.run(clients=4, threads=2))
+
+
+def test_send() -> None:
+    rows = send.run(messages=30, lists=(20, 40))
+    assert_rows(rows)
+    assert len(rows) == 4
+
+
+def test_postgresql_scale() -> None:
+    reason = scale_pg.unreachable(scale_pg.postgres_url())
+    if reason:
+        pytest.skip(reason)
+    rows = scale_pg.run(sizes=(120,), senders=2, workers=1, sample=50)
+    assert_rows(rows)
+    queue, sending = rows
+    assert "queue_deliveries" in str(queue["figure"])
+    assert "0 duplicates, 0 missed of 120" in str(sending["note"]), sending["note"]
+
+
+def test_postgresql_scale_capped_send() -> None:
+    """--send-limit sends only the first rows; the check compares with those."""
+    if scale_pg.unreachable(scale_pg.postgres_url()):
+        pytest.skip("PostgreSQL is unreachable")
+    found = scale_pg.measure(80, senders=2, workers=1, send_limit=30)
+    assert found["due"] == found["received"] == found["sent_rows"] == 30, found
+    assert found["missed"] == found["duplicates"] == found["unexpected"] == 0, found
+
+
+def test_memory_of_this_process() -> None:
+    assert 5 < peak_mb() < 2000
+    assert cpu_seconds() > 0
+    assert peak_mb(2**22 + 7) == 0.0  # no such process
