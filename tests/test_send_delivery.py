@@ -295,7 +295,7 @@ def test_rows_a_dead_sender_left_are_recovered_not_resent(
     digest_id = prepared(store, clock)
     dead = f"{socket.gethostname()}:999999999:gone"
     jobs = store.claim_deliveries(digest_id, dead, clock(), 2, ("<x.", ".y@example.com>"))
-    assert store.advance_deliveries([], jobs[0].id, dead, clock()) == "sending"
+    assert store.advance_deliveries([], jobs[0], dead, clock()) == "sending"
     report = send(tmp_path, store, clock, url)
     assert (report.sent, report.recovered_unknown, report.released) == (2, 1, 1)
     assert "1 unknown" in report.summary() and "--retry-unknown" in report.summary()

@@ -18,6 +18,12 @@ NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 IDS = ("<digest-2026-W48.", ".n0nce@example.com>")
 
 
+def stored_message_ids(store: SqlStore) -> list[str | None]:
+    with store.engine.connect() as connection:
+        query = select(Delivery.message_id).order_by(Delivery.id)
+        return [message_id for (message_id,) in connection.execute(query)]
+
+
 def test_the_audience_is_frozen_when_queued(store: SqlStore) -> None:
     add_subscribers(store, ["a@example.org", "b@example.org"])
     add_subscribers(store, ["p@example.org"], state="pending")
@@ -73,17 +79,19 @@ def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None
     digest_id = add_digest(store)
     queue_deliveries(store, digest_id, NOW)
     a, b = store.claim_deliveries(digest_id, "me", NOW, 2, IDS)
-    assert store.advance_deliveries([], a.id, "me", NOW) == "sending"
+    assert stored_message_ids(store) == [None, None], "not before the row is being sent"
+    assert store.advance_deliveries([], a, "me", NOW) == "sending"
+    assert stored_message_ids(store) == [a.message_id, None], "stored before sending"
     later = NOW + timedelta(minutes=5)
     retry = DeliveryResult(a.id, a.subscriber_id, "retry", 1, error="451", next_attempt_at=later)
-    assert store.advance_deliveries([retry], b.id, "me", NOW) == "sending"
+    assert store.advance_deliveries([retry], b, "me", NOW) == "sending"
     sent = DeliveryResult(b.id, b.subscriber_id, "sent", 1, reply="250 ok")
     store.advance_deliveries([sent], None, "me", NOW)
     assert store.claim_deliveries(digest_id, "me", NOW, 5, IDS) == [], "not due yet"
     assert store.next_retry_at(digest_id) == later and store.due_count(digest_id, later) == 1
     (again,) = store.claim_deliveries(digest_id, "me", later, 5, IDS)
     assert again.id == a.id and again.attempts == 1 and again.message_id == a.message_id
-    assert store.advance_deliveries([], b.id, "me", later) == "lost", "a sent row is never resent"
+    assert store.advance_deliveries([], b, "me", later) == "lost", "a sent row is never resent"
     assert store.release_claims(digest_id, "me") == 1
     assert store.delivery_counts(digest_id)["pending"] == 1
 
@@ -93,7 +101,7 @@ def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -
     digest_id = add_digest(store)
     queue_deliveries(store, digest_id, NOW)
     jobs = store.claim_deliveries(digest_id, "dead", NOW, 3, IDS)
-    store.advance_deliveries([], jobs[0].id, "dead", NOW)
+    store.advance_deliveries([], jobs[0], "dead", NOW)
     store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))
     (claim,) = store.delivery_claims(digest_id)
     assert (claim.claimed_by, claim.last_seen, claim.rows) == (

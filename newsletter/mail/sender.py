@@ -241,7 +241,7 @@ class _Job:
         self.limiter.wait()
         unsubscribe = self.links.unsubscribe(job.subscriber_id, job.email_key)
         data = self.message.render(mailbox(job.name, job.email), job.message_id, unsubscribe)
-        started = writer.advance(done, job.id, self.clock())
+        started = writer.advance(done, job, self.clock())
         if started != "sending":
             if started == "skipped":
                 self.report.count("skipped")

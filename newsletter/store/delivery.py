@@ -94,15 +94,21 @@ class DeliveryStore(Protocol):
     ) -> list[DeliveryJob]:
         """Take up to ``limit`` due rows (pending first, then retries whose time has come);
         rows of subscribers no longer active become skipped. ``message_id`` is the
-        (prefix, suffix) around the subscriber id of a row that has none yet. On PostgreSQL
-        concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED)."""
+        (prefix, suffix) around the subscriber id for a row that has no Message-ID yet (it
+        is stored with the row's ``sending`` mark). On PostgreSQL concurrent claimers skip
+        each other's rows (FOR UPDATE SKIP LOCKED)."""
         ...
 
     def advance_deliveries(
-        self, finished: Sequence[DeliveryResult], start: int | None, claimer: str, now: datetime
+        self,
+        finished: Sequence[DeliveryResult],
+        start: DeliveryJob | None,
+        claimer: str,
+        now: datetime,
     ) -> StartOutcome | None:
-        """Record finished attempts and mark the next row ``sending``, in one commit: 'lost'
-        when the row is no longer ours, 'skipped' when its subscriber left meanwhile."""
+        """Record finished attempts and mark the next row ``sending`` (storing its
+        Message-ID), in one commit: 'lost' when the row is no longer ours, 'skipped' when
+        its subscriber left meanwhile."""
         ...
 
     def open_delivery_writer(self, claimer: str) -> DeliveryWriter:

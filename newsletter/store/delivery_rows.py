@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    String,
-    cast,
     func,
     literal,
     select,
@@ -108,46 +106,47 @@ class DeliveriesSql(SqlBase):
         self, digest_id: int, claimer: str, now: datetime, limit: int, message_id: tuple[str, str]
     ) -> list[DeliveryJob]:
         with self._delivery_tx() as connection:
-            claim = functools.partial(self._claim_state, connection, digest_id)
-            ids = claim("pending", claimer, now, limit, message_id)
-            if len(ids) < limit:
-                ids += claim("retry", claimer, now, limit - len(ids), message_id)
-            if not ids:
+            claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
+            rows = claim("pending", limit)
+            if len(rows) < limit:
+                rows += claim("retry", limit - len(rows))
+            if not rows:
                 return []
-            rows = connection.execute(
-                select(
-                    Delivery.id,
-                    Delivery.subscriber_id,
-                    Subscriber.email,
-                    Subscriber.email_key,
-                    Subscriber.name,
-                    Delivery.message_id,
-                    Delivery.attempts,
-                    Subscriber.state,
+            subscribers = {
+                row.id: row
+                for row in connection.execute(
+                    select(
+                        Subscriber.id,
+                        Subscriber.email,
+                        Subscriber.email_key,
+                        Subscriber.name,
+                        Subscriber.state,
+                    ).where(Subscriber.id.in_({row.subscriber_id for row in rows}))
                 )
-                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                .where(Delivery.id.in_(ids))
-                .order_by(Delivery.id)
-            ).all()
-            gone = [row.id for row in rows if row.state != "active"]
+            }
+            gone = [row.id for row in rows if subscribers[row.subscriber_id].state != "active"]
             if gone:
                 connection.execute(
                     update(Delivery)
                     .where(Delivery.id.in_(gone))
                     .values(state="skipped", error=SKIPPED, claimed_at=now)
                 )
-            return [_job(row) for row in rows if row.state == "active"]
+        prefix, suffix = message_id
+        return [
+            _job(row, subscribers[row.subscriber_id], prefix, suffix)
+            for row in sorted(rows, key=lambda row: row.id)
+            if subscribers[row.subscriber_id].state == "active"
+        ]
 
     def _claim_state(
         self,
         connection: Connection,
         digest_id: int,
-        state: str,
         claimer: str,
         now: datetime,
+        state: str,
         limit: int,
-        message_id: tuple[str, str],
-    ) -> list[int]:
+    ) -> list[Any]:
         # One state per query, so the (digest_id, state, id) index hands rows over in id
         # order without sorting the whole list on every claim.
         due = select(Delivery.id).where(Delivery.digest_id == digest_id, Delivery.state == state)
@@ -156,28 +155,25 @@ class DeliveriesSql(SqlBase):
         due = due.order_by(Delivery.id).limit(limit)
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        prefix, suffix = message_id
-        new_id = literal(prefix, String) + cast(Delivery.subscriber_id, String) + literal(suffix)
         statement = (
             update(Delivery)
             .where(Delivery.id.in_(due))
-            .values(
-                state="claimed",
-                claimed_by=claimer,
-                claimed_at=now,
-                message_id=func.coalesce(Delivery.message_id, new_id),
-            )
-            .returning(Delivery.id)
+            .values(state="claimed", claimed_by=claimer, claimed_at=now)
+            .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
         )
-        return [row[0] for row in connection.execute(statement)]
+        return list(connection.execute(statement))
 
     def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
         return DeliveryWriter(self.engine, claimer)
 
     def advance_deliveries(
-        self, finished: Sequence[DeliveryResult], start: int | None, claimer: str, now: datetime
+        self,
+        finished: Sequence[DeliveryResult],
+        start: DeliveryJob | None,
+        claimer: str,
+        now: datetime,
     ) -> StartOutcome | None:
-        writer = self.open_delivery_writer(claimer)
+        writer = DeliveryWriter(self.engine, claimer, keep=False)
         try:
             return writer.advance(finished, start, now)
         finally:
@@ -241,9 +237,18 @@ class DeliveriesSql(SqlBase):
         return value if isinstance(value, datetime) else None
 
 
-def _job(row: Any) -> DeliveryJob:
+def _job(row: Any, subscriber: Any, prefix: str, suffix: str) -> DeliveryJob:
+    """A claimed row and its subscriber. A row tried before keeps its Message-ID; a new one
+    gets its id here, and the writer stores it with the row's `sending` mark."""
+    message_id = row.message_id or f"{prefix}{row.subscriber_id}{suffix}"
     return DeliveryJob(
-        row.id, row.subscriber_id, row.email, row.email_key, row.name, row.message_id, row.attempts
+        row.id,
+        row.subscriber_id,
+        subscriber.email,
+        subscriber.email_key,
+        subscriber.name,
+        message_id,
+        row.attempts,
     )
 
 
