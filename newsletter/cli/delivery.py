@@ -31,8 +31,18 @@ class SendPaused(NewsletterError):
 
 @click.command()
 @click.option("--week", metavar="YYYY-Www", help="Default: the latest digest.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Messages per second.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Messages in flight at once: each worker keeps one SMTP and one database connection.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="At most this many messages per second (for this process, all workers together).",
+)
 @click.option(
     "--retry-unknown",
     is_flag=True,
