@@ -43,36 +43,40 @@ def send_confirmations(
     email/confirm.html), and note when it went out."""
     if not subscribers:
         return []
-    environment = make_environment(settings.root)
-    links = Links(settings.env.base_url, load_tokens(settings))
-    sender = Sender.parse(settings.newsletter.sender)
+    compose = _Composer(settings)
     transport = transport or transport_factory(settings)()
     results = []
     try:
         for subscriber in subscribers:
-            context = {
-                "site": settings.site,
-                "email": subscriber.email,
-                "name": subscriber.name,
-                "confirm_url": links.confirm(subscriber.id, subscriber.email_key),
-            }
-            text = environment.get_template("email/confirm.txt").render(context)
-            html = environment.get_template("email/confirm.html").render(context)
-            subject = f"Please confirm your subscription to {settings.site.title}"
-            to = mailbox(subscriber.name, subscriber.email)
-            data, message_id = simple_message(sender, to, subject, text, html, clock())
-            results.append(
-                _send(
-                    transport,
-                    Envelope(sender.address, subscriber.email, data, message_id),
-                    subscriber,
-                )
-            )
-            if results[-1].ok:
+            result = _send(transport, compose(subscriber, clock()), subscriber)
+            if result.ok:
                 store.mark_confirmation_sent(subscriber.id, clock())
+            results.append(result)
     finally:
         transport.close()
     return results
+
+
+class _Composer:
+    def __init__(self, settings: Settings) -> None:
+        self.site = settings.site
+        self.environment = make_environment(settings.root)
+        self.links = Links(settings.env.base_url, load_tokens(settings))
+        self.sender = Sender.parse(settings.newsletter.sender)
+
+    def __call__(self, subscriber: SubscriberRecord, now: datetime) -> Envelope:
+        context = {
+            "site": self.site,
+            "email": subscriber.email,
+            "name": subscriber.name,
+            "confirm_url": self.links.confirm(subscriber.id, subscriber.email_key),
+        }
+        text = self.environment.get_template("email/confirm.txt").render(context)
+        html = self.environment.get_template("email/confirm.html").render(context)
+        subject = f"Please confirm your subscription to {self.site.title}"
+        to = mailbox(subscriber.name, subscriber.email)
+        data, message_id = simple_message(self.sender, to, subject, text, html, now)
+        return Envelope(self.sender.address, subscriber.email, data, message_id)
 
 
 def _send(
