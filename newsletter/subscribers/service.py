@@ -124,20 +124,19 @@ def import_subscribers(store: DeliveryStore, lines: Iterable[str], now: datetime
     """Import ``email[,name]`` rows as confirmed, except addresses that unsubscribed or
     bounced here before. Flat in memory: a chunk of rows at a time."""
     report = ImportReport()
-    seen: set[str] = set()
-    chunk: list[ImportRow] = []
+    chunk: dict[str, ImportRow] = {}  # by key: the first row of an address wins
     for row in read_rows(lines):
         if isinstance(row, BadRow):
             report.bad.append(row)
-        elif row.address.key in seen:
+        elif row.address.key in chunk:
             report.duplicates += 1
         else:
-            seen.add(row.address.key)
-            chunk.append(row)
+            chunk[row.address.key] = row
         if len(chunk) >= CHUNK:
-            _import_chunk(store, chunk, now, report)
-            chunk = []
-    _import_chunk(store, chunk, now, report)
+            # A duplicate in a later chunk finds this row stored: it counts as unchanged.
+            _import_chunk(store, list(chunk.values()), now, report)
+            chunk = {}
+    _import_chunk(store, list(chunk.values()), now, report)
     return report
 
 
