@@ -7,44 +7,19 @@ near the top, a single column of at most 600px, and dark mode actually dark.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from newsletter.digest.compose import web_copy
+from tests.browser import ARTIFACTS, needs_chromium
 from tests.test_digest_support import BASE_URL
 
-CHROMIUM = Path("/usr/bin/chromium")
 GOLDEN_HTML = Path(__file__).parent / "golden" / "digest-2026-W48.html"
-ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WIDTHS = {"phone": 390, "desktop": 1280}
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="no /usr/bin/chromium (apt-get install chromium; CI installs it)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = needs_chromium
 
 
 def box(page: Any, selector: str) -> dict[str, float]:
