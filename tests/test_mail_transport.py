@@ -127,3 +127,17 @@ def test_pipelining_halves_the_round_trips(
     assert (refused.code, refused.stage) == (451, "rcpt"), "refused at RCPT, however asked"
     assert after.code == 250, "the connection carries on after a refusal"
     assert recorder.recipients() == ["r1@example.org", "r3@example.org", "r4@example.org"]
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_lines_starting_with_a_dot_arrive_intact(pipelining: bool) -> None:
+    data = b"Subject: dots\r\n\r\n.first\r\nmiddle\r\n..two\r\n.\r\nlast"
+    with recording_smtp(pipelining=pipelining) as (recorder, url):
+        transport = SmtpTransport(SmtpUrl.parse(url))
+        try:
+            reply = transport.send(Envelope("a@example.com", "b@example.org", data, "<d@x>"))
+        finally:
+            transport.close()
+    assert reply.code == 250
+    (received,) = recorder.messages
+    assert received.data == data + b"\r\n"
