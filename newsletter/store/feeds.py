@@ -141,9 +141,10 @@ def _insert(session: Session, feed_id: int | None, entries: list[NewEntry], now:
     # stored the same entry since we looked; theirs stands and ours is an edit next time.
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(Entry).on_conflict_do_nothing(index_elements=["key"]), rows)
-    count = getattr(result, "rowcount", -1)
-    return count if isinstance(count, int) and count >= 0 else len(rows)
+    statement = insert(Entry).on_conflict_do_nothing(index_elements=["key"])
+    # RETURNING counts the rows really inserted; an executemany's rowcount does not.
+    inserted = session.execute(statement.returning(Entry.id), rows).all()
+    return len(inserted)
 
 
 def _update_statement(entry_id: int, entry: NewEntry, now: datetime) -> Any:
