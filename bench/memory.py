@@ -71,3 +71,50 @@ class Watcher:
         for pid in self.pids:
             self.peaks[pid] = max(self.peaks[pid], peak_mb(pid))
             self.cpu[pid] = max(self.cpu[pid], cpu_seconds(pid))
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a running process (Linux 3.5+), [] without /proc."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(n) for n in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Children, grandchildren … of a process: a pool's workers started by a fork server
+    are grandchildren, which ``RUSAGE_CHILDREN`` never counts."""
+    found, todo = [], children(pid)
+    while todo:
+        found += todo
+        todo = [grandchild for child in todo for grandchild in children(child)]
+    return found
+
+
+class TreeWatcher(Watcher):
+    """A Watcher over every descendant of ``root``, found anew at each sample."""
+
+    def __init__(self, root: int, interval: float = 0.2) -> None:
+        super().__init__([], interval)
+        self.root = root
+
+    def sample(self) -> None:
+        for pid in descendants(self.root):
+            self.peaks.setdefault(pid, 0.0)
+            self.cpu.setdefault(pid, 0.0)
+            if pid not in self.pids:
+                self.pids.append(pid)
+        super().sample()
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy since boot (from /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK

@@ -55,7 +55,7 @@ def test_subscribe_load() -> None:
 def test_send() -> None:
     rows = send.run(messages=30, lists=(20, 40))
     assert_rows(rows)
-    assert len(rows) == 4
+    assert all("send" in str(row["figure"]) for row in rows[:2]), rows
 
 
 def test_postgresql_scale() -> None:
