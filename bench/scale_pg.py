@@ -177,7 +177,8 @@ def fill(url: str, size: int) -> dict[str, float]:
     values = {"week": "2026-W48", "built_at": now, "period_start": now, "period_end": now}
     values |= {"subject": send_bench.SUBJECT, "html": html_body, "text": text_body}
     with engine.begin() as connection:
-        digest_id = int(connection.execute(insert(Digest).values(**values)).inserted_primary_key[0])
+        key = connection.execute(insert(Digest).values(**values)).inserted_primary_key
+        digest_id = int(key[0]) if key else 0
     store = SqlStore(engine)
     started = time.perf_counter()
     queued = queue_deliveries(store, digest_id, now)
@@ -295,9 +296,8 @@ def verify(url: str, sink: Connection, size: int) -> dict[str, int]:
         )
         for (email,) in rows:
             expected[int(email[6:13])] = 1
-        states = dict(
-            connection.execute(text("SELECT state, count(*) FROM deliveries GROUP BY state")).all()
-        )
+        grouped = connection.execute(text("SELECT state, count(*) FROM deliveries GROUP BY state"))
+        states: dict[str, int] = {state: int(count) for state, count in grouped}
     engine.dispose()
     missed = duplicates = unexpected = 0
     for want, got in zip(expected, counts, strict=True):
