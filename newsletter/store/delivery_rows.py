@@ -180,15 +180,21 @@ class DeliveriesSql(SqlBase):
             writer.close()
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
-        statement = (
-            update(Delivery)
+        # The heartbeat runs beside the workers, whose commits lock two of these rows each
+        # (the message sent and the next one marked sending). Locking the rows in id order
+        # and skipping those a worker holds means the heartbeat never waits on a worker, so
+        # the two can never deadlock; a skipped row was just touched by its worker anyway.
+        held = (
+            select(Delivery.id)
             .where(
                 Delivery.digest_id == digest_id,
                 Delivery.claimed_by == claimer,
                 Delivery.state.in_(HELD),
             )
-            .values(claimed_at=now)
+            .order_by(Delivery.id)
+            .with_for_update(skip_locked=True)
         )
+        statement = update(Delivery).where(Delivery.id.in_(held)).values(claimed_at=now)
         with self._delivery_tx() as connection:
             return connection.execute(statement).rowcount
 
