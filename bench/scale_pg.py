@@ -18,207 +18,24 @@ Peak memory of each sender is its VmHWM, sampled from /proc while it runs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from bench import send as send_bench
+from bench.counting_sink import counting_sink
 from bench.memory import Watcher, cpu_seconds, peak_mb
+from bench.pg_setup import fill, fresh_schema, limit_sending, postgres_url, unreachable
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-key-0123456789abcdef"
 SAMPLE = 20_000  # messages the raw smtplib baseline sends; scaled linearly to N
 TIMEOUT = 3 * 3600  # seconds a send of any size may take before the bench gives up
-
-
-def postgres_url() -> str:
-    return os.environ.get("NEWSLETTER_TEST_POSTGRES_URL") or DEFAULT_URL
-
-
-def unreachable(url: str) -> str | None:
-    """Why PostgreSQL cannot be used (None when it can)."""
-    from sqlalchemy import create_engine, text
-
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return f"PostgreSQL at {url} is unreachable ({exc.__class__.__name__})"
-    return None
-
-
-@contextmanager
-def fresh_schema(url: str) -> Iterator[str]:
-    """A new schema, migrated to head; yields its URL and drops it afterwards."""
-    from sqlalchemy import create_engine, text
-
-    from newsletter.store.engine import make_engine, upgrade
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    try:
-        engine = make_engine(scoped)
-        upgrade(engine)
-        engine.dispose()
-        yield scoped
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-# The counting sink
-
-
-def address(n: int) -> str:
-    return f"reader{n:07}@bench.example"
-
-
-class CountingSink(send_bench.SinkProtocol):
-    """The bench sink, counting messages per recipient number (reader0000042 → 42)."""
-
-    counts: ClassVar[bytearray] = bytearray()
-    strangers: ClassVar[list[int]] = [0]
-
-    def command(self, line: bytes) -> None:
-        if line[:8].upper() != b"RCPT TO:":
-            return
-        local = line.partition(b"<")[2].partition(b"@")[0]
-        number = int(local[6:]) if local.startswith(b"reader") and local[6:].isdigit() else -1
-        if 0 <= number < len(self.counts):
-            self.counts[number] = min(255, self.counts[number] + 1)
-        else:
-            self.strangers[0] += 1
-
-
-def run_counting_sink(size: int, ports: Any, requests: Connection) -> None:
-    CountingSink.counts = bytearray(size)
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(CountingSink, "127.0.0.1", 0)
-
-        def answer() -> None:
-            requests.recv()
-            requests.send(
-                {"counts": bytes(CountingSink.counts), "strangers": CountingSink.strangers[0]}
-            )
-
-        loop.add_reader(requests.fileno(), answer)
-        ports.put(server.sockets[0].getsockname()[1])
-        await server.serve_forever()
-
-    asyncio.run(serve())
-
-
-@contextmanager
-def counting_sink(size: int) -> Iterator[tuple[int, Connection, int]]:
-    """The counting sink in its own process: yields (port, request pipe, pid)."""
-    context = multiprocessing.get_context("spawn")
-    ports = context.Queue()
-    mine, theirs = context.Pipe()
-    process = context.Process(target=run_counting_sink, args=(size, ports, theirs), daemon=True)
-    process.start()
-    try:
-        assert process.pid is not None
-        yield ports.get(timeout=30), mine, process.pid
-    finally:
-        process.terminate()
-        process.join()
-        ports.close()
-        mine.close()
-        theirs.close()
-
-
-# Filling the database
-
-
-def fill(url: str, size: int) -> dict[str, float]:
-    """N active subscribers, a digest, its deliveries queued; the timings of each step."""
-    from sqlalchemy import insert, text
-
-    from newsletter.mail import queue_deliveries
-    from newsletter.store import SqlStore
-    from newsletter.store.engine import make_engine
-    from newsletter.store.models import Digest
-
-    engine = make_engine(url)
-    now = datetime.now(UTC)
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO subscribers (email, email_key, state, source, created_at, "
-                "confirmed_at) SELECT e, e, 'active', 'import', :now, :now FROM "
-                "(SELECT 'reader' || lpad(n::text, 7, '0') || '@bench.example' AS e "
-                "FROM generate_series(0, :last) AS n) AS g"
-            ),
-            {"now": now, "last": size - 1},
-        )
-    inserted = time.perf_counter() - started
-    text_body, html_body = send_bench.digest_bodies()
-    values = {"week": "2026-W48", "built_at": now, "period_start": now, "period_end": now}
-    values |= {"subject": send_bench.SUBJECT, "html": html_body, "text": text_body}
-    with engine.begin() as connection:
-        key = connection.execute(insert(Digest).values(**values)).inserted_primary_key
-        digest_id = int(key[0]) if key else 0
-    store = SqlStore(engine)
-    started = time.perf_counter()
-    queued = queue_deliveries(store, digest_id, now)
-    queue_seconds = time.perf_counter() - started
-    assert queued == size, (queued, size)
-    started = time.perf_counter()
-    with engine.begin() as connection:  # the floor: the same ids into a table with no index
-        connection.execute(
-            text(
-                "CREATE TEMP TABLE floor_copy AS SELECT :digest AS digest_id, id AS "
-                "subscriber_id, 'pending' AS state, 0 AS attempts FROM subscribers "
-                "WHERE state = 'active'"
-            ),
-            {"digest": digest_id},
-        )
-    floor_seconds = time.perf_counter() - started
-    store.close()
-    return {"insert": inserted, "queue": queue_seconds, "floor": floor_seconds}
-
-
-def limit_sending(url: str, send_limit: int) -> int:
-    """Leave only the first ``send_limit`` deliveries due (the rest marked skipped), for a
-    send capped below N; returns how many stay due."""
-    from sqlalchemy import text
-
-    from newsletter.store.engine import make_engine
-
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "UPDATE deliveries SET state = 'skipped', error = 'bench --send-limit' "
-                "WHERE id > (SELECT min(id) FROM deliveries) + :limit - 1"
-            ),
-            {"limit": send_limit},
-        )
-        due = connection.execute(text("SELECT count(*) FROM deliveries WHERE state = 'pending'"))
-        count = int(due.scalar_one())
-    engine.dispose()
-    return count
 
 
 # Sending with several processes

@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from bench import collect, publish, rss2email, scale_pg, send, subscribe_load
+from bench import collect, pg_setup, publish, rss2email, scale_pg, send, subscribe_load
 from bench.memory import cpu_seconds, peak_mb
 from bench.table import print_table
 
@@ -59,7 +59,7 @@ def test_send() -> None:
 
 
 def test_postgresql_scale() -> None:
-    reason = scale_pg.unreachable(scale_pg.postgres_url())
+    reason = pg_setup.unreachable(pg_setup.postgres_url())
     if reason:
         pytest.skip(reason)
     rows = scale_pg.run(sizes=(120,), senders=2, workers=1, sample=50)
@@ -71,7 +71,7 @@ def test_postgresql_scale() -> None:
 
 def test_postgresql_scale_capped_send() -> None:
     """--send-limit sends only the first rows; the check compares with those."""
-    if scale_pg.unreachable(scale_pg.postgres_url()):
+    if pg_setup.unreachable(pg_setup.postgres_url()):
         pytest.skip("PostgreSQL is unreachable")
     found = scale_pg.measure(80, senders=2, workers=1, send_limit=30)
     assert found["due"] == found["received"] == found["sent_rows"] == 30, found
