@@ -27,8 +27,9 @@ def print_table(rows: list[dict[str, object]], out: TextIO | None = None) -> Non
             continue
         ours, base = float(row["ours"]), float(row["baseline"])  # type: ignore[arg-type]
         target = row.get("target")
+        ratio = format(ours / base, ">6.2f") if base > 0 else f"{'n/a':>6}"  # a 0 s CPU tick
         print(
-            f"{row['figure']:<62} {ours:>8.2f}s {base:>8.2f}s {ours / base:>6.2f} "
+            f"{row['figure']:<62} {ours:>8.2f}s {base:>8.2f}s {ratio} "
             f"{('≤' + format(target, '.2f')) if target else '':>7} "
             f"{float(row['peak_mb']):>8.0f}  {row['baseline_name']}",  # type: ignore[arg-type]
             file=out,

@@ -21,8 +21,11 @@ def assert_rows(rows: list[dict[str, object]]) -> None:
     for row in rows:
         if "skipped" in row:
             continue
-        assert float(row["ours"]) > 0, row  # type: ignore[arg-type]
-        assert float(row["baseline"]) > 0, row  # type: ignore[arg-type]
+        # CPU seconds tick in 10 ms steps: at these tiny sizes a side may read 0.
+        cpu = "CPU seconds" in str(row["figure"])
+        for side in ("ours", "baseline"):
+            value = float(row[side])  # type: ignore[arg-type]
+            assert value >= 0 if cpu else value > 0, row
         assert 1 < float(row["peak_mb"]) < 2000, row  # type: ignore[arg-type]
     out = io.StringIO()
     print_table(rows, out)
