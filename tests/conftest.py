@@ -122,3 +122,12 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Any, str]]:
+    """A recording SMTP server on loopback and its NEWSLETTER_SMTP_URL."""
+    from tests.test_send_support import recording_smtp
+
+    with recording_smtp() as server:
+        yield server

@@ -4,7 +4,7 @@ and on SQLite a second sender that steps aside."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,17 +15,11 @@ from newsletter.lock import RunLock
 from newsletter.mail import queue_deliveries
 from newsletter.mail.progress import SendProgress
 from newsletter.store import SqlStore
-from tests.test_send_support import Recorder, add_digest, add_subscribers, recording_smtp, site
+from tests.test_send_support import Recorder, add_digest, add_subscribers, site
 
 Smtp = tuple[Recorder, str]
 Run = Callable[..., Result]
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    with recording_smtp() as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,19 +20,12 @@ from tests.test_send_support import (
     Recorder,
     add_digest,
     add_subscribers,
-    recording_smtp,
     run_newsletter,
     site,
 )
 
 Smtp = tuple[Recorder, str]
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    with recording_smtp() as server:
-        yield server
 
 
 def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:

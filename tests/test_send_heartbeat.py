@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,15 +22,9 @@ from newsletter.store import SqlStore
 from newsletter.store.delivery_rows import HELD
 from newsletter.store.models import Delivery
 from tests.test_send_crash import queued
-from tests.test_send_support import Recorder, recording_smtp, site
+from tests.test_send_support import Recorder, site
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, str]]:
-    with recording_smtp() as server:
-        yield server
 
 
 def test_heartbeats_during_a_send_never_deadlock(

@@ -6,21 +6,12 @@ be replaced in both parts, and `status` must count the deliveries."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from newsletter.subscribers.tokens import Tokens
-from tests.test_send_support import SECRET, Recorder, recording_smtp, run_newsletter
+from tests.test_send_support import SECRET, Recorder, run_newsletter
 
 ROOT = Path(__file__).parents[1]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, str]]:
-    with recording_smtp() as server:
-        yield server
 
 
 def test_collect_digest_send_and_read(tmp_path: Path, smtp: tuple[Recorder, str]) -> None:

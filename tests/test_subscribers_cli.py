@@ -3,7 +3,7 @@ server (or the outbox) and its link confirms; import, export, list and remove.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,17 +13,11 @@ from click.testing import CliRunner, Result
 from newsletter.cli import cli
 from newsletter.store import SqlStore
 from newsletter.subscribers import Tokens, confirm_subscription
-from tests.test_send_support import SECRET, Recorder, recording_smtp, site
+from tests.test_send_support import SECRET, Recorder, site
 
 Smtp = tuple[Recorder, str]
 Run = Callable[..., Result]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    with recording_smtp() as server:
-        yield server
 
 
 @pytest.fixture
