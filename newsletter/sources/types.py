@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from newsletter import __version__
+
 Kind = Literal["articles", "questions"]
 
 
@@ -27,7 +29,7 @@ class Limits:
     max_redirects: int = 5
     parse_workers: int = 0  # 0: one per core
     parse_memory_mb: int = 768  # address-space cap of a parse worker
-    user_agent: str = "newsletter/0.1 (+https://github.com/newsletter; feed aggregator)"
+    user_agent: str = f"newsletter/{__version__} (feed aggregator)"
 
 
 @dataclass(frozen=True)

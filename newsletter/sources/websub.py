@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import httpx
 
+from newsletter import __version__
 from newsletter.errors import SourceError
 
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)
-USER_AGENT = "newsletter/0.1 (WebSub publisher)"
+USER_AGENT = f"newsletter/{__version__} (WebSub publisher)"
 
 
 class HubPingError(SourceError):
