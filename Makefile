@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 # About seven minutes on 2 cores; `make bench BENCH_ARGS=--full` adds PostgreSQL at 1,000,000.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The README's command table, regenerated from each command's --help.
+docs: $(VENV)/.installed-test
+	$(BIN)/cog -r README.md
 
 clean:
 	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock
