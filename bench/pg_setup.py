@@ -59,7 +59,6 @@ def fill(url: str, size: int) -> dict[str, float]:
     """N active subscribers, a digest, its deliveries queued; the timings of each step."""
     from sqlalchemy import insert, text
 
-    from newsletter.mail import queue_deliveries
     from newsletter.store import SqlStore
     from newsletter.store.engine import make_engine
     from newsletter.store.models import Digest
@@ -86,7 +85,7 @@ def fill(url: str, size: int) -> dict[str, float]:
         digest_id = int(key[0]) if key else 0
     store = SqlStore(engine)
     started = time.perf_counter()
-    queued = queue_deliveries(store, digest_id, now)
+    queued = store.queue_deliveries(digest_id, now)
     queue_seconds = time.perf_counter() - started
     assert queued == size, (queued, size)
     started = time.perf_counter()

@@ -159,7 +159,7 @@ def baseline(port: int, count: int) -> dict[str, float]:
 def ours(port: int, count: int, workers: int) -> dict[str, float]:
     """The whole pipeline on SQLite: queue the list, then send_digest."""
     from newsletter.config import load_settings
-    from newsletter.mail import queue_deliveries, send_digest
+    from newsletter.mail import SendOptions, send_digest
     from newsletter.store import open_store
 
     with tempfile.TemporaryDirectory() as folder:
@@ -177,10 +177,12 @@ def ours(port: int, count: int, workers: int) -> dict[str, float]:
         try:
             digest_id = _fill(store, count)
             started = time.perf_counter()
-            queue_deliveries(store, digest_id, datetime.now(UTC))
+            store.queue_deliveries(digest_id, datetime.now(UTC))
             queued = time.perf_counter() - started
             started, cpu = time.perf_counter(), _cpu()
-            report = send_digest(settings, store, lambda: datetime.now(UTC), workers=workers)
+            report = send_digest(
+                settings, store, lambda: datetime.now(UTC), SendOptions(workers=workers)
+            )
             seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         finally:
             store.close()

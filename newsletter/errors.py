@@ -4,10 +4,9 @@
     ├── ConfigError            exit_code 2: feeds.yaml or NEWSLETTER_* is wrong
     ├── StoreError             the database could not be used
     │   └── SchemaOutdated     the database needs `newsletter db upgrade`
-    ├── SourceError            one feed could not be fetched or parsed (never fatal to a run)
-    │   ├── FetchError
-    │   └── ParseError
-    └── NotAvailable           the command belongs to a capability that is not built yet
+    └── SourceError            one feed could not be fetched or parsed (never fatal to a run)
+        ├── FetchError
+        └── ParseError
 
 The CLI prints ``str(error)`` on stderr and exits with ``error.exit_code``; nothing else
 ever reaches a user as a traceback.
@@ -41,8 +40,4 @@ class FetchError(SourceError):
 
 
 class ParseError(SourceError):
-    pass
-
-
-class NotAvailable(NewsletterError):
     pass

@@ -20,7 +20,10 @@ def site(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     settings = site_settings(tmp_path / "site")
     monkeypatch.setenv("NEWSLETTER_DATABASE_URL", database_url)
     monkeypatch.setenv("NEWSLETTER_BASE_URL", BASE_URL)
-    monkeypatch.setattr("newsletter.cli.digest.utcnow", lambda: SEND_W48 + timedelta(hours=1))
+    for module in ("digest", "exercises"):
+        monkeypatch.setattr(
+            f"newsletter.cli.{module}.utcnow", lambda: SEND_W48 + timedelta(hours=1)
+        )
     engine = make_engine(database_url)
     upgrade(engine)
     store = SqlStore(engine)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from newsletter.mail import queue_deliveries, send_digest
+from newsletter.mail import send_digest
 from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
 from newsletter.store import SqlStore
 from tests.conftest import Clock
@@ -92,7 +92,6 @@ def test_a_refused_login_pauses_sending_with_nothing_marked(
     recorder, port = server
     add_subscribers(store, [f"r{n}@example.org" for n in range(5)])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, clock())
     settings, _ = site(tmp_path / "site", f"smtp://news:wrong@127.0.0.1:{port}")
     report = send_digest(settings, store, clock)
     assert report.paused is not None and "refused us: 535" in report.paused

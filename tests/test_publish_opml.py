@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import cli
 from newsletter.config import load_settings
-from newsletter.publish.opml import OpmlError, export_opml, import_opml, parse_opml
+from newsletter.config.opml import OpmlError, export_opml, import_opml, parse_opml
 
 FEEDS_YAML = """\
 # The site's feeds; comments like this one must survive an import.

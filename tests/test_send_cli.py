@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsletter.lock import RunLock
-from newsletter.mail import queue_deliveries
-from newsletter.mail.progress import SendProgress
+from newsletter.progress import SendProgress
 from newsletter.store import SqlStore
 from tests.test_send_support import Recorder, add_digest, add_subscribers, site
 
@@ -38,7 +37,6 @@ def newsletter(database_url: str, store: SqlStore, tmp_path: Path, smtp: Smtp) -
 def queued(store: SqlStore, count: int = 3) -> int:
     add_subscribers(store, [f"r{n}@example.org" for n in range(count)])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     return digest_id
 
 

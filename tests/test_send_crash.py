@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.mail import queue_deliveries
 from newsletter.store import SqlStore
 from newsletter.store.models import Delivery, Subscriber
 from tests.test_send_support import (
@@ -32,7 +31,7 @@ def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
     emails = [f"r{n:04}@example.org" for n in range(count)]
     add_subscribers(store, emails)
     digest_id = add_digest(store)
-    assert queue_deliveries(store, digest_id, NOW) == count
+    assert store.delivery_counts(digest_id)["pending"] == count
     return digest_id, emails
 
 

@@ -9,12 +9,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.mail import SendReport, queue_deliveries, send_digest
+from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.decide import ERROR_STREAK
 from newsletter.store import SqlStore
 from newsletter.store.delivery_types import NewSubscriber
@@ -45,15 +46,15 @@ def smtp(request: pytest.FixtureRequest) -> Iterator[Smtp]:
 def prepared(store: SqlStore, clock: Clock, emails: list[str] = EMAILS) -> int:
     add_subscribers(store, emails)
     digest_id = add_digest(store)
-    assert queue_deliveries(store, digest_id, clock()) == len(emails)
+    assert store.delivery_counts(digest_id)["pending"] == len(emails)
     return digest_id
 
 
 def send(
-    tmp_path: Path, store: SqlStore, clock: Clock, url: str | None, **options: object
+    tmp_path: Path, store: SqlStore, clock: Clock, url: str | None, **options: Any
 ) -> SendReport:
     settings, _ = site(tmp_path / "site", url)
-    return send_digest(settings, store, clock, **options)  # type: ignore[arg-type]
+    return send_digest(settings, store, clock, SendOptions(**options))
 
 
 def rows(store: SqlStore, digest_id: int) -> dict[str, Delivery]:
@@ -136,8 +137,7 @@ def test_feed_and_user_text_cannot_inject_headers(
     name = f"Ann\nBcc: {evil}"
     subscriber = NewSubscriber("ann@example.org", "ann@example.org", name, "active", "web")
     store.import_changes([subscriber], [], clock())
-    digest_id = add_digest(store, subject=f"Week 48 =?UTF-8?Q?=0A?=Bcc: {evil}\n")
-    queue_deliveries(store, digest_id, clock())
+    add_digest(store, subject=f"Week 48 =?UTF-8?Q?=0A?=Bcc: {evil}\n")
     title = f"Tips =?UTF-8?Q?=0D=0A?=Bcc: {evil}\n"
     settings, _ = site(tmp_path / "site", url, title=title)
     send_digest(settings, store, clock)
@@ -190,7 +190,7 @@ def test_a_550_fails_the_delivery_and_suppresses_the_address(
     assert bounced is not None and bounced.state == "bounced" and bounced.bounced_at == clock()
     assert send(tmp_path, store, clock, url).sent == 0, "a failure is not retried"
     next_week = add_digest(store, week="2026-W49")
-    assert queue_deliveries(store, next_week, clock()) == 2, "a bounced address is not queued"
+    assert store.delivery_counts(next_week)["pending"] == 2, "a bounced address is not queued"
 
 
 def test_a_dropped_connection_is_reopened_and_the_message_sent_once(

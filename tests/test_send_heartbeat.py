@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.mail import send_digest
+from newsletter.mail import SendOptions, send_digest
 from newsletter.store import SqlStore
 from newsletter.store.delivery_rows import HELD
 from newsletter.store.models import Delivery
@@ -54,7 +54,7 @@ def test_heartbeats_during_a_send_never_deadlock(
     thread = threading.Thread(target=heartbeat)
     thread.start()
     try:
-        report = send_digest(settings, store, lambda: NOW, workers=2)
+        report = send_digest(settings, store, lambda: NOW, SendOptions(workers=2))
     finally:
         stop.set()
         thread.join()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from newsletter.mail import queue_deliveries
 from newsletter.store import SqlStore
 from newsletter.store.delivery_types import DeliveryResult
 from newsletter.store.engine import make_engine
@@ -24,16 +23,16 @@ def stored_message_ids(store: SqlStore) -> list[str | None]:
         return [message_id for (message_id,) in connection.execute(query)]
 
 
-def test_the_audience_is_frozen_when_queued(store: SqlStore) -> None:
+def test_the_audience_is_frozen_when_built(store: SqlStore) -> None:
     add_subscribers(store, ["a@example.org", "b@example.org"])
     add_subscribers(store, ["p@example.org"], state="pending")
     add_subscribers(store, ["u@example.org"], state="unsubscribed")
     digest_id = add_digest(store)
-    assert queue_deliveries(store, digest_id, NOW) == 2
+    assert store.delivery_counts(digest_id)["pending"] == 2
     add_subscribers(store, ["late@example.org"])
     assert store.delivery_counts(digest_id)["pending"] == 2
-    assert queue_deliveries(store, digest_id, NOW) == 1, "again: only who is not queued yet"
-    assert queue_deliveries(store, digest_id, NOW) == 0
+    assert store.queue_deliveries(digest_id, NOW) == 1, "again: only who is not queued yet"
+    assert store.queue_deliveries(digest_id, NOW) == 0
     counts = store.delivery_counts(digest_id)
     assert counts == {**dict.fromkeys(counts, 0), "pending": 3}
 
@@ -41,7 +40,6 @@ def test_the_audience_is_frozen_when_queued(store: SqlStore) -> None:
 def test_claims_set_message_ids_in_order_and_never_overlap(store: SqlStore) -> None:
     add_subscribers(store, [f"r{n}@example.org" for n in range(10)])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     first = store.claim_deliveries(digest_id, "a", NOW, 4, IDS)
     second = store.claim_deliveries(digest_id, "b", NOW, 4, IDS)
     assert [job.email for job in first] == [f"r{n}@example.org" for n in range(4)]
@@ -56,7 +54,6 @@ def test_on_postgresql_a_locked_row_is_skipped_not_waited_for(
 ) -> None:
     add_subscribers(store, [f"r{n}@example.org" for n in range(6)])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     if store.dialect != "postgresql":
         return  # SQLite: one sender at a time, under db/send.lock (tests/test_send_cli.py)
     # Were the locks waited for, this store would fail after 5 s instead of hanging.
@@ -77,7 +74,6 @@ def test_on_postgresql_a_locked_row_is_skipped_not_waited_for(
 def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None:
     add_subscribers(store, ["a@example.org", "b@example.org"])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     a, b = store.claim_deliveries(digest_id, "me", NOW, 2, IDS)
     assert stored_message_ids(store) == [None, None], "not before the row is being sent"
     assert store.advance_deliveries([], a, "me", NOW) == "sending"
@@ -99,7 +95,6 @@ def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None
 def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -> None:
     add_subscribers(store, [f"r{n}@example.org" for n in range(3)])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     jobs = store.claim_deliveries(digest_id, "dead", NOW, 3, IDS)
     store.advance_deliveries([], jobs[0], "dead", NOW)
     store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))

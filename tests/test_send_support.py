@@ -23,12 +23,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
 from newsletter.store.delivery_types import NewSubscriber
-from newsletter.store.models import Digest
+from newsletter.store.digest_types import DigestDraft
 
 SECRET = "test-secret-key-for-signing-0123456789"
 BASE_URL = "https://news.example.com/"
@@ -175,20 +174,12 @@ def add_digest(
     text: str = TEXT,
     html: str = HTML,
 ) -> int:
+    """A digest recorded as `newsletter digest` records one: its audience (the active
+    subscribers at that moment) queued in the same transaction."""
     now = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-    values = {
-        "week": week,
-        "built_at": now,
-        "period_start": now,
-        "period_end": now,
-        "subject": subject,
-        "html": html,
-        "text": text,
-        "item_count": 1,
-    }
-    with store.engine.begin() as connection:
-        result = connection.execute(insert(Digest).values(**values))
-        return int(result.inserted_primary_key[0])
+    draft = DigestDraft(week, subject, html, text, now, now, None, (), now)
+    built, _ = store.save_digest(draft)
+    return built.id
 
 
 def add_subscribers(store: SqlStore, emails: list[str], state: str = "active") -> None:

@@ -13,8 +13,8 @@ from flask import Flask
 
 from newsletter.config import Settings
 from newsletter.store import SqlStore
+from newsletter.subscribers.signup import send_confirmation_if_due
 from newsletter.web import RateLimits, create_app
-from newsletter.web.signup import send_confirmation_if_due
 from tests.conftest import Clock
 from tests.test_send_support import recording_smtp
 from tests.test_web_support import (

@@ -9,12 +9,39 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from newsletter.cli import core, delivery, digest, later, publish, questions
+from newsletter.cli import (
+    collect,
+    db,
+    digest,
+    exercises,
+    feeds,
+    publish,
+    questions,
+    run,
+    send,
+    serve,
+    status,
+    subscribers,
+)
 from newsletter.cli.app import cli, utcnow
 
 __all__ = ["cli", "main", "utcnow"]
 
-for module in (core, later, publish, digest, delivery, questions):
+COMMAND_MODULES = (
+    run,
+    collect,
+    status,
+    db,
+    digest,
+    exercises,
+    send,
+    subscribers,
+    questions,
+    publish,
+    feeds,
+    serve,
+)
+for module in COMMAND_MODULES:
     for command in module.COMMANDS:
         cli.add_command(command)
 

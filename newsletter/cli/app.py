@@ -7,6 +7,8 @@ or 2 (usage or configuration), never a traceback (set NEWSLETTER_DEBUG=1 to see 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,8 +71,14 @@ class App:
             self._settings = load_settings(self.config_path)
         return self._settings
 
-    def store(self) -> SqlStore:
-        return open_store(self.settings)
+    @contextmanager
+    def store(self) -> Iterator[SqlStore]:
+        """The database for one command: `with app.store() as store:`, closed however it ends."""
+        store = open_store(self.settings)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 pass_app = click.make_pass_decorator(App)

@@ -41,11 +41,8 @@ def questions_add(
         name=name if name is not None else click.prompt("Name", default="", show_default=False),
         email=email if email is not None else click.prompt("Email", default="", show_default=False),
     )
-    store = app.store()
-    try:
+    with app.store() as store:
         record = ask_question(store, given, utcnow(), approved=approved)
-    finally:
-        store.close()
     click.echo(f"question {record.id} added, {record.status}: {record.title}")
 
 
@@ -55,12 +52,9 @@ def questions_add(
 @pass_app
 def questions_list(app: App, pending: bool, limit: int) -> None:
     """List reader questions, newest first, with the start of each one's text."""
-    store = app.store()
-    try:
+    with app.store() as store:
         found = list_questions(store, pending, limit)
         counts = store.question_counts()
-    finally:
-        store.close()
     for record in found:
         click.echo("\n".join(describe(record)))
     click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
@@ -71,11 +65,8 @@ def questions_list(app: App, pending: bool, limit: int) -> None:
 @pass_app
 def questions_approve(app: App, question_id: int) -> None:
     """Approve a question: it appears in the feeds and the next digest."""
-    store = app.store()
-    try:
+    with app.store() as store:
         click.echo(moderate(store, question_id, "approve", utcnow()).summary())
-    finally:
-        store.close()
 
 
 @questions.command(name="reject")
@@ -83,11 +74,8 @@ def questions_approve(app: App, question_id: int) -> None:
 @pass_app
 def questions_reject(app: App, question_id: int) -> None:
     """Reject a question: it is in no feed and no digest (approve it later to undo)."""
-    store = app.store()
-    try:
+    with app.store() as store:
         click.echo(moderate(store, question_id, "reject", utcnow()).summary())
-    finally:
-        store.close()
 
 
 def describe(record: QuestionRecord) -> list[str]:

@@ -38,10 +38,6 @@ class Rendered:
     text: str
     sections: Sections
 
-    @property
-    def html_bytes(self) -> int:
-        return len(self.html.encode("utf-8"))
-
 
 class DigestRenderer:
     """Renders the digest of one week; ``render`` picks how many items fit."""

@@ -76,10 +76,6 @@ class Sections:
     def entries(self) -> tuple[DigestEntry, ...]:
         return self.articles + self.questions
 
-    @property
-    def empty(self) -> bool:
-        return not self.articles and not self.questions
-
 
 def sections(entries: Sequence[DigestEntry], keep: int, total: int) -> Sections:
     """The ``keep`` newest of ``entries`` (the oldest go first when the email is too

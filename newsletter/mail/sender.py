@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
@@ -56,28 +57,35 @@ class NoDigest(NewsletterError):
     """The week asked for has no digest."""
 
 
+@dataclass(frozen=True)
+class SendOptions:
+    """What the person sending chose: `newsletter send`'s options."""
+
+    week: str | None = None  # default: the latest digest
+    workers: int = 1  # messages in flight at once
+    rate: float | None = None  # at most this many messages per second, all workers together
+    retry_unknown: bool = False  # also re-send rows a dead sender left in doubt
+
+
 def send_digest(
     settings: Settings,
     store: DeliveryStore,
     clock: Clock,
-    week: str | None = None,
-    workers: int = 1,
-    rate: float | None = None,
+    options: SendOptions | None = None,
     progress: Progress | None = None,
-    *,
-    retry_unknown: bool = False,
-    transports: Callable[[], Transport] | None = None,
-    limiter: RateLimiter | None = None,
 ) -> SendReport:
     """Deliver the due messages of a digest (that week's, else the latest one).
 
     Safe to call often and from several processes: on SQLite one sender at a time takes
     the digest (db/send.lock) and a second returns at once; on PostgreSQL several share it.
     A report with ``paused`` set means sending stopped early and left rows pending."""
-    digest = store.digest_to_send(week)
+    options = options or SendOptions()
+    digest = store.digest_to_send(options.week)
     if digest is None:
-        if week:
-            raise NoDigest(f"there is no digest for {week}; build it with `newsletter digest`")
+        if options.week:
+            raise NoDigest(
+                f"there is no digest for {options.week}; build it with `newsletter digest`"
+            )
         return SendReport(nothing="no digest has been built yet")
     exclusive = store.dialect == "sqlite"
     lock: AbstractContextManager[object] = (
@@ -85,13 +93,8 @@ def send_digest(
     )
     try:
         with lock:
-            job = _Job(settings, store, clock, digest, workers, progress or SilentProgress())
-            job.limiter = limiter or RateLimiter(rate)
-            if rate:  # a slow send claims what it sends in about ten seconds
-                job.batch = max(1, min(BATCH, int(rate * 10)))
-            if transports is not None:
-                job.transports = transports
-            return job.run(exclusive, retry_unknown)
+            job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
+            return job.run(exclusive, options.retry_unknown)
     except Busy as busy:
         message = f"another `newsletter send` (pid {busy}) is sending it; nothing to do"
         return SendReport(week=digest.week, busy=message)
@@ -107,6 +110,11 @@ def message_id_parts(digest: DigestToSend, domain: str, key: str) -> tuple[str, 
     return f"<digest-{week}.", f".{nonce}@{domain}>"
 
 
+def _batch_for(rate: float | None) -> int:
+    """A slow send claims what it sends in about ten seconds."""
+    return max(1, min(BATCH, int(rate * 10))) if rate else BATCH
+
+
 class _Job:
     """One send of one digest: shared by the worker threads."""
 
@@ -116,13 +124,13 @@ class _Job:
         store: DeliveryStore,
         clock: Clock,
         digest: DigestToSend,
-        workers: int,
+        options: SendOptions,
         progress: Progress,
     ) -> None:
         self.settings, self.store, self.clock, self.digest = settings, store, clock, digest
-        self.workers, self.progress = workers, progress
-        self.limiter = RateLimiter(None)
-        self.batch = BATCH
+        self.workers, self.progress = options.workers, progress
+        self.limiter = RateLimiter(options.rate)
+        self.batch = _batch_for(options.rate)
         key = secret_key(settings)
         self.sender = Sender.parse(settings.newsletter.sender)
         self.links = Links(settings.env.base_url, Tokens(key))

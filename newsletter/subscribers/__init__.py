@@ -13,6 +13,7 @@ from newsletter.subscribers.service import (
     add_subscribers,
     confirm_subscription,
     import_subscribers,
+    linked_subscriber,
     remove_subscriber,
     unsubscribe_with_token,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "add_subscribers",
     "confirm_subscription",
     "import_subscribers",
+    "linked_subscriber",
     "load_tokens",
     "normalize_address",
     "remove_subscriber",

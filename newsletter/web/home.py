@@ -7,10 +7,10 @@ from functools import partial
 from flask import Blueprint, Response, request
 
 from newsletter.subscribers import InvalidAddress
+from newsletter.subscribers.signup import send_confirmation_if_due, sign_up
 from newsletter.web.pages import after_response, page
 from newsletter.web.security import honeypot_filled, rate_limited
 from newsletter.web.services import services
-from newsletter.web.signup import send_confirmation_if_due, sign_up
 
 blueprint = Blueprint("home", __name__)
 

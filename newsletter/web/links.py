@@ -11,12 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 
 from newsletter.store.delivery_types import SubscriberRecord
-from newsletter.subscribers import InvalidLink, confirm_subscription, unsubscribe_with_token
+from newsletter.subscribers import (
+    InvalidLink,
+    confirm_subscription,
+    linked_subscriber,
+    unsubscribe_with_token,
+)
+from newsletter.subscribers.service import MAX_TOKEN
 from newsletter.subscribers.tokens import Purpose
 from newsletter.web.pages import page
 from newsletter.web.security import require_csrf, token_headers
 from newsletter.web.services import services
-from newsletter.web.signup import MAX_TOKEN, linked_subscriber
 
 blueprint = Blueprint("links", __name__)
 blueprint.after_request(token_headers)  # every answer here, errors included

@@ -1,4 +1,4 @@
-"""Signing up on the web, over ``newsletter.subscribers`` and ``newsletter.mail``: no Flask.
+"""Signing up (the web form's logic), over ``newsletter.subscribers`` and ``newsletter.mail``.
 
 The subscribe form answers the same whatever the address's state (new, pending, active,
 unsubscribed), so nobody can learn who is subscribed. What differs is done after the answer
@@ -19,14 +19,11 @@ from datetime import datetime, timedelta
 from newsletter.config import Settings
 from newsletter.mail import ConfirmationSent, send_confirmations
 from newsletter.mail.transport import Transport
-from newsletter.store.delivery import DeliveryStore
 from newsletter.store.delivery_types import SubscriberRecord
 from newsletter.store.signup import SignupStore
-from newsletter.subscribers import InvalidLink, Tokens, add_subscribers
-from newsletter.subscribers.tokens import Purpose
+from newsletter.subscribers.service import add_subscribers
 
 CONFIRM_INTERVAL = timedelta(hours=24)
-MAX_TOKEN = 400  # characters; ours are under 100, so anything longer is not one of ours
 
 
 @dataclass(frozen=True)
@@ -74,16 +71,3 @@ def send_confirmation_if_due(
     if not sent.ok:
         store.release_confirmation(subscriber_id, now, previous)
     return sent
-
-
-def linked_subscriber(
-    store: DeliveryStore, tokens: Tokens, purpose: Purpose, token: str
-) -> SubscriberRecord:
-    """The subscriber a link is for, changing nothing (the page a GET shows); InvalidLink
-    for a token that is forged, altered, cut short, for another purpose or for an address
-    that is no longer on file."""
-    claims = tokens.read(purpose, token) if len(token) <= MAX_TOKEN else None
-    subscriber = store.subscriber_by_id(claims[0]) if claims else None
-    if claims is None or subscriber is None or subscriber.email_key != claims[1]:
-        raise InvalidLink(f"this {purpose} link is not valid; copy the whole link from the email")
-    return subscriber

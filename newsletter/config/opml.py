@@ -20,9 +20,9 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
+from newsletter.config.edit import append_feed_lines
 from newsletter.errors import NewsletterError
 from newsletter.html_policy import xml_safe
-from newsletter.publish.config_text import append_feed_lines
 from newsletter.sources.types import Kind
 
 QUESTIONS_CATEGORY = "/questions"

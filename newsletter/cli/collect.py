@@ -1,0 +1,38 @@
+"""collect: fetch the feeds and store what is new."""
+
+from __future__ import annotations
+
+import click
+
+from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.collect import CollectReport, collect
+from newsletter.progress import FeedProgress
+from newsletter.store import SqlStore
+
+
+@click.command(name="collect")
+@pass_app
+def collect_cmd(app: App) -> None:
+    """Fetch the feeds and store new and changed articles and questions."""
+    with app.store() as store:
+        run_id = store.start_run("collect", utcnow())
+        report = _collect(app, store)
+        store.finish_run(run_id, utcnow(), {"collect": report.as_dict()})
+    _print_report(report)
+
+
+def _collect(app: App, store: SqlStore) -> CollectReport:
+    progress = FeedProgress()
+    try:
+        return collect(app.settings, store, utcnow, progress.start, progress.feed)
+    finally:
+        progress.stop()
+
+
+def _print_report(report: CollectReport) -> None:
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"  {problem.name}: {problem.message}")
+
+
+COMMANDS: list[click.Command] = [collect_cmd]

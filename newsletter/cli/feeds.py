@@ -1,0 +1,47 @@
+"""feeds export and import: the configured feeds as OPML."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from newsletter.cli.app import App, pass_app
+from newsletter.config.opml import export_opml, import_opml
+
+
+@click.group()
+def feeds() -> None:
+    """The configured feeds as OPML, the format feed readers exchange subscriptions in."""
+
+
+@feeds.command(name="export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@pass_app
+def feeds_export(app: App, out: Path | None) -> None:
+    """Write the configured feeds as OPML 2.0 (local-file feeds become a comment)."""
+    data = export_opml(app.settings)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+
+
+@feeds.command(name="import")
+@click.argument("opml_file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def feeds_import(app: App, opml_file: Path) -> None:
+    """Add the feeds of an OPML file to feeds.yaml, keeping its comments.
+
+    Feeds already configured are skipped; feeds.yaml is left untouched if the result
+    would not be valid.
+    """
+    result = import_opml(app.settings, opml_file)
+    click.echo(result.summary(app.settings.config_path))
+    for note in result.skipped:
+        click.echo(f"  skipped {note}")
+
+
+COMMANDS: list[click.Command] = [feeds]
