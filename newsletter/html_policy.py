@@ -3,17 +3,13 @@
 Safe in a web page and in the common email clients: nothing that runs, loads a frame,
 submits, or styles the page around it. ``sources/clean.py`` applies it on the way in;
 ``publish/safe.py`` applies it again on the way out (a row can reach the store another way),
-and because it is the same policy, cleaning clean HTML again changes nothing.
+and because it is the same policy, cleaning clean HTML again changes nothing. Text out of
+HTML, and the characters text must not carry, are ``html_text.py``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-# C0 controls except tab, LF and CR; lone surrogates; the non-characters U+FFFE and U+FFFF.
-# lxml (so feedgen) raises on them, and a single one would break the whole published feed.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 TAGS = frozenset(
     {"p", "br", "a", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote", "code"}
@@ -31,11 +27,6 @@ ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # Removed with their content, not just unwrapped: their text is code or fallback noise.
 DROP_WITH_CONTENT = frozenset({"script", "style", "template", "svg", "math", "iframe", "object"})
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return NOT_XML.sub("", text)
 
 
 def nh3_options(url_relative: Any) -> dict[str, Any]:

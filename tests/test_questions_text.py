@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.questions.text import one_line, paragraphs, to_html, to_text
+from newsletter.html_text import clean_line as one_line
+from newsletter.html_text import html_to_paragraphs as to_text
+from newsletter.html_text import paragraphs
+from newsletter.questions.text import to_html
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import textwrap
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.html_text import clean_line, html_to_paragraphs
 from newsletter.questions import QuestionInput, ask_question, list_questions, moderate
-from newsletter.questions.text import one_line, to_text
 from newsletter.store.questions import QuestionRecord
 
 EXCERPT = 400  # characters of a question's body shown by `questions list`
@@ -82,14 +82,16 @@ def describe(record: QuestionRecord) -> list[str]:
     """A question as lines for a terminal. Every part was typed by a stranger (or a feed),
     so each is cleaned of control characters again here, whatever the database holds."""
     when = record.first_seen_at if record.status == "pending" else record.published_at
-    who = one_line(record.author or "anonymous")
+    who = clean_line(record.author or "anonymous")
     if record.author_email:
-        who += f" <{one_line(record.author_email)}>"
+        who += f" <{clean_line(record.author_email)}>"
     if record.feed_name:
-        who += f", from the feed {one_line(record.feed_name)}"
-    body = to_text(record.content_html)
+        who += f", from the feed {clean_line(record.feed_name)}"
+    body = html_to_paragraphs(record.content_html)
     excerpt = body[:EXCERPT] + ("…" if len(body) > EXCERPT else "")
-    lines = [f"{record.id:>5}  {record.status:<8}  {when:%Y-%m-%d %H:%M}  {one_line(record.title)}"]
+    lines = [
+        f"{record.id:>5}  {record.status:<8}  {when:%Y-%m-%d %H:%M}  {clean_line(record.title)}"
+    ]
     lines.append(f"{'':>5}  {who}")
     lines += textwrap.wrap(excerpt, width=88, initial_indent=" " * 7, subsequent_indent=" " * 7)
     return lines

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from newsletter.config import Settings
 from newsletter.config.edit import append_feed_lines
 from newsletter.errors import NewsletterError
-from newsletter.html_policy import xml_safe
+from newsletter.html_text import xml_safe
 from newsletter.sources.types import Kind
 
 QUESTIONS_CATEGORY = "/questions"

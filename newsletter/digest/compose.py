@@ -13,14 +13,15 @@ from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings
 from newsletter.digest.select import Sections
-from newsletter.digest.text import excerpt, one_line
 from newsletter.digest.weeks import send_day
+from newsletter.html_text import excerpt, one_line
 from newsletter.store.digest_types import DigestEntry, ExerciseRecord
 
 # The delivery step replaces this with each subscriber's signed unsubscribe URL; the
 # web archive and `preview` replace it with the base URL (see ``web_copy``).
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 PREHEADER_CHARS = 140
+EXCERPT_CHARS = 260  # a few lines per item, not the whole article
 # The seed's advice, under every exercise.
 TIP = (
     "Once or twice a week is plenty: 10 to 15 minutes, many of them sitting in front of "
@@ -146,7 +147,7 @@ def _item(entry: DigestEntry, zone: ZoneInfo) -> ItemView:
     return ItemView(
         title=one_line(entry.title) or "(untitled)",
         link=_web_link(entry.link),
-        excerpt=excerpt(entry.summary_html or entry.content_html),
+        excerpt=excerpt(entry.summary_html or entry.content_html, EXCERPT_CHARS),
         source=source,
         date=_short_date(entry.published_at, zone),
     )

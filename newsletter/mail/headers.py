@@ -15,7 +15,8 @@ import re
 from email.header import Header, decode_header, make_header
 from email.utils import formataddr
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from newsletter.html_text import controls_to_spaces
+
 _SPACES = re.compile(r"\s+")
 LINE = 78  # RFC 5322's recommended line length; folded headers stay under it
 
@@ -25,7 +26,7 @@ def clean_header_text(value: str | None, limit: int = 200) -> str:
     if not value:
         return ""
     text = _decoded(value)
-    text = _CONTROL.sub(" ", text)
+    text = controls_to_spaces(text)
     text = _SPACES.sub(" ", text).strip()
     text = text.replace("=?", "= ?")  # never the start of an encoded word
     if len(text) > limit:

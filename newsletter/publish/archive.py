@@ -11,6 +11,7 @@ from pathlib import Path
 from jinja2 import Environment
 
 from newsletter.config import Settings
+from newsletter.html_text import plain_text
 from newsletter.publish import xmlfeeds
 from newsletter.publish.items import (
     FeedItem,
@@ -20,7 +21,6 @@ from newsletter.publish.items import (
     second,
     tag_authority,
 )
-from newsletter.publish.safe import plain_text
 from newsletter.store.publish import DigestSummary, StoredDigest
 from newsletter.templating import make_environment
 

@@ -16,7 +16,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
-from newsletter.publish.safe import is_safe_id, plain_text, safe_html, safe_url
+from newsletter.html_text import plain_text
+from newsletter.publish.safe import is_safe_id, safe_html, safe_url
 from newsletter.store.publish import PublishedEntry
 
 # What an empty feed says it was last updated: a fixed instant, never "now", so publishing

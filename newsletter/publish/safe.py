@@ -8,17 +8,16 @@ already-clean HTML again leaves it as it was.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urlsplit
 
 import nh3
 
-from newsletter.html_policy import nh3_options, xml_safe
+from newsletter.html_policy import nh3_options
+from newsletter.html_text import xml_safe
 
 # Built once: configuring the sanitizer costs as much as cleaning a paragraph.
 _HTML = nh3.Cleaner(**nh3_options("deny"))
-_TEXT = nh3.Cleaner(tags=set())
 # Characters a URL in an attribute or an id must not carry (RFC 3987 excludes them).
 _NOT_IN_URL = re.compile(r"[\s<>\"{}|\\^`]")
 
@@ -28,17 +27,6 @@ def safe_html(fragment: str) -> str:
     if not fragment:
         return ""
     return xml_safe(_HTML.clean(xml_safe(fragment))).strip()
-
-
-def plain_text(value: str | None) -> str:
-    """One line of plain text (titles, names, JSON Feed summaries): any markup removed."""
-    if not value:
-        return ""
-    if "<" in value or "&" in value:
-        # nh3 with no tags allowed drops markup (and script/style with their content)
-        # and returns escaped text; unescape it back to text.
-        value = html.unescape(_TEXT.clean(xml_safe(value)))
-    return " ".join(xml_safe(value).split())
 
 
 def safe_url(url: str | None) -> str | None:

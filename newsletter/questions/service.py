@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import Literal
 
 from newsletter.errors import NewsletterError
-from newsletter.questions.text import one_line, paragraphs, to_html
+from newsletter.html_text import clean_line, paragraphs
+from newsletter.questions.text import to_html
 from newsletter.store.questions import NewQuestion, QuestionRecord, QuestionsStore
 from newsletter.subscribers import InvalidAddress, normalize_address
 
@@ -74,7 +75,7 @@ class Moderation:
 
 def check_question(given: QuestionInput) -> NewQuestion:
     """The question to store, or InvalidQuestion naming every problem at once."""
-    title, body, name = one_line(given.title), paragraphs(given.body), one_line(given.name)
+    title, body, name = clean_line(given.title), paragraphs(given.body), clean_line(given.name)
     problems: dict[str, str] = {}
     _check_text(problems, "title", title, TITLE_MAX, "title")
     _check_text(problems, "body", body, BODY_MAX, "question")

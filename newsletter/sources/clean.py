@@ -1,6 +1,7 @@
 """Make feed text safe to store, publish as XML and show in a web page or an email.
 
-The allowlist itself is ``newsletter/html_policy.py``, shared with publishing.
+The allowlist itself is ``newsletter/html_policy.py``, shared with publishing; titles and
+names become plain text with ``newsletter/html_text.py``.
 
 Every string leaving ``sources/`` goes through here: XML 1.0 cannot carry some characters
 (feedgen refuses ``\\x00``, ``\\x0b`` and lone surrogates, which would break the whole published
@@ -15,7 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from newsletter.html_policy import nh3_options, xml_safe
+from newsletter.html_policy import nh3_options
+from newsletter.html_text import xml_safe
 
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 
@@ -33,14 +35,6 @@ def drop_invalid_char_refs(text: str) -> str:
         return match.group(0) if _is_xml_char(code) else ""
 
     return _CHAR_REF.sub(keep, text)
-
-
-def plain_text(value: str, *, is_html: bool) -> str:
-    """One line of plain, unescaped text (titles, authors): tags gone, whitespace collapsed."""
-    if is_html:
-        # nh3 with no tags allowed drops the markup and returns escaped text.
-        value = html.unescape(nh3.clean(xml_safe(value), tags=set()))
-    return " ".join(xml_safe(value).split())
 
 
 def safe_html(fragment: str, base: str | None) -> str:

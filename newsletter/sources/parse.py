@@ -22,12 +22,11 @@ from typing import Any
 import feedparser
 
 from newsletter.errors import ParseError
-from newsletter.html_policy import xml_safe
+from newsletter.html_text import plain_text, xml_safe
 from newsletter.sources import charset
 from newsletter.sources.clean import (
     absolute_url,
     drop_invalid_char_refs,
-    plain_text,
     safe_html,
     text_to_html,
 )

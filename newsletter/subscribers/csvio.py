@@ -4,12 +4,12 @@ export that an import reads back, suppressions included."""
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from newsletter.html_text import controls_to_spaces
 from newsletter.store.delivery_types import SubscriberRecord
 from newsletter.subscribers.address import Address, InvalidAddress, normalize_address
 from newsletter.subscribers.states import STATES, State
@@ -25,7 +25,6 @@ EXPORT_COLUMNS = (
     "bounced_at",
 )
 NAME_LIMIT = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def write_rows(records: Iterable[SubscriberRecord], out: TextIO) -> int:
 
 
 def clean_name(name: str | None) -> str | None:
-    text = " ".join(_CONTROL.sub(" ", name or "").split())[:NAME_LIMIT]
+    text = " ".join(controls_to_spaces(name or "").split())[:NAME_LIMIT]
     return text or None
 
 
