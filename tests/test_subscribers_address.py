@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.subscribers.address import InvalidAddress, is_valid_address, normalize_address
+from newsletter.subscribers.address import InvalidAddress, normalize_address
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_invalid_addresses_are_refused_with_one_sentence(raw: str, reason: str) 
         normalize_address(raw)
     message = str(refused.value)
     assert "is not a valid email address: " in message and reason in message
-    assert "\n" not in message and not is_valid_address(raw)
+    assert "\n" not in message
 
 
 def test_case_variants_share_one_key() -> None:

@@ -46,14 +46,6 @@ def normalize_address(raw: str) -> Address:
     return Address(email=email, key=email.lower())
 
 
-def is_valid_address(raw: str) -> bool:
-    try:
-        normalize_address(raw)
-    except InvalidAddress:
-        return False
-    return True
-
-
 def _problem(text: str) -> str | None:
     if not text:
         return "it is empty"
