@@ -94,7 +94,7 @@ def send_digest(
     try:
         with lock:
             job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
-            return job.run(exclusive, options.retry_unknown)
+            return job.run(exclusive)
     except Busy as busy:
         message = f"another `newsletter send` (pid {busy}) is sending it; nothing to do"
         return SendReport(week=digest.week, busy=message)
@@ -129,6 +129,7 @@ class _Job:
     ) -> None:
         self.settings, self.store, self.clock, self.digest = settings, store, clock, digest
         self.workers, self.progress = options.workers, progress
+        self.retry_unknown = options.retry_unknown
         self.limiter = RateLimiter(options.rate)
         self.batch = _batch_for(options.rate)
         key = secret_key(settings)
@@ -146,13 +147,13 @@ class _Job:
         self._streak = 0
         self._lock = threading.Lock()
 
-    def run(self, exclusive: bool, retry_unknown: bool) -> SendReport:
+    def run(self, exclusive: bool) -> SendReport:
         started = time.monotonic()
         digest, store, report = self.digest, self.store, self.report
         report.week, report.transport = digest.week, describe_transport(self.settings)
         recovered = self._recover(exclusive)
         report.recovered_unknown, report.released = recovered.unknown, recovered.released
-        if retry_unknown:
+        if self.retry_unknown:
             report.requeued_unknown = store.requeue_unknown(digest.id)
         skipped_before = store.delivery_counts(digest.id)["skipped"]
         due = store.due_count(digest.id, self.clock())
