@@ -199,8 +199,8 @@ def _cpu() -> float:
 def _fill(store: object, count: int) -> int:
     from sqlalchemy import insert
 
-    from newsletter.store.delivery_types import NewSubscriber
     from newsletter.store.models import Digest
+    from newsletter.store.subscribers import NewSubscriber
 
     now = datetime.now(UTC)
     batch: list[NewSubscriber] = []

@@ -13,14 +13,21 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from newsletter.collect import CollectReport, FeedOutcome, collect
+from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest
+from newsletter.digest.store import DigestStore
 from newsletter.errors import NewsletterError
 from newsletter.mail import SendReport, send_digest
+from newsletter.mail.store import SendStore
 from newsletter.publish import publish_site
-from newsletter.store import SqlStore
+from newsletter.publish.store import PublishStore
 
 Clock = Callable[[], datetime]
+
+
+class RunStore(CollectStore, DigestStore, PublishStore, SendStore, Protocol):
+    """What `run`'s steps ask of the database: each step's own protocol."""
 
 
 class StepReport(Protocol):
@@ -55,7 +62,7 @@ class RunReport:
 
 def run_all(
     settings: Settings,
-    store: SqlStore,
+    store: RunStore,
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,

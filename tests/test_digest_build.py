@@ -10,7 +10,7 @@ from pathlib import Path
 from newsletter.digest import build_digest, build_due_digest, preview_digest
 from newsletter.digest.compose import NOTHING_NEW, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.store import SqlStore
-from newsletter.store.digest_types import CandidateWindow, DigestDraft
+from newsletter.store.digests import CandidateWindow, DigestDraft
 from newsletter.store.engine import make_engine
 from tests.test_digest_support import (
     BASE_URL,

@@ -10,7 +10,7 @@ import pytest
 
 from newsletter.digest.rotation import NoExercises, choose_exercise
 from newsletter.digest.weeks import shift_week
-from newsletter.store.digest_types import ExerciseRecord, FeaturedWeek
+from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 START = "2026-W01"

@@ -21,7 +21,7 @@ from newsletter.mail.decide import (
 )
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.transport import Reply, SmtpUrl
-from newsletter.store.delivery_types import Claim, DeliveryJob
+from newsletter.store.deliveries import Claim, DeliveryJob
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 JOB = DeliveryJob(7, 3, "ann@example.org", "ann@example.org", None, "<m@x>", attempts=0)

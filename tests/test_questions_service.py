@@ -21,7 +21,7 @@ from newsletter.questions import (
     moderate,
 )
 from newsletter.store import NewEntry, SqlStore
-from newsletter.store.delivery_types import NewSubscriber
+from newsletter.store.subscribers import NewSubscriber
 from tests.conftest import Clock
 from tests.test_digest_support import FEEDS, SEND_W47, SEND_W48, site_settings
 

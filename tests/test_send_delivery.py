@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.decide import ERROR_STREAK
 from newsletter.store import SqlStore
-from newsletter.store.delivery_types import NewSubscriber
 from newsletter.store.models import Delivery, Subscriber
+from newsletter.store.subscribers import NewSubscriber
 from newsletter.subscribers.tokens import Tokens
 from tests.conftest import Clock
 from tests.test_send_support import (

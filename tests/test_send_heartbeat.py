@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from newsletter.mail import SendOptions, send_digest
 from newsletter.store import SqlStore
-from newsletter.store.delivery_rows import HELD
+from newsletter.store.deliveries import HELD
 from newsletter.store.models import Delivery
 from tests.test_send_crash import queued
 from tests.test_send_support import Recorder, site

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from newsletter.store import SqlStore
-from newsletter.store.delivery_types import DeliveryResult
+from newsletter.store.deliveries import DeliveryResult
 from newsletter.store.engine import make_engine
 from newsletter.store.models import Delivery
 from tests.test_send_support import add_digest, add_subscribers

@@ -26,8 +26,8 @@ from aiosmtpd.controller import Controller
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
-from newsletter.store.delivery_types import NewSubscriber
-from newsletter.store.digest_types import DigestDraft
+from newsletter.store.digests import DigestDraft
+from newsletter.store.subscribers import NewSubscriber
 
 SECRET = "test-secret-key-for-signing-0123456789"
 BASE_URL = "https://news.example.com/"

@@ -142,7 +142,7 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 def test_new_counts_only_rows_really_inserted(store: SqlStore) -> None:
     """Another collector may store an entry between our look and our insert: ON CONFLICT
     DO NOTHING skips it, and the count must say so (an executemany's rowcount does not)."""
-    from newsletter.store.feeds import _insert
+    from newsletter.store.entries import _insert
 
     with store._session() as session:
         assert _insert(session, None, [entry("guid:a")], NOW) == 1

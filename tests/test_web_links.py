@@ -15,7 +15,7 @@ from flask import Flask
 
 from newsletter.config import Settings
 from newsletter.store import SqlStore
-from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers import Links, Tokens, load_tokens
 from newsletter.web import UNLIMITED
 from tests.conftest import Clock

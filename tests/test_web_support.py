@@ -25,7 +25,7 @@ from werkzeug.test import TestResponse
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
-from newsletter.store.delivery_types import NewSubscriber, SubscriberRecord
+from newsletter.store.subscribers import NewSubscriber, SubscriberRecord
 from newsletter.web import RateLimits, create_app
 
 SECRET = "web-tests-secret-key-0123456789abcdef"

@@ -15,7 +15,8 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from newsletter.sources.types import EntryData, SourceResult
-from newsletter.store.types import EntryKind, FeedState, NewEntry
+from newsletter.store.entries import EntryKind, NewEntry
+from newsletter.store.feeds import FeedState
 
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(hours=12)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from newsletter import sources
 from newsletter.collect.decide import Outcome, decide, is_due, to_new_entry
+from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
-from newsletter.store import FeedState, SaveCounts, Store
+from newsletter.store import FeedState, SaveCounts
 
 Clock = Callable[[], datetime]
 
@@ -77,7 +78,7 @@ class CollectReport:
 
 def collect(
     settings: Settings,
-    store: Store,
+    store: CollectStore,
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
@@ -111,7 +112,9 @@ def _request(state: FeedState) -> SourceRequest:
     )
 
 
-def _record(store: Store, state: FeedState, result: SourceResult, now: datetime) -> FeedOutcome:
+def _record(
+    store: CollectStore, state: FeedState, result: SourceResult, now: datetime
+) -> FeedOutcome:
     decision = decide(state, result, now)
     counts = SaveCounts()
     if result.parsed is not None and decision.outcome == "ok":

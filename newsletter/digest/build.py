@@ -25,15 +25,11 @@ from newsletter.digest.select import (
     candidate_window,
     digest_period,
 )
+from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, parse_week
 from newsletter.errors import StoreError
-from newsletter.store.digest_types import (
-    BuiltDigest,
-    Candidates,
-    DigestDraft,
-    ExerciseRecord,
-)
-from newsletter.store.digests import DigestStore
+from newsletter.store.digests import BuiltDigest, Candidates, DigestDraft
+from newsletter.store.exercises import ExerciseRecord
 
 
 @dataclass(frozen=True)

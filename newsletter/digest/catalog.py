@@ -14,7 +14,7 @@ import yaml
 
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.errors import ConfigError
-from newsletter.store.digest_types import ExerciseData
+from newsletter.store.exercises import ExerciseData
 
 CATALOG_FILE = "exercises.yaml"
 FIELDS = ("slug", "name", "how", "strengthens", "equipment", "sitting")

@@ -15,7 +15,8 @@ from newsletter.config import Settings
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
 from newsletter.html_text import excerpt, one_line
-from newsletter.store.digest_types import DigestEntry, ExerciseRecord
+from newsletter.store.digests import DigestEntry
+from newsletter.store.exercises import ExerciseRecord
 
 # The delivery step replaces this with each subscriber's signed unsubscribe URL; the
 # web archive and `preview` replace it with the base URL (see ``web_copy``).

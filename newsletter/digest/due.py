@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings
 from newsletter.digest.build import build_digest, sync_catalog
+from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, send_time
-from newsletter.store.digests import DigestStore
 
 Status = Literal["built", "already_built", "not_due", "skipped"]
 

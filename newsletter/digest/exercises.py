@@ -9,10 +9,10 @@ from datetime import datetime
 from newsletter.config import Settings
 from newsletter.digest.build import resolve_week, sync_catalog
 from newsletter.digest.rotation import choose_exercise
+from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, shift_week
 from newsletter.errors import NewsletterError
-from newsletter.store.digest_types import ExerciseRecord, FeaturedWeek
-from newsletter.store.digests import DigestStore
+from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 UPCOMING_WEEKS = 4
 

@@ -17,7 +17,8 @@ from jinja2 import Environment
 from newsletter.config import Settings
 from newsletter.digest.compose import DigestView, compose
 from newsletter.digest.select import Sections, sections
-from newsletter.store.digest_types import DigestEntry, ExerciseRecord
+from newsletter.store.digests import DigestEntry
+from newsletter.store.exercises import ExerciseRecord
 from newsletter.templating import make_environment
 
 # Gmail clips above 102 KB (104,448 bytes). The margin leaves room for each subscriber's

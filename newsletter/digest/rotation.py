@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from newsletter.digest.weeks import shift_week
 from newsletter.errors import NewsletterError
-from newsletter.store.digest_types import ExerciseRecord, FeaturedWeek
+from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 
 class NoExercises(NewsletterError):

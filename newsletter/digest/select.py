@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from newsletter.config import Newsletter
 from newsletter.digest.weeks import send_time, week_bounds
-from newsletter.store.digest_types import CandidateWindow, DigestEntry
+from newsletter.store.digests import CandidateWindow, DigestEntry
 
 FIRST_DIGEST_DAYS = 7
 BACKLOG_DAYS = 7

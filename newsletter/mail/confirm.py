@@ -9,6 +9,7 @@ from datetime import datetime
 from newsletter.config import Settings
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import Sender, simple_message
+from newsletter.mail.store import ConfirmStore
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
@@ -16,8 +17,7 @@ from newsletter.mail.transport import (
     Transport,
     transport_factory,
 )
-from newsletter.store.delivery import DeliveryStore
-from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers.tokens import Links, load_tokens
 from newsletter.templating import make_environment
 
@@ -34,7 +34,7 @@ class ConfirmationSent:
 
 def send_confirmations(
     settings: Settings,
-    store: DeliveryStore,
+    store: ConfirmStore,
     subscribers: Sequence[SubscriberRecord],
     clock: Callable[[], datetime],
     transport: Transport | None = None,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from newsletter.mail.transport import Reply
-from newsletter.store.delivery_types import Claim, DeliveryJob, DeliveryResult
+from newsletter.store.deliveries import Claim, DeliveryJob, DeliveryResult, DeliveryState
 
 Verdict = Literal["sent", "retry", "failed", "bounced", "pause"]
 
@@ -67,14 +67,14 @@ def backoff(attempts: int) -> timedelta:
 def result_for(job: DeliveryJob, verdict: Verdict, reply: str, now: datetime) -> DeliveryResult:
     """The row after one attempt that got an answer."""
     attempts = job.attempts + 1
-    base = DeliveryResult(id=job.id, subscriber_id=job.subscriber_id, state="", attempts=attempts)
+    base = DeliveryResult(job.id, job.subscriber_id, DeliveryState.FAILED, attempts=attempts)
     if verdict == "sent":
-        return _with(base, state="sent", reply=reply)
+        return _with(base, state=DeliveryState.SENT, reply=reply)
     if verdict == "pause":  # nothing was sent: hand the row back untouched
-        return _with(base, state="pending", attempts=job.attempts, error=reply)
+        return _with(base, state=DeliveryState.PENDING, attempts=job.attempts, error=reply)
     if verdict == "retry":
         return retry_or_give_up(base, reply, now)
-    return _with(base, state="failed", error=reply, bounced=verdict == "bounced")
+    return _with(base, state=DeliveryState.FAILED, error=reply, bounced=verdict == "bounced")
 
 
 def result_after_failure(
@@ -82,18 +82,18 @@ def result_after_failure(
 ) -> DeliveryResult:
     """The row after a connection that could not be made (nothing sent: back to pending,
     no attempt counted) or was lost twice (a temporary failure)."""
-    base = DeliveryResult(id=job.id, subscriber_id=job.subscriber_id, state="", attempts=0)
+    base = DeliveryResult(job.id, job.subscriber_id, DeliveryState.FAILED, attempts=0)
     if before_data:
-        return _with(base, state="pending", attempts=job.attempts, error=message)
+        return _with(base, state=DeliveryState.PENDING, attempts=job.attempts, error=message)
     return retry_or_give_up(_with(base, attempts=job.attempts + 1), message, now)
 
 
 def retry_or_give_up(base: DeliveryResult, error: str, now: datetime) -> DeliveryResult:
     if base.attempts >= MAX_ATTEMPTS:
         message = f"gave up after {base.attempts} temporary failures; the last: {error}"
-        return _with(base, state="failed", error=message)
+        return _with(base, state=DeliveryState.FAILED, error=message)
     due = now + backoff(base.attempts)
-    return _with(base, state="retry", error=error, next_attempt_at=due)
+    return _with(base, state=DeliveryState.RETRY, error=error, next_attempt_at=due)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newsletter.store.deliveries import DeliveryState
+
 UNKNOWN_HELP = (
     "left `sending` by a send that stopped mid-message: maybe delivered, so not re-sent "
     "(`newsletter send --retry-unknown` re-sends them)"
@@ -27,7 +29,8 @@ class SendReport:
     paused: str | None = None  # why sending stopped early (exit status 1)
     busy: str | None = None  # another sender holds the digest: nothing done
     nothing: str | None = None  # nothing to send, and why
-    counts: dict[str, int] = field(default_factory=dict)  # the digest's rows per state, after
+    # the digest's rows per state, after
+    counts: dict[DeliveryState, int] = field(default_factory=dict)
     next_retry_at: datetime | None = None
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -60,12 +63,13 @@ class SendReport:
         return "; ".join(parts)
 
     def _totals(self) -> str:
-        counts = self.counts
-        left = counts.get("pending", 0) + counts.get("claimed", 0)
-        totals = f"in all {counts.get('sent', 0)} sent, {left} pending"
-        if counts.get("retry"):
-            totals += f", {counts['retry']} waiting to retry"
-        return totals + f", {counts.get('failed', 0)} failed, {counts.get('unknown', 0)} unknown"
+        count = self.counts.get
+        left = count(DeliveryState.PENDING, 0) + count(DeliveryState.CLAIMED, 0)
+        totals = f"in all {count(DeliveryState.SENT, 0)} sent, {left} pending"
+        if count(DeliveryState.RETRY):
+            totals += f", {count(DeliveryState.RETRY)} waiting to retry"
+        failed, unknown = count(DeliveryState.FAILED, 0), count(DeliveryState.UNKNOWN, 0)
+        return totals + f", {failed} failed, {unknown} unknown"
 
     def _problems(self) -> list[str]:
         found = []
@@ -81,8 +85,9 @@ class SendReport:
             found.append(f"{self.released} handed back from a stopped send (never sent)")
         if self.recovered_unknown:
             found.append(f"{self.recovered_unknown} unknown: {UNKNOWN_HELP}")
-        elif self.counts.get("unknown") and not self.requeued_unknown:
-            found.append(f"{self.counts['unknown']} still unknown: {UNKNOWN_HELP}")
+        elif self.counts.get(DeliveryState.UNKNOWN) and not self.requeued_unknown:
+            unknown = self.counts[DeliveryState.UNKNOWN]
+            found.append(f"{unknown} still unknown: {UNKNOWN_HELP}")
         if self.requeued_unknown:
             found.append(f"{self.requeued_unknown} unknown re-queued (--retry-unknown)")
         return found
@@ -102,7 +107,7 @@ class SendReport:
             "paused": self.paused,
             "busy": self.busy,
             "nothing": self.nothing,
-            "counts": dict(self.counts),
+            "counts": {state.value: n for state, n in self.counts.items()},
             "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
             "seconds": round(self.seconds, 2),
         }

@@ -36,6 +36,7 @@ from newsletter.mail.message import DigestMessage, Sender
 from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
+from newsletter.mail.store import SendStore
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
@@ -44,8 +45,9 @@ from newsletter.mail.transport import (
     describe_transport,
     transport_factory,
 )
-from newsletter.store.delivery import DeliveryStore, DeliveryWriter
-from newsletter.store.delivery_types import DeliveryJob, DeliveryResult, DigestToSend, Recovered
+from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState, Recovered
+from newsletter.store.delivery_writer import DeliveryWriter
+from newsletter.store.digests import DigestToSend
 from newsletter.subscribers.tokens import Links, Tokens, secret_key
 
 Clock = Callable[[], datetime]
@@ -69,7 +71,7 @@ class SendOptions:
 
 def send_digest(
     settings: Settings,
-    store: DeliveryStore,
+    store: SendStore,
     clock: Clock,
     options: SendOptions | None = None,
     progress: Progress | None = None,
@@ -121,7 +123,7 @@ class _Job:
     def __init__(
         self,
         settings: Settings,
-        store: DeliveryStore,
+        store: SendStore,
         clock: Clock,
         digest: DigestToSend,
         options: SendOptions,
@@ -155,7 +157,7 @@ class _Job:
         report.recovered_unknown, report.released = recovered.unknown, recovered.released
         if self.retry_unknown:
             report.requeued_unknown = store.requeue_unknown(digest.id)
-        skipped_before = store.delivery_counts(digest.id)["skipped"]
+        skipped_before = store.delivery_counts(digest.id)[DeliveryState.SKIPPED]
         due = store.due_count(digest.id, self.clock())
         # Small lists are split between the workers rather than claimed by the first one.
         self.batch = max(1, min(self.batch, -(-due // self.workers)))
@@ -169,7 +171,7 @@ class _Job:
             raise self.errors[0]
         report.counts = store.delivery_counts(digest.id)
         # Rows skipped when claimed never reach a worker: count them from the table.
-        report.skipped = max(report.skipped, report.counts["skipped"] - skipped_before)
+        report.skipped = max(report.skipped, report.counts[DeliveryState.SKIPPED] - skipped_before)
         report.next_retry_at = store.next_retry_at(digest.id)
         report.seconds = time.monotonic() - started
         return report

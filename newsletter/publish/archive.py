@@ -21,7 +21,7 @@ from newsletter.publish.items import (
     second,
     tag_authority,
 )
-from newsletter.store.publish import DigestSummary, StoredDigest
+from newsletter.store.digests import DigestSummary, StoredDigest
 from newsletter.templating import make_environment
 
 WEEK = re.compile(r"\d{4}-W(0[1-9]|[1-4][0-9]|5[0-3])")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from newsletter.config import Settings
 from newsletter.html_text import plain_text
 from newsletter.publish.safe import is_safe_id, safe_html, safe_url
-from newsletter.store.publish import PublishedEntry
+from newsletter.store.entries import PublishedEntry
 
 # What an empty feed says it was last updated: a fixed instant, never "now", so publishing
 # an empty store twice gives the same bytes.

@@ -12,8 +12,9 @@ from newsletter.config import Settings
 from newsletter.publish import archive, jsonfeed, xmlfeeds
 from newsletter.publish.files import ensure_folder, write_if_changed
 from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest, second
+from newsletter.publish.store import PublishStore
 from newsletter.sources.websub import HubPingError, ping_hub
-from newsletter.store.publish import PublishedEntry, PublishStore
+from newsletter.store.entries import PublishedEntry
 
 RSS_NAME, ATOM_NAME, JSON_NAME = "feed.xml", "atom.xml", "feed.json"
 ENTRY_FEEDS = (RSS_NAME, ATOM_NAME, JSON_NAME)

@@ -20,8 +20,9 @@ from typing import Literal
 
 from newsletter.errors import NewsletterError
 from newsletter.html_text import clean_line, paragraphs
+from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
-from newsletter.store.questions import NewQuestion, QuestionRecord, QuestionsStore
+from newsletter.store.questions import NewQuestion, QuestionRecord
 from newsletter.subscribers import InvalidAddress, normalize_address
 
 TITLE_MAX = 150

@@ -14,13 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine
 
 from newsletter.errors import StoreError
-from newsletter.store.delivery_types import DeliveryJob, DeliveryResult
 from newsletter.store.models import UTCDateTime
+
+if TYPE_CHECKING:  # deliveries.py imports this module
+    from newsletter.store.deliveries import DeliveryJob, DeliveryResult
 
 StartOutcome = Literal["sending", "skipped", "lost"]
 SKIPPED = "the subscriber left after the digest was built"

@@ -1,135 +1,136 @@
-"""The weekly digest's tables: the exercise catalog, the featured exercise of each week,
-the digests and the entries each one carried."""
+"""The weekly digests: each digest as built, the entries it carried, and the archive's
+view of them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.store.base import SqlBase
-from newsletter.store.delivery_rows import audience_insert
-from newsletter.store.digest_types import (
-    BuiltDigest,
-    Candidates,
-    CandidateWindow,
-    DigestDraft,
-    DigestEntry,
-    ExerciseData,
-    ExerciseRecord,
-    FeaturedWeek,
+from newsletter.store.models import Digest, DigestItem, Entry, Exercise, Feed
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """An approved article or question that a digest may carry."""
+
+    id: int
+    kind: str  # article | question
+    title: str  # plain text
+    link: str | None
+    summary_html: str  # sanitized at ingest
+    content_html: str  # sanitized at ingest
+    author: str | None
+    published_at: datetime
+    first_seen_at: datetime
+    feed_name: str | None
+
+
+@dataclass(frozen=True)
+class CandidateWindow:
+    """Which entries a digest may carry: approved ones in no digest yet, first seen before
+    ``until``; articles first seen and published since the ``articles_`` times, questions
+    first seen and published since the ``questions_`` times."""
+
+    until: datetime
+    articles_since: datetime
+    articles_published_since: datetime
+    questions_since: datetime
+    questions_published_since: datetime
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The newest candidates of a digest, and how many there are in all."""
+
+    entries: tuple[DigestEntry, ...]  # newest first, at most the limit asked for
+    total: int
+
+
+@dataclass(frozen=True)
+class DigestDraft:
+    """A rendered digest, ready to be recorded once for its week."""
+
+    week: str
+    subject: str
+    html: str
+    text: str
+    period_start: datetime
+    period_end: datetime
+    exercise_id: int | None
+    entry_ids: tuple[int, ...]  # in the order the digest shows them
+    built_at: datetime
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    """A digest as recorded: built once, never rebuilt."""
+
+    id: int
+    week: str
+    subject: str
+    html: str
+    text: str
+    period_start: datetime
+    period_end: datetime
+    exercise_id: int | None
+    item_count: int
+    built_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestToSend:
+    """What the sender needs of a digest: its rendering, with the unsubscribe placeholder."""
+
+    id: int
+    week: str
+    subject: str
+    html: str
+    text: str
+    built_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestSummary:
+    """One line of the archive index."""
+
+    week: str  # 2026-W48
+    subject: str
+    built_at: datetime
+    period_start: datetime
+    period_end: datetime
+    item_count: int
+    exercise_name: str | None
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest as built, for its archive page."""
+
+    summary: DigestSummary
+    html: str
+    text: str
+
+
+_SUMMARY_COLUMNS = (
+    Digest.week,
+    Digest.subject,
+    Digest.built_at,
+    Digest.period_start,
+    Digest.period_end,
+    Digest.item_count,
+    Exercise.name,
 )
-from newsletter.store.models import Digest, DigestItem, Entry, Exercise, FeaturedExercise, Feed
-
-
-class DigestStore(Protocol):
-    """What ``newsletter.digest`` asks of the database.
-
-    Every method is one transaction; times are timezone-aware UTC; weeks are ISO week
-    strings (``2026-W48``), which sort in time order.
-    """
-
-    def sync_exercises(self, exercises: Sequence[ExerciseData], now: datetime) -> None:
-        """Make the table match the catalog file: insert or update by slug, in file order;
-        exercises no longer in the file become inactive, never deleted (past weeks
-        reference them)."""
-        ...
-
-    def exercise_catalog(self) -> list[ExerciseRecord]:
-        """Every exercise ever loaded: the active ones in catalog order, then the rest."""
-        ...
-
-    def featured_weeks(self) -> dict[str, FeaturedWeek]:
-        """Every week whose exercise is chosen or pinned, by week."""
-        ...
-
-    def feature_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
-        """Record the choice for ``week`` unless one is recorded already; return the
-        recorded one (a choice, once made, never changes)."""
-        ...
-
-    def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
-        """Record the owner's pin for ``week``, replacing any choice (the caller checks
-        that the week's digest is not built)."""
-        ...
-
-    def built_digest(self, week: str) -> BuiltDigest | None:
-        """The digest recorded for ``week``, if any."""
-        ...
-
-    def digest_before(self, week: str) -> BuiltDigest | None:
-        """The latest digest of a week before ``week``, if any."""
-        ...
-
-    def first_digest_start(self) -> datetime | None:
-        """The period start of the earliest digest: nothing older is ever news."""
-        ...
-
-    def digest_candidates(self, window: CandidateWindow, limit: int) -> Candidates:
-        """The entries of ``window``: the ``limit`` newest (by published time, then id),
-        and how many there are in all."""
-        ...
-
-    def save_digest(self, draft: DigestDraft) -> tuple[BuiltDigest, bool]:
-        """Record a week's digest and its items once. When another builder recorded the
-        week first, return theirs and False; ours is dropped."""
-        ...
 
 
 class DigestSql(SqlBase):
-    """Implements :class:`DigestStore`."""
-
-    # exercises
-
-    def sync_exercises(self, exercises: Sequence[ExerciseData], now: datetime) -> None:
-        rows = [
-            {**_exercise_values(exercise), "position": position, "active": True, "updated_at": now}
-            for position, exercise in enumerate(exercises)
-        ]
-        with self._session() as session:
-            if rows:
-                # An upsert, so two commands loading the catalog at once both succeed.
-                statement = _insert(session, Exercise).values(rows)
-                changed = {name: statement.excluded[name] for name in rows[0] if name != "slug"}
-                session.execute(
-                    statement.on_conflict_do_update(index_elements=["slug"], set_=changed)
-                )
-            session.execute(
-                update(Exercise)
-                .where(Exercise.slug.not_in([e.slug for e in exercises]), Exercise.active)
-                .values(active=False, updated_at=now)
-            )
-
-    def exercise_catalog(self) -> list[ExerciseRecord]:
-        query = select(Exercise).order_by(Exercise.active.desc(), Exercise.position, Exercise.id)
-        with self._session() as session:
-            return [_exercise(row) for row in session.scalars(query)]
-
-    def featured_weeks(self) -> dict[str, FeaturedWeek]:
-        with self._session() as session:
-            rows = session.scalars(select(FeaturedExercise).order_by(FeaturedExercise.week))
-            return {row.week: _featured(row) for row in rows}
-
-    def feature_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
-        values = {"week": week, "exercise_id": exercise_id, "pinned": False, "chosen_at": now}
-        with self._session() as session:
-            statement = _insert(session, FeaturedExercise).values(values)
-            session.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
-            return _featured(session.get_one(FeaturedExercise, week))
-
-    def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
-        values = {"week": week, "exercise_id": exercise_id, "pinned": True, "chosen_at": now}
-        with self._session() as session:
-            statement = _insert(session, FeaturedExercise).values(values)
-            changed = {name: statement.excluded[name] for name in values if name != "week"}
-            session.execute(statement.on_conflict_do_update(index_elements=["week"], set_=changed))
-            return _featured(session.get_one(FeaturedExercise, week))
-
-    # digests
+    """The digests and digest_items tables (``digest.store.DigestStore``, the archive's
+    reads of ``publish.store.PublishStore``)."""
 
     def built_digest(self, week: str) -> BuiltDigest | None:
         with self._session() as session:
@@ -205,46 +206,42 @@ class DigestSql(SqlBase):
                 ]
                 session.execute(_insert(session, DigestItem), items)
             if won is not None:
+                # deliveries.py reads this module's DigestToSend, hence the late import.
+                from newsletter.store.deliveries import audience_insert
+
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.
                 session.execute(audience_insert(session.get_bind().dialect.name, won))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
             return _built(row), won is not None
 
+    def digest_summaries(self) -> list[DigestSummary]:
+        query = (
+            select(*_SUMMARY_COLUMNS)
+            .outerjoin(Exercise, Digest.exercise_id == Exercise.id)
+            .order_by(Digest.week.desc())
+        )
+        with self._session() as session:
+            return [DigestSummary(*row) for row in session.execute(query)]
+
+    def get_digest(self, week: str) -> StoredDigest | None:
+        query = (
+            select(*_SUMMARY_COLUMNS, Digest.html, Digest.text)
+            .outerjoin(Exercise, Digest.exercise_id == Exercise.id)
+            .where(Digest.week == week)
+        )
+        with self._session() as session:
+            row = session.execute(query).first()
+        if row is None:
+            return None
+        summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+        return StoredDigest(summary, html=row.html, text=row.text)
+
 
 def _insert(session: Session, table: Any) -> Any:
     """INSERT … ON CONFLICT, in the dialect of the session's database."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-def _exercise_values(exercise: ExerciseData) -> dict[str, Any]:
-    return {
-        "slug": exercise.slug,
-        "name": exercise.name,
-        "how": exercise.how,
-        "strengthens": exercise.strengthens,
-        "equipment": exercise.equipment,
-        "sitting": exercise.sitting,
-    }
-
-
-def _exercise(row: Exercise) -> ExerciseRecord:
-    return ExerciseRecord(
-        id=row.id,
-        slug=row.slug,
-        position=row.position,
-        name=row.name,
-        how=row.how,
-        strengthens=row.strengthens,
-        equipment=row.equipment,
-        sitting=row.sitting,
-        active=row.active,
-    )
-
-
-def _featured(row: FeaturedExercise) -> FeaturedWeek:
-    return FeaturedWeek(row.week, row.exercise_id, row.pinned, row.chosen_at)
 
 
 def _built(row: Digest) -> BuiltDigest:

@@ -1,7 +1,8 @@
 """The whole domain as SQLAlchemy 2 typed ORM tables.
 
-Only ``store/`` imports this module. The initial migration in ``db/migrations/`` creates
-exactly these tables; ``tests/test_store_migrations.py`` checks they stay in step.
+Only ``store/`` imports this module. The migrations in ``db/migrations/`` create exactly
+these tables; ``test_migrations_match_the_models`` in ``tests/test_store.py`` checks they
+stay in step.
 
 Times are stored as naive UTC and come back timezone-aware (see :class:`UTCDateTime`),
 the same on SQLite and PostgreSQL.

@@ -1,7 +1,7 @@
 """Reader questions in SQL: rows of ``entries`` with kind 'question'.
 
 A question asked on the web has no feed (``feed_id`` NULL), a random key, and the asker's
-name and address; the address is never published (``PublishStore`` does not read it).
+name and address; the address is never published (``publish.store.PublishStore`` does not read it).
 Questions that arrive through a `kind: questions` feed are rows of the same table and can be
 moderated the same way.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,38 +46,8 @@ class QuestionRecord:
     feed_name: str | None  # None: asked on the web
 
 
-class QuestionsStore(Protocol):
-    """What ``newsletter.questions`` asks of the database. Every method is one
-    transaction; times are aware UTC; errors are StoreError."""
-
-    def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
-        """Insert a question asked now (no feed)."""
-        ...
-
-    def question(self, question_id: int) -> QuestionRecord | None:
-        """The question with that entry id; None when there is none (or it is an article)."""
-        ...
-
-    def questions(self, statuses: Sequence[str] | None, limit: int) -> list[QuestionRecord]:
-        """Up to ``limit`` questions (of those statuses), newest first."""
-        ...
-
-    def question_counts(self) -> dict[str, int]:
-        """Questions per status, every status present."""
-        ...
-
-    def set_question_status(
-        self, question_id: int, status: str, now: datetime, expected: Sequence[str]
-    ) -> QuestionRecord | None:
-        """Move a question from one of the ``expected`` statuses to ``status``; None when it
-        does not exist or is in another status by now. A web question that becomes approved
-        is dated ``now`` (published and first seen), so that the feeds show it as new and the
-        next digest, which covers what was first seen since the previous one, carries it."""
-        ...
-
-
 class QuestionsSql(SqlBase):
-    """Implements :class:`QuestionsStore`."""
+    """Implements :class:`newsletter.questions.store.QuestionsStore`."""
 
     def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
         row = Entry(

@@ -1,14 +1,25 @@
-"""The SQLAlchemy store: one class composed of one mixin per capability."""
+"""The SQLAlchemy store: one class composed of one mixin per table family."""
 
 from __future__ import annotations
 
-from newsletter.store.delivery import DeliverySql
+from newsletter.store.deliveries import DeliveriesSql
 from newsletter.store.digests import DigestSql
+from newsletter.store.entries import EntriesSql
+from newsletter.store.exercises import ExercisesSql
 from newsletter.store.feeds import FeedsSql
-from newsletter.store.publish import PublishSql
 from newsletter.store.questions import QuestionsSql
-from newsletter.store.signup import SignupSql
+from newsletter.store.runs import RunsSql
+from newsletter.store.subscribers import SubscribersSql
 
 
-class SqlStore(FeedsSql, PublishSql, DigestSql, DeliverySql, QuestionsSql, SignupSql):
-    """Implements :class:`newsletter.store.Store` (and each capability's store protocol)."""
+class SqlStore(
+    FeedsSql,
+    EntriesSql,
+    RunsSql,
+    ExercisesSql,
+    DigestSql,
+    SubscribersSql,
+    DeliveriesSql,
+    QuestionsSql,
+):
+    """Implements every store protocol its callers declare."""

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TextIO
 
 from newsletter.html_text import controls_to_spaces
-from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord, SubscriberState
 from newsletter.subscribers.address import Address, InvalidAddress, normalize_address
-from newsletter.subscribers.states import STATES, State
+from newsletter.subscribers.states import STATES
 
 EXPORT_COLUMNS = (
     "email",
@@ -32,7 +32,7 @@ class ImportRow:
     line: int
     address: Address
     name: str | None
-    state: State  # active unless the file says otherwise (our own exports do)
+    state: SubscriberState  # active unless the file says otherwise (our own exports do)
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,10 @@ def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | Ba
         address = normalize_address(email)
     except InvalidAddress as exc:
         return BadRow(line, str(exc))
-    state = cell("state").lower() or "active"
+    state = cell("state").lower() or SubscriberState.ACTIVE
     if state not in STATES:
         return BadRow(line, f"unknown state '{state[:20]}'; write one of {', '.join(STATES)}")
-    return ImportRow(line, address, clean_name(cell("name")), state)
+    return ImportRow(line, address, clean_name(cell("name")), SubscriberState(state))
 
 
 def _cell(value: object) -> str:

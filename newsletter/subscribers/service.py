@@ -12,18 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsletter.errors import NewsletterError
-from newsletter.store.delivery import DeliveryStore
-from newsletter.store.delivery_types import NewSubscriber, SubscriberRecord
+from newsletter.store.subscribers import (
+    NewSubscriber,
+    SubscriberRecord,
+    SubscriberSource,
+    SubscriberState,
+)
 from newsletter.subscribers.address import Address, normalize_address
 from newsletter.subscribers.csvio import BadRow, ImportRow, clean_name, read_rows
 from newsletter.subscribers.states import (
     ImportOutcome,
-    State,
     decide_add,
     decide_confirm,
     decide_import,
     decide_unsubscribe,
 )
+from newsletter.subscribers.store import SubscriberStore
 from newsletter.subscribers.tokens import Purpose, Tokens
 
 CHUNK = 500  # import rows per transaction
@@ -73,11 +77,11 @@ class ImportReport:
 
 
 def add_subscribers(
-    store: DeliveryStore,
+    store: SubscriberStore,
     emails: Sequence[str],
     confirmed: bool,
     now: datetime,
-    source: str = "cli",
+    source: SubscriberSource = SubscriberSource.CLI,
     name: str | None = None,
 ) -> list[Added]:
     """Add addresses (all checked first: one invalid address adds none). Without
@@ -87,18 +91,20 @@ def add_subscribers(
 
 
 def _add(
-    store: DeliveryStore,
+    store: SubscriberStore,
     address: Address,
     confirmed: bool,
     now: datetime,
-    source: str,
+    source: SubscriberSource,
     name: str | None,
 ) -> Added:
     for _ in range(2):  # a second look if someone else adds the address meanwhile
         existing = store.subscriber(address.key)
         decision = decide_add(_state(existing), confirmed)
         if existing is None:
-            new = NewSubscriber(address.email, address.key, name, decision.state or "", source)
+            new = NewSubscriber(
+                address.email, address.key, name, decision.state or SubscriberState.PENDING, source
+            )
             record = store.create_subscriber(new, now)
         elif decision.state is None:
             record = existing
@@ -109,19 +115,19 @@ def _add(
     raise NewsletterError(f"{address.email} changed while being added; try again")
 
 
-def remove_subscriber(store: DeliveryStore, email: str, now: datetime) -> str:
+def remove_subscriber(store: SubscriberStore, email: str, now: datetime) -> str:
     """Unsubscribe an address; the row is kept so no import brings it back."""
     address = normalize_address(email)
     existing = store.subscriber(address.key)
     if existing is None:
         raise NotSubscribed(f"{address.email} is not on the list")
-    if decide_unsubscribe(_state(existing) or "pending") is None:
+    if decide_unsubscribe(_state(existing) or SubscriberState.PENDING) is None:
         return f"{existing.email} was already unsubscribed"
-    store.set_subscriber_state(existing.id, "unsubscribed", now)
+    store.set_subscriber_state(existing.id, SubscriberState.UNSUBSCRIBED, now)
     return f"{existing.email} unsubscribed (kept on file, so no import brings it back)"
 
 
-def import_subscribers(store: DeliveryStore, lines: Iterable[str], now: datetime) -> ImportReport:
+def import_subscribers(store: SubscriberStore, lines: Iterable[str], now: datetime) -> ImportReport:
     """Import ``email[,name]`` rows as confirmed, except addresses that unsubscribed or
     bounced here before. Flat in memory: a chunk of rows at a time."""
     report = ImportReport()
@@ -142,48 +148,56 @@ def import_subscribers(store: DeliveryStore, lines: Iterable[str], now: datetime
 
 
 def _import_chunk(
-    store: DeliveryStore, rows: list[ImportRow], now: datetime, report: ImportReport
+    store: SubscriberStore, rows: list[ImportRow], now: datetime, report: ImportReport
 ) -> None:
     if not rows:
         return
     existing = store.subscriber_states([row.address.key for row in rows])
     new: list[NewSubscriber] = []
-    changes: list[tuple[int, str]] = []
+    changes: list[tuple[int, SubscriberState]] = []
     for row in rows:
         found = existing.get(row.address.key)
-        state, outcome = decide_import(found[1] if found else None, row.state)  # type: ignore[arg-type]
+        state, outcome = decide_import(found[1] if found else None, row.state)
         report.count(outcome)
         if state is not None and found is None:
-            new.append(NewSubscriber(row.address.email, row.address.key, row.name, state, "import"))
+            new.append(
+                NewSubscriber(
+                    row.address.email, row.address.key, row.name, state, SubscriberSource.IMPORT
+                )
+            )
         elif state is not None and found is not None:
             changes.append((found[0], state))
     store.import_changes(new, changes, now)
 
 
 def confirm_subscription(
-    store: DeliveryStore, tokens: Tokens, token: str, now: datetime
+    store: SubscriberStore, tokens: Tokens, token: str, now: datetime
 ) -> SubscriberRecord:
     """A confirm link was followed: pending becomes active; any other state stays."""
     subscriber = linked_subscriber(store, tokens, "confirm", token)
-    if decide_confirm(_state(subscriber) or "pending") is None:
+    if decide_confirm(_state(subscriber) or SubscriberState.PENDING) is None:
         return subscriber
-    changed = store.set_subscriber_state(subscriber.id, "active", now, expected="pending")
+    changed = store.set_subscriber_state(
+        subscriber.id, SubscriberState.ACTIVE, now, expected=SubscriberState.PENDING
+    )
     return changed or subscriber
 
 
 def unsubscribe_with_token(
-    store: DeliveryStore, tokens: Tokens, token: str, now: datetime
+    store: SubscriberStore, tokens: Tokens, token: str, now: datetime
 ) -> SubscriberRecord:
     """An unsubscribe link (or its one-click POST): unsubscribed at once, whatever the
     state; a second click changes nothing."""
     subscriber = linked_subscriber(store, tokens, "unsubscribe", token)
-    if decide_unsubscribe(_state(subscriber) or "pending") is None:
+    if decide_unsubscribe(_state(subscriber) or SubscriberState.PENDING) is None:
         return subscriber
-    return store.set_subscriber_state(subscriber.id, "unsubscribed", now) or subscriber
+    return (
+        store.set_subscriber_state(subscriber.id, SubscriberState.UNSUBSCRIBED, now) or subscriber
+    )
 
 
 def linked_subscriber(
-    store: DeliveryStore, tokens: Tokens, purpose: Purpose, token: str
+    store: SubscriberStore, tokens: Tokens, purpose: Purpose, token: str
 ) -> SubscriberRecord:
     """The subscriber a link is for, changing nothing (the page a GET shows); InvalidLink
     for a token that is forged, altered, cut short, for another purpose or for an address
@@ -195,8 +209,8 @@ def linked_subscriber(
     return subscriber
 
 
-def _state(record: SubscriberRecord | None) -> State | None:
-    return None if record is None else record.state  # type: ignore[return-value]
+def _state(record: SubscriberRecord | None) -> SubscriberState | None:
+    return None if record is None else record.state
 
 
 def _unique(addresses: Iterable[Address]) -> list[Address]:

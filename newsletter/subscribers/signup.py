@@ -6,7 +6,7 @@ is sent: a confirmation email, at most one per address per :data:`CONFIRM_INTERV
 form cannot be used to flood someone's inbox.
 
 Deciding that an email is due and recording that it went are one compare-and-set in the
-store (:meth:`~newsletter.store.signup.SignupStore.claim_confirmation`): two sign-ups of one
+store (:meth:`~newsletter.subscribers.store.SignupStore.claim_confirmation`): two sign-ups of one
 address arriving together send one email. A send that fails gives the claim back.
 """
 
@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from newsletter.config import Settings
 from newsletter.mail import ConfirmationSent, send_confirmations
 from newsletter.mail.transport import Transport
-from newsletter.store.delivery_types import SubscriberRecord
-from newsletter.store.signup import SignupStore
+from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
 from newsletter.subscribers.service import add_subscribers
+from newsletter.subscribers.store import SignupStore
 
 CONFIRM_INTERVAL = timedelta(hours=24)
 
@@ -36,7 +36,7 @@ class Signup:
 def sign_up(store: SignupStore, email: str, now: datetime) -> Signup:
     """Add ``email`` as the subscribers' state machine decides (new, pending, unsubscribed
     and bounced addresses become pending; active ones stay). Raises InvalidAddress."""
-    [added] = add_subscribers(store, [email], confirmed=False, now=now, source="web")
+    [added] = add_subscribers(store, [email], confirmed=False, now=now, source=SubscriberSource.WEB)
     record = added.subscriber
     if not added.send_confirmation:
         # An active address is left as it is, which would answer a little sooner than the
@@ -49,7 +49,9 @@ def sign_up(store: SignupStore, email: str, now: datetime) -> Signup:
 def confirmation_due(subscriber: SubscriberRecord, now: datetime) -> bool:
     """Pending, and no confirmation email went to it in the last interval."""
     last = subscriber.confirm_sent_at
-    return subscriber.state == "pending" and (last is None or now - last >= CONFIRM_INTERVAL)
+    return subscriber.state == SubscriberState.PENDING and (
+        last is None or now - last >= CONFIRM_INTERVAL
+    )
 
 
 def send_confirmation_if_due(

@@ -14,26 +14,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-State = Literal["pending", "active", "unsubscribed", "bounced"]
-STATES: tuple[State, ...] = ("pending", "active", "unsubscribed", "bounced")
-SUPPRESSED: tuple[State, ...] = ("unsubscribed", "bounced")
-LISTED: tuple[State, ...] = ("active", "pending")  # what `subscribers list` shows by default
+from newsletter.store.subscribers import SubscriberState
+
+# The states and their transitions are defined once, with the table, in
+# newsletter.store.subscribers (SubscriberState, SUBSCRIBER_TRANSITIONS).
+STATES: tuple[SubscriberState, ...] = tuple(SubscriberState)
+SUPPRESSED: tuple[SubscriberState, ...] = (SubscriberState.UNSUBSCRIBED, SubscriberState.BOUNCED)
+LISTED: tuple[SubscriberState, ...] = (
+    SubscriberState.ACTIVE,
+    SubscriberState.PENDING,
+)  # what `subscribers list` shows
 
 ImportOutcome = Literal["new", "activated", "unchanged", "kept_suppressed", "suppressed"]
 
 
 @dataclass(frozen=True)
 class AddDecision:
-    state: State | None  # the state to write; None: leave the row as it is
+    state: SubscriberState | None  # the state to write; None: leave the row as it is
     send_confirmation: bool
     note: str  # what happened, for the person at the keyboard
 
 
-def decide_add(current: State | None, confirmed: bool) -> AddDecision:
+def decide_add(current: SubscriberState | None, confirmed: bool) -> AddDecision:
     """`subscribers add` (and the web form, with confirmed=False)."""
-    if current == "active":
+    if current == SubscriberState.ACTIVE:
         return AddDecision(None, False, "already subscribed")
-    if current == "unsubscribed" and confirmed:
+    if current == SubscriberState.UNSUBSCRIBED and confirmed:
         # Their own unsubscribe outranks the operator's say-so: they must opt in again.
         return AddDecision(
             None,
@@ -42,14 +48,20 @@ def decide_add(current: State | None, confirmed: bool) -> AddDecision:
             "them a confirmation email",
         )
     if confirmed:
-        note = "active again (it had bounced)" if current == "bounced" else "added, active"
-        return AddDecision("active", False, note)
+        note = (
+            "active again (it had bounced)"
+            if current == SubscriberState.BOUNCED
+            else "added, active"
+        )
+        return AddDecision(SubscriberState.ACTIVE, False, note)
     if current is None:
-        return AddDecision("pending", True, "added, confirmation email sent")
-    return AddDecision("pending", True, f"{current}: confirmation email sent")
+        return AddDecision(SubscriberState.PENDING, True, "added, confirmation email sent")
+    return AddDecision(SubscriberState.PENDING, True, f"{current}: confirmation email sent")
 
 
-def decide_import(current: State | None, wanted: State) -> tuple[State | None, ImportOutcome]:
+def decide_import(
+    current: SubscriberState | None, wanted: SubscriberState
+) -> tuple[SubscriberState | None, ImportOutcome]:
     """An imported row: (state to write or None, what happened). Imported addresses count
     as confirmed, but an address that unsubscribed or bounced here stays so."""
     if current in SUPPRESSED:
@@ -58,16 +70,16 @@ def decide_import(current: State | None, wanted: State) -> tuple[State | None, I
         return wanted, "suppressed" if wanted in SUPPRESSED else "new"
     if wanted in SUPPRESSED:
         return wanted, "suppressed"  # they left on the list we import from: honour it
-    if current == "pending" and wanted == "active":
-        return "active", "activated"
+    if current == SubscriberState.PENDING and wanted == SubscriberState.ACTIVE:
+        return SubscriberState.ACTIVE, "activated"
     return None, "unchanged"
 
 
-def decide_confirm(current: State) -> State | None:
+def decide_confirm(current: SubscriberState) -> SubscriberState | None:
     """A confirm link: only a pending subscription becomes active. An old confirm link
     must never undo a later unsubscribe."""
-    return "active" if current == "pending" else None
+    return SubscriberState.ACTIVE if current == SubscriberState.PENDING else None
 
 
-def decide_unsubscribe(current: State) -> State | None:
-    return None if current == "unsubscribed" else "unsubscribed"
+def decide_unsubscribe(current: SubscriberState) -> SubscriberState | None:
+    return None if current == SubscriberState.UNSUBSCRIBED else SubscriberState.UNSUBSCRIBED

@@ -25,17 +25,16 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
-from newsletter.store import SqlStore
 from newsletter.web import archive, ask, errors, feeds, health, home, links, pages, security
 from newsletter.web.ratelimit import UNLIMITED, Rate, RateLimits
-from newsletter.web.services import Services, utc_now
+from newsletter.web.services import Services, WebStore, utc_now
 
 __all__ = ["UNLIMITED", "Rate", "RateLimits", "create_app"]
 
 
 def create_app(
     settings: Settings,
-    store: SqlStore | None = None,
+    store: WebStore | None = None,
     clock: Callable[[], datetime] | None = None,
     *,
     rate_limits: RateLimits | None = None,

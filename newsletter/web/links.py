@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
-from newsletter.store.delivery_types import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers import (
     InvalidLink,
     confirm_subscription,

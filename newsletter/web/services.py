@@ -10,17 +10,33 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from flask import Flask, current_app
 from jinja2 import Environment
 
 from newsletter.config import Settings
 from newsletter.publish import Rendered
-from newsletter.store import SqlStore, open_store
+from newsletter.publish.store import PublishStore
+from newsletter.questions.store import QuestionsStore
+from newsletter.store import open_store
+from newsletter.store.runs import RunRecord
 from newsletter.subscribers import Tokens
+from newsletter.subscribers.store import SignupStore
 from newsletter.subscribers.tokens import secret_key
 from newsletter.templating import make_environment
 from newsletter.web.ratelimit import RateLimits, TokenBucket
+
+
+class WebStore(SignupStore, PublishStore, QuestionsStore, Protocol):
+    """What the routes ask of the database: the sign-up and its links, the feeds and the
+    archive, reader questions, and the health check's last run."""
+
+    def last_run(self) -> RunRecord | None:
+        """The latest run (`newsletter run` or `collect`), for the health check."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -33,7 +49,7 @@ class Services:
     def __init__(
         self,
         settings: Settings,
-        store: SqlStore | None,
+        store: WebStore | None,
         clock: Callable[[], datetime],
         limits: RateLimits | None = None,
     ) -> None:
@@ -57,7 +73,7 @@ class Services:
         """The site is served over https: its cookies say Secure."""
         return self.settings.env.base_url.lower().startswith("https:")
 
-    def store(self) -> SqlStore:
+    def store(self) -> WebStore:
         if self._store is None:
             with self._lock:  # requests run in threads; open the database once
                 if self._store is None:

@@ -1,29 +1,98 @@
-"""Subscribers in SQL: the half of :class:`newsletter.store.delivery.DeliverySql` that
-manages the list. Addresses arrive normalized (``newsletter.subscribers.address``)."""
+"""Subscribers: the list, its states, imports, and the compare-and-set that lets one
+confirmation email go to an address per interval. Addresses arrive normalized
+(``newsletter.subscribers.address``)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsletter.store.base import SqlBase
-from newsletter.store.delivery_types import NewSubscriber, SubscriberRecord
 from newsletter.store.models import Subscriber
+
+
+class SubscriberState(StrEnum):
+    """Where a subscriber stands; the decisions between them are newsletter.subscribers.states.
+
+    pending ──confirm──► active ──unsubscribe──► unsubscribed
+       │                   │
+       └───────────────────┴──hard bounce──► bounced
+    """
+
+    PENDING = "pending"  # signed up, not confirmed yet: receives nothing but the confirm email
+    ACTIVE = "active"  # receives the digest
+    UNSUBSCRIBED = "unsubscribed"  # asked to leave; kept so that no import brings them back
+    BOUNCED = "bounced"  # the mailbox does not exist (a hard bounce); kept likewise
+
+
+# Every change a subscriber's state may make (decided in newsletter.subscribers.states; the
+# sender's hard bounce is the SQL of store.delivery_writer). Unsubscribed and bounced
+# addresses come back only as pending (they confirm again themselves), or by an operator's
+# confirmed add or import of a bounced address.
+SUBSCRIBER_TRANSITIONS: dict[SubscriberState, frozenset[SubscriberState]] = {
+    SubscriberState.PENDING: frozenset(
+        {SubscriberState.ACTIVE, SubscriberState.UNSUBSCRIBED, SubscriberState.BOUNCED}
+    ),
+    SubscriberState.ACTIVE: frozenset({SubscriberState.UNSUBSCRIBED, SubscriberState.BOUNCED}),
+    SubscriberState.UNSUBSCRIBED: frozenset({SubscriberState.PENDING}),
+    SubscriberState.BOUNCED: frozenset({SubscriberState.PENDING, SubscriberState.ACTIVE}),
+}
+
+
+class SubscriberSource(StrEnum):
+    """How an address came onto the list."""
+
+    WEB = "web"  # the sign-up form
+    CLI = "cli"  # `subscribers add`
+    IMPORT = "import"  # `subscribers import`
+
+
+@dataclass(frozen=True)
+class SubscriberRecord:
+    id: int
+    email: str  # as given, domain IDNA and lower-case
+    email_key: str  # lower-cased: the identity
+    name: str | None
+    state: SubscriberState
+    source: SubscriberSource
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    bounced_at: datetime | None = None
+    confirm_sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewSubscriber:
+    email: str
+    email_key: str
+    name: str | None
+    state: SubscriberState
+    source: SubscriberSource
+
 
 CHUNK = 500  # keys per IN (...): well under every backend's parameter limit
 PAGE = 1000  # rows per transaction when streaming the whole list
 SUBSCRIBER_FIELDS = [f.name for f in dataclasses.fields(SubscriberRecord)]
 # Core, not the ORM bulk insert, so RETURNING gives a row per address actually inserted.
 SUBSCRIBERS = cast(Table, Subscriber.__table__)
-STAMP = {"active": "confirmed_at", "unsubscribed": "unsubscribed_at", "bounced": "bounced_at"}
+STAMP = {
+    SubscriberState.ACTIVE: "confirmed_at",
+    SubscriberState.UNSUBSCRIBED: "unsubscribed_at",
+    SubscriberState.BOUNCED: "bounced_at",
+}
 
 
 class SubscribersSql(SqlBase):
+    """The subscribers table."""
+
     def subscriber(self, email_key: str) -> SubscriberRecord | None:
         with self._session() as session:
             row = session.scalars(select(Subscriber).where(Subscriber.email_key == email_key))
@@ -45,7 +114,11 @@ class SubscribersSql(SqlBase):
             return _record(row.one())
 
     def set_subscriber_state(
-        self, subscriber_id: int, state: str, now: datetime, expected: str | None = None
+        self,
+        subscriber_id: int,
+        state: SubscriberState,
+        now: datetime,
+        expected: SubscriberState | None = None,
     ) -> SubscriberRecord | None:
         """Change a state and stamp when; with ``expected``, only from that state (None when
         the row was elsewhere by then)."""
@@ -65,9 +138,11 @@ class SubscribersSql(SqlBase):
                 update(Subscriber).where(Subscriber.id == subscriber_id).values(confirm_sent_at=now)
             )
 
-    def subscriber_states(self, email_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    def subscriber_states(
+        self, email_keys: Sequence[str]
+    ) -> dict[str, tuple[int, SubscriberState]]:
         """{email key: (id, state)} for the keys that exist."""
-        found: dict[str, tuple[int, str]] = {}
+        found: dict[str, tuple[int, SubscriberState]] = {}
         with self._session() as session:
             for start in range(0, len(email_keys), CHUNK):
                 chunk = email_keys[start : start + CHUNK]
@@ -76,13 +151,13 @@ class SubscribersSql(SqlBase):
                         Subscriber.email_key.in_(chunk)
                     )
                 )
-                found.update({key: (sid, state) for key, sid, state in rows})
+                found.update({key: (sid, SubscriberState(state)) for key, sid, state in rows})
         return found
 
     def import_changes(
         self,
         new: Sequence[NewSubscriber],
-        changes: Sequence[tuple[int, str]],
+        changes: Sequence[tuple[int, SubscriberState]],
         now: datetime,
     ) -> int:
         """One transaction for a chunk of an import: insert the new addresses (an address
@@ -97,7 +172,9 @@ class SubscribersSql(SqlBase):
                 )
             return inserted
 
-    def iter_subscribers(self, states: Sequence[str] | None = None) -> Iterator[SubscriberRecord]:
+    def iter_subscribers(
+        self, states: Sequence[SubscriberState] | None = None
+    ) -> Iterator[SubscriberRecord]:
         """Every subscriber (of those states) by id, a page per transaction: flat in memory
         however long the list."""
         after = 0
@@ -114,20 +191,44 @@ class SubscribersSql(SqlBase):
                 return
             after = page[-1].id
 
-    def subscriber_counts(self) -> dict[str, int]:
-        states = ("pending", "active", "unsubscribed", "bounced")
-        counts = dict.fromkeys(states, 0)
+    def subscriber_counts(self) -> dict[SubscriberState, int]:
+        """Subscribers per state, every state present."""
+        counts = dict.fromkeys(SubscriberState, 0)
         with self._session() as session:
             query = select(Subscriber.state, func.count()).group_by(Subscriber.state)
-            counts.update({state: int(n) for state, n in session.execute(query)})
+            counts.update({SubscriberState(state): int(n) for state, n in session.execute(query)})
         return counts
+
+    # the web sign-up: one confirmation email per address per interval
+
+    def claim_confirmation(
+        self, subscriber_id: int, previous: datetime | None, now: datetime
+    ) -> bool:
+        query = update(Subscriber).where(
+            Subscriber.id == subscriber_id,
+            Subscriber.state == SubscriberState.PENDING,
+            _stamp_is(previous),
+        )
+        with self._session() as session:
+            changed = session.execute(query.values(confirm_sent_at=now))
+            return bool(getattr(changed, "rowcount", 0))
+
+    def release_confirmation(
+        self, subscriber_id: int, claimed: datetime, previous: datetime | None
+    ) -> None:
+        query = update(Subscriber).where(Subscriber.id == subscriber_id, _stamp_is(claimed))
+        with self._session() as session:
+            session.execute(query.values(confirm_sent_at=previous))
 
 
 def _record(row: Subscriber) -> SubscriberRecord:
-    return SubscriberRecord(**{name: getattr(row, name) for name in SUBSCRIBER_FIELDS})
+    values = {name: getattr(row, name) for name in SUBSCRIBER_FIELDS}
+    values["state"] = SubscriberState(row.state)
+    values["source"] = SubscriberSource(row.source)
+    return SubscriberRecord(**values)
 
 
-def _state_values(state: str, now: datetime) -> dict[str, Any]:
+def _state_values(state: SubscriberState, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {"state": state}
     if state in STAMP:
         values[STAMP[state]] = now
@@ -151,3 +252,8 @@ def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
         .returning(SUBSCRIBERS.c.id)  # a row per address actually inserted
     )
     return len(session.execute(statement, rows).all())
+
+
+def _stamp_is(value: datetime | None) -> ColumnElement[bool]:
+    column = Subscriber.confirm_sent_at
+    return column.is_(None) if value is None else column == value

@@ -1,12 +1,19 @@
-"""The deliveries of digests in SQL: the sending half of
-:class:`newsletter.store.delivery.DeliverySql` (documented on its ``DeliveryStore``)."""
+"""Deliveries: one row per subscriber and digest, the store's half of sending.
+
+The rows' states are the progress of a send: nothing is remembered anywhere else, so a
+crash, a pause or a second sender can never skip anyone (listmonk #3022). A row is
+``sending``, committed, before its message reaches a server, and only what a dead sender
+left ``sending`` can be in doubt afterwards.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,18 +28,88 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.errors import StoreError
 from newsletter.store.base import SqlBase
-from newsletter.store.delivery_types import (
-    DELIVERY_STATES,
-    Claim,
-    DeliveryJob,
-    DeliveryResult,
-    DigestToSend,
-    Recovered,
-)
 from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter, StartOutcome
+from newsletter.store.digests import DigestToSend
 from newsletter.store.models import Delivery, Digest, Subscriber
+from newsletter.store.subscribers import SubscriberState
 
-HELD = ("claimed", "sending")
+
+class DeliveryState(StrEnum):
+    """Every state a delivery row can be in; newsletter.mail.decide decides the results."""
+
+    PENDING = "pending"  # queued, never tried (or handed back untouched)
+    RETRY = "retry"  # a temporary failure; due again at next_attempt_at
+    CLAIMED = "claimed"  # taken by a sender (claimed_by), not yet talked about to any server
+    SENDING = "sending"  # committed just before the server is given the message
+    SENT = "sent"  # the server answered 250 (reply kept)
+    FAILED = "failed"  # refused for good (5xx), or too many temporary failures
+    UNKNOWN = "unknown"  # left `sending` by a sender that died: maybe delivered, never re-sent
+    SKIPPED = "skipped"  # the subscriber left after the digest was built
+
+
+_S = DeliveryState
+# Every change a row's state may make, and who makes it: claim_deliveries (pending or due
+# retry → claimed; claimed → skipped for a subscriber who left), the writer (claimed →
+# sending or skipped; sending → the attempt's result), release/recover_claims (claimed →
+# pending, sending → unknown) and requeue_unknown (unknown → pending). A row in doubt
+# (unknown) still takes the result its own sender reports. Sent, failed and skipped are final.
+DELIVERY_TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
+    _S.PENDING: frozenset({_S.CLAIMED}),
+    _S.RETRY: frozenset({_S.CLAIMED}),
+    _S.CLAIMED: frozenset({_S.SENDING, _S.SKIPPED, _S.PENDING}),
+    _S.SENDING: frozenset({_S.SENT, _S.FAILED, _S.RETRY, _S.PENDING, _S.UNKNOWN}),
+    _S.UNKNOWN: frozenset({_S.PENDING, _S.SENT, _S.FAILED, _S.RETRY}),
+    _S.SENT: frozenset(),
+    _S.FAILED: frozenset(),
+    _S.SKIPPED: frozenset(),
+}
+# What a sender may report for one attempt: sent, retry, failed, or pending (handed back,
+# nothing was sent).
+RESULT_STATES = frozenset({_S.SENT, _S.RETRY, _S.FAILED, _S.PENDING})
+HELD = (_S.CLAIMED, _S.SENDING)  # rows a sender holds
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """A claimed delivery, with what its message needs to know of the subscriber."""
+
+    id: int
+    subscriber_id: int
+    email: str
+    email_key: str
+    name: str | None
+    message_id: str
+    attempts: int  # attempts made before this one
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What became of one attempt, as the sender decided it."""
+
+    id: int
+    subscriber_id: int
+    state: DeliveryState  # one of RESULT_STATES
+    attempts: int
+    reply: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    bounced: bool = False  # a hard bounce: the subscriber is suppressed
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The rows one sender holds (claimed or sending) for a digest, and its latest
+    sign of life."""
+
+    claimed_by: str | None
+    last_seen: datetime | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class Recovered:
+    released: int  # claimed rows handed back to pending: no server ever saw them
+    unknown: int  # sending rows: maybe delivered, so not re-sent by default
 
 
 class DeliveriesSql(SqlBase):
@@ -82,13 +159,13 @@ class DeliveriesSql(SqlBase):
                 )
                 base = update(Delivery).where(Delivery.digest_id == digest_id, mine)
                 released += connection.execute(
-                    base.where(Delivery.state == "claimed").values(
-                        state="pending", claimed_by=None, claimed_at=None
+                    base.where(Delivery.state == _S.CLAIMED).values(
+                        state=_S.PENDING, claimed_by=None, claimed_at=None
                     )
                 ).rowcount
                 unknown += connection.execute(
-                    base.where(Delivery.state == "sending").values(
-                        state="unknown", error="its sender stopped while sending it"
+                    base.where(Delivery.state == _S.SENDING).values(
+                        state=_S.UNKNOWN, error="its sender stopped while sending it"
                     )
                 ).rowcount
         return Recovered(released=released, unknown=unknown)
@@ -96,8 +173,8 @@ class DeliveriesSql(SqlBase):
     def requeue_unknown(self, digest_id: int) -> int:
         statement = (
             update(Delivery)
-            .where(Delivery.digest_id == digest_id, Delivery.state == "unknown")
-            .values(state="pending", claimed_by=None, claimed_at=None)
+            .where(Delivery.digest_id == digest_id, Delivery.state == _S.UNKNOWN)
+            .values(state=_S.PENDING, claimed_by=None, claimed_at=None)
         )
         with self._delivery_tx() as connection:
             return connection.execute(statement).rowcount
@@ -107,9 +184,9 @@ class DeliveriesSql(SqlBase):
     ) -> list[DeliveryJob]:
         with self._delivery_tx() as connection:
             claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
-            rows = claim("pending", limit)
+            rows = claim(_S.PENDING, limit)
             if len(rows) < limit:
-                rows += claim("retry", limit - len(rows))
+                rows += claim(_S.RETRY, limit - len(rows))
             if not rows:
                 return []
             subscribers = {
@@ -124,18 +201,22 @@ class DeliveriesSql(SqlBase):
                     ).where(Subscriber.id.in_({row.subscriber_id for row in rows}))
                 )
             }
-            gone = [row.id for row in rows if subscribers[row.subscriber_id].state != "active"]
+            gone = [
+                row.id
+                for row in rows
+                if subscribers[row.subscriber_id].state != SubscriberState.ACTIVE
+            ]
             if gone:
                 connection.execute(
                     update(Delivery)
                     .where(Delivery.id.in_(gone))
-                    .values(state="skipped", error=SKIPPED, claimed_at=now)
+                    .values(state=_S.SKIPPED, error=SKIPPED, claimed_at=now)
                 )
         prefix, suffix = message_id
         return [
             _job(row, subscribers[row.subscriber_id], prefix, suffix)
             for row in sorted(rows, key=lambda row: row.id)
-            if subscribers[row.subscriber_id].state == "active"
+            if subscribers[row.subscriber_id].state == SubscriberState.ACTIVE
         ]
 
     def _claim_state(
@@ -144,13 +225,13 @@ class DeliveriesSql(SqlBase):
         digest_id: int,
         claimer: str,
         now: datetime,
-        state: str,
+        state: DeliveryState,
         limit: int,
     ) -> list[Any]:
         # One state per query, so the (digest_id, state, id) index hands rows over in id
         # order without sorting the whole list on every claim.
         due = select(Delivery.id).where(Delivery.digest_id == digest_id, Delivery.state == state)
-        if state == "retry":
+        if state == _S.RETRY:
             due = due.where(Delivery.next_attempt_at <= now)
         due = due.order_by(Delivery.id).limit(limit)
         if self.dialect == "postgresql":
@@ -158,7 +239,7 @@ class DeliveriesSql(SqlBase):
         statement = (
             update(Delivery)
             .where(Delivery.id.in_(due))
-            .values(state="claimed", claimed_by=claimer, claimed_at=now)
+            .values(state=_S.CLAIMED, claimed_by=claimer, claimed_at=now)
             .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
         )
         return list(connection.execute(statement))
@@ -204,31 +285,31 @@ class DeliveriesSql(SqlBase):
             .where(
                 Delivery.digest_id == digest_id,
                 Delivery.claimed_by == claimer,
-                Delivery.state == "claimed",
+                Delivery.state == _S.CLAIMED,
             )
-            .values(state="pending", claimed_by=None, claimed_at=None)
+            .values(state=_S.PENDING, claimed_by=None, claimed_at=None)
         )
         with self._delivery_tx() as connection:
             return connection.execute(statement).rowcount
 
-    def delivery_counts(self, digest_id: int) -> dict[str, int]:
-        counts = dict.fromkeys(DELIVERY_STATES, 0)
+    def delivery_counts(self, digest_id: int) -> dict[DeliveryState, int]:
+        counts = dict.fromkeys(DeliveryState, 0)
         query = (
             select(Delivery.state, func.count())
             .where(Delivery.digest_id == digest_id)
             .group_by(Delivery.state)
         )
         with self._delivery_tx() as connection:
-            counts.update({state: int(n) for state, n in connection.execute(query)})
+            counts.update({_S(state): int(n) for state, n in connection.execute(query)})
         return counts
 
     def due_count(self, digest_id: int, now: datetime) -> int:
         pending = select(func.count()).where(
-            Delivery.digest_id == digest_id, Delivery.state == "pending"
+            Delivery.digest_id == digest_id, Delivery.state == _S.PENDING
         )
         retry = select(func.count()).where(
             Delivery.digest_id == digest_id,
-            Delivery.state == "retry",
+            Delivery.state == _S.RETRY,
             Delivery.next_attempt_at <= now,
         )
         with self._delivery_tx() as connection:
@@ -236,7 +317,7 @@ class DeliveriesSql(SqlBase):
 
     def next_retry_at(self, digest_id: int) -> datetime | None:
         query = select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.digest_id == digest_id, Delivery.state == "retry"
+            Delivery.digest_id == digest_id, Delivery.state == _S.RETRY
         )
         with self._delivery_tx() as connection:
             value = connection.scalar(query)
@@ -262,9 +343,9 @@ def audience_insert(dialect: str, digest_id: int) -> Any:
     """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
     audience, frozen. A subscriber queued already is left alone."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    audience = select(literal(digest_id), Subscriber.id, literal("pending"), literal(0)).where(
-        Subscriber.state == "active"
-    )
+    audience = select(
+        literal(digest_id), Subscriber.id, literal(_S.PENDING.value), literal(0)
+    ).where(Subscriber.state == SubscriberState.ACTIVE)
     return (
         insert(Delivery)
         .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)

@@ -1,0 +1,135 @@
+"""The exercise catalog and the featured exercise of each week."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from newsletter.store.base import SqlBase
+from newsletter.store.models import Exercise, FeaturedExercise
+
+
+@dataclass(frozen=True)
+class ExerciseData:
+    """One exercise as the catalog file describes it."""
+
+    slug: str
+    name: str
+    how: str
+    strengthens: str
+    equipment: str
+    sitting: bool
+
+
+@dataclass(frozen=True)
+class ExerciseRecord:
+    """An exercise as stored; ``active`` is False once it left the catalog file."""
+
+    id: int
+    slug: str
+    position: int  # its place in the catalog file, from 0
+    name: str
+    how: str
+    strengthens: str
+    equipment: str
+    sitting: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class FeaturedWeek:
+    """The exercise of one ISO week, chosen (or pinned) once."""
+
+    week: str  # 2026-W48
+    exercise_id: int
+    pinned: bool
+    chosen_at: datetime
+
+
+class ExercisesSql(SqlBase):
+    """The exercises and featured_exercises tables."""
+
+    def sync_exercises(self, exercises: Sequence[ExerciseData], now: datetime) -> None:
+        rows = [
+            {**_exercise_values(exercise), "position": position, "active": True, "updated_at": now}
+            for position, exercise in enumerate(exercises)
+        ]
+        with self._session() as session:
+            if rows:
+                # An upsert, so two commands loading the catalog at once both succeed.
+                statement = _insert(session, Exercise).values(rows)
+                changed = {name: statement.excluded[name] for name in rows[0] if name != "slug"}
+                session.execute(
+                    statement.on_conflict_do_update(index_elements=["slug"], set_=changed)
+                )
+            session.execute(
+                update(Exercise)
+                .where(Exercise.slug.not_in([e.slug for e in exercises]), Exercise.active)
+                .values(active=False, updated_at=now)
+            )
+
+    def exercise_catalog(self) -> list[ExerciseRecord]:
+        query = select(Exercise).order_by(Exercise.active.desc(), Exercise.position, Exercise.id)
+        with self._session() as session:
+            return [_exercise(row) for row in session.scalars(query)]
+
+    def featured_weeks(self) -> dict[str, FeaturedWeek]:
+        with self._session() as session:
+            rows = session.scalars(select(FeaturedExercise).order_by(FeaturedExercise.week))
+            return {row.week: _featured(row) for row in rows}
+
+    def feature_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
+        values = {"week": week, "exercise_id": exercise_id, "pinned": False, "chosen_at": now}
+        with self._session() as session:
+            statement = _insert(session, FeaturedExercise).values(values)
+            session.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
+            return _featured(session.get_one(FeaturedExercise, week))
+
+    def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
+        values = {"week": week, "exercise_id": exercise_id, "pinned": True, "chosen_at": now}
+        with self._session() as session:
+            statement = _insert(session, FeaturedExercise).values(values)
+            changed = {name: statement.excluded[name] for name in values if name != "week"}
+            session.execute(statement.on_conflict_do_update(index_elements=["week"], set_=changed))
+            return _featured(session.get_one(FeaturedExercise, week))
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT, in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _exercise_values(exercise: ExerciseData) -> dict[str, Any]:
+    return {
+        "slug": exercise.slug,
+        "name": exercise.name,
+        "how": exercise.how,
+        "strengthens": exercise.strengthens,
+        "equipment": exercise.equipment,
+        "sitting": exercise.sitting,
+    }
+
+
+def _exercise(row: Exercise) -> ExerciseRecord:
+    return ExerciseRecord(
+        id=row.id,
+        slug=row.slug,
+        position=row.position,
+        name=row.name,
+        how=row.how,
+        strengthens=row.strengthens,
+        equipment=row.equipment,
+        sitting=row.sitting,
+        active=row.active,
+    )
+
+
+def _featured(row: FeaturedExercise) -> FeaturedWeek:
+    return FeaturedWeek(row.week, row.exercise_id, row.pinned, row.chosen_at)
