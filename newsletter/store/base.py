@@ -1,11 +1,15 @@
-"""The shared base of the SQL store: an engine, and one transaction per call."""
+"""The shared base of the SQL store: an engine, one transaction per call, and the two
+things every table family needs alike: database errors as one sentence, and the
+dialect's own INSERT … ON CONFLICT."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,10 +30,37 @@ class SqlBase:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        """One transaction; database errors become one StoreError sentence."""
+        """One ORM transaction; database errors become one StoreError sentence."""
         try:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise StoreError(f"database error: {exc.__class__.__name__}: {first}") from None
+            raise database_error(exc) from None
+
+    @contextmanager
+    def _core(self) -> Iterator[Connection]:
+        """One Core transaction (the sender's hot path: one commit per message); database
+        errors become one StoreError sentence."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise database_error(exc) from None
+
+
+def database_error(exc: BaseException, doing: str = "database error") -> StoreError:
+    """The one translation of a database error (SQLAlchemy's or a DBAPI driver's) into a
+    StoreError: what we were doing, the error's class and the first line of its message.
+    The later lines (the SQL, its parameters, a help link) are for a debugger, not for
+    the person at the terminal."""
+    text = str(exc).strip()
+    name = exc.__class__.__name__
+    return StoreError(f"{doing}: {name}: {text.splitlines()[0]}" if text else f"{doing}: {name}")
+
+
+def dialect_insert(dialect: str | Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT in the database's own dialect: SQLAlchemy's generic insert()
+    has no ON CONFLICT; PostgreSQL's and SQLite's are separate constructs spelled alike.
+    ``dialect`` is its name, or a session bound to the database."""
+    name = dialect if isinstance(dialect, str) else dialect.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)

@@ -9,8 +9,7 @@ left ``sending`` can be in doubt afterwards.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,11 +22,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
-from newsletter.errors import StoreError
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter, StartOutcome
 from newsletter.store.digests import DigestToSend
 from newsletter.store.models import Delivery, Digest, Subscriber
@@ -115,27 +111,17 @@ class Recovered:
 class DeliveriesSql(SqlBase):
     """Digests' deliveries: queue, claim, advance, recover, count."""
 
-    @contextmanager
-    def _delivery_tx(self) -> Iterator[Connection]:
-        """A Core transaction: the sender's hot path, one commit per message."""
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise StoreError(f"database error: {exc.__class__.__name__}: {first}") from None
-
     def digest_to_send(self, week: str | None) -> DigestToSend | None:
         query = select(
             Digest.id, Digest.week, Digest.subject, Digest.html, Digest.text, Digest.built_at
         )
         query = query.where(Digest.week == week) if week else query.order_by(Digest.week.desc())
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             row = connection.execute(query.limit(1)).first()
         return DigestToSend(*row) if row else None
 
     def queue_deliveries(self, digest_id: int, now: datetime) -> int:
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             count = connection.execute(audience_insert(self.dialect, digest_id)).rowcount
         return max(count, 0)
 
@@ -145,12 +131,12 @@ class DeliveriesSql(SqlBase):
             .where(Delivery.digest_id == digest_id, Delivery.state.in_(HELD))
             .group_by(Delivery.claimed_by)
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             return [Claim(by, seen, int(n)) for by, seen, n in connection.execute(query)]
 
     def recover_claims(self, digest_id: int, claimers: Sequence[str | None]) -> Recovered:
         released = unknown = 0
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             for claimer in claimers:
                 mine = (
                     Delivery.claimed_by.is_(None)
@@ -176,13 +162,13 @@ class DeliveriesSql(SqlBase):
             .where(Delivery.digest_id == digest_id, Delivery.state == _S.UNKNOWN)
             .values(state=_S.PENDING, claimed_by=None, claimed_at=None)
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             return connection.execute(statement).rowcount
 
     def claim_deliveries(
         self, digest_id: int, claimer: str, now: datetime, limit: int, message_id: tuple[str, str]
     ) -> list[DeliveryJob]:
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
             rows = claim(_S.PENDING, limit)
             if len(rows) < limit:
@@ -276,7 +262,7 @@ class DeliveriesSql(SqlBase):
             .with_for_update(skip_locked=True)
         )
         statement = update(Delivery).where(Delivery.id.in_(held)).values(claimed_at=now)
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             return connection.execute(statement).rowcount
 
     def release_claims(self, digest_id: int, claimer: str) -> int:
@@ -289,7 +275,7 @@ class DeliveriesSql(SqlBase):
             )
             .values(state=_S.PENDING, claimed_by=None, claimed_at=None)
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             return connection.execute(statement).rowcount
 
     def delivery_counts(self, digest_id: int) -> dict[DeliveryState, int]:
@@ -299,7 +285,7 @@ class DeliveriesSql(SqlBase):
             .where(Delivery.digest_id == digest_id)
             .group_by(Delivery.state)
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             counts.update({_S(state): int(n) for state, n in connection.execute(query)})
         return counts
 
@@ -312,14 +298,14 @@ class DeliveriesSql(SqlBase):
             Delivery.state == _S.RETRY,
             Delivery.next_attempt_at <= now,
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             return int(connection.scalar(pending) or 0) + int(connection.scalar(retry) or 0)
 
     def next_retry_at(self, digest_id: int) -> datetime | None:
         query = select(func.min(Delivery.next_attempt_at)).where(
             Delivery.digest_id == digest_id, Delivery.state == _S.RETRY
         )
-        with self._delivery_tx() as connection:
+        with self._core() as connection:
             value = connection.scalar(query)
         return value if isinstance(value, datetime) else None
 
@@ -342,12 +328,11 @@ def _job(row: Any, subscriber: Any, prefix: str, suffix: str) -> DeliveryJob:
 def audience_insert(dialect: str, digest_id: int) -> Any:
     """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
     audience, frozen. A subscriber queued already is left alone."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     audience = select(
         literal(digest_id), Subscriber.id, literal(_S.PENDING.value), literal(0)
     ).where(Subscriber.state == SubscriberState.ACTIVE)
     return (
-        insert(Delivery)
+        dialect_insert(dialect, Delivery)
         .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
         .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
         # SQLAlchemy reports an INSERT's rowcount only when asked to.

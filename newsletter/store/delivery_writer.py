@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine
 
-from newsletter.errors import StoreError
+from newsletter.store.base import database_error
 from newsletter.store.models import UTCDateTime
 
 if TYPE_CHECKING:  # deliveries.py imports this module
@@ -75,7 +75,7 @@ class DeliveryWriter:
             if keep:
                 self._connection.detach()
         except Exception as exc:
-            raise _store_error(exc) from None
+            raise database_error(exc) from None
 
     def advance(
         self, finished: Sequence[DeliveryResult], start: DeliveryJob | None, now: datetime
@@ -91,7 +91,7 @@ class DeliveryWriter:
             return outcome
         except self._errors as exc:
             self._connection.rollback()
-            raise _store_error(exc) from None
+            raise database_error(exc) from None
         finally:
             cursor.close()
 
@@ -133,8 +133,3 @@ def _paramstyle(sql: str, style: str) -> str:
     if style in ("pyformat", "format"):
         return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
     return sql
-
-
-def _store_error(exc: BaseException) -> StoreError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return StoreError(f"database error: {exc.__class__.__name__}: {first}")

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Digest, DigestItem, Entry, Exercise, Feed
 
 
@@ -195,7 +192,7 @@ class DigestSql(SqlBase):
         with self._session() as session:
             # The week is unique: when two builders race, the database picks the winner
             # and the loser reads what the winner recorded.
-            statement = _insert(session, Digest).values(values)
+            statement = dialect_insert(session, Digest).values(values)
             won = session.scalar(
                 statement.on_conflict_do_nothing(index_elements=["week"]).returning(Digest.id)
             )
@@ -204,14 +201,14 @@ class DigestSql(SqlBase):
                     {"digest_id": won, "entry_id": entry_id, "position": position}
                     for position, entry_id in enumerate(draft.entry_ids)
                 ]
-                session.execute(_insert(session, DigestItem), items)
+                session.execute(dialect_insert(session, DigestItem), items)
             if won is not None:
                 # deliveries.py reads this module's DigestToSend, hence the late import.
                 from newsletter.store.deliveries import audience_insert
 
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.
-                session.execute(audience_insert(session.get_bind().dialect.name, won))
+                session.execute(audience_insert(self.dialect, won))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
             return _built(row), won is not None
 
@@ -236,12 +233,6 @@ class DigestSql(SqlBase):
             return None
         summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
         return StoredDigest(summary, html=row.html, text=row.text)
-
-
-def _insert(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _built(row: Digest) -> BuiltDigest:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from newsletter.errors import SchemaOutdated, StoreError
+from newsletter.store.base import database_error
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -94,9 +95,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
             command.upgrade(config, "head")
         return before, current_revision(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(
-            f"migrating the database failed: {exc.__class__.__name__}: {exc}"
-        ) from None
+        raise database_error(exc, "migrating the database failed") from None
 
 
 def ensure_schema(engine: Engine, auto_upgrade: bool) -> None:
@@ -105,7 +104,7 @@ def ensure_schema(engine: Engine, auto_upgrade: bool) -> None:
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the database: {_first_line(exc)}") from None
+        raise database_error(exc, "cannot open the database") from None
     head = head_revision()
     if current == head:
         return
@@ -116,7 +115,3 @@ def ensure_schema(engine: Engine, auto_upgrade: bool) -> None:
         f"the database schema is at revision {current or 'none'} and this version needs "
         f"{head}; run `newsletter db upgrade`"
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Entry, Feed
 
 EntryKind = Literal["article", "question"]
@@ -161,9 +160,7 @@ def _insert(session: Session, feed_id: int | None, entries: list[NewEntry], now:
     ]
     # ON CONFLICT DO NOTHING: another collector (another machine, on PostgreSQL) may have
     # stored the same entry since we looked; theirs stands and ours is an edit next time.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Entry).on_conflict_do_nothing(index_elements=["key"])
+    statement = dialect_insert(session, Entry).on_conflict_do_nothing(index_elements=["key"])
     # RETURNING counts the rows really inserted; an executemany's rowcount does not.
     inserted = session.execute(statement.returning(Entry.id), rows).all()
     return len(inserted)

@@ -8,10 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Exercise, FeaturedExercise
 
 
@@ -63,7 +61,7 @@ class ExercisesSql(SqlBase):
         with self._session() as session:
             if rows:
                 # An upsert, so two commands loading the catalog at once both succeed.
-                statement = _insert(session, Exercise).values(rows)
+                statement = dialect_insert(session, Exercise).values(rows)
                 changed = {name: statement.excluded[name] for name in rows[0] if name != "slug"}
                 session.execute(
                     statement.on_conflict_do_update(index_elements=["slug"], set_=changed)
@@ -87,23 +85,17 @@ class ExercisesSql(SqlBase):
     def feature_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
         values = {"week": week, "exercise_id": exercise_id, "pinned": False, "chosen_at": now}
         with self._session() as session:
-            statement = _insert(session, FeaturedExercise).values(values)
+            statement = dialect_insert(session, FeaturedExercise).values(values)
             session.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
             return _featured(session.get_one(FeaturedExercise, week))
 
     def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
         values = {"week": week, "exercise_id": exercise_id, "pinned": True, "chosen_at": now}
         with self._session() as session:
-            statement = _insert(session, FeaturedExercise).values(values)
+            statement = dialect_insert(session, FeaturedExercise).values(values)
             changed = {name: statement.excluded[name] for name in values if name != "week"}
             session.execute(statement.on_conflict_do_update(index_elements=["week"], set_=changed))
             return _featured(session.get_one(FeaturedExercise, week))
-
-
-def _insert(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _exercise_values(exercise: ExerciseData) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Subscriber
 
 
@@ -244,10 +243,8 @@ def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
         {**dataclasses.asdict(n), "created_at": now, **unstamped, **_state_values(n.state, now)}
         for n in new
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(SUBSCRIBERS)
+        dialect_insert(session, SUBSCRIBERS)
         .on_conflict_do_nothing(index_elements=["email_key"])
         .returning(SUBSCRIBERS.c.id)  # a row per address actually inserted
     )
