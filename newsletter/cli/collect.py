@@ -8,6 +8,7 @@ from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.collect import CollectReport, collect
 from newsletter.progress import FeedProgress
 from newsletter.store import SqlStore
+from newsletter.store.runs import RunCommand
 
 
 @click.command(name="collect")
@@ -15,7 +16,7 @@ from newsletter.store import SqlStore
 def collect_cmd(app: App) -> None:
     """Fetch the feeds and store new and changed articles and questions."""
     with app.store() as store:
-        run_id = store.start_run("collect", utcnow())
+        run_id = store.start_run(RunCommand.COLLECT, utcnow())
         report = _collect(app, store)
         store.finish_run(run_id, utcnow(), {"collect": report.as_dict()})
     _print_report(report)

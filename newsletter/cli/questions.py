@@ -9,6 +9,7 @@ import click
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.html_text import clean_line, html_to_paragraphs
 from newsletter.questions import QuestionInput, ask_question, list_questions, moderate
+from newsletter.store.entries import EntryStatus
 from newsletter.store.questions import QuestionRecord
 
 EXCERPT = 400  # characters of a question's body shown by `questions list`
@@ -81,7 +82,7 @@ def questions_reject(app: App, question_id: int) -> None:
 def describe(record: QuestionRecord) -> list[str]:
     """A question as lines for a terminal. Every part was typed by a stranger (or a feed),
     so each is cleaned of control characters again here, whatever the database holds."""
-    when = record.first_seen_at if record.status == "pending" else record.published_at
+    when = record.first_seen_at if record.status == EntryStatus.PENDING else record.published_at
     who = clean_line(record.author or "anonymous")
     if record.author_email:
         who += f" <{clean_line(record.author_email)}>"

@@ -9,6 +9,7 @@ from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
 from newsletter.progress import FeedProgress
 from newsletter.run import run_all
+from newsletter.store.runs import RunCommand
 
 
 @click.command()
@@ -29,7 +30,7 @@ def run(app: App) -> None:
 def _run_locked(app: App) -> None:
     progress = FeedProgress()
     with app.store() as store:
-        run_id = store.start_run("run", utcnow())
+        run_id = store.start_run(RunCommand.RUN, utcnow())
         try:
             report = run_all(app.settings, store, utcnow, progress.start, progress.feed)
         finally:

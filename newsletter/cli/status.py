@@ -9,6 +9,7 @@ import click
 
 from newsletter import status as status_mod
 from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.store.entries import EntryKind
 
 
 @click.command()
@@ -17,7 +18,7 @@ from newsletter.cli.app import App, pass_app, utcnow
 def status(app: App, as_json: bool) -> None:
     """Feed health (last success, last error, failures, next attempt, gone) and the last run."""
     with app.store() as store:
-        entries = {kind: store.entry_count(kind) for kind in ("article", "question")}
+        entries = {kind.value: store.entry_count(kind) for kind in EntryKind}
         latest = store.digest_to_send(None)
         digest: dict[str, Any] | None = None
         if latest is not None:

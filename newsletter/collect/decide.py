@@ -15,8 +15,8 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from newsletter.sources.types import EntryData, SourceResult
-from newsletter.store.entries import EntryKind, NewEntry
-from newsletter.store.feeds import FeedState
+from newsletter.store.entries import EntryKind, EntryStatus, NewEntry
+from newsletter.store.feeds import FeedKind, FeedState
 
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(hours=12)
@@ -142,11 +142,11 @@ def content_hash(entry: EntryData) -> str:
 
 def to_new_entry(entry: EntryData, feed_kind: str, now: datetime) -> NewEntry:
     published, updated = settle_dates(entry, now)
-    kind: EntryKind = "question" if feed_kind == "questions" else "article"
+    kind = EntryKind.QUESTION if feed_kind == FeedKind.QUESTIONS else EntryKind.ARTICLE
     return NewEntry(
         key=entry.key,
         kind=kind,
-        status="approved",  # questions from a feed are published by the site itself
+        status=EntryStatus.APPROVED,  # questions from a feed are published by the site itself
         title=entry.title,
         content_hash=content_hash(entry),
         guid=entry.guid,

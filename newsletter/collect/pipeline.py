@@ -18,6 +18,7 @@ from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts
+from newsletter.store.feeds import FeedKind
 
 Clock = Callable[[], datetime]
 
@@ -103,7 +104,7 @@ def _request(state: FeedState) -> SourceRequest:
     return SourceRequest(
         feed_id=state.id,
         key=state.key,
-        kind="questions" if state.kind == "questions" else "articles",
+        kind="questions" if state.kind == FeedKind.QUESTIONS else "articles",
         url=state.url,
         path=Path(state.path) if state.path else None,
         etag=state.etag,

@@ -127,7 +127,7 @@ def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
         content_html=content or html.escape(title, quote=False),
         summary_text=plain_text(summary),
         author=plain_text(entry.author) or None,
-        category="question" if entry.kind == "question" else "article",
+        category=str(entry.kind),  # article | question
         source=_source(entry.feed_name, entry.feed_url, site_url, authority),
         published=published,
         updated=max(published, second(entry.updated_at or entry.published_at)),

@@ -22,6 +22,7 @@ from newsletter.errors import NewsletterError
 from newsletter.html_text import clean_line, paragraphs
 from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
+from newsletter.store.entries import ENTRY_STATUS_TRANSITIONS, EntryStatus
 from newsletter.store.questions import NewQuestion, QuestionRecord
 from newsletter.subscribers import InvalidAddress, normalize_address
 
@@ -32,7 +33,10 @@ EMAIL_MAX = 254
 LIST_LIMIT = 50  # what `questions list` shows unless asked for more
 
 Action = Literal["approve", "reject"]
-_TARGET: dict[Action, str] = {"approve": "approved", "reject": "rejected"}
+_TARGET: dict[Action, EntryStatus] = {
+    "approve": EntryStatus.APPROVED,
+    "reject": EntryStatus.REJECTED,
+}
 
 
 class InvalidQuestion(NewsletterError):
@@ -66,7 +70,7 @@ class Moderation:
         status, number = self.question.status, self.question.id
         if not self.changed:
             return f"question {number} was already {status}"
-        if status == "approved":
+        if status == EntryStatus.APPROVED:
             return (
                 f"question {number} approved: it is in the feeds after the next publish, "
                 "and in the next digest"
@@ -99,13 +103,17 @@ def ask_question(
     store: QuestionsStore, given: QuestionInput, now: datetime, approved: bool = False
 ) -> QuestionRecord:
     """Keep a question: pending until a moderator approves it (unless ``approved``)."""
-    return store.add_question(check_question(given), "approved" if approved else "pending", now)
+    return store.add_question(check_question(given), _initial(approved), now)
 
 
-def decide_moderation(current: str, action: Action) -> str | None:
+def _initial(approved: bool) -> EntryStatus:
+    return EntryStatus.APPROVED if approved else EntryStatus.PENDING
+
+
+def decide_moderation(current: EntryStatus, action: Action) -> EntryStatus | None:
     """The status to write, or None when the question is there already."""
     target = _TARGET[action]
-    return None if current == target else target
+    return target if target in ENTRY_STATUS_TRANSITIONS[current] else None
 
 
 def moderate(store: QuestionsStore, question_id: int, action: Action, now: datetime) -> Moderation:
@@ -126,7 +134,7 @@ def moderate(store: QuestionsStore, question_id: int, action: Action, now: datet
 def list_questions(
     store: QuestionsStore, pending_only: bool, limit: int = LIST_LIMIT
 ) -> Sequence[QuestionRecord]:
-    return store.questions(["pending"] if pending_only else None, limit)
+    return store.questions([EntryStatus.PENDING] if pending_only else None, limit)
 
 
 def _check_text(problems: dict[str, str], field: str, text: str, limit: int, noun: str) -> None:

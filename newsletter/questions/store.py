@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from newsletter.store.entries import EntryStatus
 from newsletter.store.questions import NewQuestion, QuestionRecord
 
 
@@ -14,7 +15,7 @@ class QuestionsStore(Protocol):
     """What ``newsletter.questions`` asks of the database. Every method is one
     transaction; times are aware UTC; errors are StoreError."""
 
-    def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
+    def add_question(self, new: NewQuestion, status: EntryStatus, now: datetime) -> QuestionRecord:
         """Insert a question asked now (no feed)."""
         ...
 
@@ -22,16 +23,20 @@ class QuestionsStore(Protocol):
         """The question with that entry id; None when there is none (or it is an article)."""
         ...
 
-    def questions(self, statuses: Sequence[str] | None, limit: int) -> list[QuestionRecord]:
+    def questions(self, statuses: Sequence[EntryStatus] | None, limit: int) -> list[QuestionRecord]:
         """Up to ``limit`` questions (of those statuses), newest first."""
         ...
 
-    def question_counts(self) -> dict[str, int]:
+    def question_counts(self) -> dict[EntryStatus, int]:
         """Questions per status, every status present."""
         ...
 
     def set_question_status(
-        self, question_id: int, status: str, now: datetime, expected: Sequence[str]
+        self,
+        question_id: int,
+        status: EntryStatus,
+        now: datetime,
+        expected: Sequence[EntryStatus],
     ) -> QuestionRecord | None:
         """Move a question from one of the ``expected`` statuses to ``status``; None when it
         does not exist or is in another status by now. A web question that becomes approved

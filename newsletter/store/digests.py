@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select
 
 from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import Digest, DigestItem, Entry, Exercise, Feed
 
 
@@ -17,7 +18,7 @@ class DigestEntry:
     """An approved article or question that a digest may carry."""
 
     id: int
-    kind: str  # article | question
+    kind: EntryKind
     title: str  # plain text
     link: str | None
     summary_html: str  # sanitized at ingest
@@ -146,18 +147,18 @@ class DigestSql(SqlBase):
 
     def digest_candidates(self, window: CandidateWindow, limit: int) -> Candidates:
         article = and_(
-            Entry.kind == "article",
+            Entry.kind == EntryKind.ARTICLE,
             Entry.first_seen_at >= window.articles_since,
             Entry.published_at >= window.articles_published_since,
         )
         question = and_(
-            Entry.kind == "question",
+            Entry.kind == EntryKind.QUESTION,
             Entry.first_seen_at >= window.questions_since,
             Entry.published_at >= window.questions_published_since,
         )
         carried = exists().where(DigestItem.entry_id == Entry.id)
         where = (
-            Entry.status == "approved",
+            Entry.status == EntryStatus.APPROVED,
             Entry.first_seen_at < window.until,
             or_(article, question),
             ~carried,
@@ -253,7 +254,7 @@ def _built(row: Digest) -> BuiltDigest:
 def _entry(row: Entry, feed_name: str | None) -> DigestEntry:
     return DigestEntry(
         id=row.id,
-        kind=row.kind,
+        kind=EntryKind(row.kind),
         title=row.title,
         link=row.link,
         summary_html=row.summary_html,

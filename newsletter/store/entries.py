@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -15,11 +16,30 @@ from sqlalchemy.orm import Session
 from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Entry, Feed
 
-EntryKind = Literal["article", "question"]
-EntryStatus = Literal["approved", "pending", "rejected"]
+
+class EntryKind(StrEnum):
+    ARTICLE = "article"  # from a `kind: articles` feed
+    QUESTION = "question"  # asked on the web, or from a `kind: questions` feed
+
+
+class EntryStatus(StrEnum):
+    """Whether an entry is published. Feed entries are approved as they arrive; a question
+    asked on the web waits, pending, for a moderator (newsletter.questions)."""
+
+    PENDING = "pending"  # waiting for a moderator
+    APPROVED = "approved"  # in the feeds, the site and the next digest
+    REJECTED = "rejected"  # in no feed and no digest
+
+
+# Moderation may change its mind either way; nothing goes back to pending.
+ENTRY_STATUS_TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
+    EntryStatus.PENDING: frozenset({EntryStatus.APPROVED, EntryStatus.REJECTED}),
+    EntryStatus.APPROVED: frozenset({EntryStatus.REJECTED}),
+    EntryStatus.REJECTED: frozenset({EntryStatus.APPROVED}),
+}
 
 CHUNK = 500  # keys per IN (...) query: well under every backend's parameter limit
-PUBLISHED_KINDS = ("article", "question")
+PUBLISHED_KINDS = (EntryKind.ARTICLE, EntryKind.QUESTION)
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,7 @@ class PublishedEntry:
 
     id: int
     key: str
-    kind: str  # article | question
+    kind: EntryKind
     guid: str | None
     link: str | None
     title: str
@@ -109,7 +129,7 @@ class EntriesSql(SqlBase):
                 unchanged += len(chunk) - len(fresh) - len(edited)
         return SaveCounts(new=new, updated=updated, unchanged=unchanged)
 
-    def entry_count(self, kind: str | None = None) -> int:
+    def entry_count(self, kind: EntryKind | None = None) -> int:
         query = select(func.count()).select_from(Entry)
         if kind is not None:
             query = query.where(Entry.kind == kind)
@@ -121,12 +141,12 @@ class EntriesSql(SqlBase):
         query = (
             select(*_ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
             .outerjoin(Feed, Entry.feed_id == Feed.id)
-            .where(Entry.kind.in_(PUBLISHED_KINDS), Entry.status == "approved")
+            .where(Entry.kind.in_(PUBLISHED_KINDS), Entry.status == EntryStatus.APPROVED)
             .order_by(Entry.published_at.desc(), Entry.id.desc())
             .limit(limit)
         )
         with self._session() as session:
-            return [PublishedEntry(**row._asdict()) for row in session.execute(query)]
+            return [_published(row) for row in session.execute(query)]
 
 
 Existing = tuple[int, str, int | None]  # id, content hash, owning feed
@@ -181,3 +201,7 @@ def _update_statement(entry_id: int, entry: NewEntry, now: datetime) -> Any:
     if entry.published_at is not None:  # an undated entry keeps its first-seen date
         values["published_at"] = entry.published_at
     return update(Entry).where(Entry.id == entry_id).values(**values)
+
+
+def _published(row: Any) -> PublishedEntry:
+    return PublishedEntry(**{**row._asdict(), "kind": EntryKind(row.kind)})

@@ -7,12 +7,20 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 
 from newsletter.config import FeedConfig
 from newsletter.store.base import SqlBase
 from newsletter.store.models import Feed
+
+
+class FeedKind(StrEnum):
+    """What a feed carries (``kind:`` in feeds.yaml, spelled the same there)."""
+
+    ARTICLES = "articles"
+    QUESTIONS = "questions"  # readers' questions, published as questions
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class FeedState:
     id: int
     key: str
     name: str
-    kind: str  # articles | questions
+    kind: FeedKind
     url: str | None
     path: str | None
     title: str | None = None
@@ -57,7 +65,7 @@ class FeedsSql(SqlBase):
                     row = Feed(key=feed.key, url=feed.url, created_at=now, consecutive_failures=0)
                     session.add(row)
                     rows[feed.key] = row
-                row.name, row.kind = feed.name, feed.kind
+                row.name, row.kind = feed.name, FeedKind(feed.kind)
                 row.path = str(feed.path) if feed.path else None
             session.flush()
             return [_feed_state(rows[feed.key]) for feed in feeds]
@@ -73,4 +81,5 @@ class FeedsSql(SqlBase):
 
 
 def _feed_state(row: Feed) -> FeedState:
-    return FeedState(**{name: getattr(row, name) for name in FEED_STATE_FIELDS})
+    values = {name: getattr(row, name) for name in FEED_STATE_FIELDS}
+    return FeedState(**{**values, "kind": FeedKind(row.kind)})

@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.store.base import SqlBase
+from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import Entry, Feed
-
-QUESTION_STATUSES = ("pending", "approved", "rejected")
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class QuestionRecord:
     content_html: str
     author: str | None
     author_email: str | None  # never published
-    status: str  # pending | approved | rejected
+    status: EntryStatus
     published_at: datetime  # when it was approved (web questions); the feed's date otherwise
     first_seen_at: datetime
     feed_name: str | None  # None: asked on the web
@@ -49,10 +48,10 @@ class QuestionRecord:
 class QuestionsSql(SqlBase):
     """Implements :class:`newsletter.questions.store.QuestionsStore`."""
 
-    def add_question(self, new: NewQuestion, status: str, now: datetime) -> QuestionRecord:
+    def add_question(self, new: NewQuestion, status: EntryStatus, now: datetime) -> QuestionRecord:
         row = Entry(
             key=new.key,
-            kind="question",
+            kind=EntryKind.QUESTION,
             status=status,
             feed_id=None,
             title=new.title,
@@ -74,11 +73,11 @@ class QuestionsSql(SqlBase):
         with self._session() as session:
             return _one(session, question_id)
 
-    def questions(self, statuses: Sequence[str] | None, limit: int) -> list[QuestionRecord]:
+    def questions(self, statuses: Sequence[EntryStatus] | None, limit: int) -> list[QuestionRecord]:
         query = (
             select(Entry, Feed.name)
             .outerjoin(Feed, Entry.feed_id == Feed.id)
-            .where(Entry.kind == "question")
+            .where(Entry.kind == EntryKind.QUESTION)
             .order_by(Entry.first_seen_at.desc(), Entry.id.desc())
             .limit(limit)
         )
@@ -87,28 +86,32 @@ class QuestionsSql(SqlBase):
         with self._session() as session:
             return [_record(row, name) for row, name in session.execute(query)]
 
-    def question_counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(QUESTION_STATUSES, 0)
+    def question_counts(self) -> dict[EntryStatus, int]:
+        counts = dict.fromkeys(EntryStatus, 0)
         query = (
             select(Entry.status, func.count())
-            .where(Entry.kind == "question")
+            .where(Entry.kind == EntryKind.QUESTION)
             .group_by(Entry.status)
         )
         with self._session() as session:
-            counts.update({status: int(n) for status, n in session.execute(query)})
+            counts.update({EntryStatus(status): int(n) for status, n in session.execute(query)})
         return counts
 
     def set_question_status(
-        self, question_id: int, status: str, now: datetime, expected: Sequence[str]
+        self,
+        question_id: int,
+        status: EntryStatus,
+        now: datetime,
+        expected: Sequence[EntryStatus],
     ) -> QuestionRecord | None:
         with self._session() as session:
             # FOR UPDATE on PostgreSQL: two moderators at once see each other's decision.
             row = session.get(Entry, question_id, with_for_update=True)
-            if row is None or row.kind != "question" or row.status not in expected:
+            if row is None or row.kind != EntryKind.QUESTION or row.status not in expected:
                 return None
             row.status = status
             row.changed_at = now
-            if status == "approved" and row.feed_id is None:
+            if status == EntryStatus.APPROVED and row.feed_id is None:
                 row.published_at = row.first_seen_at = now
             session.flush()
             return _one(session, question_id)
@@ -118,7 +121,7 @@ def _one(session: Session, question_id: int) -> QuestionRecord | None:
     query = (
         select(Entry, Feed.name)
         .outerjoin(Feed, Entry.feed_id == Feed.id)
-        .where(Entry.id == question_id, Entry.kind == "question")
+        .where(Entry.id == question_id, Entry.kind == EntryKind.QUESTION)
     )
     found = session.execute(query).first()
     return None if found is None else _record(found[0], found[1])
@@ -131,7 +134,7 @@ def _record(row: Entry, feed_name: str | None) -> QuestionRecord:
         content_html=row.content_html,
         author=row.author,
         author_email=row.author_email,
-        status=row.status,
+        status=EntryStatus(row.status),
         published_at=row.published_at,
         first_seen_at=row.first_seen_at,
         feed_name=feed_name,

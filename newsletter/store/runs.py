@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,10 +14,17 @@ from newsletter.store.base import SqlBase
 from newsletter.store.models import Run
 
 
+class RunCommand(StrEnum):
+    """The commands that record a run (what `status` and the health check report)."""
+
+    RUN = "run"
+    COLLECT = "collect"
+
+
 @dataclass(frozen=True)
 class RunRecord:
     id: int
-    command: str
+    command: RunCommand
     started_at: datetime
     finished_at: datetime | None
     report: dict[str, object] | None
@@ -25,7 +33,7 @@ class RunRecord:
 class RunsSql(SqlBase):
     """The runs table."""
 
-    def start_run(self, command: str, now: datetime) -> int:
+    def start_run(self, command: RunCommand, now: datetime) -> int:
         with self._session() as session:
             run = Run(command=command, started_at=now)
             session.add(run)
@@ -46,4 +54,5 @@ class RunsSql(SqlBase):
             if run is None:
                 return None
             report = json.loads(run.report) if run.report else None
-            return RunRecord(run.id, run.command, run.started_at, run.finished_at, report)
+            command = RunCommand(run.command)
+            return RunRecord(run.id, command, run.started_at, run.finished_at, report)
