@@ -26,10 +26,16 @@ from newsletter.sources.types import (
     SourceResult,
 )
 from newsletter.store import FeedState
+from newsletter.store.feeds import FeedKind
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 STATE = FeedState(
-    id=1, key="https://a.example/f", name="A", kind="articles", url="https://a.example/f", path=None
+    id=1,
+    key="https://a.example/f",
+    name="A",
+    kind=FeedKind.ARTICLES,
+    url="https://a.example/f",
+    path=None,
 )
 REQUEST = SourceRequest(feed_id=1, key=STATE.key, kind="articles", url=STATE.url)
 ENTRY = EntryData(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from newsletter.collect import FeedOutcome, collect
 from newsletter.config import load_settings
 from newsletter.store import SqlStore
+from newsletter.store.entries import EntryKind
 from newsletter.store.models import Entry
 from tests.conftest import Clock
 
@@ -29,8 +30,8 @@ def test_bundled_feeds_are_collected_once(store: SqlStore, clock: Clock, tmp_pat
     assert report.due == 4 and not report.problems
     assert {o.name for o in seen} == {f.name for f in settings.feeds}
     # 8 + 6 + 5 articles, one of them in two feeds; 8 questions
-    assert store.entry_count("article") == 18
-    assert store.entry_count("question") == 8
+    assert store.entry_count(EntryKind.ARTICLE) == 18
+    assert store.entry_count(EntryKind.QUESTION) == 8
     assert report.new == 26 and report.updated == 0
 
     clock.advance(minutes=10)

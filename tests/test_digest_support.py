@@ -12,6 +12,7 @@ from pathlib import Path
 
 from newsletter.config import FeedConfig, Settings, load_settings
 from newsletter.store import NewEntry, SqlStore
+from newsletter.store.entries import EntryKind, EntryStatus
 
 BASE_URL = "https://news.example.com/"
 # Monday of 2026-W48 at 07:00 in London (GMT in November): the week's send time.
@@ -69,8 +70,8 @@ def article(
 ) -> NewEntry:
     return NewEntry(
         key=f"guid:{slug}",
-        kind="article",
-        status="approved",
+        kind=EntryKind.ARTICLE,
+        status=EntryStatus.APPROVED,
         title=title,
         content_hash=_hash(slug, title),
         link=f"https://www.example.com/running-training/{slug}.html" if link == "" else link,
@@ -85,8 +86,8 @@ def question(
 ) -> NewEntry:
     return NewEntry(
         key=f"guid:q-{slug}",
-        kind="question",
-        status="approved",
+        kind=EntryKind.QUESTION,
+        status=EntryStatus.APPROVED,
         title=title,
         content_hash=_hash("q", slug),
         link=f"https://www.example.com/questions/{slug}.html",

@@ -26,6 +26,7 @@ import pytest
 from newsletter.digest import build_digest
 from newsletter.mail import SendOptions, send_digest
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from newsletter.store.engine import make_engine, upgrade
 from newsletter.web import create_app
 from newsletter.web.server import make_server
@@ -179,7 +180,7 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     now = utc_now()
     built = build_digest(site.settings, site.store, now)
     assert built.digest is not None
-    assert site.store.delivery_counts(built.digest.id)["pending"] == 1
+    assert site.store.delivery_counts(built.digest.id)[DeliveryState.PENDING] == 1
     report = send_digest(site.settings, site.store, utc_now, SendOptions(built.week))
     assert report.sent == 1 and not report.paused
     unsubscribe = link_in(site.smtp, 1, "unsubscribe")

@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from newsletter.mail import send_digest
 from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from tests.conftest import Clock
 from tests.test_send_support import (
     LoopbackController,
@@ -96,7 +97,7 @@ def test_a_refused_login_pauses_sending_with_nothing_marked(
     report = send_digest(settings, store, clock)
     assert report.paused is not None and "refused us: 535" in report.paused
     assert "wrong" not in report.summary(), "never the password"
-    assert store.delivery_counts(digest_id)["pending"] == 5 and recorder.messages == []
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 5 and recorder.messages == []
 
 
 @pytest.mark.parametrize(("pipelining", "writes"), [(True, 2), (False, 4)])

@@ -17,7 +17,7 @@ from newsletter.publish import jsonfeed, xmlfeeds
 from newsletter.publish.items import feed_items, feed_meta
 from newsletter.publish.site import publish_site
 from newsletter.store import SqlStore
-from newsletter.store.entries import PublishedEntry
+from newsletter.store.entries import EntryKind, PublishedEntry
 from tests.test_publish_support import NOW, add_entries, entry, feed_ids, make_settings, read_all
 
 ACTIVE = (
@@ -90,7 +90,7 @@ def test_characters_no_store_can_hold_are_still_removed_at_output(tmp_path: Path
     hostile = PublishedEntry(
         id=1,
         key="hash:x",
-        kind="article",
+        kind=EntryKind.ARTICLE,
         guid="urn:uuid:\ud800\x00",
         link="https://www.example.com/a\ud800",
         title="Bad \ud800 title\x00\x0b",

@@ -103,13 +103,14 @@ def test_reject_and_unknown_ids(config: Path, store: SqlStore) -> None:
 
 
 def test_list_never_prints_what_would_drive_the_terminal(config: Path, store: SqlStore) -> None:
+    from newsletter.store.entries import EntryStatus
     from newsletter.store.questions import NewQuestion
 
     # As if written by another tool, bypassing the checks: list cleans it again.
     store.add_question(
         NewQuestion("question:x", "Evil\x1b]0;pwned\x07 title", "<p>Body\x1b[2J</p>", "h",
                     "Mal\x1b[31mlory", None),
-        "pending", NOW,
+        EntryStatus.PENDING, NOW,
     )  # fmt: skip
     listed = newsletter(config, "questions", "list")
     assert "\x1b" not in listed.output and "\x07" not in listed.output

@@ -21,7 +21,8 @@ from newsletter.questions import (
     moderate,
 )
 from newsletter.store import NewEntry, SqlStore
-from newsletter.store.subscribers import NewSubscriber
+from newsletter.store.entries import EntryKind, EntryStatus
+from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 from tests.conftest import Clock
 from tests.test_digest_support import FEEDS, SEND_W47, SEND_W48, site_settings
 
@@ -99,7 +100,7 @@ def test_rejecting_and_approving_again(store: SqlStore, clock: Clock) -> None:
 def test_a_feeds_question_keeps_its_date_when_approved(store: SqlStore, clock: Clock) -> None:
     [_, questions_feed] = store.sync_feeds(FEEDS, clock.now)
     feed_entry = NewEntry(
-        key="guid:q1", kind="question", status="rejected", title="From the feed",
+        key="guid:q1", kind=EntryKind.QUESTION, status=EntryStatus.REJECTED, title="From the feed",
         content_hash="h", content_html="<p>Body</p>", published_at=clock.now - timedelta(days=9),
     )  # fmt: skip
     store.save_entries(questions_feed.id, [feed_entry], clock.now)
@@ -111,7 +112,13 @@ def test_a_feeds_question_keeps_its_date_when_approved(store: SqlStore, clock: C
 
 
 def test_unknown_ids_and_articles_cannot_be_moderated(store: SqlStore, clock: Clock) -> None:
-    article = NewEntry(key="guid:a", kind="article", status="approved", title="A", content_hash="h")
+    article = NewEntry(
+        key="guid:a",
+        kind=EntryKind.ARTICLE,
+        status=EntryStatus.APPROVED,
+        title="A",
+        content_hash="h",
+    )
     store.save_entries(None, [article], clock.now)
     article_id = store.latest_entries(1)[0].id
     for question_id in (article_id, 99_999):
@@ -139,7 +146,13 @@ def test_an_approved_question_is_in_the_next_digest_and_only_once(
 ) -> None:
     settings = site_settings(tmp_path / "site")
     store.import_changes(
-        [NewSubscriber("a@example.com", "a@example.com", None, "active", "cli")], [], SEND_W47
+        [
+            NewSubscriber(
+                "a@example.com", "a@example.com", None, SubscriberState.ACTIVE, SubscriberSource.CLI
+            )
+        ],
+        [],
+        SEND_W47,
     )
     # Asked long before the first digest, left pending through it, approved later.
     waiting = ask_question(

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from newsletter.lock import RunLock
 from newsletter.progress import SendProgress
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from tests.test_send_support import Recorder, add_digest, add_subscribers, site
 
 Smtp = tuple[Recorder, str]
@@ -69,7 +70,7 @@ def test_a_paused_send_exits_1(newsletter: Run, store: SqlStore, smtp: Smtp) -> 
     assert result.exit_code == 1
     assert "PAUSED: 553 5.7.1 sender address rejected; nothing is lost" in result.stdout
     assert "newsletter: sending paused" in result.stderr
-    assert store.delivery_counts(digest_id)["pending"] == 3
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 3
 
 
 def test_a_second_sender_on_sqlite_steps_aside(
@@ -82,7 +83,7 @@ def test_a_second_sender_on_sqlite_steps_aside(
         result = newsletter("send")
     assert result.exit_code == 0
     assert "is sending it; nothing to do" in result.stdout
-    assert smtp[0].messages == [] and store.delivery_counts(digest_id)["pending"] == 3
+    assert smtp[0].messages == [] and store.delivery_counts(digest_id)[DeliveryState.PENDING] == 3
 
 
 class Terminal(io.StringIO):

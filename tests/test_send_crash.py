@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
 from tests.test_send_support import (
     Recorder,
@@ -31,7 +32,7 @@ def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
     emails = [f"r{n:04}@example.org" for n in range(count)]
     add_subscribers(store, emails)
     digest_id = add_digest(store)
-    assert store.delivery_counts(digest_id)["pending"] == count
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == count
     return digest_id, emails
 
 
@@ -66,19 +67,27 @@ def test_sigkill_mid_send_then_rerun_misses_nobody(
     code, _ = finish(process)
     assert code == -9
     counts = store.delivery_counts(digest_id)
-    assert counts["sending"] <= workers, "at most one message in doubt per worker"
+    assert counts[DeliveryState.SENDING] <= workers, "at most one message in doubt per worker"
     recorder.delay = 0
 
     rerun = run_newsletter("send", cwd=tmp_path / "site", env=env)
     assert rerun.returncode == 0, rerun.stderr
     counts = store.delivery_counts(digest_id)
-    assert counts["sending"] == counts["claimed"] == counts["pending"] == 0
-    assert counts["unknown"] <= workers and counts["sent"] + counts["unknown"] == 60
+    assert (
+        counts[DeliveryState.SENDING]
+        == counts[DeliveryState.CLAIMED]
+        == counts[DeliveryState.PENDING]
+        == 0
+    )
+    assert (
+        counts[DeliveryState.UNKNOWN] <= workers
+        and counts[DeliveryState.SENT] + counts[DeliveryState.UNKNOWN] == 60
+    )
     received = Counter(recorder.recipients())
     assert max(received.values()) == 1, "no message went twice"
     missing = set(emails) - set(received)
     assert missing <= addresses_in(store, digest_id, "unknown"), "only doubtful ones are missing"
-    if counts["unknown"]:
+    if counts[DeliveryState.UNKNOWN]:
         assert "unknown" in rerun.stdout and "--retry-unknown" in rerun.stdout
 
     final = run_newsletter("send", "--retry-unknown", cwd=tmp_path / "site", env=env)
@@ -86,7 +95,7 @@ def test_sigkill_mid_send_then_rerun_misses_nobody(
     received = Counter(recorder.recipients())
     assert set(received) == set(emails), "nobody missed"
     assert sum(received.values()) - len(emails) <= workers, "duplicates: at most those in flight"
-    assert store.delivery_counts(digest_id)["sent"] == 60
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 60
 
 
 def test_two_sends_at_once_send_each_message_once(
@@ -104,7 +113,7 @@ def test_two_sends_at_once_send_each_message_once(
     assert [code for code, _ in results] == [0, 0], results
     received = Counter(recorder.recipients())
     assert set(received) == set(emails) and max(received.values()) == 1
-    assert store.delivery_counts(digest_id)["sent"] == 200
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 200
 
 
 def test_three_senders_share_a_digest_on_postgresql(
@@ -147,8 +156,16 @@ def test_sigterm_mid_send_finishes_the_messages_in_flight(
     code, output = finish(process)
     assert code == 1 and "PAUSED: interrupted" in output, output
     counts = store.delivery_counts(digest_id)
-    assert counts["sending"] == counts["claimed"] == counts["unknown"] == 0, (counts, output)
-    assert counts["sent"] == len(recorder.messages) and counts["pending"] == 60 - counts["sent"]
+    assert (
+        counts[DeliveryState.SENDING]
+        == counts[DeliveryState.CLAIMED]
+        == counts[DeliveryState.UNKNOWN]
+        == 0
+    ), (counts, output)
+    assert (
+        counts[DeliveryState.SENT] == len(recorder.messages)
+        and counts[DeliveryState.PENDING] == 60 - counts[DeliveryState.SENT]
+    )
     recorder.delay = 0
     rerun = run_newsletter("send", cwd=tmp_path / "site", env=env)
     assert rerun.returncode == 0, rerun.stderr

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.decide import ERROR_STREAK
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
-from newsletter.store.subscribers import NewSubscriber
+from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 from newsletter.subscribers.tokens import Tokens
 from tests.conftest import Clock
 from tests.test_send_support import (
@@ -46,7 +47,7 @@ def smtp(request: pytest.FixtureRequest) -> Iterator[Smtp]:
 def prepared(store: SqlStore, clock: Clock, emails: list[str] = EMAILS) -> int:
     add_subscribers(store, emails)
     digest_id = add_digest(store)
-    assert store.delivery_counts(digest_id)["pending"] == len(emails)
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == len(emails)
     return digest_id
 
 
@@ -76,7 +77,7 @@ def test_a_clean_send_delivers_one_message_per_recipient(
     report = send(tmp_path, store, clock, url, workers=2)
     assert sorted(recorder.recipients()) == sorted(EMAILS)
     assert (report.sent, report.failed, report.retry, report.paused) == (3, 0, 0, None)
-    assert store.delivery_counts(digest_id)["sent"] == 3
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 3
     assert "3 sent" in report.summary() and report.as_dict()["sent"] == 3
     again = send(tmp_path, store, clock, url)
     assert again.sent == 0 and len(recorder.messages) == 3, "a second send sends nothing"
@@ -135,7 +136,9 @@ def test_feed_and_user_text_cannot_inject_headers(
     recorder, url = smtp
     evil = "evil@example.org"
     name = f"Ann\nBcc: {evil}"
-    subscriber = NewSubscriber("ann@example.org", "ann@example.org", name, "active", "web")
+    subscriber = NewSubscriber(
+        "ann@example.org", "ann@example.org", name, SubscriberState.ACTIVE, SubscriberSource.WEB
+    )
     store.import_changes([subscriber], [], clock())
     add_digest(store, subject=f"Week 48 =?UTF-8?Q?=0A?=Bcc: {evil}\n")
     title = f"Tips =?UTF-8?Q?=0D=0A?=Bcc: {evil}\n"
@@ -190,7 +193,9 @@ def test_a_550_fails_the_delivery_and_suppresses_the_address(
     assert bounced is not None and bounced.state == "bounced" and bounced.bounced_at == clock()
     assert send(tmp_path, store, clock, url).sent == 0, "a failure is not retried"
     next_week = add_digest(store, week="2026-W49")
-    assert store.delivery_counts(next_week)["pending"] == 2, "a bounced address is not queued"
+    assert store.delivery_counts(next_week)[DeliveryState.PENDING] == 2, (
+        "a bounced address is not queued"
+    )
 
 
 def test_a_dropped_connection_is_reopened_and_the_message_sent_once(
@@ -211,7 +216,7 @@ def test_who_unsubscribed_after_the_digest_was_built_is_skipped(
     digest_id = prepared(store, clock)
     leaving = store.subscriber("bob@example.org")
     assert leaving is not None
-    store.set_subscriber_state(leaving.id, "unsubscribed", clock())
+    store.set_subscriber_state(leaving.id, SubscriberState.UNSUBSCRIBED, clock())
     report = send(tmp_path, store, clock, url)
     assert report.sent == 2 and report.skipped == 1
     assert "Bob@example.org" not in recorder.recipients()
@@ -229,8 +234,10 @@ def test_a_streak_of_errors_pauses_and_loses_nothing(
     assert report.paused is not None and "10 failures in a row" in report.paused
     assert "451 4.7.1 greylisted" in report.paused and "PAUSED" in report.summary()
     counts = store.delivery_counts(digest_id)
-    assert counts["retry"] == 10 and counts["pending"] == 15, "the rest left pending"
-    assert counts["claimed"] == counts["sending"] == 0
+    assert counts[DeliveryState.RETRY] == 10 and counts[DeliveryState.PENDING] == 15, (
+        "the rest left pending"
+    )
+    assert counts[DeliveryState.CLAIMED] == counts[DeliveryState.SENDING] == 0
     clock.advance(minutes=5)
     resumed = send(tmp_path, store, clock, url)
     assert resumed.sent == 25 and resumed.paused is None
@@ -246,7 +253,7 @@ def test_a_refused_sender_address_pauses_at_once(
     report = send(tmp_path, store, clock, url)
     assert report.paused == "553 5.7.1 sender address rejected"
     counts = store.delivery_counts(digest_id)
-    assert counts["pending"] == 3, "nothing was sent, so nothing is marked"
+    assert counts[DeliveryState.PENDING] == 3, "nothing was sent, so nothing is marked"
     assert all(row.attempts == 0 for row in rows(store, digest_id).values())
 
 
@@ -260,7 +267,7 @@ def test_an_unreachable_server_pauses_with_every_row_pending(
     digest_id = prepared(store, clock, emails)
     report = send(tmp_path, store, clock, f"smtp://127.0.0.1:{port}")
     assert report.paused is not None and "cannot connect to smtp://127.0.0.1" in report.paused
-    assert store.delivery_counts(digest_id)["pending"] == 12
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 12
     assert (report.sent, report.retry, report.failed) == (0, 0, 0), "nothing was attempted"
 
 
@@ -273,7 +280,7 @@ def test_several_workers_share_the_list_without_duplicates(
     report = send(tmp_path, store, clock, url, workers=24)  # more than the pool's 15
     assert report.sent == 120
     assert sorted(recorder.recipients()) == emails
-    assert store.delivery_counts(digest_id)["sent"] == 120
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 120
 
 
 def test_without_smtp_the_same_pipeline_writes_the_outbox(
@@ -295,12 +302,14 @@ def test_rows_a_dead_sender_left_are_recovered_not_resent(
     digest_id = prepared(store, clock)
     dead = f"{socket.gethostname()}:999999999:gone"
     jobs = store.claim_deliveries(digest_id, dead, clock(), 2, ("<x.", ".y@example.com>"))
-    assert store.advance_deliveries([], jobs[0], dead, clock()) == "sending"
+    writer = store.open_delivery_writer(dead)
+    assert writer.advance([], jobs[0], clock()) == "sending"
+    writer.close()
     report = send(tmp_path, store, clock, url)
     assert (report.sent, report.recovered_unknown, report.released) == (2, 1, 1)
     assert "1 unknown" in report.summary() and "--retry-unknown" in report.summary()
     assert jobs[0].email not in recorder.recipients(), "maybe delivered: never re-sent blindly"
-    assert store.delivery_counts(digest_id)["unknown"] == 1
+    assert store.delivery_counts(digest_id)[DeliveryState.UNKNOWN] == 1
     assert send(tmp_path, store, clock, url).sent == 0
     retried = send(tmp_path, store, clock, url, retry_unknown=True)
     assert (retried.sent, retried.requeued_unknown) == (1, 1)

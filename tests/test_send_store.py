@@ -3,12 +3,14 @@ skip each other, and the states only ever moving forward."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from newsletter.store import SqlStore
-from newsletter.store.deliveries import DeliveryResult
+from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState
+from newsletter.store.delivery_writer import StartOutcome
 from newsletter.store.engine import make_engine
 from newsletter.store.models import Delivery
 from tests.test_send_support import add_digest, add_subscribers
@@ -28,9 +30,9 @@ def test_the_audience_is_frozen_when_built(store: SqlStore) -> None:
     add_subscribers(store, ["p@example.org"], state="pending")
     add_subscribers(store, ["u@example.org"], state="unsubscribed")
     digest_id = add_digest(store)
-    assert store.delivery_counts(digest_id)["pending"] == 2
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 2
     add_subscribers(store, ["late@example.org"])
-    assert store.delivery_counts(digest_id)["pending"] == 2
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 2
     assert store.queue_deliveries(digest_id, NOW) == 1, "again: only who is not queued yet"
     assert store.queue_deliveries(digest_id, NOW) == 0
     counts = store.delivery_counts(digest_id)
@@ -76,27 +78,29 @@ def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None
     digest_id = add_digest(store)
     a, b = store.claim_deliveries(digest_id, "me", NOW, 2, IDS)
     assert stored_message_ids(store) == [None, None], "not before the row is being sent"
-    assert store.advance_deliveries([], a, "me", NOW) == "sending"
+    assert advance(store, [], a, "me", NOW) == "sending"
     assert stored_message_ids(store) == [a.message_id, None], "stored before sending"
     later = NOW + timedelta(minutes=5)
-    retry = DeliveryResult(a.id, a.subscriber_id, "retry", 1, error="451", next_attempt_at=later)
-    assert store.advance_deliveries([retry], b, "me", NOW) == "sending"
-    sent = DeliveryResult(b.id, b.subscriber_id, "sent", 1, reply="250 ok")
-    store.advance_deliveries([sent], None, "me", NOW)
+    retry = DeliveryResult(
+        a.id, a.subscriber_id, DeliveryState.RETRY, 1, error="451", next_attempt_at=later
+    )
+    assert advance(store, [retry], b, "me", NOW) == "sending"
+    sent = DeliveryResult(b.id, b.subscriber_id, DeliveryState.SENT, 1, reply="250 ok")
+    advance(store, [sent], None, "me", NOW)
     assert store.claim_deliveries(digest_id, "me", NOW, 5, IDS) == [], "not due yet"
     assert store.next_retry_at(digest_id) == later and store.due_count(digest_id, later) == 1
     (again,) = store.claim_deliveries(digest_id, "me", later, 5, IDS)
     assert again.id == a.id and again.attempts == 1 and again.message_id == a.message_id
-    assert store.advance_deliveries([], b, "me", later) == "lost", "a sent row is never resent"
+    assert advance(store, [], b, "me", later) == "lost", "a sent row is never resent"
     assert store.release_claims(digest_id, "me") == 1
-    assert store.delivery_counts(digest_id)["pending"] == 1
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 1
 
 
 def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -> None:
     add_subscribers(store, [f"r{n}@example.org" for n in range(3)])
     digest_id = add_digest(store)
     jobs = store.claim_deliveries(digest_id, "dead", NOW, 3, IDS)
-    store.advance_deliveries([], jobs[0], "dead", NOW)
+    advance(store, [], jobs[0], "dead", NOW)
     store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))
     (claim,) = store.delivery_claims(digest_id)
     assert (claim.claimed_by, claim.last_seen, claim.rows) == (
@@ -106,9 +110,28 @@ def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -
     )
     recovered = store.recover_claims(digest_id, ["dead"])
     assert (recovered.released, recovered.unknown) == (2, 1)
-    sent = DeliveryResult(jobs[0].id, jobs[0].subscriber_id, "sent", 1, reply="250 late")
-    store.advance_deliveries([sent], None, "dead", NOW)
-    counts = store.delivery_counts(digest_id)
-    assert (counts["sent"], counts["pending"], counts["unknown"]) == (1, 2, 0), (
-        "a late answer still tells the truth about an unknown row"
+    sent = DeliveryResult(
+        jobs[0].id, jobs[0].subscriber_id, DeliveryState.SENT, 1, reply="250 late"
     )
+    advance(store, [sent], None, "dead", NOW)
+    counts = store.delivery_counts(digest_id)
+    assert (
+        counts[DeliveryState.SENT],
+        counts[DeliveryState.PENDING],
+        counts[DeliveryState.UNKNOWN],
+    ) == (1, 2, 0), "a late answer still tells the truth about an unknown row"
+
+
+def advance(
+    store: SqlStore,
+    finished: Sequence[DeliveryResult],
+    start: DeliveryJob | None,
+    claimer: str,
+    now: datetime,
+) -> StartOutcome | None:
+    """One commit of a sender's worker, on a writer of its own."""
+    writer = store.open_delivery_writer(claimer)
+    try:
+        return writer.advance(finished, start, now)
+    finally:
+        writer.close()

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
 from newsletter.store.digests import DigestDraft
-from newsletter.store.subscribers import NewSubscriber
+from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 
 SECRET = "test-secret-key-for-signing-0123456789"
 BASE_URL = "https://news.example.com/"
@@ -183,7 +183,8 @@ def add_digest(
 
 
 def add_subscribers(store: SqlStore, emails: list[str], state: str = "active") -> None:
-    new = [NewSubscriber(e, e.lower(), None, state, "cli") for e in emails]
+    as_state = SubscriberState(state)
+    new = [NewSubscriber(e, e.lower(), None, as_state, SubscriberSource.CLI) for e in emails]
     for start in range(0, len(new), 500):
         store.import_changes(new[start : start + 500], [], datetime(2026, 11, 1, tzinfo=UTC))
 

@@ -15,7 +15,9 @@ from newsletter.config import FeedConfig
 from newsletter.errors import SchemaOutdated
 from newsletter.store import NewEntry, SqlStore
 from newsletter.store.engine import current_revision, ensure_schema, head_revision, make_engine
+from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import Base
+from newsletter.store.runs import RunCommand
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 FEEDS = (
@@ -28,7 +30,11 @@ FEEDS = (
 
 def entry(key: str, title: str = "Tempo runs", **changes: object) -> NewEntry:
     base = NewEntry(
-        key=key, kind="article", status="approved", title=title, content_hash=f"h-{title}"
+        key=key,
+        kind=EntryKind.ARTICLE,
+        status=EntryStatus.APPROVED,
+        title=title,
+        content_hash=f"h-{title}",
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -66,7 +72,7 @@ def test_save_entries_new_edited_and_unchanged(store: SqlStore) -> None:
         feed.id, [entry("guid:1"), entry("guid:2", title="Tempo runs, revised")], later
     )
     assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 1)
-    assert store.entry_count() == 2 and store.entry_count("article") == 2
+    assert store.entry_count() == 2 and store.entry_count(EntryKind.ARTICLE) == 2
 
 
 def test_an_edit_keeps_first_seen_and_an_undated_entry_its_date(store: SqlStore) -> None:
@@ -110,7 +116,7 @@ def test_times_come_back_aware_utc(store: SqlStore) -> None:
 
 def test_runs_are_recorded(store: SqlStore) -> None:
     assert store.last_run() is None
-    run_id = store.start_run("collect", NOW)
+    run_id = store.start_run(RunCommand.COLLECT, NOW)
     store.finish_run(run_id, NOW + timedelta(seconds=3), {"collect": {"new": 4}})
     run = store.last_run()
     assert run is not None and run.command == "collect"

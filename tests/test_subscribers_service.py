@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from newsletter.store import SqlStore
+from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers import (
     InvalidAddress,
     InvalidLink,
@@ -95,7 +96,7 @@ def test_import_counts_as_confirmed_except_who_left(store: SqlStore) -> None:
     add_subscribers(store, ["zoe@example.org"], True, NOW)
     zoe = store.subscriber("zoe@example.org")
     assert zoe is not None
-    store.set_subscriber_state(zoe.id, "bounced", NOW)  # bounced: stays so
+    store.set_subscriber_state(zoe.id, SubscriberState.BOUNCED, NOW)  # bounced: stays so
     report = import_subscribers(store, io.StringIO(CSV), NOW)
     assert (report.new, report.activated, report.kept_suppressed, report.duplicates) == (1, 1, 2, 1)
     assert [(bad.line, bad.problem[:40]) for bad in report.bad] == [
@@ -148,7 +149,7 @@ def test_a_long_import_goes_in_chunks_and_lists_page_by_page(store: SqlStore) ->
     lines = "".join(f"r{n:05}@example.org\n" for n in range(2600))
     report = import_subscribers(store, io.StringIO(lines), NOW)
     assert report.new == 2600
-    listed = [s.email for s in store.iter_subscribers(["active"])]
+    listed = [s.email for s in store.iter_subscribers([SubscriberState.ACTIVE])]
     assert listed == [f"r{n:05}@example.org" for n in range(2600)]
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 
 from newsletter.config import Settings
 from newsletter.store import SqlStore
+from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers.signup import send_confirmation_if_due
 from newsletter.web import RateLimits, create_app
 from tests.conftest import Clock
@@ -154,7 +155,7 @@ def test_a_claim_is_taken_once(store: SqlStore, clock: Clock) -> None:
     record = add_subscriber(store, "ann@example.com", "pending", clock.now)
     assert store.claim_confirmation(record.id, None, clock.now) is True
     assert store.claim_confirmation(record.id, None, clock.now) is False
-    store.set_subscriber_state(record.id, "active", clock.now)
+    store.set_subscriber_state(record.id, SubscriberState.ACTIVE, clock.now)
     later = subscriber(store, "ann@example.com").confirm_sent_at
     assert store.claim_confirmation(record.id, later, clock.now) is False  # no longer pending
 
@@ -190,7 +191,7 @@ def test_an_invalid_address_is_shown_again_with_the_reason(
     assert 'id="f-email-error"' in html and "needs exactly one @" in html
     assert 'value="ann@@example.com"' in html
     assert "<title>Error: Subscribe" in html
-    assert store.subscriber_counts()["pending"] == 0 and outbox(settings) == []
+    assert store.subscriber_counts()[SubscriberState.PENDING] == 0 and outbox(settings) == []
 
 
 def test_a_hostile_address_is_escaped_when_shown_again(browser: Browser) -> None:

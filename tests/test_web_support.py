@@ -25,7 +25,12 @@ from werkzeug.test import TestResponse
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
-from newsletter.store.subscribers import NewSubscriber, SubscriberRecord
+from newsletter.store.subscribers import (
+    NewSubscriber,
+    SubscriberRecord,
+    SubscriberSource,
+    SubscriberState,
+)
 from newsletter.web import RateLimits, create_app
 
 SECRET = "web-tests-secret-key-0123456789abcdef"
@@ -133,7 +138,10 @@ def add_subscriber(
     store: SqlStore, address: str, state: str, now: datetime, source: str = "cli"
 ) -> SubscriberRecord:
     record = store.create_subscriber(
-        NewSubscriber(address, address.lower(), None, state, source), now
+        NewSubscriber(
+            address, address.lower(), None, SubscriberState(state), SubscriberSource(source)
+        ),
+        now,
     )
     assert record is not None
     return record

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from newsletter.store.base import SqlBase, dialect_insert
-from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter, StartOutcome
+from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter
 from newsletter.store.digests import DigestToSend
 from newsletter.store.models import Delivery, Digest, Subscriber
 from newsletter.store.subscribers import SubscriberState
@@ -232,19 +232,6 @@ class DeliveriesSql(SqlBase):
 
     def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
         return DeliveryWriter(self.engine, claimer)
-
-    def advance_deliveries(
-        self,
-        finished: Sequence[DeliveryResult],
-        start: DeliveryJob | None,
-        claimer: str,
-        now: datetime,
-    ) -> StartOutcome | None:
-        writer = DeliveryWriter(self.engine, claimer, keep=False)
-        try:
-            return writer.advance(finished, start, now)
-        finally:
-            writer.close()
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
         # The heartbeat runs beside the workers, whose commits lock two of these rows each
