@@ -34,10 +34,14 @@ _RESULT = (
     # server answered is still the truth about this row.
     "WHERE id = :id AND claimed_by = :claimer AND state IN ('sending', 'unknown')"
 )
+_HANDED_BACK = _RESULT.format(extra=", claimed_by = NULL, claimed_at = NULL")
 SQL = {
+    # An attempt's result, by the state the sender decided (deliveries.RESULT_STATES): a
+    # retry or a row handed back untouched leaves the sender's hands.
     "sent": _RESULT.format(extra=", sent_at = :now"),
     "failed": _RESULT.format(extra=""),
-    "handed_back": _RESULT.format(extra=", claimed_by = NULL, claimed_at = NULL"),
+    "retry": _HANDED_BACK,
+    "pending": _HANDED_BACK,
     "bounce": (
         "UPDATE subscribers SET state = 'bounced', bounced_at = :now "
         "WHERE id = :subscriber AND state IN ('active', 'pending')"
@@ -99,9 +103,8 @@ class DeliveryWriter:
         self._connection.close()  # closed for good, or back to the pool if not kept
 
     def _record(self, cursor: Any, result: DeliveryResult, now: datetime) -> None:
-        kind = {"sent": "sent", "retry": "handed_back", "pending": "handed_back"}
         cursor.execute(
-            self._sql[kind.get(result.state, "failed")],
+            self._sql[result.state],
             {
                 "state": result.state,
                 "attempts": result.attempts,
