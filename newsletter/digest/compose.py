@@ -16,6 +16,7 @@ from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
 from newsletter.html_text import excerpt, one_line
 from newsletter.store.digests import DigestEntry
+from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
 
 # The delivery step replaces this with each subscriber's signed unsubscribe URL; the
@@ -141,7 +142,7 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _item(entry: DigestEntry, zone: ZoneInfo) -> ItemView:
-    if entry.kind == "question":
+    if entry.kind == EntryKind.QUESTION:
         source = f"Asked by {one_line(entry.author)}" if entry.author else "A reader asks"
     else:
         source = entry.feed_name or ""

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from newsletter.config import Newsletter
 from newsletter.digest.weeks import send_time, week_bounds
 from newsletter.store.digests import CandidateWindow, DigestEntry
+from newsletter.store.entries import EntryKind
 
 FIRST_DIGEST_DAYS = 7
 BACKLOG_DAYS = 7
@@ -82,7 +83,7 @@ def sections(entries: Sequence[DigestEntry], keep: int, total: int) -> Sections:
     big), grouped into articles and questions; ``total`` counts every candidate."""
     kept = newest_first(entries)[: max(0, keep)]
     return Sections(
-        articles=tuple(e for e in kept if e.kind != "question"),
-        questions=tuple(e for e in kept if e.kind == "question"),
+        articles=tuple(e for e in kept if e.kind != EntryKind.QUESTION),
+        questions=tuple(e for e in kept if e.kind == EntryKind.QUESTION),
         more=max(0, total - len(kept)),
     )
