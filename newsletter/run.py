@@ -1,4 +1,5 @@
-"""`newsletter run`: collect → digest (when due) → publish → send, and one report.
+"""`newsletter run`: collect → bounces (when a mailbox is set) → digest (when due) →
+publish → send, and one report.
 
 Each step is its capability's own function; this module only orders them. A step that
 fails is reported and the next steps still run (a broken publish must not stop this
@@ -19,6 +20,7 @@ from newsletter.digest import build_due_digest
 from newsletter.digest.store import DigestStore
 from newsletter.errors import NewsletterError
 from newsletter.mail import SendReport, send_digest
+from newsletter.mail.bounces.process import BounceStore, fetch_bounces
 from newsletter.mail.store import SendStore
 from newsletter.publish import publish_site
 from newsletter.publish.store import PublishStore
@@ -26,7 +28,7 @@ from newsletter.publish.store import PublishStore
 Clock = Callable[[], datetime]
 
 
-class RunStore(CollectStore, DigestStore, PublishStore, SendStore, Protocol):
+class RunStore(CollectStore, DigestStore, PublishStore, SendStore, BounceStore, Protocol):
     """What `run`'s steps ask of the database: each step's own protocol."""
 
 
@@ -69,6 +71,8 @@ def run_all(
 ) -> RunReport:
     report = RunReport()
     _step(report, "collect", lambda: collect(settings, store, clock, on_start, on_feed))
+    if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
+        _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
     _step(report, "send", lambda: send_digest(settings, store, clock))

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from newsletter.cli import (
+    bounces,
     collect,
     db,
     digest,
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     publish,
     feeds,
     serve,
+    bounces,
 )
 for module in COMMAND_MODULES:
     for command in module.COMMANDS:

@@ -9,6 +9,7 @@ import click
 
 from newsletter import status as status_mod
 from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.mail.bounces.process import digest_line_of, digest_stats
 from newsletter.store.entries import EntryKind
 
 
@@ -27,6 +28,7 @@ def status(app: App, as_json: bool) -> None:
         data = status_mod.status_data(
             store.feed_states(), store.last_run(), entries, utcnow(), digest
         )
+        data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -59,6 +61,8 @@ def _print_status(data: dict[str, Any]) -> None:
         console.print(f"digest {digest['week']} ({digest['subject']}): {counts}")
     else:
         console.print("digest: none built yet")
+    for stats in data["deliverability"]:
+        console.print(digest_line_of(stats))
     run = data["last_run"]
     if run:
         console.print(

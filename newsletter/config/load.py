@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import time
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -38,8 +39,11 @@ ENV_KNOWN = (
     "BASE_URL",
     "SECRET_KEY",
     "DEBUG",
+    "BOUNCE_IMAP_URL",
 )
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+IMAP_SCHEMES = ("imaps", "imap+starttls", "imap")
+BOUNCE_KEYS = ("bounce_address", "soft_bounce_limit")
 
 
 def load_settings(config_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,9 +92,8 @@ def _site(doc: Doc, node: yaml.Node) -> Site:
 
 
 def _newsletter(doc: Doc, node: yaml.Node) -> Newsletter:
-    keys = doc.mapping(
-        node, "newsletter", ("from", "send_on", "timezone", "skip_empty"), required=("from",)
-    )
+    fields = ("from", "send_on", "timezone", "skip_empty", *BOUNCE_KEYS)
+    keys = doc.mapping(node, "newsletter", fields, required=("from",))
     sender = doc.text(keys["from"], "newsletter.from")
     if "@" not in parseaddr(sender)[1] or any(c in sender for c in "\r\n"):
         raise doc.error(
@@ -103,7 +106,27 @@ def _newsletter(doc: Doc, node: yaml.Node) -> Newsletter:
         skip_empty=doc.boolean(keys["skip_empty"], "newsletter.skip_empty")
         if "skip_empty" in keys
         else False,
+        **_bounce_keys(doc, keys),
     )
+
+
+def _bounce_keys(doc: Doc, keys: dict[str, yaml.Node]) -> dict[str, Any]:
+    """bounce_address (the base of VERP return paths) and soft_bounce_limit."""
+    values: dict[str, Any] = {}
+    if "bounce_address" in keys:
+        address = doc.text(keys["bounce_address"], "newsletter.bounce_address")
+        local, at, domain = address.rpartition("@")
+        if not at or not re.fullmatch(r"[A-Za-z0-9._-]+", local) or "." not in domain:
+            raise doc.error(
+                keys["bounce_address"],
+                "newsletter.bounce_address must be a plain address like bounces@example.com "
+                "(no '+', no name)",
+            )
+        values["bounce_address"] = address
+    if "soft_bounce_limit" in keys:
+        node = keys["soft_bounce_limit"]
+        values["soft_bounce_limit"] = doc.integer(node, "newsletter.soft_bounce_limit", 1)
+    return values
 
 
 def _send_on(doc: Doc, node: yaml.Node) -> SendOn:
@@ -208,12 +231,29 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
         raise ConfigError(f"NEWSLETTER_BASE_URL must be an http(s) URL, not '{base_url}'")
     return Environment(
+        bounce_imap_url=_bounce_imap_url(environ.get("NEWSLETTER_BOUNCE_IMAP_URL") or None),
         database_url=_database_url(environ.get("NEWSLETTER_DATABASE_URL"), root),
         smtp_url=smtp_url,
         outbox=root / (environ.get("NEWSLETTER_OUTBOX") or "outbox"),
         base_url=base_url.rstrip("/") + "/",
         secret_key=environ.get("NEWSLETTER_SECRET_KEY") or None,
     )
+
+
+def _bounce_imap_url(url: str | None) -> str | None:
+    """imaps:// or imap+starttls://; plain imap:// only to this machine (a password in clear
+    text over a network is refused)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if scheme not in IMAP_SCHEMES or not host or (scheme == "imap" and not loopback):
+        raise ConfigError(
+            "NEWSLETTER_BOUNCE_IMAP_URL must look like imaps://user:pass@host[:port]/MAILBOX "
+            "(or imap+starttls://; plain imap:// only to 127.0.0.1)"
+        )
+    return url
 
 
 def _database_url(value: str | None, root: Path) -> str:

@@ -36,6 +36,10 @@ class Newsletter:
     send_on: SendOn
     timezone: str  # an IANA name, checked against the tz database
     skip_empty: bool = False  # skip weeks with no new articles or questions
+    # Bounce handling (issue 12): the VERP return path's base address, None = VERP off
+    # (bounces then reach the From address); soft bounces in a row before suppression.
+    bounce_address: str | None = None
+    soft_bounce_limit: int = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Environment:
     outbox: Path
     base_url: str
     secret_key: str | None
+    bounce_imap_url: str | None = None  # NEWSLETTER_BOUNCE_IMAP_URL: the bounce mailbox
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from newsletter.mail.transport import (
     Transport,
     transport_factory,
 )
+from newsletter.mail.verp import verp_for
 from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers.tokens import Links, load_tokens
 from newsletter.templating import make_environment
@@ -63,6 +64,7 @@ class _Composer:
         self.environment = make_environment(settings.root)
         self.links = Links(settings.env.base_url, load_tokens(settings))
         self.sender = Sender.parse(settings.newsletter.sender)
+        self.verp = verp_for(settings)
 
     def __call__(self, subscriber: SubscriberRecord, now: datetime) -> Envelope:
         context = {
@@ -76,7 +78,9 @@ class _Composer:
         subject = f"Please confirm your subscription to {self.site.title}"
         to = mailbox(subscriber.name, subscriber.email)
         data, message_id = simple_message(self.sender, to, subject, text, html, now)
-        return Envelope(self.sender.address, subscriber.email, data, message_id)
+        verp = self.verp
+        return_path = verp.address("confirm", subscriber.id) if verp else self.sender.address
+        return Envelope(return_path, subscriber.email, data, message_id)
 
 
 def _send(

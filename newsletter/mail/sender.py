@@ -45,6 +45,7 @@ from newsletter.mail.transport import (
     describe_transport,
     transport_factory,
 )
+from newsletter.mail.verp import verp_for
 from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState, Recovered
 from newsletter.store.delivery_writer import DeliveryWriter
 from newsletter.store.digests import DigestToSend
@@ -141,6 +142,7 @@ class _Job:
             self.sender, settings.site.title, digest.subject, digest.text, digest.html, clock()
         )
         self.message_ids = message_id_parts(digest, self.sender.domain, key)
+        self.verp = verp_for(settings)  # None: the From address is every return path
         self.claimer = str(current_claimer())
         self.transports = transport_factory(settings)
         self.stop = threading.Event()
@@ -258,7 +260,8 @@ class _Job:
                 self.report.count("skipped")
                 self.progress.advance("skipped")
             return []
-        envelope = Envelope(self.sender.address, job.email, data, job.message_id)
+        return_path = self.verp.address("digest", job.id) if self.verp else self.sender.address
+        envelope = Envelope(return_path, job.email, data, job.message_id)
         verdict, result = self._attempt(transport, job, envelope)
         # Counted by where the row went: a retry that gave up is a failure, and a row handed
         # back untouched (no connection) is nothing yet.

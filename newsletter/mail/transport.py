@@ -243,6 +243,8 @@ class OutboxTransport:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(temporary, "wb") as file:
+                # What the receiving server would add: the envelope sender (VERP).
+                file.write(b"Return-Path: <" + envelope.sender.encode("ascii") + b">\r\n")
                 file.write(envelope.message)
                 file.flush()
                 os.fsync(file.fileno())

@@ -220,3 +220,36 @@ class Run(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     report: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+class BounceEvent(Base):
+    """One message read from the bounce mailbox, acted on once: its key is unique, and it is
+    written in the same transaction as its effect (see newsletter/store/bounces.py)."""
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_digest_kind", "digest_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(255), unique=True)  # mid:… or sha256:…
+    # hard | soft | complaint | unsubscribe | auto_reply | unclassified
+    kind: Mapped[str] = mapped_column(String(20))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL")
+    )
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))  # what was done, in a word or two
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BounceStreak(Base):
+    """A subscriber's soft bounces on consecutive digests, up to soft_bounce_limit."""
+
+    __tablename__ = "bounce_streaks"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    soft_bounces: Mapped[int] = mapped_column(Integer)
+    last_digest_id: Mapped[int] = mapped_column(Integer)  # the digest of the latest one
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsletter.store.bounces import BouncesSql
 from newsletter.store.deliveries import DeliveriesSql
 from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
@@ -21,5 +22,6 @@ class SqlStore(
     SubscribersSql,
     DeliveriesSql,
     QuestionsSql,
+    BouncesSql,
 ):
     """Implements every store protocol its callers declare."""

@@ -1,0 +1,195 @@
+"""`bounces fetch` and `bounces process`: read each message, classify it, let the store act
+on it once, then acknowledge it in the mailbox.
+
+The order is what makes it exactly once: the store commits the message's key with its
+effect (``record_bounce``), and only then is the message marked and moved. Killed before
+the commit, nothing happened; killed after it, the next run finds the key and only moves
+the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any, Protocol
+
+from newsletter.config import Settings
+from newsletter.errors import ConfigError
+from newsletter.mail.bounces.classify import KINDS, classify
+from newsletter.mail.bounces.imap import ImapMailbox, ImapUrl
+from newsletter.mail.bounces.mailbox import MailboxMessage, local_messages
+from newsletter.mail.verp import Verp, VerpRef, verp_for
+from newsletter.store.bounces import BounceAction, BounceReport, DigestBounceStats
+from newsletter.subscribers.tokens import Tokens, load_tokens
+
+Clock = Callable[[], datetime]
+GMAIL_COMPLAINT_LINE = 0.003  # Gmail and Yahoo block bulk senders above 0.3 % complaints
+
+
+class BounceStore(Protocol):
+    def record_bounce(
+        self, report: BounceReport, now: datetime, soft_limit: int
+    ) -> BounceAction | None: ...
+
+    def bounce_stats(self, limit: int = 4) -> list[DigestBounceStats]: ...
+
+
+@dataclass
+class BounceRun:
+    """What one reading of the mailbox did, for the terminal, the run report and status."""
+
+    source: str
+    read: int = 0
+    seen_before: int = 0  # keys recorded by an earlier run: not acted on again
+    kinds: Counter[str] = field(default_factory=Counter)
+    actions: Counter[str] = field(default_factory=Counter)
+    digests: list[DigestBounceStats] = field(default_factory=list)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{self.kinds[k]} {k.replace('_', '-')}" for k in KINDS if self.kinds[k])
+        actions = ", ".join(f"{n} {a}" for a, n in sorted(self.actions.items()))
+        head = f"bounces from {self.source}: {self.read} read"
+        if self.seen_before:
+            head += f" ({self.seen_before} done before)"
+        parts = [head + (f": {kinds}" if kinds else "")]
+        if actions:
+            parts.append(actions)
+        return "; ".join(parts) + "".join("\n  " + digest_line(s) for s in self.digests)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "read": self.read,
+            "seen_before": self.seen_before,
+            "kinds": dict(self.kinds),
+            "actions": dict(self.actions),
+            "digests": [digest_stats(s) for s in self.digests],
+        }
+
+
+def fetch_bounces(
+    settings: Settings, store: BounceStore, clock: Clock, after_commit: Callable[[int], None]
+) -> BounceRun:
+    """The IMAP mailbox of NEWSLETTER_BOUNCE_IMAP_URL."""
+    if not settings.env.bounce_imap_url:
+        raise ConfigError("set NEWSLETTER_BOUNCE_IMAP_URL (imaps://user:pass@host/INBOX) first")
+    url = ImapUrl.parse(settings.env.bounce_imap_url)
+    with ImapMailbox(url) as box:
+        return process_messages(settings, store, box.messages(), clock, str(url), after_commit)
+
+
+def process_path(
+    settings: Settings,
+    store: BounceStore,
+    path: Path,
+    clock: Clock,
+    after_commit: Callable[[int], None],
+) -> BounceRun:
+    """`.eml` files in a folder, a maildir or an mbox (left as they are)."""
+    return process_messages(settings, store, local_messages(path), clock, str(path), after_commit)
+
+
+def process_messages(
+    settings: Settings,
+    store: BounceStore,
+    messages: Iterable[MailboxMessage],
+    clock: Clock,
+    source: str,
+    after_commit: Callable[[int], None] = lambda n: None,
+) -> BounceRun:
+    run = BounceRun(source)
+    verp = verp_for(settings)
+    # Issue 12's other half names the mailto: unsubscribe address in feeds.yaml; read it
+    # when this build has it (None otherwise: only VERP unsubscribe addresses are known).
+    mailto: str | None = getattr(settings.newsletter, "unsubscribe_address", None)
+    tokens = load_tokens(settings) if mailto else None
+    limit = settings.newsletter.soft_bounce_limit
+    for item in messages:
+        report = bounce_report(item.data, verp, mailto, tokens)
+        action = store.record_bounce(report, clock(), limit)
+        run.read += 1
+        if action is None:
+            run.seen_before += 1
+        else:
+            run.kinds[report.kind] += 1
+            run.actions[action.action] += 1
+        after_commit(run.read)
+        item.ack()
+    run.digests = store.bounce_stats()
+    return run
+
+
+def bounce_report(
+    data: bytes,
+    verp: Verp | None,
+    unsubscribe_address: str | None = None,
+    tokens: Tokens | None = None,
+) -> BounceReport:
+    """A raw message, parsed and classified, as the store takes it."""
+    message = message_from_bytes(data)
+    found = classify(message, verp, unsubscribe_address)
+    ref = found.ref
+    if found.token is not None and tokens is not None:
+        subscriber_id = token_subscriber(tokens, found.token, found.sender)
+        ref = VerpRef("unsubscribe", subscriber_id) if subscriber_id else None
+    return BounceReport(
+        message_key=message_key(data, message),
+        kind=found.kind,
+        ref_kind=ref.kind if ref else None,
+        ref_id=ref.id if ref else None,
+        addresses=found.addresses,
+        sender=found.sender,
+        detail=found.detail,
+    )
+
+
+def token_subscriber(tokens: Tokens, token: str, sender: str | None) -> int | None:
+    """The subscriber an unsubscribe link's token names, when it was made for ``sender``:
+    a mailto: unsubscribe only unsubscribes its own sender."""
+    found = tokens.read("unsubscribe", token)
+    if found is None or sender is None or found[1] != sender.lower():
+        return None
+    return found[0]
+
+
+def message_key(data: bytes, message: Message) -> str:
+    """The Message-ID when it has one (the same report delivered twice is one), else a
+    hash of the bytes."""
+    message_id = " ".join(str(message.get("message-id", "")).split())
+    if message_id and len(message_id) < 240:
+        return "mid:" + message_id
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def digest_line(stats: DigestBounceStats) -> str:
+    return digest_line_of(digest_stats(stats))
+
+
+def digest_line_of(stats: dict[str, Any]) -> str:
+    """One digest's deliverability in a line, from :func:`digest_stats`."""
+    line = "OVER" if stats["complaint_rate_over_gmail_line"] else "under"
+    return (
+        f"digest {stats['week']}: {stats['sent']} sent, {stats['bounced_hard']} hard and "
+        f"{stats['bounced_soft']} soft bounces, {stats['complaints']} complaints "
+        f"({stats['complaint_rate']:.2%}, {line} Gmail's 0.3% line), "
+        f"{stats['unsubscribes']} unsubscribes"
+    )
+
+
+def digest_stats(stats: DigestBounceStats) -> dict[str, Any]:
+    return {
+        "week": stats.week,
+        "sent": stats.sent,
+        "bounced_hard": stats.hard,
+        "bounced_soft": stats.soft,
+        "complaints": stats.complaints,
+        "unsubscribes": stats.unsubscribes,
+        "complaint_rate": round(stats.complaint_rate, 6),
+        "complaint_rate_over_gmail_line": stats.complaint_rate > GMAIL_COMPLAINT_LINE,
+    }
