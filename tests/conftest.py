@@ -12,7 +12,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
+from tests.support.clock import Clock
+from tests.support.send import Recorder, recording_smtp
+from tests.support.web import web_settings
 
 POSTGRES_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -69,19 +73,6 @@ def store(database_url: str) -> Iterator[SqlStore]:
     store.close()
 
 
-class Clock:
-    """A clock the test moves by hand: no sleeps, no real time."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
@@ -94,6 +85,12 @@ site:
 newsletter:
   from: Best Running Tips <news@example.com>
 """
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """A site folder for the web tests (publishing tests override it with theirs)."""
+    return web_settings(tmp_path / "site")
 
 
 @pytest.fixture
@@ -110,8 +107,8 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium per test module (see tests/browser.py)."""
-    from tests.browser import ARGS, CHROMIUM
+    """One headless Chromium per test module (see tests/support/browser.py)."""
+    from tests.support.browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.skip(f"no {CHROMIUM} (apt-get install chromium; CI installs it)")
@@ -125,9 +122,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Any, str]]:
-    """A recording SMTP server on loopback and its NEWSLETTER_SMTP_URL."""
-    from tests.test_send_support import recording_smtp
+def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[Recorder, str]]:
+    """A recording SMTP server on loopback and its NEWSLETTER_SMTP_URL.
 
-    with recording_smtp() as server:
+    It offers PIPELINING unless a module parametrizes it (``indirect``) with False.
+    """
+    with recording_smtp(pipelining=getattr(request, "param", True)) as server:
         yield server

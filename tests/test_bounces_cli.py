@@ -17,7 +17,7 @@ from newsletter.mail import send_confirmations
 from newsletter.mail.verp import VerpRef, verp_for
 from newsletter.store import SqlStore
 from tests.support.bounces import bounce_site, mailbox_of_week, send_week
-from tests.test_send_support import Recorder, add_subscribers, site
+from tests.support.send import Recorder, add_subscribers, site
 
 Run = Callable[..., Result]
 Smtp = tuple[Recorder, str]

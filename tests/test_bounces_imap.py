@@ -19,7 +19,7 @@ from newsletter.store import SqlStore
 from newsletter.store.models import BounceEvent, BounceStreak
 from tests.support.bounces import bounce_site, mailbox_of_week
 from tests.support.dovecot import Dovecot, dovecot_fixture  # noqa: F401  (the fixture)
-from tests.test_send_support import run_newsletter
+from tests.support.send import run_newsletter
 
 pytestmark = pytest.mark.slow
 TOTAL = 19  # 15 MTA formats + complaint + auto-reply + mailto unsubscribe + unclassified

@@ -13,7 +13,7 @@ from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceReport
 from tests.support.bounces import bounce_site, fill, send_week
-from tests.test_send_support import add_subscribers
+from tests.support.send import add_subscribers
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=30)  # after the last digest went out

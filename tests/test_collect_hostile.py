@@ -1,7 +1,7 @@
 """Acceptance for collecting: one `newsletter collect` over every misbehaviour we know of.
 
 The real command runs in a subprocess against the real loopback server of
-tests/hostile_server.py, on SQLite and on PostgreSQL. Bound stated here: the whole collect
+tests/support/hostile_server.py, on SQLite and on PostgreSQL. Bound stated here: the whole collect
 (35 feeds, 2 s deadline each, 10 at once) finishes within 30 s (typically ~3 s) and the
 collecting process stays under 300 MiB of peak RSS; parse workers are capped at 512 MiB each.
 """
@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select
 
 from newsletter.sources import SourceRequest, collect
 from newsletter.store.models import Entry, Feed
-from tests.hostile_server import SCENARIOS, serve
+from tests.support.hostile_server import SCENARIOS, serve
 from tests.test_sources_collect import LIMITS
 
 BOUND_SECONDS = 30

@@ -12,7 +12,7 @@ from newsletter.config import load_settings
 from newsletter.store import SqlStore
 from newsletter.store.entries import EntryKind
 from newsletter.store.models import Entry
-from tests.conftest import Clock
+from tests.support.clock import Clock
 
 ROOT = Path(__file__).parents[1]
 

@@ -12,7 +12,7 @@ from newsletter.digest.compose import NOTHING_NEW, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.store import SqlStore
 from newsletter.store.digests import CandidateWindow, DigestDraft
 from newsletter.store.engine import make_engine
-from tests.test_digest_support import (
+from tests.support.digest import (
     BASE_URL,
     SEND_W47,
     SEND_W48,

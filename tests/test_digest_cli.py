@@ -12,7 +12,7 @@ from newsletter.cli import cli
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
-from tests.test_digest_support import BASE_URL, SEND_W48, add, article, site_settings
+from tests.support.digest import BASE_URL, SEND_W48, add, article, site_settings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from newsletter.digest import build_digest, exercise_overview, feature_exercise, sync_catalog
 from newsletter.digest.exercises import UnknownExercise, WeekAlreadyBuilt
 from newsletter.store import SqlStore
-from tests.test_digest_support import SEND_W48, site_settings
+from tests.support.digest import SEND_W48, site_settings
 
 THREE = """\
 exercises:

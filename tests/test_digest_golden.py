@@ -20,7 +20,7 @@ from newsletter.digest import build_digest
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest
-from tests.test_digest_support import SEND_W48, add, article, question, site_settings
+from tests.support.digest import SEND_W48, add, article, question, site_settings
 
 GOLDEN = Path(__file__).parent / "golden"
 WEEK = "2026-W48"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from newsletter.digest.compose import web_copy
-from tests.browser import ARTIFACTS, needs_chromium
-from tests.test_digest_support import BASE_URL
+from tests.support.browser import ARTIFACTS, needs_chromium
+from tests.support.digest import BASE_URL
 
 GOLDEN_HTML = Path(__file__).parent / "golden" / "digest-2026-W48.html"
 WIDTHS = {"phone": 390, "desktop": 1280}

@@ -31,9 +31,9 @@ from newsletter.store.engine import make_engine, upgrade
 from newsletter.web import create_app
 from newsletter.web.server import make_server
 from newsletter.web.services import utc_now
-from tests.browser import ARTIFACTS, needs_chromium
-from tests.test_send_support import Recorder, recording_smtp, run_newsletter
-from tests.test_web_support import SECRET, add_subscriber, web_settings
+from tests.support.browser import ARTIFACTS, needs_chromium
+from tests.support.send import Recorder, recording_smtp, run_newsletter
+from tests.support.web import SECRET, add_subscriber, web_settings
 
 PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"https?://\S+/(?:confirm|unsubscribe)/[A-Za-z0-9._-]+")

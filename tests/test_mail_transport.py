@@ -15,8 +15,8 @@ from newsletter.mail import send_digest
 from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
-from tests.conftest import Clock
-from tests.test_send_support import (
+from tests.support.clock import Clock
+from tests.support.send import (
     LoopbackController,
     Recorder,
     add_digest,

@@ -10,7 +10,7 @@ import feedparser
 
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
-from tests.test_publish_support import BASE_URL, NOW, add_digest, make_settings
+from tests.support.publish import BASE_URL, NOW, add_digest, make_settings
 
 
 class Links(HTMLParser):

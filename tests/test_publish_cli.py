@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from newsletter.cli import cli
 from newsletter.config import load_settings
 from newsletter.store import open_store
-from tests.test_publish_support import NOW, entry, make_settings
+from tests.support.publish import NOW, entry, make_settings
 
 
 def test_publish_writes_the_site_and_says_so(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from lxml import etree
 from newsletter.config import Settings
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
-from tests.test_publish_support import (
+from tests.support.publish import (
     BASE_URL,
     FEED_FILES,
     NOW,

@@ -18,7 +18,7 @@ from newsletter.publish.items import feed_items, feed_meta
 from newsletter.publish.site import publish_site
 from newsletter.store import SqlStore
 from newsletter.store.entries import EntryKind, PublishedEntry
-from tests.test_publish_support import NOW, add_entries, entry, feed_ids, make_settings, read_all
+from tests.support.publish import NOW, add_entries, entry, feed_ids, make_settings, read_all
 
 ACTIVE = (
     "alert(",

@@ -20,7 +20,7 @@ import pytest
 from newsletter.publish import publish_site
 from newsletter.sources.websub import HubPingError, ping_hub
 from newsletter.store import SqlStore
-from tests.test_publish_support import (
+from tests.support.publish import (
     BASE_URL,
     FEED_FILES,
     NOW,

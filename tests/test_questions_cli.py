@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from newsletter.cli import cli
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
-from tests.test_web_support import web_settings
+from tests.support.web import web_settings
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -23,8 +23,8 @@ from newsletter.questions import (
 from newsletter.store import NewEntry, SqlStore
 from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
-from tests.conftest import Clock
-from tests.test_digest_support import FEEDS, SEND_W47, SEND_W48, site_settings
+from tests.support.clock import Clock
+from tests.support.digest import FEEDS, SEND_W47, SEND_W48, site_settings
 
 ASKED = QuestionInput(title="Shin splints?", body="They hurt.", name="Ann", email="Ann@Example.COM")
 

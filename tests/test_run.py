@@ -11,7 +11,7 @@ from pathlib import Path
 from newsletter.config import load_settings
 from newsletter.run import run_all
 from newsletter.store import SqlStore
-from tests.conftest import Clock
+from tests.support.clock import Clock
 
 ROOT = Path(__file__).parents[1]
 

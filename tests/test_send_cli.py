@@ -15,7 +15,7 @@ from newsletter.lock import RunLock
 from newsletter.progress import SendProgress
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
-from tests.test_send_support import Recorder, add_digest, add_subscribers, site
+from tests.support.send import Recorder, add_digest, add_subscribers, site
 
 Smtp = tuple[Recorder, str]
 Run = Callable[..., Result]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
-from tests.test_send_support import (
+from tests.support.send import (
     Recorder,
     add_digest,
     add_subscribers,

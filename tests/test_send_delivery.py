@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import socket
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,26 +20,19 @@ from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
 from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 from newsletter.subscribers.tokens import Tokens
-from tests.conftest import Clock
-from tests.test_send_support import (
+from tests.support.clock import Clock
+from tests.support.send import (
     BASE_URL,
+    BOTH_WAYS,
     SECRET,
     Recorder,
     add_digest,
     add_subscribers,
-    recording_smtp,
     site,
 )
 
 Smtp = tuple[Recorder, str]
 EMAILS = ["ann@example.org", "Bob@example.org", "cy@example.net"]
-
-
-@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
-def smtp(request: pytest.FixtureRequest) -> Iterator[Smtp]:
-    """The server, with and without PIPELINING: the transport speaks both ways."""
-    with recording_smtp(pipelining=request.param) as server:
-        yield server
 
 
 def prepared(store: SqlStore, clock: Clock, emails: list[str] = EMAILS) -> int:
@@ -69,6 +60,7 @@ def rows(store: SqlStore, digest_id: int) -> dict[str, Delivery]:
     return {email: row for row, email in found}
 
 
+@BOTH_WAYS
 def test_a_clean_send_delivers_one_message_per_recipient(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -91,6 +83,7 @@ def test_a_clean_send_delivers_one_message_per_recipient(
     assert len({m.message["Message-ID"] for m in recorder.messages}) == 3
 
 
+@BOTH_WAYS
 def test_headers_and_parts_of_a_digest_email(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -130,6 +123,7 @@ def test_headers_and_parts_of_a_digest_email(
     assert b"%%UNSUBSCRIBE_URL%%" not in received.data
 
 
+@BOTH_WAYS
 def test_feed_and_user_text_cannot_inject_headers(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -158,6 +152,7 @@ def test_feed_and_user_text_cannot_inject_headers(
     assert message["List-Id"] == f'"Tips Bcc: {evil}" <list.example.com>'
 
 
+@BOTH_WAYS
 def test_a_451_is_retried_after_the_backoff(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -179,6 +174,7 @@ def test_a_451_is_retried_after_the_backoff(
     assert sorted(recorder.recipients()) == sorted(EMAILS), "each exactly once"
 
 
+@BOTH_WAYS
 def test_a_550_fails_the_delivery_and_suppresses_the_address(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -198,6 +194,7 @@ def test_a_550_fails_the_delivery_and_suppresses_the_address(
     )
 
 
+@BOTH_WAYS
 def test_a_dropped_connection_is_reopened_and_the_message_sent_once(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -209,6 +206,7 @@ def test_a_dropped_connection_is_reopened_and_the_message_sent_once(
     assert sorted(recorder.recipients()) == sorted(EMAILS)
 
 
+@BOTH_WAYS
 def test_who_unsubscribed_after_the_digest_was_built_is_skipped(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -223,6 +221,7 @@ def test_who_unsubscribed_after_the_digest_was_built_is_skipped(
     assert rows(store, digest_id)["Bob@example.org"].state == "skipped"
 
 
+@BOTH_WAYS
 def test_a_streak_of_errors_pauses_and_loses_nothing(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -244,6 +243,7 @@ def test_a_streak_of_errors_pauses_and_loses_nothing(
     assert sorted(recorder.recipients()) == emails
 
 
+@BOTH_WAYS
 def test_a_refused_sender_address_pauses_at_once(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -271,6 +271,7 @@ def test_an_unreachable_server_pauses_with_every_row_pending(
     assert (report.sent, report.retry, report.failed) == (0, 0, 0), "nothing was attempted"
 
 
+@BOTH_WAYS
 def test_several_workers_share_the_list_without_duplicates(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
@@ -295,6 +296,7 @@ def test_without_smtp_the_same_pipeline_writes_the_outbox(
     assert not list((tmp_path / "site" / "outbox").glob(".*")), "no temporary file left"
 
 
+@BOTH_WAYS
 def test_rows_a_dead_sender_left_are_recovered_not_resent(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from newsletter.subscribers.tokens import Tokens
-from tests.test_send_support import SECRET, Recorder, run_newsletter
+from tests.support.send import SECRET, Recorder, run_newsletter
 
 ROOT = Path(__file__).parents[1]
 

@@ -13,7 +13,7 @@ from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliverySta
 from newsletter.store.delivery_writer import StartOutcome
 from newsletter.store.engine import make_engine
 from newsletter.store.models import Delivery
-from tests.test_send_support import add_digest, add_subscribers
+from tests.support.send import add_digest, add_subscribers
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 IDS = ("<digest-2026-W48.", ".n0nce@example.com>")

@@ -19,7 +19,7 @@ import pytest
 from newsletter.errors import ParseError
 from newsletter.sources import Limits, SourceRequest, SourceResult, collect
 from newsletter.sources.pool import ParsePool
-from tests.hostile_server import (
+from tests.support.hostile_server import (
     GOOD_ETAG,
     GOOD_LAST_MODIFIED,
     GOOD_RSS,

@@ -11,7 +11,7 @@ import pytest
 from newsletter.errors import FetchError
 from newsletter.sources.fetch import Inflater, read_file
 from newsletter.sources.types import Limits
-from tests.hostile_server import GOOD_RSS
+from tests.support.hostile_server import GOOD_RSS
 
 MIB = 1 << 20
 

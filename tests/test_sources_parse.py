@@ -11,7 +11,7 @@ import pytest
 from newsletter.errors import ParseError
 from newsletter.sources.parse import parse_document, run_feedparser
 from newsletter.sources.types import ParsedFeed
-from tests.hostile_server import (
+from tests.support.hostile_server import (
     BILLION_LAUGHS,
     CONTROL_CHARS_RSS,
     CP1252_RSS,

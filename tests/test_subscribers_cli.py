@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from newsletter.cli import cli
 from newsletter.store import SqlStore
 from newsletter.subscribers import Tokens, confirm_subscription
-from tests.test_send_support import SECRET, Recorder, site
+from tests.support.send import SECRET, Recorder, site
 
 Smtp = tuple[Recorder, str]
 Run = Callable[..., Result]

@@ -24,7 +24,7 @@ from newsletter.store import SqlStore
 from newsletter.web import create_app
 from newsletter.web.server import make_server
 from newsletter.web.services import close
-from tests.test_publish_support import (
+from tests.support.publish import (
     NOW,
     add_digest,
     add_entries,

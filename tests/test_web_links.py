@@ -7,7 +7,6 @@ exactly the ones emails carry. Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,22 +17,16 @@ from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers import Links, Tokens, load_tokens
 from newsletter.web import UNLIMITED
-from tests.conftest import Clock
-from tests.test_web_support import (
+from tests.support.clock import Clock
+from tests.support.web import (
     Browser,
     add_subscriber,
     main_text,
     make_app,
     subscriber,
-    web_settings,
 )
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return web_settings(tmp_path / "site")
 
 
 @pytest.fixture

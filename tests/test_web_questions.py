@@ -6,8 +6,6 @@ Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import feedparser
 import pytest
 from flask import Flask
@@ -16,8 +14,8 @@ from newsletter.config import Settings
 from newsletter.questions import moderate
 from newsletter.store import SqlStore
 from newsletter.web import UNLIMITED
-from tests.conftest import Clock
-from tests.test_web_support import Browser, main_text, make_app, web_settings
+from tests.support.clock import Clock
+from tests.support.web import Browser, main_text, make_app
 
 QUESTION = {
     "title": "Shin splints <b>again</b> & again",
@@ -25,11 +23,6 @@ QUESTION = {
     "name": "Ann <Runner>",
     "email": "ann@example.com",
 }
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return web_settings(tmp_path / "site")
 
 
 @pytest.fixture

@@ -13,18 +13,13 @@ from newsletter.store import SqlStore
 from newsletter.subscribers import Links, load_tokens
 from newsletter.web import UNLIMITED, create_app
 from newsletter.web.services import close
-from tests.conftest import Clock
-from tests.test_publish_support import add_digest
-from tests.test_web_support import Browser, add_subscriber, main_text, make_app, web_settings
+from tests.support.clock import Clock
+from tests.support.publish import add_digest
+from tests.support.web import Browser, add_subscriber, main_text, make_app, web_settings
 
 PAGES = ["/", "/ask", "/ask/thanks", "/archive/", "/feed.xml", "/atom.xml", "/feed.json"]
 PAGES += ["/healthz", "/static/site.css", "/static/favicon.svg", "/archive/2026-W48.html"]
 ERRORS = ["/nothing-here", "/confirm/forged", "/unsubscribe/forged", "/static/secret.key"]
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return web_settings(tmp_path / "site")
 
 
 @pytest.fixture

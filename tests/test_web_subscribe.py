@@ -16,9 +16,9 @@ from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers.signup import send_confirmation_if_due
 from newsletter.web import RateLimits, create_app
-from tests.conftest import Clock
-from tests.test_send_support import recording_smtp
-from tests.test_web_support import (
+from tests.support.clock import Clock
+from tests.support.send import recording_smtp
+from tests.support.web import (
     Browser,
     add_subscriber,
     main_text,
@@ -29,11 +29,6 @@ from tests.test_web_support import (
 )
 
 GENEROUS = RateLimits(subscribe=None, questions=None)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return web_settings(tmp_path / "site")
 
 
 @pytest.fixture

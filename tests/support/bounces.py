@@ -13,7 +13,7 @@ from newsletter.config import Settings, load_settings
 from newsletter.mail.sender import SendOptions, send_digest
 from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
-from tests.test_send_support import BASE_URL, SECRET, add_digest, add_subscribers
+from tests.support.send import BASE_URL, SECRET, add_digest, add_subscribers
 
 DATA = Path(__file__).parent.parent / "data" / "bounces"
 SITE = """\

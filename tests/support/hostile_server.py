@@ -1,6 +1,6 @@
 """A real HTTP server on loopback that misbehaves on purpose, one scenario per path.
 
-    from tests.hostile_server import ROUTES, SCENARIOS, serve
+    from tests.support.hostile_server import ROUTES, SCENARIOS, serve
 
     with serve(ROUTES) as base:            # base is the URL, e.g. "http://127.0.0.1:41234"
         url = base + "/good.rss"
@@ -18,6 +18,7 @@ Slow scenarios wait on a stop event instead of sleeping, and every connection is
 
 from __future__ import annotations
 
+import functools
 import socket
 import sys
 import threading
@@ -229,15 +230,33 @@ def _redirect_with_endless_body(h: _Handler) -> None:
 
 
 def _gzip_bomb(h: _Handler) -> None:
-    """~1 MB of gzip that inflates to 1 GiB of zeros, compressed as it is sent."""
+    """~1 MB of gzip that inflates to 1 GiB of zeros.
+
+    Compressed once, not per request: compressing as it was sent cost the server enough CPU
+    that on a busy machine the client hit its deadline before the decompression cap.
+    """
+    header, piece = _bomb_parts()
     h.start_stream({**RSS, "Content-Encoding": "gzip"})
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
-    zeros = bytes(1 << 20)
+    h.wfile.write(header)
     for _ in range(1024):
         if h.stopping.is_set():
             return
-        h.wfile.write(packer.compress(zeros))
-    h.wfile.write(packer.flush())
+        h.wfile.write(piece)
+
+
+@functools.cache
+def _bomb_parts() -> tuple[bytes, bytes]:
+    """A gzip header, and 1 MiB of zeros as raw deflate that can be repeated after it.
+
+    A full flush ends the piece on a byte boundary with an empty history, so copies of it
+    back to back are valid deflate data. The stream never ends: the client gives up first.
+    """
+    header = zlib.compressobj(9, zlib.DEFLATED, 31)
+    raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return (
+        header.compress(b"") + header.flush(zlib.Z_FULL_FLUSH),
+        raw.compress(bytes(1 << 20)) + raw.flush(zlib.Z_FULL_FLUSH),
+    )
 
 
 # The documents. Plain constants, so a test can also parse them without the server.

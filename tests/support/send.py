@@ -9,7 +9,6 @@ import email
 import email.policy
 import json
 import os
-import smtplib
 import subprocess
 import sys
 import threading
@@ -203,29 +202,7 @@ def run_newsletter(*args: str, cwd: Path, env: dict[str, str], background: bool 
     )
 
 
-# The server itself
-
-
-@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
-def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[Recorder, str]]:
-    with recording_smtp(pipelining=request.param) as server:
-        yield server
-
-
-def test_the_recorder_accepts_and_misbehaves_as_asked(smtp: tuple[Recorder, str]) -> None:
-    recorder, url = smtp
-    port = int(url.rsplit(":", 1)[1])
-    recorder.tempfail_once.add("later@example.org")
-    recorder.reject.add("nobody@example.org")
-    recorder.drop_once.add("drop@example.org")
-    with smtplib.SMTP("127.0.0.1", port) as client:
-        client.sendmail("a@example.com", ["ok@example.org"], b"Subject: 1\r\n\r\nhi\r\n")
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            client.sendmail("a@example.com", ["later@example.org"], b"\r\nhi\r\n")
-        client.sendmail("a@example.com", ["later@example.org"], b"\r\nagain\r\n")
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            client.sendmail("a@example.com", ["nobody@example.org"], b"\r\nhi\r\n")
-        with pytest.raises(smtplib.SMTPServerDisconnected):
-            client.sendmail("a@example.com", ["drop@example.org"], b"\r\nhi\r\n")
-        assert client.has_extn("pipelining") == recorder.pipelining
-    assert recorder.recipients() == ["ok@example.org", "later@example.org"]
+# For the smtp fixture: the server with and without PIPELINING (the transport speaks both ways).
+BOTH_WAYS = pytest.mark.parametrize(
+    "smtp", [True, False], ids=["pipelining", "one-by-one"], indirect=True
+)
