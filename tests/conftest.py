@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from newsletter.config import Settings
 from newsletter.store import SqlStore
@@ -62,6 +62,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def engines() -> Iterator[Callable[[str], Engine]]:
+    """make_engine for a test's extra connections, every engine disposed however it ends.
+
+    An engine left to the garbage collector closes its pool late, and its ResourceWarning
+    then fails whichever test happens to be running.
+    """
+    made: list[Engine] = []
+
+    def make(url: str) -> Engine:
+        made.append(make_engine(url))
+        return made[-1]
+
+    yield make
+    for engine in made:
+        engine.dispose()
 
 
 @pytest.fixture

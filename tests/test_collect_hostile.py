@@ -2,7 +2,8 @@
 
 The real command runs in a subprocess against the real loopback server of
 tests/support/hostile_server.py, on SQLite and on PostgreSQL. Bound stated here: the whole collect
-(35 feeds, 2 s deadline each, 10 at once) finishes within 30 s (typically ~3 s) and the
+(35 feeds, 2 s deadline each, 10 at once) finishes within 100 s (typically ~3 s; the slow
+feeds never end by themselves, and the room is for a machine with both cores busy) and the
 collecting process stays under 300 MiB of peak RSS; parse workers are capped at 512 MiB each.
 """
 
@@ -13,16 +14,16 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, select
 
 from newsletter.sources import SourceRequest, collect
 from newsletter.store.models import Entry, Feed
-from tests.support.hostile_server import SCENARIOS, serve
-from tests.test_sources_collect import LIMITS
+from tests.support.hostile_server import LIMITS, SCENARIOS, serve
 
-BOUND_SECONDS = 30
+BOUND_SECONDS = 100
 PEAK_RSS_MIB = 300
 ACTIVE = re.compile(
     r"<script|<style|<iframe|<form|<input|<object|<embed|<meta|<svg|\bon[a-z]+\s*=|"
@@ -58,7 +59,7 @@ def run_collect(
         stderr=subprocess.PIPE,
         text=True,
     ) as process:
-        stdout, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=300)
     seconds = time.monotonic() - started
     # ru_maxrss of the largest child we waited for, in KiB on Linux
     import resource
@@ -81,7 +82,9 @@ def expected_keys(base: str) -> set[str]:
     }
 
 
-def test_one_collect_over_every_hostile_feed(tmp_path: Path, database_url: str) -> None:
+def test_one_collect_over_every_hostile_feed(
+    tmp_path: Path, database_url: str, engines: Callable[[str], Engine]
+) -> None:
     with serve({path: s.respond for path, s in SCENARIOS.items()}) as base:
         write_site(tmp_path, base)
         # A server database is migrated on purpose, never behind the owner's back.
@@ -92,7 +95,7 @@ def test_one_collect_over_every_hostile_feed(tmp_path: Path, database_url: str) 
         assert peak_mib < PEAK_RSS_MIB, f"peak RSS {peak_mib:.0f} MiB"
         wanted = expected_keys(base)
 
-        engine = create_engine(database_url)
+        engine = engines(database_url)
         with engine.connect() as connection:
             feeds = {row.name: row for row in connection.execute(select(Feed))}
             entries = connection.execute(select(Entry)).all()
@@ -113,7 +116,6 @@ def test_one_collect_over_every_hostile_feed(tmp_path: Path, database_url: str) 
         assert " 0 new and 0 updated entries" in stdout
         with engine.connect() as connection:
             assert len(connection.execute(select(Entry.id)).all()) == len(entries)
-        engine.dispose()
 
 
 def assert_failures_recorded(feeds: dict[str, Feed]) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from newsletter.digest import build_digest, build_due_digest, preview_digest
 from newsletter.digest.compose import NOTHING_NEW, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.store import SqlStore
 from newsletter.store.digests import CandidateWindow, DigestDraft
-from newsletter.store.engine import make_engine
 from tests.support.digest import (
     BASE_URL,
     SEND_W47,
@@ -147,11 +149,13 @@ def test_the_digest_step_of_run_builds_when_due(store: SqlStore, tmp_path: Path)
     assert skipped.status == "skipped" and skipped.week == "2026-W49"
 
 
-def test_two_racing_builders_record_one_digest(store: SqlStore, tmp_path: Path) -> None:
+def test_two_racing_builders_record_one_digest(
+    store: SqlStore, tmp_path: Path, engines: Callable[[str], Engine]
+) -> None:
     settings = site_settings(tmp_path)
     add(store, SEND_W48 - timedelta(days=1), article("a", "Article A", SEND_W48 - timedelta(1)))
     url = store.engine.url.render_as_string(hide_password=False)
-    stores = [SqlStore(make_engine(url)) for _ in range(2)]
+    stores = [SqlStore(engines(url)) for _ in range(2)]
     start = threading.Barrier(2)
     results = []
 
@@ -164,8 +168,6 @@ def test_two_racing_builders_record_one_digest(store: SqlStore, tmp_path: Path) 
         thread.start()
     for thread in threads:
         thread.join()
-    for other in stores:
-        other.close()
     assert len(results) == 2
     assert sorted(r.created for r in results) == [False, True]
     assert results[0].digest == results[1].digest

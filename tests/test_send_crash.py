@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,12 @@ from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
 from tests.support.send import (
     Recorder,
-    add_digest,
-    add_subscribers,
+    queued,
     run_newsletter,
     site,
 )
 
 Smtp = tuple[Recorder, str]
-NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
-    emails = [f"r{n:04}@example.org" for n in range(count)]
-    add_subscribers(store, emails)
-    digest_id = add_digest(store)
-    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == count
-    return digest_id, emails
 
 
 def addresses_in(store: SqlStore, digest_id: int, state: str) -> set[str]:
@@ -58,17 +47,17 @@ def test_sigkill_mid_send_then_rerun_misses_nobody(
     workers = 3
     digest_id, emails = queued(store, 60)
     _, env = site(tmp_path / "site", url, database_url)
-    recorder.delay = 0.05  # a slow server, so the kill lands mid-send
+    recorder.hold_after = 15  # the kill lands mid-send, with messages in flight
     process = run_newsletter(
         "send", "--workers", str(workers), cwd=tmp_path / "site", env=env, background=True
     )
-    recorder.wait_for(15)
+    recorder.wait_for(16)
     process.kill()
     code, _ = finish(process)
     assert code == -9
     counts = store.delivery_counts(digest_id)
     assert counts[DeliveryState.SENDING] <= workers, "at most one message in doubt per worker"
-    recorder.delay = 0
+    recorder.release()
 
     rerun = run_newsletter("send", cwd=tmp_path / "site", env=env)
     assert rerun.returncode == 0, rerun.stderr
@@ -124,11 +113,15 @@ def test_three_senders_share_a_digest_on_postgresql(
     recorder, url = smtp
     digest_id, emails = queued(store, 600)
     _, env = site(tmp_path / "site", url, database_url)
-    recorder.delay = 0.01
+    recorder.hold_after = 0
     processes = [
         run_newsletter("send", "--workers", "2", cwd=tmp_path / "site", env=env, background=True)
         for _ in range(3)
     ]
+    # Each worker waits for its answer, so three messages held at once come from at least
+    # two of the processes, however late a busy machine starts the others.
+    recorder.wait_for(3)
+    recorder.release()
     results = [finish(process) for process in processes]
     assert [code for code, _ in results] == [0, 0, 0], results
     received = Counter(recorder.recipients())
@@ -147,12 +140,14 @@ def test_sigterm_mid_send_finishes_the_messages_in_flight(
     recorder, url = smtp
     digest_id, emails = queued(store, 60)
     _, env = site(tmp_path / "site", url, database_url)
-    recorder.delay = 0.05
+    recorder.hold_after = 10  # the signal lands mid-send, with messages in flight
     process = run_newsletter(
         "send", "--workers", "3", cwd=tmp_path / "site", env=env, background=True
     )
-    recorder.wait_for(10)
+    recorder.wait_for(11)
     process.send_signal(signal.SIGTERM)
+    recorder.delay = 0.05  # the rest slowly, so the signal is seen before the end
+    recorder.release()
     code, output = finish(process)
     assert code == 1 and "PAUSED: interrupted" in output, output
     counts = store.delivery_counts(digest_id)

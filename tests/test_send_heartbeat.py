@@ -21,8 +21,7 @@ from newsletter.mail import SendOptions, send_digest
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import HELD
 from newsletter.store.models import Delivery
-from tests.support.send import Recorder, site
-from tests.test_send_crash import queued
+from tests.support.send import Recorder, queued, site
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 

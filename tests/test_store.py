@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from newsletter.config import FeedConfig
 from newsletter.errors import SchemaOutdated
@@ -136,12 +137,11 @@ def test_a_server_database_is_not_migrated_behind_our_back(database_url: str) ->
         engine.dispose()
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/sub/dir/x.sqlite3")
+def test_sqlite_runs_in_wal_mode(tmp_path: Path, engines: Callable[[str], Engine]) -> None:
+    engine = engines(f"sqlite:///{tmp_path}/sub/dir/x.sqlite3")
     with engine.connect() as connection:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    engine.dispose()
     assert mode == "wal" and timeout == 30000
 
 

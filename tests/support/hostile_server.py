@@ -9,7 +9,7 @@
 
 ``SCENARIOS`` pairs every path with what ``collect()`` should report for it (``Expect``), so an
 end-to-end test can check each feed's outcome without restating the catalogue. The
-expectations assume test-sized limits, as in ``test_sources_collect.LIMITS``: a read timeout
+expectations assume test-sized limits, as in ``LIMITS`` below: a read timeout
 (1 s) above TRICKLE_INTERVAL and below the deadline (2 s), and caps of a few MiB.
 
 Slow scenarios wait on a stop event instead of sleeping, and every connection is shut when the
@@ -30,11 +30,24 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from newsletter.sources import Limits
+
 # Below any read timeout a test uses, so only the total deadline can stop these.
 TRICKLE_INTERVAL = 0.2
 GOOD_ETAG = '"good-v1"'
 GOOD_LAST_MODIFIED = "Mon, 06 Jan 2025 10:00:00 GMT"
 RETRY_DATE = "Wed, 21 Oct 2037 07:28:00 GMT"
+# What the expectations assume; tests/test_collect_hostile.py writes the same into feeds.yaml.
+LIMITS = Limits(
+    concurrency=10,
+    connect_timeout=1,
+    read_timeout=1,
+    deadline=2,
+    max_bytes=2 << 20,
+    max_decoded_bytes=4 << 20,
+    parse_workers=2,
+    parse_memory_mb=512,
+)
 
 Route = Callable[["_Handler"], None]
 

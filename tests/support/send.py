@@ -70,7 +70,11 @@ class Recorder:
     refuse_sender: bool = False
     delay: float = 0.0  # seconds before answering DATA: a slow server
     pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads pipelined commands fine)
+    # Messages after this many are recorded but not answered until release(): a test can
+    # then act mid-send by count, not by guessing how long a busy machine takes.
+    hold_after: int | None = None
     condition: threading.Condition = field(default_factory=threading.Condition)
+    gate: threading.Event = field(default_factory=threading.Event)
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -110,6 +114,9 @@ class Recorder:
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
             )
             self.condition.notify_all()
+            held = self.hold_after is not None and len(self.messages) > self.hold_after
+        if held:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait)
         if self.delay:
             await asyncio.sleep(self.delay)
         return f"250 2.0.0 queued as {len(self.messages)}"
@@ -119,6 +126,11 @@ class Recorder:
             assert self.condition.wait_for(lambda: len(self.messages) >= count, timeout), (
                 f"the server received {len(self.messages)} messages, not {count}"
             )
+
+    def release(self) -> None:
+        """Answer the held messages, and hold no more."""
+        self.hold_after = None
+        self.gate.set()
 
     def recipients(self) -> list[str]:
         with self.condition:
@@ -144,6 +156,7 @@ def recording_smtp(pipelining: bool = True) -> Iterator[tuple[Recorder, str]]:
     try:
         yield recorder, f"smtp://127.0.0.1:{controller.port}"
     finally:
+        recorder.release()  # a held handler would keep the server from stopping
         controller.stop()
 
 
@@ -186,6 +199,15 @@ def add_subscribers(store: SqlStore, emails: list[str], state: str = "active") -
     new = [NewSubscriber(e, e.lower(), None, as_state, SubscriberSource.CLI) for e in emails]
     for start in range(0, len(new), 500):
         store.import_changes(new[start : start + 500], [], datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
+    """A digest with ``count`` active subscribers, each with a pending delivery."""
+    emails = [f"r{n:04}@example.org" for n in range(count)]
+    add_subscribers(store, emails)
+    digest_id = add_digest(store)
+    assert store.delivery_counts(digest_id)["pending"] == count
+    return digest_id, emails
 
 
 def run_newsletter(*args: str, cwd: Path, env: dict[str, str], background: bool = False) -> Any:
