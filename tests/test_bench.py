@@ -15,6 +15,8 @@ from bench import collect, pg_setup, publish, rss2email, scale_pg, send, subscri
 from bench.memory import cpu_seconds, peak_mb
 from bench.table import print_table
 
+pytestmark = pytest.mark.slow  # every benchmark, at a tiny size
+
 
 def assert_rows(rows: list[dict[str, object]]) -> None:
     assert rows

@@ -80,6 +80,7 @@ def test_a_failing_command_says_so_in_one_line(write_config: WriteConfig) -> Non
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_a_config_error_is_one_line_with_exit_status_2(write_config: WriteConfig) -> None:
     path = write_config("feeds:\n  - name: A\n    url: ftp://example.com/feed\n")
     result = newsletter("collect", cwd=path.parent)
@@ -90,12 +91,14 @@ def test_a_config_error_is_one_line_with_exit_status_2(write_config: WriteConfig
     assert lines[0].startswith(f"newsletter: {path}:8: url must be an http:// or https:// URL")
 
 
+@pytest.mark.slow
 def test_a_usage_error_exits_2(tmp_path: Path) -> None:
     result = newsletter("send", "--workers", "0", cwd=tmp_path)
     assert result.returncode == 2
     assert "Invalid value for '--workers'" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_database_error_is_one_line(write_config: WriteConfig) -> None:
     path = write_config("feeds: []\n")
     env = {"NEWSLETTER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}
@@ -105,6 +108,7 @@ def test_a_database_error_is_one_line(write_config: WriteConfig) -> None:
     assert result.stderr.startswith("newsletter: cannot open the database")
 
 
+@pytest.mark.slow
 def test_db_upgrade_then_status_on_an_empty_site(write_config: WriteConfig) -> None:
     path = write_config("feeds: []\n")
     first = newsletter("db", "upgrade", cwd=path.parent)
@@ -116,6 +120,7 @@ def test_db_upgrade_then_status_on_an_empty_site(write_config: WriteConfig) -> N
     assert (path.parent / "db" / "newsletter.sqlite3").is_file()
 
 
+@pytest.mark.slow
 def test_a_second_run_exits_0_at_once_and_the_lock_dies_with_its_holder(
     write_config: WriteConfig,
 ) -> None:

@@ -17,11 +17,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from newsletter.sources import SourceRequest, collect
 from newsletter.store.models import Entry, Feed
 from tests.support.hostile_server import LIMITS, SCENARIOS, serve
+
+pytestmark = pytest.mark.slow  # the real command in subprocesses
 
 BOUND_SECONDS = 100
 PEAK_RSS_MIB = 300

@@ -19,7 +19,7 @@ from tests.support.digest import BASE_URL
 GOLDEN_HTML = Path(__file__).parent / "golden" / "digest-2026-W48.html"
 WIDTHS = {"phone": 390, "desktop": 1280}
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # a real browser
 
 
 def box(page: Any, selector: str) -> dict[str, float]:

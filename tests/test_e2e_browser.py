@@ -38,7 +38,7 @@ from tests.support.web import SECRET, add_subscriber, web_settings
 PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"https?://\S+/(?:confirm|unsubscribe)/[A-Za-z0-9._-]+")
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # a real browser
 
 
 class LateApp:

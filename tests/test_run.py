@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from newsletter.config import load_settings
 from newsletter.run import run_all
 from newsletter.store import SqlStore
@@ -62,6 +64,7 @@ def test_a_failing_step_is_reported_and_the_others_still_run(
     assert any(line.startswith("publish failed: ") for line in report.lines())
 
 
+@pytest.mark.slow
 def test_make_run_equivalent_from_the_command_line(tmp_path: Path) -> None:
     bundled_site(tmp_path)
     result = subprocess.run(
@@ -98,6 +101,7 @@ def test_run_sends_the_built_digest_once_to_each_subscriber(
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2, "nobody gets it twice"
 
 
+@pytest.mark.slow
 def test_status_shows_feed_health_and_the_digest_counts(tmp_path: Path) -> None:
     import json
 

@@ -22,6 +22,8 @@ from tests.support.send import (
     site,
 )
 
+pytestmark = pytest.mark.slow  # `newsletter send` in subprocesses
+
 Smtp = tuple[Recorder, str]
 
 

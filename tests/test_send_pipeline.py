@@ -8,8 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from newsletter.subscribers.tokens import Tokens
 from tests.support.send import SECRET, Recorder, run_newsletter
+
+pytestmark = pytest.mark.slow  # the real commands in subprocesses
 
 ROOT = Path(__file__).parents[1]
 

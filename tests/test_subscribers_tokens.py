@@ -59,6 +59,7 @@ def test_the_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["secret.key"], "no temporary file left"
 
 
+@pytest.mark.slow
 def test_processes_racing_to_create_the_key_all_get_the_same(tmp_path: Path) -> None:
     path = tmp_path / "db" / "secret.key"
     code = (
