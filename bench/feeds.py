@@ -83,6 +83,7 @@ def serve(count: int, entries: int = 50) -> Iterator[list[str]]:
     thread.start()
     try:
         host, port = server.server_address[:2]
+        assert isinstance(host, str)
         yield [f"http://{host}:{port}{path}" for path in bodies]
     finally:
         server.shutdown()

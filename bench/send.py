@@ -78,7 +78,7 @@ class SinkProtocol(asyncio.Protocol):
         return b"250 OK\r\n"
 
 
-def run_sink(port_queue: multiprocessing.Queue[int]) -> None:  # type: ignore[type-arg]
+def run_sink(port_queue: multiprocessing.Queue[int]) -> None:
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(SinkProtocol, "127.0.0.1", 0)
@@ -92,7 +92,7 @@ def run_sink(port_queue: multiprocessing.Queue[int]) -> None:  # type: ignore[ty
 def sink() -> Iterator[int]:
     """The sink in its own process; yields its port."""
     context = multiprocessing.get_context("spawn")
-    ports: multiprocessing.Queue[int] = context.Queue()  # type: ignore[type-arg]
+    ports: multiprocessing.Queue[int] = context.Queue()
     process = context.Process(target=run_sink, args=(ports,), daemon=True)
     process.start()
     try:
@@ -307,7 +307,7 @@ def main() -> None:
     from bench.table import print_table
 
     lists = tuple(int(n) for n in args.lists.split(","))
-    print_table(run(args.messages, lists, args.rounds))  # type: ignore[arg-type]
+    print_table(run(args.messages, lists, args.rounds))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 
 from newsletter.sources import SourceRequest, collect
 from newsletter.store.models import Entry, Feed
@@ -121,7 +122,7 @@ def test_one_collect_over_every_hostile_feed(
             assert len(connection.execute(select(Entry.id)).all()) == len(entries)
 
 
-def assert_failures_recorded(feeds: dict[str, Feed]) -> None:
+def assert_failures_recorded(feeds: dict[str, Row[Any]]) -> None:
     for path, scenario in SCENARIOS.items():
         feed, expect = feeds[path], scenario.expect
         if expect.entries is not None:

@@ -142,8 +142,9 @@ def link_in(recorder: Recorder, index: int, kind: str) -> str:
     message = recorder.messages[index].message
     body = message.get_body(("plain",))
     assert body is not None
-    found = [u for u in LINK.findall(body.get_content()) if f"/{kind}/" in u]
-    assert found, body.get_content()
+    text = str(body.get_content())
+    found: list[str] = [u for u in LINK.findall(text) if f"/{kind}/" in u]
+    assert found, text
     return found[0]
 
 

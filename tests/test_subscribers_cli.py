@@ -34,7 +34,7 @@ def newsletter(database_url: str, store: SqlStore, tmp_path: Path, smtp: Smtp) -
 
 
 def test_add_sends_a_confirmation_email_whose_link_confirms(
-    newsletter,
+    newsletter: Run,
     store: SqlStore,
     smtp: Smtp,
 ) -> None:
@@ -64,7 +64,7 @@ def test_add_confirmed_sends_nothing(newsletter: Run, store: SqlStore, smtp: Smt
 
 
 def test_add_without_smtp_writes_the_confirmation_to_the_outbox(
-    newsletter,
+    newsletter: Run,
     tmp_path: Path,
 ) -> None:
     result = newsletter("subscribers", "add", "ann@example.org", smtp_url=None)

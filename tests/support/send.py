@@ -141,9 +141,9 @@ class LoopbackController(Controller):
     """aiosmtpd's Controller on port 0: ask the kernel for a free port, then use it."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]  # aiosmtpd is untyped here
 
 
 @contextmanager
@@ -151,7 +151,8 @@ def recording_smtp(pipelining: bool = True) -> Iterator[tuple[Recorder, str]]:
     """A recording SMTP server and its NEWSLETTER_SMTP_URL (each test module wraps this in
     its own ``smtp`` fixture)."""
     recorder = Recorder(pipelining=pipelining)
-    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0)
+    # aiosmtpd gives up after 5 s by default: too soon on a machine with both cores busy.
+    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0, ready_timeout=60)
     controller.start()
     try:
         yield recorder, f"smtp://127.0.0.1:{controller.port}"

@@ -114,7 +114,7 @@ class Mail:
     def text(self) -> str:
         part = self.message.get_body(("plain",))
         assert part is not None
-        return str(part.get_content())  # type: ignore[attr-defined]
+        return str(part.get_content())
 
     def confirm_path(self) -> str:
         found = CONFIRM_LINK.search(self.text())
