@@ -37,7 +37,7 @@ pytest: $(VENV)/.installed-test
 test: lint typecheck pytest
 
 pytest-fast: $(VENV)/.installed-test
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n auto
 
 # The edit loop: under 90 s on a quiet machine. `make test` (and CI) still runs everything.
 test-fast: lint pytest-fast
