@@ -2,7 +2,7 @@
 
 The real command runs in a subprocess against the real loopback server of
 tests/support/hostile_server.py, on SQLite and on PostgreSQL. Bound stated here: the whole collect
-(35 feeds, 2 s deadline each, 10 at once) finishes within 100 s (typically ~3 s; the slow
+(35 feeds, 5 s deadline each, 10 at once) finishes within 100 s (typically ~6 s; the slow
 feeds never end by themselves, and the room is for a machine with both cores busy) and the
 collecting process stays under 300 MiB of peak RSS; parse workers are capped at 512 MiB each.
 """
@@ -42,7 +42,7 @@ def write_site(site: Path, base: str) -> None:
         "site:\n  title: Hostile\n  url: https://www.example.com/\n"
         "newsletter:\n  from: Best Running Tips <news@example.com>\n"
         "collect:\n  concurrency: 10\n  connect_timeout: 1\n  read_timeout: 1\n"
-        "  deadline: 2\n  max_bytes: 2097152\n  max_decoded_bytes: 4194304\n"
+        "  deadline: 5\n  max_bytes: 2097152\n  max_decoded_bytes: 4194304\n"
         "  parse_workers: 2\n  parse_memory_mb: 512\n"
         f"feeds:\n{feeds}"
     )
