@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
 from newsletter.store.digests import DigestDraft
 from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 
@@ -207,7 +208,7 @@ def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
     emails = [f"r{n:04}@example.org" for n in range(count)]
     add_subscribers(store, emails)
     digest_id = add_digest(store)
-    assert store.delivery_counts(digest_id)["pending"] == count
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == count
     return digest_id, emails
 
 
