@@ -43,6 +43,7 @@ def build_site(folder: Path, entries: int) -> None:
     """A site folder with an SQLite store holding ``entries`` approved articles."""
     from newsletter.config import load_settings
     from newsletter.store import NewEntry, open_store
+    from newsletter.store.entries import EntryKind, EntryStatus
 
     (folder / "feeds.yaml").write_text(config_text(50))
     settings = load_settings(folder / "feeds.yaml", {})
@@ -51,8 +52,8 @@ def build_site(folder: Path, entries: int) -> None:
     rows = [
         NewEntry(
             key=f"guid:https://bench.example/p/{n}",
-            kind="article",
-            status="approved",
+            kind=EntryKind.ARTICLE,
+            status=EntryStatus.APPROVED,
             title=f"Training tip {n}: easy runs & hard intervals",
             content_hash=f"{n}",
             guid=f"https://bench.example/p/{n}",

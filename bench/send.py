@@ -200,12 +200,14 @@ def _fill(store: object, count: int) -> int:
     from sqlalchemy import insert
 
     from newsletter.store.models import Digest
-    from newsletter.store.subscribers import NewSubscriber
+    from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 
     now = datetime.now(UTC)
     batch: list[NewSubscriber] = []
     for address in emails(count):
-        batch.append(NewSubscriber(address, address, None, "active", "import"))
+        batch.append(
+            NewSubscriber(address, address, None, SubscriberState.ACTIVE, SubscriberSource.IMPORT)
+        )
         if len(batch) == 1000:
             store.import_changes(batch, [], now)  # type: ignore[attr-defined]
             batch = []

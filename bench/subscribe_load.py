@@ -117,6 +117,7 @@ def measure(clients: int, threads: int) -> dict[str, Any]:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     from newsletter.config import load_settings
     from newsletter.store import open_store
+    from newsletter.store.subscribers import SubscriberState
     from newsletter.web import UNLIMITED, create_app
     from newsletter.web.server import make_server
 
@@ -135,7 +136,7 @@ def measure(clients: int, threads: int) -> dict[str, Any]:
             baseline = run_clients(base, clients, view_form)
             ours = run_clients(base, clients, subscribe)
             emails = wait_for(lambda: len(list(settings.env.outbox.glob("*.eml"))), clients)
-            pending = {s.email_key for s in store.iter_subscribers(["pending"])}
+            pending = {s.email_key for s in store.iter_subscribers([SubscriberState.PENDING])}
         finally:
             server.close()
             runner.join(TIMEOUT)

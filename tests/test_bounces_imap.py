@@ -37,7 +37,7 @@ def site_with_mailbox(
 
 
 def states(store: SqlStore, addresses: dict[str, str]) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for address in addresses:
         subscriber = store.subscriber(address.lower())
         assert subscriber is not None

@@ -36,7 +36,7 @@ def test_the_audience_is_frozen_when_built(store: SqlStore) -> None:
     assert store.queue_deliveries(digest_id, NOW) == 1, "again: only who is not queued yet"
     assert store.queue_deliveries(digest_id, NOW) == 0
     counts = store.delivery_counts(digest_id)
-    assert counts == {**dict.fromkeys(counts, 0), "pending": 3}
+    assert counts == {**dict.fromkeys(counts, 0), DeliveryState.PENDING: 3}
 
 
 def test_claims_set_message_ids_in_order_and_never_overlap(store: SqlStore) -> None:
