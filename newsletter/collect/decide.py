@@ -21,6 +21,7 @@ from newsletter.store.feeds import FeedKind, FeedState
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(hours=12)
 RETRY_AFTER_CAP = timedelta(days=7)  # a server asking for more is not taken at its word
+RETRY_AFTER_MAX_LENGTH = 64  # an HTTP date is 29 characters; anything longer is noise
 
 Outcome = Literal["ok", "not_modified", "failed", "retry_later", "gone"]
 
@@ -46,17 +47,20 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
     """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        delay = timedelta(seconds=int(value))
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+    value = value.strip()[:RETRY_AFTER_MAX_LENGTH]
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses. A number
+    # of more digits than the cap has seconds is the cap (timedelta would overflow).
+    if value.isascii() and value.isdigit():
+        cap = int(RETRY_AFTER_CAP.total_seconds())
+        seconds = cap if len(value) > len(str(cap)) else min(int(value), cap)
+        return now + timedelta(seconds=seconds)
+    try:
+        when = parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         delay = when - now
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
     return now + min(max(delay, timedelta(0)), RETRY_AFTER_CAP)
 
 
@@ -82,6 +86,12 @@ def decide(state: FeedState, result: SourceResult, now: datetime) -> Decision:
         )
         return Decision(state, "ok")
     message = result.parse_error or fetch.error or f"HTTP {fetch.status_code}"
+    return Decision(_failed(state, message, now), "failed", message)
+
+
+def failure(state: FeedState, message: str, now: datetime) -> Decision:
+    """The decision when handling this feed's result raised: it fails alone and backs off."""
+    state = dataclasses.replace(state, last_attempt_at=now)
     return Decision(_failed(state, message, now), "failed", message)
 
 

@@ -6,6 +6,7 @@ I/O lives here and in the parts it calls; every judgement is a pure function of
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsletter import sources
-from newsletter.collect.decide import Outcome, decide, is_due, to_new_entry
+from newsletter.collect.decide import Outcome, decide, failure, is_due, to_new_entry
 from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
@@ -21,6 +22,7 @@ from newsletter.store import FeedState, SaveCounts
 from newsletter.store.feeds import FeedKind
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,24 @@ def _request(state: FeedState) -> SourceRequest:
 
 
 def _record(
+    store: CollectStore, state: FeedState, result: SourceResult, now: datetime
+) -> FeedOutcome:
+    """Apply one result; whatever it raises fails this feed only. Only a store that cannot
+    even record the failure (the database is down) stops the run."""
+    try:
+        return _apply(store, state, result, now)
+    except Exception as exc:
+        logger.exception("recording %s failed", state.key)
+        message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
+        decision = failure(state, message, now)
+        store.save_feed_state(decision.state)
+        return FeedOutcome(name=state.name, outcome="failed", message=message)
+
+
+MESSAGE_LIMIT = 500
+
+
+def _apply(
     store: CollectStore, state: FeedState, result: SourceResult, now: datetime
 ) -> FeedOutcome:
     decision = decide(state, result, now)

@@ -16,6 +16,7 @@ import httpx
 
 from newsletter.errors import FetchError
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
+from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
 
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -78,10 +79,11 @@ def read_file(path: Path, limits: Limits) -> FetchResult:
 async def _get(client: httpx.AsyncClient, request: SourceRequest, limits: Limits) -> FetchResult:
     assert request.url is not None
     conditional = {}
-    if request.etag:
-        conditional["If-None-Match"] = request.etag
-    if request.last_modified:
-        conditional["If-Modified-Since"] = request.last_modified
+    # A validator stored before it was checked at the edge is not sent (see validators.py).
+    if etag := usable(request.etag, ETAG_LIMIT):
+        conditional["If-None-Match"] = etag
+    if last_modified := usable(request.last_modified, LAST_MODIFIED_LIMIT):
+        conditional["If-Modified-Since"] = last_modified
     hops: list[int] = []
     response = await client.send(
         client.build_request("GET", request.url, headers=conditional), stream=True
@@ -117,8 +119,8 @@ async def _answer(response: httpx.Response, hops: list[int], limits: Limits) -> 
         permanent_url=str(response.url) if permanent else None,
         body=body,
         headers=headers,
-        etag=headers.get("etag"),
-        last_modified=headers.get("last-modified"),
+        etag=usable(headers.get("etag"), ETAG_LIMIT),
+        last_modified=usable(headers.get("last-modified"), LAST_MODIFIED_LIMIT),
         retry_after=headers.get("retry-after"),
         error=error,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.bounds import fit
 from newsletter.store.models import Entry, Feed
 
 
@@ -169,13 +170,16 @@ def _insert(session: Session, feed_id: int | None, entries: list[NewEntry], now:
     if not entries:
         return 0
     rows = [
-        {
-            **{f.name: getattr(e, f.name) for f in dataclasses.fields(NewEntry)},
-            "published_at": e.published_at or now,
-            "feed_id": feed_id,
-            "first_seen_at": now,
-            "changed_at": now,
-        }
+        fit(
+            Entry,
+            {
+                **{f.name: getattr(e, f.name) for f in dataclasses.fields(NewEntry)},
+                "published_at": e.published_at or now,
+                "feed_id": feed_id,
+                "first_seen_at": now,
+                "changed_at": now,
+            },
+        )
         for e in entries
     ]
     # ON CONFLICT DO NOTHING: another collector (another machine, on PostgreSQL) may have
@@ -200,7 +204,7 @@ def _update_statement(entry_id: int, entry: NewEntry, now: datetime) -> Any:
     }
     if entry.published_at is not None:  # an undated entry keeps its first-seen date
         values["published_at"] = entry.published_at
-    return update(Entry).where(Entry.id == entry_id).values(**values)
+    return update(Entry).where(Entry.id == entry_id).values(**fit(Entry, values))
 
 
 def _published(row: Any) -> PublishedEntry:

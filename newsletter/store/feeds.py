@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from newsletter.config import FeedConfig
 from newsletter.store.base import SqlBase
+from newsletter.store.bounds import fit
 from newsletter.store.models import Feed
 
 
@@ -65,8 +66,10 @@ class FeedsSql(SqlBase):
                     row = Feed(key=feed.key, url=feed.url, created_at=now, consecutive_failures=0)
                     session.add(row)
                     rows[feed.key] = row
-                row.name, row.kind = feed.name, FeedKind(feed.kind)
-                row.path = str(feed.path) if feed.path else None
+                named = fit(
+                    Feed, {"name": feed.name, "path": str(feed.path) if feed.path else None}
+                )
+                row.name, row.kind, row.path = named["name"], FeedKind(feed.kind), named["path"]
             session.flush()
             return [_feed_state(rows[feed.key]) for feed in feeds]
 
@@ -77,7 +80,7 @@ class FeedsSql(SqlBase):
     def save_feed_state(self, state: FeedState) -> None:
         values = {name: getattr(state, name) for name in FEED_STATE_FIELDS if name != "id"}
         with self._session() as session:
-            session.execute(update(Feed).where(Feed.id == state.id).values(**values))
+            session.execute(update(Feed).where(Feed.id == state.id).values(**fit(Feed, values)))
 
 
 def _feed_state(row: Feed) -> FeedState:
