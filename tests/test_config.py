@@ -70,14 +70,14 @@ def test_environment_overrides(write_config: WriteConfig) -> None:
         "NEWSLETTER_SMTP_URL": "smtp+starttls://user:pw@mail.example.com:587",
         "NEWSLETTER_BASE_URL": "https://news.example.com",
         "NEWSLETTER_OUTBOX": "/var/spool/news",
-        "NEWSLETTER_SECRET_KEY": "s3cret",
+        "NEWSLETTER_SECRET_KEY": "s3cret" * 6,
     }
     env = load_settings(write_config(GOOD_FEEDS), environ).env
     assert env.database_url == "postgresql+psycopg://news@db/news"
     assert env.smtp_url == "smtp+starttls://user:pw@mail.example.com:587"
     assert env.base_url == "https://news.example.com/"
     assert env.outbox == Path("/var/spool/news")
-    assert env.secret_key == "s3cret"
+    assert env.secret_key == "s3cret" * 6
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import click
 from newsletter.config import DEFAULT_CONFIG, Settings, load_settings
 from newsletter.errors import NewsletterError
 from newsletter.store import SqlStore, open_store
+from newsletter.subscribers.tokens import check_signing_key
 
 
 def utcnow() -> datetime:
@@ -73,9 +74,11 @@ class App:
 
     @contextmanager
     def store(self) -> Iterator[SqlStore]:
-        """The database for one command: `with app.store() as store:`, closed however it ends."""
+        """The database for one command: `with app.store() as store:`, closed however it ends.
+        A lost signing key is refused here, before any command can mail a link."""
         store = open_store(self.settings)
         try:
+            check_signing_key(self.settings, store.links_sent)
             yield store
         finally:
             store.close()

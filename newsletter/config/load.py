@@ -236,7 +236,7 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
         smtp_url=smtp_url,
         outbox=root / (environ.get("NEWSLETTER_OUTBOX") or "outbox"),
         base_url=base_url.rstrip("/") + "/",
-        secret_key=environ.get("NEWSLETTER_SECRET_KEY") or None,
+        secret_key=_secret_key(environ.get("NEWSLETTER_SECRET_KEY") or None),
     )
 
 
@@ -256,6 +256,25 @@ def _bounce_imap_url(url: str | None) -> str | None:
     return url
 
 
+MIN_SECRET_KEY_LENGTH = 32  # what `secrets.token_urlsafe(24)` gives: guessing is hopeless
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value.strip()) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"NEWSLETTER_SECRET_KEY is too short ({len(value.strip())} characters, at least "
+            f"{MIN_SECRET_KEY_LENGTH}); make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages (never echo a secret)."""
+    authority = r"^([^@]*?//)" if "//" in url.partition("@")[0] else "^()"
+    return re.sub(authority + r"([^:@/]*):[^@]*@", r"\1\2:***@", url)
+
+
 def _database_url(value: str | None, root: Path) -> str:
     """The default is SQLite in db/; a relative SQLite path resolves against the site folder."""
     url = value or "sqlite:///db/newsletter.sqlite3"
@@ -264,7 +283,7 @@ def _database_url(value: str | None, root: Path) -> str:
         return f"{scheme}:///{root / rest}"
     if not re.match(r"^[a-z0-9+]+://", url):
         raise ConfigError(
-            f"NEWSLETTER_DATABASE_URL is not a database URL ('{url}'); "
+            f"NEWSLETTER_DATABASE_URL is not a database URL ('{redact_url(url)}'); "
             "write e.g. postgresql+psycopg://user@host/dbname"
         )
     return url

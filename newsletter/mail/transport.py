@@ -242,7 +242,10 @@ class OutboxTransport:
         temporary = self.folder / f".{name}.{os.getpid()}.tmp"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as file:
+            # 0600 whatever the umask: the message holds an address and a live unsubscribe link.
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)
+            with open(fd, "wb") as file:
                 # What the receiving server would add: the envelope sender (VERP).
                 file.write(b"Return-Path: <" + envelope.sender.encode("ascii") + b">\r\n")
                 file.write(envelope.message)

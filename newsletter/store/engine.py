@@ -3,6 +3,7 @@ PostgreSQL as it comes. Migrations live in ``db/migrations`` (shipped in the whe
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from newsletter.config.load import redact_url
 from newsletter.errors import SchemaOutdated, StoreError
 from newsletter.store.base import database_error
 
@@ -23,8 +25,9 @@ BUSY_TIMEOUT_MS = 30_000
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"NEWSLETTER_DATABASE_URL is not a valid database URL: {url}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        shown = redact_url(url)
+        raise StoreError(f"NEWSLETTER_DATABASE_URL is not a valid database URL: {shown}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url, parsed.database)
@@ -46,9 +49,25 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         except OSError as exc:
             message = f"cannot create the database folder {folder}: {exc.strerror}"
             raise StoreError(message) from None
+        _create_private(Path(database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 whatever the umask (it holds subscribers' addresses);
+    SQLite gives its -wal and -shm files the same mode. An existing file is left alone."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

@@ -8,6 +8,7 @@ from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
 from newsletter.store.feeds import FeedsSql
+from newsletter.store.links import LinksSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
@@ -23,5 +24,6 @@ class SqlStore(
     DeliveriesSql,
     QuestionsSql,
     BouncesSql,
+    LinksSql,
 ):
     """Implements every store protocol its callers declare."""

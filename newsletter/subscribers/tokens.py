@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -96,6 +97,24 @@ def secret_key(settings: Settings) -> str:
     if settings.env.secret_key:
         return settings.env.secret_key
     return key_from_file(settings.db_dir / KEY_FILE)
+
+
+def check_signing_key(settings: Settings, links_sent: Callable[[], bool]) -> None:
+    """Refuse to go on when db/secret.key is gone but links it signed are out in emails.
+
+    Generating a new key then would silently break every unsubscribe link already sent
+    (people could not leave: a legal problem, not only a bug). The owner decides instead:
+    restore the key, or create a new one knowingly."""
+    if settings.env.secret_key:
+        return
+    path = settings.db_dir / KEY_FILE
+    if not path.exists() and links_sent():
+        raise SecretKeyError(
+            f"the signing key {path} is missing, but emails with links it signed were already "
+            f"sent; restore it from a backup (or set NEWSLETTER_SECRET_KEY to it), or accept "
+            f"that those links stop working and create a new key with: "
+            f"python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > {path}"
+        )
 
 
 def key_from_file(path: Path) -> str:
