@@ -31,6 +31,7 @@ from newsletter.sources.clean import (
     text_to_html,
 )
 from newsletter.sources.identity import entry_key
+from newsletter.sources.lifeline import die_with
 from newsletter.sources.types import EntryData, ParsedFeed
 
 # Entity declarations are the door to billion laughs, quadratic blow-up and XXE; feeds that
@@ -44,8 +45,11 @@ class _TimeUp(BaseException):
     """Raised by the alarm. A BaseException, so feedparser's ``except Exception`` can't eat it."""
 
 
-def init_worker(memory_mb: int) -> None:
-    """Pool initializer: cap the worker's address space, so a blow-up is a MemoryError here."""
+def init_worker(memory_mb: int, owner: int | None = None) -> None:
+    """Pool initializer: die with ``owner``, the process that made the pool (see
+    lifeline.py), and cap the worker's address space, so a blow-up is a MemoryError here."""
+    if owner is not None:
+        die_with(owner)
     limit = memory_mb * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:

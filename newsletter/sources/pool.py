@@ -82,5 +82,5 @@ class ParsePool:
             max_workers=self._workers,
             mp_context=self._context,
             initializer=init_worker,
-            initargs=(self._limits.parse_memory_mb,),
+            initargs=(self._limits.parse_memory_mb, os.getpid()),
         )
