@@ -82,7 +82,7 @@ def _header(cells: list[str]) -> dict[str, int] | None:
 def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | BadRow:
     def cell(column: str) -> str:
         index = columns.get(column)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        return _uncell(cells[index]).strip() if index is not None and index < len(cells) else ""
 
     email = cell("email")
     if not email:
@@ -97,9 +97,22 @@ def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | Ba
     return ImportRow(line, address, clean_name(cell("name")), SubscriberState(state))
 
 
+# A spreadsheet runs a cell starting with one of these as a formula; the address
+# =cmd|'/Ccalc'!A0@example.com is valid and can come from the public form (OWASP: CSV
+# injection). Such a cell is written with a leading apostrophe, which spreadsheets show
+# as text, and which our own import takes off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _uncell(text: str) -> str:
+    """What _cell escaped, as it was."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
