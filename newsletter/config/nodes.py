@@ -7,6 +7,7 @@ raise :class:`ConfigError` naming ``file:line`` and what to write instead.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,7 +39,9 @@ class Doc:
         known = tuple(known)
         found: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.error(key_node, f"a key in {where} must be a plain word")
+            key = str(key_node.value)[:100]
             if key not in known:
                 raise self.error(key_node, unknown_key_message(key, where, known))
             if key in found:
@@ -49,21 +52,33 @@ class Doc:
                 raise self.error(node, f"{where} is missing '{key}'; add '{key}: …'")
         return found
 
-    def text(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.value == "":
+    def text(self, node: yaml.Node, where: str, limit: int = 2000) -> str:
+        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
             raise self.error(node, f"{where} must be a non-empty text value")
-        return str(node.value).strip()
-
-    def integer(self, node: yaml.Node, where: str, minimum: int = 0) -> int:
-        value = self.scalar(node, where)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(node, f"{where} must be a whole number of at least {minimum}")
+        value = str(node.value).strip()
+        if _CONTROL.search(value):
+            raise self.error(node, f"{where} has a control character (such as \\0); remove it")
+        if len(value) > limit:
+            raise self.error(node, f"{where} is longer than {limit} characters")
         return value
 
-    def number(self, node: yaml.Node, where: str) -> float:
+    def integer(self, node: yaml.Node, where: str, minimum: int = 0, maximum: int = 10**9) -> int:
         value = self.scalar(node, where)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.error(node, f"{where} must be a positive number, for example 10")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.error(node, f"{where} must be a whole number from {minimum} to {maximum}")
+        return value
+
+    def number(self, node: yaml.Node, where: str, maximum: float = 86_400.0) -> float:
+        value = self.scalar(node, where)
+        # nan and inf pass "> 0" in one direction or the other: refused by name.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= maximum
+        ):
+            raise self.error(
+                node, f"{where} must be a positive number up to {maximum:g}, for example 10"
+            )
         return float(value)
 
     def boolean(self, node: yaml.Node, where: str) -> bool:
@@ -75,7 +90,10 @@ class Doc:
     def scalar(self, node: yaml.Node, where: str) -> object:
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, f"{where} must be a single value")
-        return yaml.safe_load(yaml.serialize(node))
+        try:
+            return yaml.load(yaml.serialize(node), Loader=LOADER)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # e.g. !!int abc
+            raise self.error(node, f"{where} has a value that cannot be read") from None
 
     def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
@@ -83,23 +101,84 @@ class Doc:
         return list(node.value)
 
 
+# A site's feeds.yaml is a few KB; a bigger one is a mistake (or an attack), refused before
+# it is parsed (a 50 MB file once took 38 s).
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_DEPTH = 20  # ours needs 4
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# libyaml when present (dozens of times faster), else PyYAML's pure-Python loader.
+LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The tags a plain YAML value resolves to; any other (!!python/name:…, !custom) is refused.
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
 def load_doc(path: Path) -> Doc:
+    text = _read(path)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigError(f"{path}:{line}: a NUL character; a config file is plain text")
     try:
-        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=LOADER)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ConfigError(f"{path}:{line}: not valid YAML ({exc.problem})") from None
+    except yaml.YAMLError as exc:  # the reader's errors carry no mark
+        raise ConfigError(f"{path}:1: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # the pure-Python loader on deep nesting
+        raise ConfigError(f"{path}:1: nested too deeply to be a feeds.yaml") from None
+    if root is None:
+        raise ConfigError(f"{path}:1: the file is empty; it needs site:, newsletter: and feeds:")
+    doc = Doc(path, root)
+    _check_tree(doc)
+    return doc
+
+
+def _read(path: Path) -> str:
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file; create it or point --config / NEWSLETTER_CONFIG at one"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    except OSError as exc:  # a folder, a symlink loop, no permission
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB; is it the right file?"
+        )
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise ConfigError(f"{path}:{line}: not valid YAML ({exc.problem})") from None
-    if root is None:
-        raise ConfigError(f"{path}:1: the file is empty; it needs site:, newsletter: and feeds:")
-    return Doc(path, root)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from None
+
+
+def _check_tree(doc: Doc) -> None:
+    """Refuse aliases, tags and deep nesting before anything reads the tree.
+
+    An alias makes a shared node: a 1.2 KB file of nested aliases once grew to 5.3 GB as
+    an error message rendered it. Seeing any node twice is an alias, so this walk visits
+    each node of the file once, and nothing after it can explode."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(doc.root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise doc.error(node, "aliases (*name) are not allowed here; write the value out")
+        seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            raise doc.error(node, f"the tag {node.tag[:60]!r} is not allowed; write a plain value")
+        if depth > MAX_DEPTH:
+            raise doc.error(node, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += [(key, depth + 1), (value, depth + 1)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, depth + 1) for item in node.value]
 
 
 def unknown_key_message(key: str, where: str, known: tuple[str, ...]) -> str:
