@@ -121,3 +121,20 @@ def test_the_edge_and_the_columns_agree_on_validator_widths() -> None:
 
     assert widths(Feed)["etag"] == ETAG_LIMIT
     assert widths(Feed)["last_modified"] == LAST_MODIFIED_LIMIT
+
+
+def test_a_redirect_to_a_name_idna_refuses_fails_its_feed_quietly(
+    store: SqlStore,
+    clock: Clock,
+    write_config: Callable[[str], Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    routes = {
+        "/bad": _answer(302, {"Location": "http://xn--a.invalid/"}),
+        "/good": _answer(200, RSS, GOOD_RSS),
+    }
+    with serve(routes) as base:
+        report = collect(load_settings(_site(write_config, base, "bad"), {}), store, clock)
+    [problem] = report.problems
+    assert problem.message and problem.message.startswith("cannot make this request")
+    assert not [r for r in caplog.records if r.exc_info], "no traceback logged"

@@ -56,7 +56,8 @@ async def fetch(client: httpx.AsyncClient, request: SourceRequest, limits: Limit
         return FetchResult(status_code=None, error=str(exc))
     except httpx.HTTPError as exc:
         return FetchResult(status_code=None, error=_describe_http_error(exc, limits))
-    except (httpx.InvalidURL, UnicodeEncodeError) as exc:  # a bad URL, a non-ASCII validator
+    # A bad URL, here or in a redirect's Location (IDNA refusing xn--a is a UnicodeError).
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         return FetchResult(status_code=None, error=f"cannot make this request ({_first_line(exc)})")
 
 
