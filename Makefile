@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-fast lint typecheck pytest pytest-fast bench clean docs
+.PHONY: run test test-fast lint typecheck pytest pytest-fast fuzz bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ pytest-fast: $(VENV)/.installed-test
 
 # The edit loop: under 90 s on a quiet machine. `make test` (and CI) still runs everything.
 test-fast: lint pytest-fast
+
+# The fuzz targets and properties at length (`make test` runs them briefly):
+# `make fuzz FUZZ_EXAMPLES=20000` for a longer run.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(VENV)/.installed-test
+	NEWSLETTER_TEST_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q \
+		tests/test_fuzz_targets.py tests/test_fuzz_properties.py --durations=0
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

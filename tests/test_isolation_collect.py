@@ -138,3 +138,11 @@ def test_a_redirect_to_a_name_idna_refuses_fails_its_feed_quietly(
     [problem] = report.problems
     assert problem.message and problem.message.startswith("cannot make this request")
     assert not [r for r in caplog.records if r.exc_info], "no traceback logged"
+
+
+def test_an_entry_link_nh3_refuses_as_a_base_is_cleaned_without_one() -> None:
+    """Found by the feed fuzz target: nh3 raised ValueError and the feed failed."""
+    from newsletter.sources.clean import safe_html
+
+    cleaned = safe_html('<a href="/x">x</a><b>y</b>', "http://xn--a.invalid/")
+    assert "href" not in cleaned and "<b>y</b>" in cleaned

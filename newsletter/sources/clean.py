@@ -40,7 +40,10 @@ def drop_invalid_char_refs(text: str) -> str:
 def safe_html(fragment: str, base: str | None) -> str:
     """Sanitized HTML; relative URLs resolved against ``base``, or removed when there is none."""
     relative = ("rewrite_with_base", base) if base else "deny"
-    return xml_safe(nh3.clean(xml_safe(fragment), **nh3_options(relative)))
+    try:
+        return xml_safe(nh3.clean(xml_safe(fragment), **nh3_options(relative)))
+    except ValueError:  # a base nh3 refuses (http://xn--a.invalid/): as if there were none
+        return xml_safe(nh3.clean(xml_safe(fragment), **nh3_options("deny")))
 
 
 def text_to_html(text: str) -> str:
