@@ -78,6 +78,12 @@ def clean_line(raw: str) -> str:
     return one_line(clean_text(raw))
 
 
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces, format characters (zero-width
+    spaces and joiners, U+200B to U+200F, U+FEFF ...), combining marks or controls."""
+    return any(unicodedata.category(c)[0] not in "ZCM" for c in text)
+
+
 def paragraphs(raw: str) -> str:
     """A stranger's body, :func:`clean_text`: its line breaks kept, runs of blank lines
     made one, trailing spaces gone."""

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from newsletter.errors import NewsletterError
-from newsletter.html_text import clean_line, paragraphs
+from newsletter.html_text import clean_line, has_visible, paragraphs
 from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
 from newsletter.store.entries import ENTRY_STATUS_TRANSITIONS, EntryStatus
@@ -138,7 +138,7 @@ def list_questions(
 
 
 def _check_text(problems: dict[str, str], field: str, text: str, limit: int, noun: str) -> None:
-    if not text:
+    if not has_visible(text):  # 1,000 zero-width spaces are not a question
         problems[field] = f"write a {noun}"
     elif len(text) > limit:
         problems[field] = f"the {noun} has {len(text)} characters; at most {limit} fit"

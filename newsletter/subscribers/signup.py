@@ -12,6 +12,7 @@ address arriving together send one email. A send that fails gives the claim back
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,4 +73,11 @@ def send_confirmation_if_due(
     [sent] = send_confirmations(settings, store, [subscriber], clock, transport)
     if not sent.ok:
         store.release_confirmation(subscriber_id, now, previous)
+        # The visitor has their answer already (the email goes after it, so that its
+        # timing tells nothing about the address): the owner must hear of it.
+        logging.getLogger("newsletter.web").warning(
+            "the confirmation email to subscriber %d could not be sent: %s",
+            subscriber_id,
+            sent.error,
+        )
     return sent

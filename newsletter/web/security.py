@@ -83,6 +83,8 @@ def configure(app: Flask, secure: bool) -> None:
     )
     app.before_request(_check_csrf)
     app.after_request(_headers)
+    if secure:
+        app.after_request(_hsts)
 
 
 def csrf_token() -> str:
@@ -139,6 +141,16 @@ def _check_csrf() -> None:
         return
     if request.endpoint not in CSRF_EXEMPT:
         require_csrf()
+
+
+# Sent only when the public base URL is https: browsers then refuse plain http to this
+# host for a year, so a network attacker cannot strip TLS from a later visit.
+HSTS = "max-age=31536000"
+
+
+def _hsts(response: Response) -> Response:
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def _headers(response: Response) -> Response:
