@@ -52,6 +52,10 @@ def send(app: App, week: str | None, workers: int, rate: float | None, retry_unk
     click.echo(report.summary())
     if report.paused:
         raise SendPaused("sending paused; see the line above")
+    if report.undelivered:
+        raise SendPaused(
+            "nothing was delivered; see the line above, then run `newsletter send` again"
+        )
 
 
 @contextmanager

@@ -26,6 +26,7 @@ class SendReport:
     recovered_unknown: int = 0  # found `sending` from a dead sender at the start
     released: int = 0  # found `claimed` by a dead sender: back to pending, never sent
     requeued_unknown: int = 0  # --retry-unknown
+    handed_back: int = 0  # no server took them (none reachable): pending again, untouched
     paused: str | None = None  # why sending stopped early (exit status 1)
     busy: str | None = None  # another sender holds the digest: nothing done
     nothing: str | None = None  # nothing to send, and why
@@ -46,6 +47,8 @@ class SendReport:
                 self.bounced += verdict == "bounced"
             elif verdict == "skipped":
                 self.skipped += 1
+            elif verdict == "pending":
+                self.handed_back += 1
 
     def summary(self) -> str:
         if self.nothing:
@@ -61,6 +64,12 @@ class SendReport:
         if self.paused:
             parts.append(f"PAUSED: {self.paused}; nothing is lost: run `newsletter send` again")
         return "; ".join(parts)
+
+    @property
+    def undelivered(self) -> bool:
+        """Messages were due and not one was delivered: the server is down or refusing.
+        ``send`` then exits 1, so that cron tells the owner."""
+        return not self.sent and bool(self.retry or self.handed_back)
 
     def _totals(self) -> str:
         count = self.counts.get
@@ -81,6 +90,8 @@ class SendReport:
             found.append(f"{self.failed} failed{bounced}")
         if self.skipped:
             found.append(f"{self.skipped} skipped (unsubscribed since the digest was built)")
+        if self.handed_back:
+            found.append(f"{self.handed_back} not handed to any server (kept pending)")
         if self.released:
             found.append(f"{self.released} handed back from a stopped send (never sent)")
         if self.recovered_unknown:
@@ -104,6 +115,7 @@ class SendReport:
             "recovered_unknown": self.recovered_unknown,
             "released": self.released,
             "requeued_unknown": self.requeued_unknown,
+            "handed_back": self.handed_back,
             "paused": self.paused,
             "busy": self.busy,
             "nothing": self.nothing,

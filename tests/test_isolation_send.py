@@ -1,0 +1,39 @@
+"""`send` with due messages and the SMTP server down fails (exit 1), so cron mails the owner
+(issue 11); the messages stay queued for the next run."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsletter.cli import cli
+from newsletter.mail import queue_deliveries
+from newsletter.store import SqlStore
+from tests.test_send_support import add_digest, add_subscribers, site
+
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_send_with_the_server_down_exits_1(
+    database_url: str, store: SqlStore, tmp_path: Path
+) -> None:
+    _, env = site(tmp_path / "site", f"smtp://127.0.0.1:{closed_port()}", database_url)
+    add_subscribers(store, ["ann@example.org"])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    config = str(tmp_path / "site" / "feeds.yaml")
+    result = CliRunner().invoke(cli, ["--config", config, "send"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "nothing was delivered" in result.output
+    counts = store.delivery_counts(digest_id)
+    assert counts.get("sent", 0) == 0 and sum(counts.values()) == 1, counts
