@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsletter.errors import NewsletterError
@@ -29,6 +30,26 @@ def ensure_folder(folder: Path) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise PublishError(f"cannot create the folder {folder}: {reason}") from None
+
+
+# A temporary file older than this was left by a publish that died (killed mid-write);
+# a younger one may belong to a publish running right now, and is left alone.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def remove_stale_temporaries(folder: Path, now: datetime) -> int:
+    """Delete the ``.NAME.XXXX.tmp`` files a killed publish left in ``folder`` (and below);
+    return how many."""
+    removed = 0
+    for path in folder.rglob(".*.tmp"):
+        try:
+            written = datetime.fromtimestamp(path.lstat().st_mtime, UTC)
+            if path.is_file() and now - written > STALE_AFTER:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone already (another publish cleaned it), or not ours to remove
+    return removed
 
 
 def same_bytes(path: Path, data: bytes) -> bool:

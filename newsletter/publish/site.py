@@ -10,7 +10,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.publish import archive, jsonfeed, xmlfeeds
-from newsletter.publish.files import ensure_folder, write_if_changed
+from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
 from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest, second
 from newsletter.publish.store import PublishStore
 from newsletter.sources.websub import HubPingError, ping_hub
@@ -67,6 +67,7 @@ def publish_site(
     out = out_dir if out_dir is not None else settings.root / "public"
     report = PublishReport(out_dir=out, at=now)
     ensure_folder(out)  # before the store is read: a wrong --out fails fast
+    remove_stale_temporaries(out, now)
     entries = store.latest_entries(settings.site.feed_items)
     digests = store.digest_summaries()
     report.entries, report.digests = len(entries), len(digests)
