@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from newsletter.store import SqlStore
 from newsletter.web import UNLIMITED
@@ -64,3 +65,27 @@ def test_a_confirmation_that_cannot_be_sent_is_logged(
     assert any("could not be sent" in r.getMessage() for r in warnings), caplog.text
     subscriber = store.subscriber("ann@example.org")
     assert subscriber is not None and subscriber.confirm_sent_at is None, "retried next time"
+
+
+def test_waitress_queue_warnings_are_one_line_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    from newsletter.web.quiet_log import OncePerInterval, quiet_queue_warnings
+    from newsletter.web.server import make_server
+
+    now = [0.0]
+    logger = logging.getLogger("tests.queue")
+    logger.addFilter(OncePerInterval(60, clock=lambda: now[0]))
+    with caplog.at_level(logging.WARNING, logger="tests.queue"):
+        for n in range(1000):
+            now[0] = n * 0.1  # 1,000 warnings in 100 s
+            logger.warning("Task queue depth is %d", n)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tests.queue"]
+    assert lines == [
+        "Task queue depth is 0",
+        "Task queue depth is 600 (599 more like it held back)",
+    ]
+
+    server = make_server(Flask("t"), "127.0.0.1", 0)
+    server.close()
+    quiet_queue_warnings()
+    filters = logging.getLogger("waitress.queue").filters
+    assert sum(isinstance(f, OncePerInterval) for f in filters) == 1, "installed once"

@@ -11,6 +11,7 @@ from flask import Flask
 from waitress.server import create_server  # type: ignore[import-untyped]
 
 from newsletter.errors import NewsletterError
+from newsletter.web.quiet_log import quiet_queue_warnings
 
 CONNECTION_LIMIT = 1000  # open connections (each a small buffer); more wait in the backlog
 
@@ -53,6 +54,7 @@ def _exit(_signal: int, _frame: object) -> None:
 def make_server(app: Flask, host: str, port: int, threads: int = 8) -> Server:
     """Bind ``host:port`` now (port 0: any free one), so errors show before serving."""
     sock = _bind(host, port)
+    quiet_queue_warnings()
     try:
         server = create_server(
             app,
