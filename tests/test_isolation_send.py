@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from newsletter.cli import cli
 from newsletter.mail import queue_deliveries
 from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryResult, DeliveryState
+from newsletter.store.models import Delivery
 from tests.test_send_support import add_digest, add_subscribers, site
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -37,3 +40,22 @@ def test_send_with_the_server_down_exits_1(
     assert "nothing was delivered" in result.output
     counts = store.delivery_counts(digest_id)
     assert counts.get("sent", 0) == 0 and sum(counts.values()) == 1, counts
+
+
+def test_an_smtp_reply_with_a_nul_is_stored_on_both_databases(store: SqlStore) -> None:
+    add_subscribers(store, ["ann@example.org"])
+    digest_id = add_digest(store)
+    queue_deliveries(store, digest_id, NOW)
+    [job] = store.claim_deliveries(digest_id, "me", NOW, 1, ("<d.", ".n@example.com>"))
+    refused = DeliveryResult(
+        job.id, job.subscriber_id, DeliveryState.FAILED, 1, reply="550 no\x00 such user"
+    )
+    writer = store.open_delivery_writer("me")
+    try:
+        assert writer.advance([], job, NOW) == "sending"
+        writer.advance([refused], None, NOW)
+    finally:
+        writer.close()
+    with store.engine.connect() as connection:
+        reply = connection.scalar(select(Delivery.reply))
+    assert reply == "550 no such user"

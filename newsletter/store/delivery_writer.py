@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Engine
 
 from newsletter.store.base import database_error
-from newsletter.store.models import UTCDateTime
+from newsletter.store.bounds import fit
+from newsletter.store.models import Delivery, UTCDateTime
 
 if TYPE_CHECKING:  # deliveries.py imports this module
     from newsletter.store.deliveries import DeliveryJob, DeliveryResult
@@ -108,8 +109,8 @@ class DeliveryWriter:
             {
                 "state": result.state,
                 "attempts": result.attempts,
-                "reply": result.reply,
-                "error": result.error,
+                # An SMTP server's words: no NUL, which PostgreSQL cannot store (bounds.py).
+                **fit(Delivery, {"reply": result.reply, "error": result.error}),
                 "next": self._time(result.next_attempt_at),
                 "now": self._time(now),
                 "id": result.id,
