@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, func, select, update
 
 from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.bounds import fit
 from newsletter.store.models import Subscriber
 
 
@@ -240,7 +241,15 @@ def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
     # Every row with the same keys: one executemany needs one shape.
     unstamped = dict.fromkeys(STAMP.values())
     rows = [
-        {**dataclasses.asdict(n), "created_at": now, **unstamped, **_state_values(n.state, now)}
+        fit(
+            Subscriber,
+            {
+                **dataclasses.asdict(n),
+                "created_at": now,
+                **unstamped,
+                **_state_values(n.state, now),
+            },
+        )
         for n in new
     ]
     statement = (
