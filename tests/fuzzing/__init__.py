@@ -24,3 +24,32 @@ def fuzz_settings(default: int, **more: Any) -> settings:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         **more,
     )
+
+
+ACTIVE_TAGS = frozenset(
+    {"script", "style", "iframe", "frame", "object", "embed", "form", "input", "meta",
+     "link", "base", "svg", "math", "applet", "button", "textarea", "select"}
+)  # fmt: skip
+
+
+def active_markup(fragment: str) -> str | None:
+    """The first active thing in an HTML fragment (a script-capable element, an on*
+    attribute, a javascript:/vbscript:/data: URL), or None when it is inert. Parsed, not
+    grepped: the text "onclick=" in a paragraph is harmless."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ACTIVE_TAGS:
+                found.append(f"<{tag}>")
+            for name, value in attrs:
+                url = "".join((value or "").split()).lower()
+                if name.startswith("on") or url.startswith(("javascript:", "vbscript:", "data:")):
+                    found.append(f"<{tag} {name}={value!r}>")
+
+    finder = Finder(convert_charrefs=True)
+    finder.feed(fragment)
+    finder.close()
+    return found[0] if found else None
