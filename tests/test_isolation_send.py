@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from newsletter.cli import cli
-from newsletter.mail import queue_deliveries
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryResult, DeliveryState
 from newsletter.store.models import Delivery
@@ -32,7 +31,6 @@ def test_send_with_the_server_down_exits_1(
     _, env = site(tmp_path / "site", f"smtp://127.0.0.1:{closed_port()}", database_url)
     add_subscribers(store, ["ann@example.org"])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     config = str(tmp_path / "site" / "feeds.yaml")
     result = CliRunner().invoke(cli, ["--config", config, "send"], env=env)
     assert result.exit_code == 1, result.output
@@ -45,7 +43,6 @@ def test_send_with_the_server_down_exits_1(
 def test_an_smtp_reply_with_a_nul_is_stored_on_both_databases(store: SqlStore) -> None:
     add_subscribers(store, ["ann@example.org"])
     digest_id = add_digest(store)
-    queue_deliveries(store, digest_id, NOW)
     [job] = store.claim_deliveries(digest_id, "me", NOW, 1, ("<d.", ".n@example.com>"))
     refused = DeliveryResult(
         job.id, job.subscriber_id, DeliveryState.FAILED, 1, reply="550 no\x00 such user"
