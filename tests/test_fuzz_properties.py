@@ -134,6 +134,7 @@ any_text = st.text(
     etag=st.one_of(st.none(), st.text(max_size=1500)),
     last_modified=st.one_of(st.none(), st.text(max_size=400)),
 )
+@example(title="", author=None, etag="\x00", last_modified=None)  # found by a long run
 def test_any_field_lengths_are_stored_on_both_databases(
     store: SqlStore, title: str, author: str | None, etag: str | None, last_modified: str | None
 ) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import String
 from newsletter.store.models import Base, Feed
 
 FEEDS = Feed.__tablename__
-# A cut validator is a wrong one: dropped, the next fetch is unconditional.
+# A cut (or otherwise edited) validator is a wrong one: dropped, the next fetch is
+# unconditional.
 DROP_WHEN_TOO_LONG = frozenset({(FEEDS, "etag"), (FEEDS, "last_modified")})
 # A cut address is a wrong one: the value stays as it was (a redirect not followed for good).
 KEEP_WHEN_TOO_LONG = frozenset({(FEEDS, "url")})
@@ -44,6 +45,9 @@ def fit(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str) or name not in bounded:
             continue
         if "\x00" in value:
+            if (table, name) in DROP_WHEN_TOO_LONG:  # an edited validator is a wrong one
+                fitted[name] = None
+                continue
             value = value.replace("\x00", "")
         width = bounded[name]
         if width is not None and len(value) > width:
