@@ -19,8 +19,7 @@ from newsletter.sources.types import EntryData
 from newsletter.sources.validators import ETAG_LIMIT, usable
 from newsletter.store import SqlStore
 from newsletter.store.bounds import widths
-from newsletter.store.entries import NewEntry
-from newsletter.store.feeds import FeedState
+from newsletter.store.entries import EntryKind, EntryStatus, NewEntry
 from newsletter.store.models import Entry
 from newsletter.subscribers.address import InvalidAddress, normalize_address
 from tests.fuzzing import fuzz_settings
@@ -140,21 +139,15 @@ def test_any_field_lengths_are_stored_on_both_databases(
 ) -> None:
     """Runs on SQLite and PostgreSQL: whatever a feed sends, the store takes it."""
     feed_id = _feed(store)
-    state = FeedState(
-        **{
-            **{f.name: None for f in dataclasses.fields(FeedState)},
-            **_base_state(store, feed_id),
-            "title": title,
-            "etag": etag,
-            "last_modified": last_modified,
-            "last_error": title,
-        }
+    base = next(s for s in store.feed_states() if s.id == feed_id)
+    state = dataclasses.replace(
+        base, title=title, etag=etag, last_modified=last_modified, last_error=title
     )
     store.save_feed_state(state)
     entry = NewEntry(
         key=f"guid:{len(title)}:{hash((title, author))}",
-        kind="article",
-        status="approved",
+        kind=EntryKind.ARTICLE,
+        status=EntryStatus.APPROVED,
         title=title,
         content_hash="0" * 64,
         guid=None,
@@ -178,8 +171,3 @@ def _feed(store: SqlStore) -> int:
         [FeedConfig(name="F", kind="articles", key="https://f/", url="https://f/", line=1)], NOW
     )
     return state.id
-
-
-def _base_state(store: SqlStore, feed_id: int) -> dict[str, object]:
-    state = next(s for s in store.feed_states() if s.id == feed_id)
-    return dataclasses.asdict(state)

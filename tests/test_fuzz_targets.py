@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 from newsletter.collect.decide import decide, to_new_entry
 from newsletter.config import FeedConfig, load_settings
 from newsletter.errors import ConfigError, ParseError
-from newsletter.sources.fetch import ETAG_LIMIT, LAST_MODIFIED_LIMIT
 from newsletter.sources.parse import parse_document
 from newsletter.sources.types import FetchResult, SourceRequest, SourceResult
-from newsletter.sources.validators import usable
+from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
 from newsletter.store import SqlStore
 from tests.fuzzing import active_markup, fuzz_settings
 

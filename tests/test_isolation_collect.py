@@ -18,8 +18,8 @@ from newsletter.collect import collect
 from newsletter.config import load_settings
 from newsletter.store import SqlStore
 from newsletter.store.models import Entry, Feed
-from tests.conftest import Clock
-from tests.hostile_server import GOOD_RSS, RSS, serve
+from tests.support.clock import Clock
+from tests.support.hostile_server import GOOD_RSS, RSS, serve
 
 UTF8_ETAG = '"été"'.encode().decode("latin-1")  # what a server sends as UTF-8 bytes
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from newsletter.cli import cli
 from newsletter.store import SqlStore
 from newsletter.subscribers.csvio import read_rows
-from tests.test_send_support import site
+from tests.support.send import site
 
 HOSTILE = [
     "=cmd|'/Ccalc'!A0@example.com",

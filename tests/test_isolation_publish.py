@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
-from tests.test_publish_support import make_settings
+from tests.support.publish import make_settings
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from newsletter.config import load_settings
 from newsletter.errors import ConfigError, StoreError
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine
-from tests.test_send_support import SITE
+from tests.support.send import SITE
 
 Run = Callable[..., Result]
 

@@ -14,7 +14,7 @@ from newsletter.cli import cli
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryResult, DeliveryState
 from newsletter.store.models import Delivery
-from tests.test_send_support import add_digest, add_subscribers, site
+from tests.support.send import add_digest, add_subscribers, site
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ def test_send_with_the_server_down_exits_1(
     assert "Traceback" not in result.output
     assert "nothing was delivered" in result.output
     counts = store.delivery_counts(digest_id)
-    assert counts.get("sent", 0) == 0 and sum(counts.values()) == 1, counts
+    assert counts[DeliveryState.SENT] == 0 and sum(counts.values()) == 1, counts
 
 
 def test_an_smtp_reply_with_a_nul_is_stored_on_both_databases(store: SqlStore) -> None:

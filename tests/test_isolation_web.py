@@ -13,8 +13,8 @@ from flask import Flask
 
 from newsletter.store import SqlStore
 from newsletter.web import UNLIMITED
-from tests.conftest import Clock
-from tests.test_web_support import Browser, make_app, web_settings
+from tests.support.clock import Clock
+from tests.support.web import Browser, make_app, web_settings
 
 
 def test_a_question_of_only_invisible_characters_is_refused(
