@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from newsletter.cli import (
+    admin,
     bounces,
     collect,
     db,
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     feeds,
     serve,
     bounces,
+    admin,
 )
 for module in COMMAND_MODULES:
     for command in module.COMMANDS:

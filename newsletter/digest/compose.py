@@ -6,6 +6,7 @@ here is marked safe.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from newsletter.config import Settings
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
-from newsletter.html_text import excerpt, one_line
+from newsletter.html_text import excerpt, one_line, plain_text
 from newsletter.store.digests import DigestEntry
 from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
@@ -41,6 +42,7 @@ class ItemView:
     excerpt: str
     source: str  # the feed's name, or who asked
     date: str  # "24 Nov"
+    answer: tuple[str, ...] = ()  # the owner's answer, a paragraph each
 
     @property
     def meta(self) -> str:
@@ -75,6 +77,8 @@ class DigestView:
     feed_urls: tuple[tuple[str, str], ...]  # (label, url)
     unsubscribe_url: str
     nothing_new: str = NOTHING_NEW
+    # The newest answered question, with its answer, in a section of its own.
+    question_of_week: ItemView | None = None
 
 
 def compose(
@@ -84,6 +88,7 @@ def compose(
     base = settings.env.base_url
     articles = tuple(_item(e, zone) for e in chosen.articles)
     questions = tuple(_item(e, zone) for e in chosen.questions)
+    featured, others = question_of_the_week(questions)
     return DigestView(
         subject=subject(exercise.name, len(articles), len(questions)),
         preheader=preheader(exercise, articles + questions),
@@ -94,7 +99,8 @@ def compose(
         issue_date=long_date(send_day(week, settings.newsletter.send_on)),
         exercise=_exercise(exercise),
         articles=articles,
-        questions=questions,
+        questions=others,
+        question_of_week=featured,
         more=chosen.more,
         archive_url=urljoin(base, "archive/"),
         feed_urls=(
@@ -104,6 +110,16 @@ def compose(
         ),
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
     )
+
+
+def question_of_the_week(
+    questions: tuple[ItemView, ...],
+) -> tuple[ItemView | None, tuple[ItemView, ...]]:
+    """The newest answered question (questions come newest first), and the others."""
+    for index, item in enumerate(questions):
+        if item.answer:
+            return item, questions[:index] + questions[index + 1 :]
+    return None, questions
 
 
 def subject(exercise_name: str, articles: int, questions: int) -> str:
@@ -152,7 +168,15 @@ def _item(entry: DigestEntry, zone: ZoneInfo) -> ItemView:
         excerpt=excerpt(entry.summary_html or entry.content_html, EXCERPT_CHARS),
         source=source,
         date=_short_date(entry.published_at, zone),
+        answer=answer_paragraphs(entry.answer_html or ""),
     )
+
+
+def answer_paragraphs(answer_html: str) -> tuple[str, ...]:
+    """An answer as text paragraphs (the console stores it as ``<p>`` blocks)."""
+    blocks = re.split(r"</p\s*>", answer_html, flags=re.I)
+    found = (plain_text(block, blocks_as_spaces=True) for block in blocks)
+    return tuple(text for text in found if text)
 
 
 def _web_link(link: str | None) -> str | None:

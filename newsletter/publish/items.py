@@ -26,6 +26,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # RFC 4151 wants a date on which the tagging entity held the name; any fixed one keeps the
 # ids stable, and "derived from the key alone" survives a rebuilt database.
 TAG_DATE = "2026"
+# Between a question and the owner's answer, in every format's content.
+ANSWER_HEADING = "<h3>Our answer</h3>"
 # Stored guids that are global identifiers on their own; others (feed-local "123") are not.
 _ID_SCHEMES = re.compile(r"^(?:https?://|urn:|tag:)", re.IGNORECASE)
 
@@ -112,6 +114,8 @@ def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
     title = plain_text(entry.title) or "Untitled"
     content = safe_html(entry.content_html)
     summary = safe_html(entry.summary_html)
+    if entry.answer_html and content:
+        content += ANSWER_HEADING + safe_html(entry.answer_html)
     if not content:
         content, summary = summary, ""
     if summary == content:

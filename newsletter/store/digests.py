@@ -27,6 +27,7 @@ class DigestEntry:
     published_at: datetime
     first_seen_at: datetime
     feed_name: str | None
+    answer_html: str | None = None  # a question's answer (the owner's, from the console)
 
 
 @dataclass(frozen=True)
@@ -263,4 +264,5 @@ def _entry(row: Entry, feed_name: str | None) -> DigestEntry:
         published_at=row.published_at,
         first_seen_at=row.first_seen_at,
         feed_name=feed_name,
+        answer_html=row.answer_html,
     )

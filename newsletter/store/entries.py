@@ -87,6 +87,7 @@ class PublishedEntry:
     changed_at: datetime
     feed_name: str | None  # None: not from a feed (a question asked on the web)
     feed_url: str | None  # None: a local-file feed, or not from a feed
+    answer_html: str | None = None  # a question's answer, published after it
 
 
 # PublishedEntry's fields, but for the feed's name and URL.
@@ -104,6 +105,7 @@ _ENTRY_COLUMNS = (
     Entry.updated_at,
     Entry.first_seen_at,
     Entry.changed_at,
+    Entry.answer_html,
 )
 
 

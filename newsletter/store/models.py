@@ -108,6 +108,8 @@ class Entry(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # last time its content changed
     content_hash: Mapped[str] = mapped_column(String(64))
+    answer_html: Mapped[str | None] = mapped_column(Text)  # the owner's answer to a question
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Exercise(Base):
@@ -253,3 +255,76 @@ class BounceStreak(Base):
     soft_bounces: Mapped[int] = mapped_column(Integer)
     last_digest_id: Mapped[int] = mapped_column(Integer)  # the digest of the latest one
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Admin(Base):
+    """A console account (created from the CLI only): owner or moderator."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # owner | moderator
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The 30-second step of the last code accepted: a code is good once (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Raised by "sign out everywhere" and by a password reset: older sessions stop at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminSession(Base):
+    """A signed-in browser; the cookie carries the token, the row only its hash."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminActivity(Base):
+    """Who did what in the console, and when (the email is copied: accounts may go)."""
+
+    __tablename__ = "admin_activity"
+    __table_args__ = (Index("ix_admin_activity_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    admin_email: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+
+
+class AdminLoginAttempt(Base):
+    """Sign-in attempts, for throttling per account and per address."""
+
+    __tablename__ = "admin_login_attempts"
+    __table_args__ = (
+        Index("ix_admin_login_attempts_account_at", "account_key", "at"),
+        Index("ix_admin_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_key: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class Suppression(Base):
+    """An erased person: only a keyed hash of their address, so no import brings them back."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from newsletter.store.admin import AdminSql
 from newsletter.store.bounces import BouncesSql
+from newsletter.store.console import ConsoleSql
 from newsletter.store.deliveries import DeliveriesSql
 from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
@@ -25,5 +27,7 @@ class SqlStore(
     QuestionsSql,
     BouncesSql,
     LinksSql,
+    AdminSql,
+    ConsoleSql,
 ):
     """Implements every store protocol its callers declare."""

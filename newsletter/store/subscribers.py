@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Table, func, select, update
 from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.bounds import fit
 from newsletter.store.models import Subscriber
+from newsletter.store.suppressions import Suppressed, drop_suppressed
 
 
 class SubscriberState(StrEnum):
@@ -109,6 +110,8 @@ class SubscribersSql(SqlBase):
         since the caller looked)."""
         with self._session() as session:
             if not _insert(session, [new], now):
+                if not drop_suppressed(session, [new]):
+                    raise Suppressed(f"{new.email} was erased on request; it is not added again")
                 return None
             row = session.scalars(select(Subscriber).where(Subscriber.email_key == new.email_key))
             return _record(row.one())
@@ -236,6 +239,7 @@ def _state_values(state: SubscriberState, now: datetime) -> dict[str, Any]:
 
 
 def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
+    new = drop_suppressed(session, new)  # people erased on request never come back
     if not new:
         return 0
     # Every row with the same keys: one executemany needs one shape.

@@ -7,6 +7,7 @@
     feeds     /feed.xml …          the published feeds (publish)
     archive   /archive/ …          past digests (publish)
     health    /healthz
+    admin     /admin/ …            the owner's console (web/admin_*.py, with its own cookie)
     assets    /static/<name>       the stylesheet and icon of templates/web/
 
 ``create_app`` only wires things together: it opens nothing and reads nothing until the
@@ -25,7 +26,18 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
-from newsletter.web import archive, ask, errors, feeds, health, home, links, pages, security
+from newsletter.web import (
+    admin_console,
+    archive,
+    ask,
+    errors,
+    feeds,
+    health,
+    home,
+    links,
+    pages,
+    security,
+)
 from newsletter.web.ratelimit import UNLIMITED, Rate, RateLimits
 from newsletter.web.services import Services, WebStore, utc_now
 
@@ -53,6 +65,7 @@ def create_app(
     security.configure(app, ctx.secure)
     for area in (home, links, ask, pages, feeds, archive, health):
         app.register_blueprint(area.blueprint)
+    app.register_blueprint(admin_console.blueprint)
     errors.register(app)
     if proxies:
         fix = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_prefix=proxies)

@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import Blueprint, Response, request
 
+from newsletter.store.suppressions import Suppressed
 from newsletter.subscribers import InvalidAddress
 from newsletter.subscribers.signup import send_confirmation_if_due, sign_up
 from newsletter.web.pages import after_response, page
@@ -30,6 +31,8 @@ def subscribe() -> Response:
         signup = sign_up(ctx.store(), email, ctx.clock())
     except InvalidAddress as exc:
         return page("web/home.html", 400, email=email, error=str(exc))
+    except Suppressed:  # erased on request: the usual answer, and nothing happens
+        return page("web/check_email.html")
     # The same page for every state; the email (if any) goes after it is sent.
     response = page("web/check_email.html")
     if signup.to_confirm is not None:

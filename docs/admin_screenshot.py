@@ -1,0 +1,114 @@
+"""Take docs/img/admin-overview.png: the console's overview on a made-up site.
+
+    .venv/bin/python docs/admin_screenshot.py
+
+A fresh SQLite site in a temporary folder, filled with twelve weeks of subscribers, three
+feeds (one failing), a last run and a pending question, at a fixed time; the real app
+under waitress on a loopback port; Debian's Chromium (Playwright) signs in and takes the
+picture at 1280 px. Run it again after changing the console's look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tempfile
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsletter.admin.accounts import add_account  # noqa: E402
+from newsletter.config import FeedConfig  # noqa: E402
+from newsletter.questions import QuestionInput, ask_question  # noqa: E402
+from newsletter.store import SqlStore  # noqa: E402
+from newsletter.store.engine import make_engine, upgrade  # noqa: E402
+from newsletter.store.subscribers import NewSubscriber  # noqa: E402
+from newsletter.web import create_app  # noqa: E402
+from newsletter.web.server import make_server  # noqa: E402
+from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+from tests.support.web import web_settings  # noqa: E402
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+OUT = ROOT / "docs" / "img" / "admin-overview.png"
+PASSWORD = "screenshot passphrase"
+
+
+def fill(store: SqlStore) -> None:
+    add_account(store, "owner@example.com", "owner", PASSWORD, NOW)
+    for week in range(12):
+        for n in range(3 + week * 2):
+            when = NOW - timedelta(weeks=11 - week, hours=n)
+            email = f"reader{week}-{n}@example.org"
+            store.create_subscriber(NewSubscriber(email, email, None, "pending", "web"), when)
+            record = store.subscriber(email)
+            assert record is not None
+            if n % 5 != 4:
+                store.set_subscriber_state(record.id, "active", when + timedelta(hours=1))
+            if n % 9 == 8:
+                store.set_subscriber_state(record.id, "unsubscribed", when + timedelta(days=3))
+    feeds = [
+        FeedConfig(name="Running Training", kind="articles", key="a", url="https://a.example/f"),
+        FeedConfig(name="Trail Notes", kind="articles", key="b", url="https://b.example/f"),
+        FeedConfig(name="Foot Health Weekly", kind="articles", key="c", url="https://c.example/f"),
+    ]
+    states = store.sync_feeds(feeds, NOW)
+    store.save_feed_state(dataclasses.replace(states[0], last_success_at=NOW))
+    store.save_feed_state(dataclasses.replace(states[1], last_success_at=NOW))
+    store.save_feed_state(
+        dataclasses.replace(
+            states[2],
+            consecutive_failures=4,
+            last_error="HTTP 503 Service Unavailable",
+            next_attempt_at=NOW + timedelta(hours=3),
+        )
+    )
+    run = store.start_run("run", NOW - timedelta(minutes=5))
+    report = {
+        "collect": {"feeds": 3, "not_due": 0, "new": 14, "updated": 2, "failed": [{}]},
+        "digest": {"week": "2026-W48", "status": "not_due"},
+        "publish": {"written": 3, "unchanged": 1},
+    }
+    store.finish_run(run, NOW - timedelta(minutes=4), report)
+    question = QuestionInput("How soon can I run after a sprain?", "It still aches.", "Sam")
+    ask_question(store, question, NOW)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        url = f"sqlite:///{root / 'site.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        store = SqlStore(engine)
+        fill(store)
+        settings = web_settings(root / "site", base_url="http://127.0.0.1/")
+        server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", 0)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{server.port}/admin/"
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(base)
+                page.get_by_label("Email").fill("owner@example.com")
+                page.get_by_label("Password").fill(PASSWORD)
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Sign in").click()
+                OUT.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(OUT), full_page=True)
+                browser.close()
+        finally:
+            server.close()
+            thread.join(timeout=10)
+            store.close()
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The console's digest page: the next digest as readers will get it, the exercise
+rotation with a way to pin a week, a test sent to the signed-in owner, and past digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsletter.config import Settings
+from newsletter.digest import feature_exercise, preview_digest
+from newsletter.digest.build import Preview
+from newsletter.digest.exercises import Overview, exercise_overview
+from newsletter.digest.weeks import current_week, send_time, shift_week
+from newsletter.mail.test_send import send_test_digest
+from newsletter.store import SqlStore
+
+PHONE_WIDTH = 390
+DESKTOP_WIDTH = 700
+
+
+@dataclass(frozen=True)
+class NextDigest:
+    week: str
+    send_at: datetime  # UTC
+    preview: Preview
+
+
+def next_week(settings: Settings, store: SqlStore, now: datetime) -> str:
+    """The week whose digest goes out next: this one, unless it is built already."""
+    week = current_week(now, settings.newsletter.timezone)
+    if store.built_digest(week) is not None:
+        return shift_week(week, 1)
+    return week
+
+
+def next_digest(settings: Settings, store: SqlStore, now: datetime) -> NextDigest:
+    week = next_week(settings, store, now)
+    when = send_time(week, settings.newsletter.send_on, settings.newsletter.timezone)
+    return NextDigest(week, when, preview_digest(settings, store, now, week))
+
+
+def rotation(settings: Settings, store: SqlStore, now: datetime) -> Overview:
+    return exercise_overview(settings, store, now)
+
+
+def pin(settings: Settings, store: SqlStore, slug: str, week: str, now: datetime) -> str:
+    pinned_week, exercise = feature_exercise(settings, store, slug, now, week)
+    return f"{pinned_week} will feature {exercise.name}"
+
+
+def send_test(settings: Settings, store: SqlStore, to: str, now: datetime) -> str:
+    """The next digest to ``to`` only; no delivery row is written."""
+    shown = next_digest(settings, store, now).preview
+    send_test_digest(settings, to, shown.subject, shown.text, shown.html, now)
+    return f"a test of {shown.week} was sent to {to}"

@@ -1,0 +1,139 @@
+"""The console's overview, as pure functions of what the store returns: feeds with
+problems first, subscriber growth per week, and that growth drawn as inline SVG (no
+script: the page's CSP allows none, and a chart needs none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from newsletter.digest.weeks import week_of
+from newsletter.store import FeedState
+from newsletter.store.console import GrowthEvents
+
+GROWTH_WEEKS = 12
+SERIES = (
+    ("new", "#0b57a4"),
+    ("confirmed", "#166534"),
+    ("unsubscribed", "#9a3412"),
+    ("bounced", "#6b21a8"),
+)
+
+
+@dataclass(frozen=True)
+class WeekGrowth:
+    week: str
+    new: int
+    confirmed: int
+    unsubscribed: int
+    bounced: int
+
+    def value(self, name: str) -> int:
+        found: int = getattr(self, name)
+        return found
+
+
+def problem_first(states: Sequence[FeedState]) -> list[FeedState]:
+    """Failing feeds first (most failures in a row first), then gone ones, then the rest
+    by name."""
+
+    def rank(state: FeedState) -> tuple[int, int, str]:
+        if state.consecutive_failures and not state.gone:
+            return (0, -state.consecutive_failures, state.name.lower())
+        return (1 if state.gone else 2, 0, state.name.lower())
+
+    return sorted(states, key=rank)
+
+
+def growth_since(now: datetime, timezone: str, weeks: int = GROWTH_WEEKS) -> datetime:
+    """The start of the oldest week the chart shows."""
+    local = now.astimezone(ZoneInfo(timezone))
+    monday = (local - timedelta(days=local.weekday() + 7 * (weeks - 1))).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return monday
+
+
+def weekly_growth(
+    events: GrowthEvents, now: datetime, timezone: str, weeks: int = GROWTH_WEEKS
+) -> list[WeekGrowth]:
+    """Counts per ISO week (in the site's timezone), oldest first, ``weeks`` of them."""
+    zone = ZoneInfo(timezone)
+    start = growth_since(now, timezone, weeks)
+    labels = [week_of((start + timedelta(days=7 * n)).date()) for n in range(weeks)]
+
+    def count(times: list[datetime]) -> dict[str, int]:
+        counts = dict.fromkeys(labels, 0)
+        for moment in times:
+            label = week_of(moment.astimezone(zone).date())
+            if label in counts:
+                counts[label] += 1
+        return counts
+
+    new, confirmed = count(events.created), count(events.confirmed)
+    left, bounced = count(events.unsubscribed), count(events.bounced)
+    return [WeekGrowth(w, new[w], confirmed[w], left[w], bounced[w]) for w in labels]
+
+
+def growth_svg(rows: Sequence[WeekGrowth], width: int = 640, height: int = 220) -> str:
+    """Grouped bars per week, with a title and a text description for screen readers.
+    Only numbers and our own labels go in: nothing to escape."""
+    top = max([row.value(name) for row in rows for name, _ in SERIES] + [1])
+    left, bottom, plot_h = 36, 28, height - 48
+    slot = (width - left - 8) / max(len(rows), 1)
+    bar = max(slot / (len(SERIES) + 1), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-labelledby="growth-title growth-desc" class="chart">',
+        '<title id="growth-title">Subscribers per week</title>',
+        f'<desc id="growth-desc">{_describe(rows)}</desc>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
+        'stroke="#6b7280"/>',
+        f'<text x="{left - 6}" y="{height - bottom - plot_h + 4}" text-anchor="end" '
+        f'font-size="11" fill="currentColor">{top}</text>',
+    ]
+    for i, row in enumerate(rows):
+        x0 = left + i * slot + bar / 2
+        for j, (name, colour) in enumerate(SERIES):
+            h = plot_h * row.value(name) / top
+            y = height - bottom - h
+            parts.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{row.week}: {row.value(name)} {name}</title></rect>'
+            )
+        if i % 2 == 0 or len(rows) <= 6:
+            parts.append(
+                f'<text x="{x0 + bar * 2:.1f}" y="{height - 10}" text-anchor="middle" '
+                f'font-size="11" fill="currentColor">{row.week[-3:]}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _describe(rows: Sequence[WeekGrowth]) -> str:
+    total = {name: sum(row.value(name) for row in rows) for name, _ in SERIES}
+    said = ", ".join(f"{n} {name}" for name, n in total.items())
+    return f"Over the last {len(rows)} weeks: {said}."
+
+
+def report_lines(report: dict[str, object] | None) -> list[str]:
+    """The last run's report (one dict per step, as `run` stored it) as short lines."""
+    lines = []
+    for step, values in (report or {}).items():
+        if isinstance(values, dict):
+            said = ", ".join(f"{key.replace('_', ' ')} {_said(v)}" for key, v in values.items())
+        else:
+            said = _said(values)
+        lines.append(f"{step}: {said}")
+    return lines
+
+
+def _said(value: object) -> str:
+    if isinstance(value, list):
+        return str(len(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {v}" for k, v in value.items())
+    return "-" if value is None else str(value)

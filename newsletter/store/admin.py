@@ -1,0 +1,279 @@
+"""Console accounts in SQL: accounts, their sessions, sign-in attempts, the activity log.
+
+A session row holds only the SHA-256 of the token its cookie carries, so a copy of the
+database signs nobody in. A session is valid while it is unexpired, unrevoked and of its
+account's current generation: raising the generation ("sign out everywhere", a password
+reset) ends every older session at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import delete, func, or_, select, update
+
+from newsletter.store.base import SqlBase
+from newsletter.store.models import Admin, AdminActivity, AdminLoginAttempt, AdminSession
+
+ADMIN_ROLES = ("owner", "moderator")
+KEEP = timedelta(days=1)  # sign-in attempts older than this are deleted (throttling needs 15 min)
+
+
+@dataclass(frozen=True)
+class AdminRecord:
+    id: int
+    email: str
+    email_key: str
+    role: str  # owner | moderator
+    password_hash: str
+    totp_secret: str | None
+    session_generation: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AdminSessionRecord:
+    """A session and its account, as read on every console request."""
+
+    admin: AdminRecord
+    generation: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    at: datetime
+    admin_email: str
+    action: str
+    subject: str
+
+
+class AdminStore(Protocol):
+    """What ``newsletter.admin`` asks of the database; every method is one transaction."""
+
+    def create_admin(
+        self, email: str, email_key: str, role: str, password_hash: str, now: datetime
+    ) -> AdminRecord | None:
+        """Insert an account; None when that address has one already."""
+        ...
+
+    def admin(self, email_key: str) -> AdminRecord | None: ...
+
+    def admins(self) -> list[AdminRecord]: ...
+
+    def delete_admin(self, email_key: str) -> bool: ...
+
+    def set_admin_password(self, email_key: str, password_hash: str, now: datetime) -> bool:
+        """Replace the hash and end every session of the account."""
+        ...
+
+    def set_admin_totp(self, admin_id: int, secret: str | None) -> None: ...
+
+    def end_admin_sessions(self, admin_id: int) -> None:
+        """Sign out everywhere: raise the account's session generation."""
+        ...
+
+    def use_totp_step(self, admin_id: int, step: int) -> bool:
+        """Record that the code of ``step`` was used; False when it (or a later one) was
+        used already, so that a code seen over a shoulder cannot sign in a second time."""
+        ...
+
+    def create_admin_session(
+        self, admin_id: int, token_hash: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def admin_session(self, token_hash: str) -> AdminSessionRecord | None: ...
+
+    def revoke_admin_session(self, token_hash: str, now: datetime) -> None: ...
+
+    def record_login_attempt(
+        self, account_key: str, address: str, succeeded: bool, now: datetime
+    ) -> None: ...
+
+    def login_failures(self, account_key: str, address: str, since: datetime) -> tuple[int, int]:
+        """Failed attempts since ``since``: (for this account, from this address)."""
+        ...
+
+    def log_activity(self, admin_email: str, action: str, subject: str, now: datetime) -> None: ...
+
+    def activity(self, limit: int) -> list[ActivityRecord]:
+        """The newest ``limit`` lines of the activity log, newest first."""
+        ...
+
+
+class AdminSql(SqlBase):
+    """Implements :class:`AdminStore`."""
+
+    def create_admin(
+        self, email: str, email_key: str, role: str, password_hash: str, now: datetime
+    ) -> AdminRecord | None:
+        with self._session() as session:
+            if session.scalar(select(Admin.id).where(Admin.email_key == email_key)):
+                return None
+            row = Admin(
+                email=email,
+                email_key=email_key,
+                role=role,
+                password_hash=password_hash,
+                session_generation=0,
+                created_at=now,
+                password_changed_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return _admin(row)
+
+    def admin(self, email_key: str) -> AdminRecord | None:
+        with self._session() as session:
+            row = session.scalars(select(Admin).where(Admin.email_key == email_key)).first()
+            return None if row is None else _admin(row)
+
+    def admins(self) -> list[AdminRecord]:
+        with self._session() as session:
+            return [_admin(row) for row in session.scalars(select(Admin).order_by(Admin.id))]
+
+    def delete_admin(self, email_key: str) -> bool:
+        with self._session() as session:
+            found = session.scalars(select(Admin).where(Admin.email_key == email_key)).first()
+            if found is None:
+                return False
+            session.execute(delete(AdminSession).where(AdminSession.admin_id == found.id))
+            session.delete(found)
+            return True
+
+    def set_admin_password(self, email_key: str, password_hash: str, now: datetime) -> bool:
+        query = (
+            update(Admin)
+            .where(Admin.email_key == email_key)
+            .values(
+                password_hash=password_hash,
+                password_changed_at=now,
+                session_generation=Admin.session_generation + 1,
+            )
+        )
+        with self._session() as session:
+            return bool(getattr(session.execute(query), "rowcount", 0))
+
+    def set_admin_totp(self, admin_id: int, secret: str | None) -> None:
+        values = {"totp_secret": secret, "totp_last_step": None}
+        with self._session() as session:
+            session.execute(update(Admin).where(Admin.id == admin_id).values(**values))
+
+    def use_totp_step(self, admin_id: int, step: int) -> bool:
+        query = (
+            update(Admin)
+            .where(
+                Admin.id == admin_id,
+                or_(Admin.totp_last_step.is_(None), Admin.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        with self._session() as session:
+            return bool(getattr(session.execute(query), "rowcount", 0))
+
+    def end_admin_sessions(self, admin_id: int) -> None:
+        query = (
+            update(Admin)
+            .where(Admin.id == admin_id)
+            .values(session_generation=Admin.session_generation + 1)
+        )
+        with self._session() as session:
+            session.execute(query)
+
+    def create_admin_session(
+        self, admin_id: int, token_hash: str, now: datetime, expires_at: datetime
+    ) -> None:
+        with self._session() as session:
+            # Tidy as we go: ended sessions and old attempts serve no one.
+            ended = or_(AdminSession.expires_at <= now, AdminSession.revoked_at.is_not(None))
+            session.execute(delete(AdminSession).where(AdminSession.admin_id == admin_id, ended))
+            session.execute(delete(AdminLoginAttempt).where(AdminLoginAttempt.at < now - KEEP))
+            generation = session.scalar(
+                select(Admin.session_generation).where(Admin.id == admin_id)
+            )
+            session.add(
+                AdminSession(
+                    token_hash=token_hash,
+                    admin_id=admin_id,
+                    generation=int(generation or 0),
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    def admin_session(self, token_hash: str) -> AdminSessionRecord | None:
+        query = (
+            select(AdminSession, Admin)
+            .join(Admin, AdminSession.admin_id == Admin.id)
+            .where(AdminSession.token_hash == token_hash)
+        )
+        with self._session() as session:
+            found = session.execute(query).first()
+            if found is None:
+                return None
+            row, account = found
+            return AdminSessionRecord(
+                _admin(account), row.generation, row.created_at, row.expires_at, row.revoked_at
+            )
+
+    def revoke_admin_session(self, token_hash: str, now: datetime) -> None:
+        query = (
+            update(AdminSession)
+            .where(AdminSession.token_hash == token_hash, AdminSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        with self._session() as session:
+            session.execute(query)
+
+    def record_login_attempt(
+        self, account_key: str, address: str, succeeded: bool, now: datetime
+    ) -> None:
+        with self._session() as session:
+            session.add(
+                AdminLoginAttempt(
+                    at=now, account_key=account_key, address=address, succeeded=succeeded
+                )
+            )
+
+    def login_failures(self, account_key: str, address: str, since: datetime) -> tuple[int, int]:
+        failed = (AdminLoginAttempt.succeeded.is_(False), AdminLoginAttempt.at >= since)
+        count = select(func.count()).select_from(AdminLoginAttempt).where(*failed)
+        with self._session() as session:
+            account = session.scalar(count.where(AdminLoginAttempt.account_key == account_key))
+            where = session.scalar(count.where(AdminLoginAttempt.address == address))
+        return int(account or 0), int(where or 0)
+
+    def log_activity(self, admin_email: str, action: str, subject: str, now: datetime) -> None:
+        with self._session() as session:
+            session.add(
+                AdminActivity(at=now, admin_email=admin_email, action=action, subject=subject)
+            )
+
+    def activity(self, limit: int) -> list[ActivityRecord]:
+        query = (
+            select(AdminActivity)
+            .order_by(AdminActivity.at.desc(), AdminActivity.id.desc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [
+                ActivityRecord(row.at, row.admin_email, row.action, row.subject)
+                for row in session.scalars(query)
+            ]
+
+
+def _admin(row: Admin) -> AdminRecord:
+    return AdminRecord(
+        id=row.id,
+        email=row.email,
+        email_key=row.email_key,
+        role=row.role,
+        password_hash=row.password_hash,
+        totp_secret=row.totp_secret,
+        session_generation=row.session_generation,
+        created_at=row.created_at,
+    )

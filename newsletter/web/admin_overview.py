@@ -1,0 +1,56 @@
+"""/admin/: the overview (last run, feeds with problems first, the next digest,
+subscribers and their growth) and /admin/activity. Owners only."""
+
+from __future__ import annotations
+
+from flask import abort
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
+
+from newsletter.admin.digest import next_digest
+from newsletter.admin.overview import (
+    growth_since,
+    growth_svg,
+    problem_first,
+    report_lines,
+    weekly_growth,
+)
+from newsletter.web.admin_base import area, blueprint, done, log, page, store
+from newsletter.web.services import services
+
+ACTIVITY = 200
+
+
+@blueprint.get("/")
+@area("overview")
+def overview() -> BaseResponse:
+    ctx = services()
+    now, zone = ctx.clock(), ctx.settings.newsletter.timezone
+    growth = weekly_growth(store().growth_events(growth_since(now, zone)), now, zone)
+    run = store().last_run()
+    return page(
+        "admin/overview.html",
+        run=run,
+        report=report_lines(run.report if run else None),
+        feeds=problem_first(store().feed_states()),
+        now=now,
+        upcoming=next_digest(ctx.settings, store(), now),
+        counts=store().subscriber_counts(),
+        growth=growth,
+        chart=Markup(growth_svg(growth)),  # numbers and our own labels only
+    )
+
+
+@blueprint.post("/feeds/<int:feed_id>/try-now")
+@area("overview")
+def try_now(feed_id: int) -> BaseResponse:
+    if not store().try_feed_now(feed_id, services().clock()):
+        abort(404)
+    log("asked to fetch a feed now", f"#{feed_id}")
+    return done("admin.overview", "the feed is fetched at the next run")
+
+
+@blueprint.get("/activity")
+@area("activity")
+def activity() -> BaseResponse:
+    return page("admin/activity.html", lines=store().activity(ACTIVITY))
