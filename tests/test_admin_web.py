@@ -16,12 +16,14 @@ from newsletter.admin.accounts import add_account
 from newsletter.config import FeedConfig, Settings
 from newsletter.questions import QuestionInput, ask_question
 from newsletter.store import SqlStore
+from newsletter.store.bounces import BounceReport
 from newsletter.store.entries import EntryStatus
 from newsletter.store.models import Delivery, Feed
 from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers import import_subscribers
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
+from tests.support.send import queued
 from tests.support.web import Browser, add_subscriber, make_app, outbox, web_settings
 
 PASSWORD = "correct horse battery staple"
@@ -299,3 +301,23 @@ def test_two_factor_enrolled_from_the_console(app: Flask, store: SqlStore, clock
         "/admin/sign-in", {"email": "owner@example.com", "password": PASSWORD, "code": fresh}
     )
     assert signed_in_now.status_code == 303
+
+
+def test_past_digests_show_delivery_and_complaint_counts(
+    app: Flask, store: SqlStore, clock: Clock
+) -> None:
+    digest_id, _emails = queued(store, 3)
+    with store.engine.connect() as connection:
+        first = connection.scalar(
+            select(func.min(Delivery.id)).where(Delivery.digest_id == digest_id)
+        )
+    report = BounceReport("mid:<c1@isp>", "complaint", ref_kind="digest", ref_id=first)
+    assert store.record_bounce(report, clock(), soft_limit=3) is not None
+    owner = signed_in(app)
+    page = owner.get("/admin/digest").get_data(as_text=True)
+    past = page.split("Past digests", 1)[1]
+    row = re.search(r"<tr><td>2026-W48</td>.*?</tr>", past)
+    assert row is not None
+    cells = re.findall(r"<td>([^<]*)</td>", row[0])
+    # week, subject, sent, failed, unknown, waiting, bounced, unsubscribed, complaints
+    assert cells[2:] == ["0", "0", "0", "3", "0", "0", "1"], cells

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from newsletter.store.base import SqlBase
 from newsletter.store.models import (
     AdminActivity,
+    BounceEvent,
     Delivery,
     Digest,
     Entry,
@@ -42,6 +43,7 @@ class DigestHistory:
     deliveries: dict[str, int]  # state → count
     bounced: int  # subscribers it went to who bounced after it was built
     unsubscribed: int  # … who unsubscribed after it was built
+    complaints: int = 0  # spam complaints about it (feedback-loop reports, `bounces`)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,9 @@ def _history(session: Session, row: Digest) -> DigestHistory:
         Subscriber.unsubscribed_at >= row.built_at,
         or_(Subscriber.bounced_at.is_(None), Subscriber.bounced_at < row.built_at),
     )
+    complaints = select(func.count()).where(
+        BounceEvent.digest_id == row.id, BounceEvent.kind == "complaint"
+    )
     return DigestHistory(
         week=row.week,
         subject=row.subject,
@@ -225,6 +230,7 @@ def _history(session: Session, row: Digest) -> DigestHistory:
         deliveries={state: int(n) for state, n in session.execute(states)},
         bounced=int(session.scalar(bounced) or 0),
         unsubscribed=int(session.scalar(left) or 0),
+        complaints=int(session.scalar(complaints) or 0),
     )
 
 
