@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsletter.config import DEFAULT_CONFIG, Settings, load_settings
+from newsletter.config import DEFAULT_CONFIG
 from newsletter.errors import NewsletterError
-from newsletter.store import SqlStore, open_store
-from newsletter.subscribers.tokens import check_signing_key
+
+if TYPE_CHECKING:
+    from newsletter.config import Settings
+    from newsletter.store import SqlStore
 
 
 def utcnow() -> datetime:
@@ -69,6 +71,8 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from newsletter.config import load_settings
+
             self._settings = load_settings(self.config_path)
         return self._settings
 
@@ -76,6 +80,10 @@ class App:
     def store(self) -> Iterator[SqlStore]:
         """The database for one command: `with app.store() as store:`, closed however it ends.
         A lost signing key is refused here, before any command can mail a link."""
+        # Imported here so that --help and commands without a database never load SQLAlchemy.
+        from newsletter.store import open_store
+        from newsletter.subscribers.tokens import check_signing_key
+
         store = open_store(self.settings)
         try:
             check_signing_key(self.settings, store.links_sent)

@@ -7,11 +7,14 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.mail.bounces.process import BounceRun, fetch_bounces, process_path
+
+if TYPE_CHECKING:
+    from newsletter.mail.bounces.process import BounceRun
 
 # Tests only: stop dead after this many messages are committed and before the mailbox is
 # told, so a SIGKILL lands in the one window that matters (see tests/test_bounces_imap.py).
@@ -33,6 +36,8 @@ def fetch(app: App) -> None:
     Auto-replies and anything unrecognised: kept, counted, nothing done. Each message is
     then marked seen and moved to the mailbox's Processed folder.
     """
+    from newsletter.mail.bounces.process import fetch_bounces
+
     with app.store() as store:
         run = fetch_bounces(app.settings, store, utcnow, _hold())
     _echo(run)
@@ -44,6 +49,8 @@ def fetch(app: App) -> None:
 def process(app: App, path: Path) -> None:
     """The same for PATH: a folder of .eml files, a maildir or an mbox (left unchanged;
     a message done before is not acted on again)."""
+    from newsletter.mail.bounces.process import process_path
+
     with app.store() as store:
         run = process_path(app.settings, store, path, utcnow, _hold())
     _echo(run)

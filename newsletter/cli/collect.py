@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.collect import CollectReport, collect
-from newsletter.progress import FeedProgress
-from newsletter.store import SqlStore
-from newsletter.store.runs import RunCommand
+
+if TYPE_CHECKING:
+    from newsletter.collect import CollectReport
+    from newsletter.store import SqlStore
 
 
 @click.command(name="collect")
 @pass_app
 def collect_cmd(app: App) -> None:
     """Fetch the feeds and store new and changed articles and questions."""
+    from newsletter.store.runs import RunCommand
+
     with app.store() as store:
         run_id = store.start_run(RunCommand.COLLECT, utcnow())
         report = _collect(app, store)
@@ -23,6 +27,9 @@ def collect_cmd(app: App) -> None:
 
 
 def _collect(app: App, store: SqlStore) -> CollectReport:
+    from newsletter.collect import collect
+    from newsletter.progress import FeedProgress
+
     progress = FeedProgress()
     try:
         return collect(app.settings, store, utcnow, progress.start, progress.feed)

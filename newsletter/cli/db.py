@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.store import upgrade_database
 
 
 @click.group()
@@ -17,6 +16,8 @@ def db() -> None:
 @pass_app
 def upgrade(app: App) -> None:
     """Apply pending migrations (done automatically for the embedded SQLite default)."""
+    from newsletter.store import upgrade_database
+
     before, after = upgrade_database(app.settings)
     if before == after:
         click.echo(f"database already at revision {after}")

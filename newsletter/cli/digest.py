@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.digest import build_digest, preview_digest
 
 WEEK_HELP = "ISO week, like 2026-W48; default: the current one."
 
@@ -17,6 +16,8 @@ WEEK_HELP = "ISO week, like 2026-W48; default: the current one."
 @pass_app
 def digest(app: App, week: str | None) -> None:
     """Build the digest of an ISO week once; rerunning shows the same recorded digest."""
+    from newsletter.digest import build_digest
+
     with app.store() as store:
         built = build_digest(app.settings, store, utcnow(), week)
     if built.digest is None:
@@ -40,6 +41,8 @@ def digest(app: App, week: str | None) -> None:
 @pass_app
 def preview(app: App, week: str | None, text: bool, out: Path | None) -> None:
     """Render a digest without recording or queueing anything (HTML unless --text)."""
+    from newsletter.digest import preview_digest
+
     with app.store() as store:
         shown = preview_digest(app.settings, store, utcnow(), week)
     document = shown.text if text else shown.html

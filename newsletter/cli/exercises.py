@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.cli.digest import WEEK_HELP
-from newsletter.digest import exercise_overview, feature_exercise
-from newsletter.digest.exercises import Overview
+
+if TYPE_CHECKING:
+    from newsletter.digest.exercises import Overview
 
 
 @click.group()
@@ -19,6 +22,8 @@ def exercises() -> None:
 @pass_app
 def exercises_list(app: App) -> None:
     """List the catalog, the weeks each exercise was featured, and the coming weeks."""
+    from newsletter.digest import exercise_overview
+
     with app.store() as store:
         overview = exercise_overview(app.settings, store, utcnow())
     _print_overview(overview)
@@ -30,6 +35,8 @@ def exercises_list(app: App) -> None:
 @pass_app
 def exercises_feature(app: App, slug: str, week: str | None) -> None:
     """Pin the exercise SLUG to a week (not one whose digest is already built)."""
+    from newsletter.digest import feature_exercise
+
     with app.store() as store:
         pinned_week, exercise = feature_exercise(app.settings, store, slug, utcnow(), week)
     click.echo(f"{pinned_week} will feature {exercise.name} ({exercise.slug})")

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.config.opml import export_opml, import_opml
 
 
 @click.group()
@@ -21,6 +20,8 @@ def feeds() -> None:
 @pass_app
 def feeds_export(app: App, out: Path | None) -> None:
     """Write the configured feeds as OPML 2.0 (local-file feeds become a comment)."""
+    from newsletter.config.opml import export_opml
+
     data = export_opml(app.settings)
     if out is None:
         sys.stdout.buffer.write(data)
@@ -38,6 +39,8 @@ def feeds_import(app: App, opml_file: Path) -> None:
     Feeds already configured are skipped; feeds.yaml is left untouched if the result
     would not be valid.
     """
+    from newsletter.config.opml import import_opml
+
     result = import_opml(app.settings, opml_file)
     click.echo(result.summary(app.settings.config_path))
     for note in result.skipped:

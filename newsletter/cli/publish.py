@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.publish import publish_site
 
 
 @click.command()
@@ -23,6 +22,8 @@ def publish(app: App, out: Path | None) -> None:
     Files whose content did not change are left alone; when site.websub_hub is set, the
     hub is told which feeds changed.
     """
+    from newsletter.publish import publish_site
+
     with app.store() as store:
         report = publish_site(app.settings, store, utcnow(), out)
     click.echo(report.summary())

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.html_text import clean_line, html_to_paragraphs
-from newsletter.questions import QuestionInput, ask_question, list_questions, moderate
-from newsletter.store.entries import EntryStatus
-from newsletter.store.questions import QuestionRecord
+
+if TYPE_CHECKING:
+    from newsletter.store.questions import QuestionRecord
 
 EXCERPT = 400  # characters of a question's body shown by `questions list`
 
@@ -36,6 +36,8 @@ def questions_add(
     approved: bool,
 ) -> None:
     """Add a reader question (pending until approved, unless --approved)."""
+    from newsletter.questions import QuestionInput, ask_question
+
     given = QuestionInput(
         title=title if title is not None else click.prompt("Title"),
         body=body if body is not None else click.prompt("Question"),
@@ -53,6 +55,8 @@ def questions_add(
 @pass_app
 def questions_list(app: App, pending: bool, limit: int) -> None:
     """List reader questions, newest first, with the start of each one's text."""
+    from newsletter.questions import list_questions
+
     with app.store() as store:
         found = list_questions(store, pending, limit)
         counts = store.question_counts()
@@ -66,6 +70,8 @@ def questions_list(app: App, pending: bool, limit: int) -> None:
 @pass_app
 def questions_approve(app: App, question_id: int) -> None:
     """Approve a question: it appears in the feeds and the next digest."""
+    from newsletter.questions import moderate
+
     with app.store() as store:
         click.echo(moderate(store, question_id, "approve", utcnow()).summary())
 
@@ -75,6 +81,8 @@ def questions_approve(app: App, question_id: int) -> None:
 @pass_app
 def questions_reject(app: App, question_id: int) -> None:
     """Reject a question: it is in no feed and no digest (approve it later to undo)."""
+    from newsletter.questions import moderate
+
     with app.store() as store:
         click.echo(moderate(store, question_id, "reject", utcnow()).summary())
 
@@ -82,6 +90,9 @@ def questions_reject(app: App, question_id: int) -> None:
 def describe(record: QuestionRecord) -> list[str]:
     """A question as lines for a terminal. Every part was typed by a stranger (or a feed),
     so each is cleaned of control characters again here, whatever the database holds."""
+    from newsletter.html_text import clean_line, html_to_paragraphs
+    from newsletter.store.entries import EntryStatus
+
     when = record.first_seen_at if record.status == EntryStatus.PENDING else record.published_at
     who = clean_line(record.author or "anonymous")
     if record.author_email:

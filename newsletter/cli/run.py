@@ -7,9 +7,6 @@ import click
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
-from newsletter.progress import FeedProgress
-from newsletter.run import run_all
-from newsletter.store.runs import RunCommand
 
 
 @click.command()
@@ -28,6 +25,10 @@ def run(app: App) -> None:
 
 
 def _run_locked(app: App) -> None:
+    from newsletter.progress import FeedProgress
+    from newsletter.run import run_all
+    from newsletter.store.runs import RunCommand
+
     progress = FeedProgress()
     with app.store() as store:
         run_id = store.start_run(RunCommand.RUN, utcnow())

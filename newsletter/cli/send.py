@@ -12,8 +12,6 @@ import click
 
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.errors import NewsletterError
-from newsletter.mail import SendOptions, send_digest
-from newsletter.progress import SendProgress
 
 
 class SendPaused(NewsletterError):
@@ -46,6 +44,9 @@ def send(app: App, week: str | None, workers: int, rate: float | None, retry_unk
     Each message is marked `sending` before the server sees it and `sent` after its 250,
     so a rerun after any crash or pause sends to whoever is left, never twice to the rest.
     """
+    from newsletter.mail import SendOptions, send_digest
+    from newsletter.progress import SendProgress
+
     options = SendOptions(week, workers, rate, retry_unknown)
     with app.store() as store, _stop_on_sigterm():
         report = send_digest(app.settings, store, utcnow, options, SendProgress())

@@ -7,10 +7,7 @@ from typing import Any
 
 import click
 
-from newsletter import status as status_mod
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.mail.bounces.process import digest_line_of, digest_stats
-from newsletter.store.entries import EntryKind
 
 
 @click.command()
@@ -18,6 +15,10 @@ from newsletter.store.entries import EntryKind
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """Feed health (last success, last error, failures, next attempt, gone) and the last run."""
+    from newsletter import status as status_mod
+    from newsletter.mail.bounces.process import digest_stats
+    from newsletter.store.entries import EntryKind
+
     with app.store() as store:
         entries = {kind.value: store.entry_count(kind) for kind in EntryKind}
         latest = store.digest_to_send(None)
@@ -38,6 +39,8 @@ def status(app: App, as_json: bool) -> None:
 def _print_status(data: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from newsletter.mail.bounces.process import digest_line_of
 
     table = Table(title="feeds", title_justify="left")
     for column in ("feed", "health", "last success", "failures", "next attempt", "last error"):

@@ -10,14 +10,6 @@ import click
 
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.errors import NewsletterError
-from newsletter.mail import send_confirmations
-from newsletter.subscribers import (
-    add_subscribers,
-    import_subscribers,
-    remove_subscriber,
-)
-from newsletter.subscribers.csvio import write_rows
-from newsletter.subscribers.states import LISTED, STATES
 
 
 @click.group()
@@ -31,6 +23,9 @@ def subscribers() -> None:
 @pass_app
 def subscribers_add(app: App, emails: Sequence[str], confirmed: bool) -> None:
     """Add subscribers (without --confirmed, each gets a confirmation email)."""
+    from newsletter.mail import send_confirmations
+    from newsletter.subscribers import add_subscribers
+
     with app.store() as store:
         added = add_subscribers(store, emails, confirmed, utcnow())
         pending = [a.subscriber for a in added if a.send_confirmation]
@@ -54,6 +49,8 @@ def subscribers_import(app: App, csv_file: Path) -> None:
     Imported addresses count as confirmed (no email is sent), except those that
     unsubscribed or bounced before: they stay so. Bad rows are skipped and listed.
     """
+    from newsletter.subscribers import import_subscribers
+
     with app.store() as store:
         try:
             with open(csv_file, encoding="utf-8-sig", newline="") as lines:
@@ -69,6 +66,8 @@ def subscribers_import(app: App, csv_file: Path) -> None:
 @pass_app
 def subscribers_export(app: App) -> None:
     """Export every subscriber, in every state, as CSV on stdout (import reads it back)."""
+    from newsletter.subscribers.csvio import write_rows
+
     with app.store() as store:
         write_rows(store.iter_subscribers(), sys.stdout)
 
@@ -78,6 +77,8 @@ def subscribers_export(app: App) -> None:
 @pass_app
 def subscribers_list(app: App, show_all: bool) -> None:
     """List subscribers and their state (active and pending; --all for every state)."""
+    from newsletter.subscribers.states import LISTED, STATES
+
     with app.store() as store:
         for record in store.iter_subscribers(None if show_all else LISTED):
             click.echo(f"{record.email:<40} {record.state:<12} {record.name or ''}".rstrip())
@@ -90,6 +91,8 @@ def subscribers_list(app: App, show_all: bool) -> None:
 @pass_app
 def subscribers_remove(app: App, email: str) -> None:
     """Unsubscribe an address (it is kept, so an import never brings it back)."""
+    from newsletter.subscribers import remove_subscriber
+
     with app.store() as store:
         click.echo(remove_subscriber(store, email, utcnow()))
 

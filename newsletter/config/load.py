@@ -28,7 +28,6 @@ from newsletter.config.settings import (
 from newsletter.errors import ConfigError
 from newsletter.sources.types import Kind, Limits
 
-DEFAULT_CONFIG = "feeds.yaml"
 KINDS: tuple[Kind, ...] = ("articles", "questions")
 ENV_PREFIX = "NEWSLETTER_"
 ENV_KNOWN = (

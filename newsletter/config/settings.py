@@ -8,6 +8,8 @@ from pathlib import Path
 
 from newsletter.sources.types import Kind, Limits
 
+DEFAULT_CONFIG = "feeds.yaml"
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

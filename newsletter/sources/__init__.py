@@ -4,7 +4,10 @@ The only place that imports feedparser and the HTTP client. Everything else talk
 through ``collect()`` and the plain values in ``types``.
 """
 
-from newsletter.sources.collector import collect
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from newsletter.sources.types import (
     EntryData,
     FetchResult,
@@ -14,6 +17,9 @@ from newsletter.sources.types import (
     SourceRequest,
     SourceResult,
 )
+
+if TYPE_CHECKING:
+    from newsletter.sources.collector import collect
 
 __all__ = [
     "EntryData",
@@ -25,3 +31,13 @@ __all__ = [
     "SourceResult",
     "collect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The config reads only the plain values above; httpx and feedparser are imported
+    # the first time something collects, so `newsletter --help` never pays for them.
+    if name == "collect":
+        from newsletter.sources.collector import collect
+
+        return collect
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

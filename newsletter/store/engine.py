@@ -4,20 +4,20 @@ PostgreSQL as it comes. Migrations live in ``db/migrations`` (shipped in the whe
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from newsletter.config.load import redact_url
 from newsletter.errors import SchemaOutdated, StoreError
 from newsletter.store.base import database_error
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -90,24 +90,49 @@ def migrations_dir() -> Path:
 
 
 def _alembic_config() -> Config:
+    # Alembic costs a third of a second to import: only a migration loads it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 
+_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?", re.M)
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    """The one revision no other revision follows, read from the versions folder's
+    `revision =` and `down_revision =` lines (the same chain Alembic would walk)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value != "None":
+                (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) > 1:
+        from alembic.script import ScriptDirectory  # let Alembic explain a branched history
+
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return next(iter(heads), None)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """What alembic_version holds (None before the first migration), read without Alembic."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Apply every pending migration; return (before, after) revisions."""
     try:
         before = current_revision(engine)
+        from alembic import command
+
         config = _alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection

@@ -1,0 +1,51 @@
+"""Process start: a command imports only what it needs, so `newsletter --help` and a cron
+`run` with nothing to do stay cheap. Checked by what is imported, never by a time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from newsletter.store.engine import head_revision, migrations_dir
+
+HEAVY = ("sqlalchemy", "alembic", "httpx", "feedparser", "rich", "yaml", "jinja2", "nh3")
+
+
+def _imported_after(statement: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return {name.partition(".")[0] for name in done.stdout.split()}
+
+
+@pytest.mark.slow
+def test_importing_the_cli_loads_no_database_http_or_feed_library() -> None:
+    assert _imported_after("import newsletter.cli") & set(HEAVY) == set()
+
+
+@pytest.mark.slow
+def test_opening_the_store_does_not_load_alembic_when_the_schema_is_current() -> None:
+    loaded = _imported_after(
+        "from newsletter.store.engine import ensure_schema, make_engine\n"
+        "import tempfile, os\n"
+        "url = 'sqlite:///' + os.path.join(tempfile.mkdtemp(), 'db.sqlite3')\n"
+        "engine = make_engine(url)\n"
+        "import subprocess\n"
+        "subprocess.run([sys.executable, '-c', 'from newsletter.store.engine import *; "
+        "upgrade(make_engine(' + repr(url) + '))'], check=True)\n"
+        "ensure_schema(engine, auto_upgrade=True)"
+    )
+    assert "sqlalchemy" in loaded
+    assert "alembic" not in loaded
+
+
+def test_the_head_read_from_the_file_names_is_the_one_alembic_finds() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
