@@ -94,10 +94,17 @@ def collect(
     report = CollectReport(due=len(due), not_due=len(states) - len(due))
     on_start(len(due))
     requests = [_request(state) for state in due.values()]
-    for result in sources.collect(requests, settings.collect):
-        outcome = _record(store, due[result.request.feed_id], result, clock())
-        report.outcomes.append(outcome)
-        on_feed(outcome)
+    # An unchanged feed only moves its health times: those are written together at the
+    # end (one commit instead of one per 304); a crash before then loses nothing but
+    # those times, and the next run asks again with the same validators.
+    unchanged: list[FeedState] = []
+    try:
+        for result in sources.collect(requests, settings.collect):
+            outcome = _record(store, due[result.request.feed_id], result, clock(), unchanged)
+            report.outcomes.append(outcome)
+            on_feed(outcome)
+    finally:
+        store.save_feed_states(unchanged)
     report.seconds = time.monotonic() - started
     return report
 
@@ -116,7 +123,11 @@ def _request(state: FeedState) -> SourceRequest:
 
 
 def _record(
-    store: CollectStore, state: FeedState, result: SourceResult, now: datetime
+    store: CollectStore,
+    state: FeedState,
+    result: SourceResult,
+    now: datetime,
+    unchanged: list[FeedState],
 ) -> FeedOutcome:
     """Apply one result; whatever it raises fails this feed only. Only a store that cannot
     even record the failure (the database is down) stops the run."""
@@ -137,6 +148,9 @@ def _apply(
     store: CollectStore, state: FeedState, result: SourceResult, now: datetime
 ) -> FeedOutcome:
     decision = decide(state, result, now)
+    if decision.outcome == "not_modified":
+        unchanged.append(decision.state)
+        return FeedOutcome(name=state.name, outcome=decision.outcome, message=decision.message)
     counts = SaveCounts()
     if result.parsed is not None and decision.outcome == "ok":
         entries = [to_new_entry(e, state.kind, now) for e in result.parsed.entries]

@@ -25,6 +25,10 @@ class CollectStore(Protocol):
         """Write a feed's validators and health, as decided by ``collect``."""
         ...
 
+    def save_feed_states(self, states: Sequence[FeedState]) -> None:
+        """``save_feed_state`` for many feeds in one transaction (the unchanged ones)."""
+        ...
+
     def save_entries(
         self, feed_id: int | None, entries: Sequence[NewEntry], now: datetime
     ) -> SaveCounts:

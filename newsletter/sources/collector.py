@@ -50,6 +50,10 @@ def collect(requests: Iterable[SourceRequest], limits: Limits) -> Iterator[Sourc
         runner.stop()
 
 
+def _never_fetched(request: SourceRequest) -> bool:
+    return request.etag is None and request.last_modified is None and not request.content_hash
+
+
 @dataclass(frozen=True)
 class _Crashed:
     """The loop itself failed (a bug, not a feed): re-raised in the caller's thread."""
@@ -94,7 +98,11 @@ class _Runner:
         try:
             pool = ParsePool(self._limits)
             try:
-                pool.warm_up()
+                # A feed never fetched before will be parsed: start the workers now, before
+                # fetching, as starting them costs CPU the fetches' deadlines need. Otherwise
+                # (a rerun) they start with the first changed body, or never.
+                if any(_never_fetched(request) for request in self._requests):
+                    pool.warm_up()
                 self._main = self._loop.create_task(self._collect_all(pool))
                 with contextlib.suppress(asyncio.CancelledError):  # the consumer stopped early
                     self._loop.run_until_complete(self._main)

@@ -35,6 +35,8 @@ class ParsePool:
         self._context.set_forkserver_preload(_PRELOAD)
         self._workers = limits.parse_workers or os.cpu_count() or 1
         self._executor = self._new_executor()
+        self._started = False
+        self._starting = asyncio.Lock()
 
     async def parse(
         self, body: bytes, headers: Mapping[str, str], feed_url: str | None, feed_key: str
@@ -46,6 +48,8 @@ class ParsePool:
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """Run a picklable ``function`` in a worker; the pool survives a worker's death."""
+        if not self._started:
+            await self._start()
         executor = self._executor
         loop = asyncio.get_running_loop()
         try:
@@ -53,6 +57,17 @@ class ParsePool:
         except BrokenProcessPool:
             self._replace(executor)
             raise ParseError("the parser process died (memory limit?)") from None
+
+    async def _start(self) -> None:
+        """Start the workers when the first body needs parsing, not before: a run whose
+        feeds all answered 304 (or sent the same bytes) never starts a process."""
+        async with self._starting:
+            if self._started:
+                return
+            try:
+                await asyncio.to_thread(self.warm_up)
+            except NewsletterError as exc:
+                raise ParseError(str(exc)) from exc
 
     def warm_up(self) -> None:
         """Start every worker now, from the calling thread.
@@ -67,6 +82,7 @@ class ParsePool:
             # Not one feed's problem: nothing could be parsed. Seen when the main module
             # cannot be imported again by the workers (a script read from stdin).
             raise NewsletterError("the parser processes could not start") from exc
+        self._started = True
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -82,6 +82,14 @@ class FeedsSql(SqlBase):
         with self._session() as session:
             session.execute(update(Feed).where(Feed.id == state.id).values(**fit(Feed, values)))
 
+    def save_feed_states(self, states: Sequence[FeedState]) -> None:
+        if not states:
+            return
+        rows = [{name: getattr(s, name) for name in FEED_STATE_FIELDS} for s in states]
+        with self._session() as session:
+            # An ORM bulk UPDATE by primary key: one executemany, one commit for them all.
+            session.execute(update(Feed), rows)
+
 
 def _feed_state(row: Feed) -> FeedState:
     values = {name: getattr(row, name) for name in FEED_STATE_FIELDS}
