@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import collect, publish, scale_pg, send, subscribe_load
+from bench import collect, publish, scale_pg, send, startup, subscribe_load
 from bench.table import print_table
 
 Rows = list[dict[str, object]]
@@ -24,8 +24,10 @@ def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
     # subscribe_load runs in this process: first, so its peak is not the feed servers'.
     return {
         "subscribe": subscribe_load.run,
-        "collect": lambda: collect.run(120),
-        "collect1000": lambda: collect.run(1000),
+        "startup": startup.run,
+        "collect": lambda: collect.run(500),
+        "collect_small": lambda: collect.small(300),
+        "collect1000": lambda: collect.run(1000, with_rss2email=False, with_reader=False),
         "publish": publish.run,
         "send": send.run,
         "pg": lambda: scale_pg.run(pg_sizes),

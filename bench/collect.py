@@ -2,9 +2,10 @@
 
 Run as ``python -m bench.collect [--feeds 120] [--no-rss2email]``. Each side runs in its own
 process (so peak memory is its own) against the same server; the figure is the ratio ours /
-baseline. rss2email 3.14 (bench/rss2email.py) collects the same feeds too, first run and
-unchanged rerun. The server runs in this process, which does nothing else meanwhile: its CPU
-time says whether serving the feeds, rather than collecting them, is what takes the time.
+baseline. The peers reader 3.26 (bench/reader_peer.py) and rss2email 3.14 (bench/rss2email.py)
+collect the same feeds too, first run and unchanged rerun; ``--small`` also times small feeds
+(50 entries of about 1.7 KB) against the sequential loop. The feeds come from nginx on
+loopback when it is installed, else from an aiohttp server in this process (bench/feeds.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import rss2email
-from bench.feeds import serve
+from bench import reader_peer, rss2email
+from bench.feeds import serve, server_name
 from bench.memory import TreeWatcher, cpu_seconds, machine_busy_seconds, peak_mb
 
 
@@ -76,7 +77,12 @@ def child(mode: str, urls: list[str]) -> None:
     if mode == "rss2email":
         print(json.dumps(rss2email.measure(urls)))
         return
-    result = baseline(urls) if mode == "baseline" else ours(urls, rerun=True)
+    if mode == "reader":
+        result = reader_peer.measure(urls)
+    elif mode == "baseline":
+        result = baseline(urls)
+    else:
+        result = ours(urls, rerun=mode == "ours")
     result["peak_mb"] = peak_mb()
     print(json.dumps(result))
 
@@ -92,14 +98,37 @@ def measure(mode: str, urls: list[str]) -> dict[str, float]:
     return dict(json.loads(output.strip().splitlines()[-1]))
 
 
-def run(feeds: int = 120, with_rss2email: bool = True) -> list[dict[str, object]]:
+def small(feeds: int) -> list[dict[str, object]]:
+    """Small feeds (50 entries of about 1.7 KB): parsing matters less, start-up more."""
+    with serve(feeds, small=True) as urls:
+        base = measure("baseline", urls)
+        mine = measure("first", urls)
+    assert mine["entries"] == base["entries"] == feeds * 50, (mine, base)
+    return [
+        {
+            "figure": f"collect {feeds} small feeds (50 x 1.7 KB)",
+            "ours": mine["seconds"],
+            "baseline": base["seconds"],
+            "baseline_name": "sequential httpx+feedparser",
+            "peak_mb": max(mine["peak_mb"], mine["worker_peak_mb"]),
+            "target": 0.7,
+        }
+    ]
+
+
+def run(
+    feeds: int = 120, with_rss2email: bool = True, with_reader: bool = True
+) -> list[dict[str, object]]:
     missing = rss2email.unavailable() if with_rss2email else None
+    no_reader = reader_peer.unavailable() if with_reader else "not asked for"
     with serve(feeds) as urls:
         base = measure("baseline", urls)
-        # This process only serves the feeds meanwhile: its CPU time is the server's.
+        # The feed server is another process (nginx) or this one's thread (aiohttp): this
+        # process's CPU time is the server's only in the second case.
         server_cpu = cpu_seconds()
         mine = measure("ours", urls)
         server_cpu = cpu_seconds() - server_cpu
+        peer = measure("reader", urls) if not no_reader else None
         theirs = measure("rss2email", urls) if with_rss2email and not missing else None
     assert mine["entries"] == base["entries"] == feeds * 50, (mine, base)
     assert mine["rerun_unchanged"] == feeds, mine
@@ -115,8 +144,12 @@ def run(feeds: int = 120, with_rss2email: bool = True) -> list[dict[str, object]
             "note": f"collect {feeds} feeds: {mine['cores_busy']:.1f} of {os.cpu_count()} "
             f"cores busy on average during our first run; the parser processes used "
             f"{mine['worker_cpu']:.1f} CPU s, peak {mine['worker_peak_mb']:.0f} MB each at "
-            f"most; the loopback feed server (one process, threads) used {server_cpu:.1f} s "
-            f"of CPU during our {ours_wall:.1f} s (first run and rerun)",
+            f"most; feeds served by {server_name()} on loopback"
+            + (
+                f" (in this process: {server_cpu:.1f} s of CPU during our {ours_wall:.1f} s)"
+                if server_name() == "aiohttp"
+                else ""
+            ),
         },
         {
             "figure": f"collect rerun, {feeds} unchanged feeds (all 304)",
@@ -127,6 +160,7 @@ def run(feeds: int = 120, with_rss2email: bool = True) -> list[dict[str, object]
             "target": None,
         },
     ]
+    rows += _reader_rows(feeds, mine, peer, no_reader)
     if theirs is None:
         reason = missing or "not asked for"
         return [
@@ -152,7 +186,33 @@ def run(feeds: int = 120, with_rss2email: bool = True) -> list[dict[str, object]
             "baseline": theirs["rerun_seconds"],
             "baseline_name": "r2e run --no-send again (all 304)",
             "peak_mb": mine["peak_mb"],
-            "target": None,
+            "target": 0.15,
+        },
+    ]
+
+
+def _reader_rows(
+    feeds: int, mine: dict[str, float], peer: dict[str, float] | None, reason: str | None
+) -> list[dict[str, object]]:
+    if peer is None:
+        return [{"figure": f"reader {reader_peer.VERSION}, {feeds} feeds", "skipped": reason}]
+    assert peer["entries"] == feeds * 50, peer
+    return [
+        {
+            "figure": f"collect {feeds} feeds, vs reader {reader_peer.VERSION}",
+            "ours": mine["seconds"],
+            "baseline": peer["seconds"],
+            "baseline_name": "reader update_feeds(), same feeds",
+            "peak_mb": max(mine["peak_mb"], mine["worker_peak_mb"]),
+            "target": 0.5,
+        },
+        {
+            "figure": f"collect rerun, {feeds} unchanged, vs reader {reader_peer.VERSION}",
+            "ours": mine["rerun_seconds"],
+            "baseline": peer["rerun_seconds"],
+            "baseline_name": "reader update_feeds() again (all 304)",
+            "peak_mb": mine["peak_mb"],
+            "target": 0.3,
         },
     ]
 
@@ -160,15 +220,18 @@ def run(feeds: int = 120, with_rss2email: bool = True) -> list[dict[str, object]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--feeds", type=int, default=120)
-    parser.add_argument("--child", choices=["baseline", "ours", "rss2email"])
+    parser.add_argument("--child", choices=["baseline", "ours", "first", "reader", "rss2email"])
     parser.add_argument("--no-rss2email", action="store_true")
+    parser.add_argument("--no-reader", action="store_true")
+    parser.add_argument("--small", type=int, metavar="FEEDS", help="also time small feeds")
     args = parser.parse_args()
     if args.child:
         child(args.child, json.loads(sys.stdin.read()))
         return
     from bench.table import print_table
 
-    print_table(run(args.feeds, not args.no_rss2email))
+    rows = run(args.feeds, not args.no_rss2email, not args.no_reader)
+    print_table(rows + (small(args.small) if args.small else []))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,26 @@
-"""Synthetic but realistic feeds for benchmarks, served by a loopback HTTP server."""
+"""Synthetic but realistic feeds for benchmarks, served from loopback by nginx (when
+/usr/sbin/nginx is there) or else an aiohttp server: Python's http.server left sockets in
+CLOSE-WAIT and stopped answering during a 500-feed rerun here. Both answer a conditional GET
+of an unchanged feed with 304."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import socket
+import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from pathlib import Path
 from xml.sax.saxutils import escape
+
+NGINX = Path("/usr/sbin/nginx")
 
 PARAGRAPH = (
     "Easy runs build the aerobic base that every faster session stands on. Keep the pace "
@@ -20,13 +30,14 @@ PARAGRAPH = (
 )
 
 
-def rss(feed: int, entries: int = 50) -> bytes:
-    """A 50-entry RSS 2.0 feed of about 140 KiB, like a busy blog's."""
+def rss(feed: int, entries: int = 50, paragraphs: int = 5) -> bytes:
+    """A 50-entry RSS 2.0 feed of about 140 KiB, like a busy blog's (with
+    ``paragraphs=2``: about 1.7 KB an entry, a small feed)."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
     items = []
     for i in range(entries):
         link = f"https://bench.example/{feed}/{i}.html"
-        body = "".join(f"<p>{PARAGRAPH}</p><ul><li>tip {j}</li></ul>" for j in range(5))
+        body = "".join(f"<p>{PARAGRAPH}</p><ul><li>tip {j}</li></ul>" for j in range(paragraphs))
         items.append(
             f"<item><title>Article {i} of feed {feed}: tempo, strides &amp; hills</title>"
             f"<link>{link}</link><guid isPermaLink='true'>{link}</guid>"
@@ -44,47 +55,126 @@ def rss(feed: int, entries: int = 50) -> bytes:
     ).encode()
 
 
-class Handler(BaseHTTPRequestHandler):
-    bodies: ClassVar[dict[str, tuple[bytes, str]]] = {}
-
-    def do_GET(self) -> None:
-        found = self.bodies.get(self.path)
-        if found is None:
-            self.send_error(404)
-            return
-        body, etag = found
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def server_name() -> str:
+    return "nginx" if NGINX.exists() and not os.environ.get("BENCH_NO_NGINX") else "aiohttp"
 
 
 @contextmanager
-def serve(count: int, entries: int = 50) -> Iterator[list[str]]:
+def serve(count: int, entries: int = 50, small: bool = False) -> Iterator[list[str]]:
     """Serve ``count`` feeds on loopback; yield their URLs."""
+    with tempfile.TemporaryDirectory(prefix="bench-feeds-") as name:
+        root = Path(name) / "feed"
+        root.mkdir()
+        for n in range(count):
+            (root / f"{n}.xml").write_bytes(rss(n, entries, 2 if small else 5))
+        os.chmod(name, 0o755)  # nginx's worker may run as another user
+        if server_name() == "nginx":
+            with _nginx(Path(name)) as port:
+                yield [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(count)]
+        else:
+            with _aiohttp(root) as port:
+                yield [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(count)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the feed server exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)  # polling a server's start-up, not synchronising a test
+    raise RuntimeError(f"the feed server did not listen on port {port} within 30 s")
+
+
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/tmp;
+    proxy_temp_path {folder}/tmp;
+    fastcgi_temp_path {folder}/tmp;
+    uwsgi_temp_path {folder}/tmp;
+    scgi_temp_path {folder}/tmp;
+    keepalive_requests 100000;
+    types {{ application/rss+xml xml; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {folder};
+        etag on;
+    }}
+}}
+"""
+
+
+@contextmanager
+def _nginx(folder: Path) -> Iterator[int]:
+    port = _free_port()
+    (folder / "tmp").mkdir()
+    user = "user root;" if os.getuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(folder=folder, port=port, user=user))
+    process = subprocess.Popen(
+        [str(NGINX), "-p", str(folder), "-c", str(conf)], stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def _aiohttp(root: Path) -> Iterator[int]:
+    from aiohttp import web
+
     bodies = {}
-    for n in range(count):
-        body = rss(n, entries)
-        bodies[f"/feed/{n}.xml"] = (body, '"' + hashlib.sha1(body).hexdigest() + '"')
-    handler = type("BenchHandler", (Handler,), {"bodies": bodies})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    for path in root.iterdir():
+        body = path.read_bytes()
+        bodies[f"/feed/{path.name}"] = (body, '"' + hashlib.sha1(body).hexdigest() + '"')
+
+    async def feed(request: web.Request) -> web.Response:
+        found = bodies.get(request.path)
+        if found is None:
+            raise web.HTTPNotFound()
+        body, etag = found
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=body, content_type="application/rss+xml", charset="utf-8", headers={"ETag": etag}
+        )
+
+    port = _free_port()
+    loop = asyncio.new_event_loop()
+    app = web.Application()
+    app.router.add_get("/feed/{name}", feed)
+    runner = web.AppRunner(app, access_log=None)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        assert isinstance(host, str)
-        yield [f"http://{host}:{port}{path}" for path in bodies]
+        _wait_for(port)
+        yield port
     finally:
-        server.shutdown()
-        server.server_close()
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+__all__ = ["rss", "serve", "server_name"]

@@ -11,7 +11,18 @@ import io
 
 import pytest
 
-from bench import collect, pg_setup, publish, rss2email, scale_pg, send, subscribe_load
+from bench import (
+    collect,
+    feeds,
+    pg_setup,
+    publish,
+    reader_peer,
+    rss2email,
+    scale_pg,
+    send,
+    startup,
+    subscribe_load,
+)
 from bench.memory import cpu_seconds, peak_mb
 from bench.table import print_table
 
@@ -43,10 +54,46 @@ def test_collect_with_rss2email() -> None:
         "collect 3 feeds x 50 entries",
         "collect rerun, 3 unchanged feeds (all 304)",
     ]
-    if rss2email.unavailable() is None:
-        assert len(rows) == 4 and "skipped" not in rows[2], rows
+    by_figure = {str(row["figure"]): row for row in rows}
+    if reader_peer.unavailable() is None:
+        first = by_figure["collect 3 feeds, vs reader 3.26"]
+        rerun = by_figure["collect rerun, 3 unchanged, vs reader 3.26"]
+        assert (first["target"], rerun["target"]) == (0.5, 0.3)
     else:
-        assert rows[2]["skipped"] == rss2email.unavailable()
+        assert by_figure["reader 3.26, 3 feeds"]["skipped"] == reader_peer.unavailable()
+    if rss2email.unavailable() is None:
+        assert by_figure["collect rerun, 3 unchanged, vs rss2email 3.14"]["target"] == 0.15
+        assert len(rows) == 6, rows
+    else:
+        assert by_figure["rss2email 3.14, 3 feeds"]["skipped"] == rss2email.unavailable()
+
+
+def test_collect_small_feeds() -> None:
+    (row,) = collect.small(3)
+    assert_rows([row])
+    assert (row["figure"], row["target"]) == ("collect 3 small feeds (50 x 1.7 KB)", 0.7)
+
+
+def test_feeds_are_served_by_aiohttp_without_nginx(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    monkeypatch.setenv("BENCH_NO_NGINX", "1")
+    assert feeds.server_name() == "aiohttp"
+    with feeds.serve(2) as urls:
+        first = httpx.get(urls[1])
+        again = httpx.get(urls[1], headers={"If-None-Match": first.headers["etag"]})
+    assert (first.status_code, again.status_code) == (200, 304)
+    assert b"Bench feed 1" in first.content
+
+
+def test_process_start_rows() -> None:
+    rows = startup.run(repeat=1)
+    assert_rows(rows)
+    assert [str(row["figure"]).split(":")[1].split()[1] for row in rows] == [
+        "--help",
+        "status",
+        "run",
+    ]
 
 
 def test_publish() -> None:

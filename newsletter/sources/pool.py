@@ -15,7 +15,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from newsletter.errors import NewsletterError, ParseError
-from newsletter.sources.parse import init_worker, parse_document
 from newsletter.sources.types import Limits, ParsedFeed
 
 T = TypeVar("T")
@@ -34,7 +33,7 @@ class ParsePool:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
         self._workers = limits.parse_workers or os.cpu_count() or 1
-        self._executor = self._new_executor()
+        self._executor: ProcessPoolExecutor | None = None  # built when first needed
         self._started = False
         self._starting = asyncio.Lock()
 
@@ -42,6 +41,8 @@ class ParsePool:
         self, body: bytes, headers: Mapping[str, str], feed_url: str | None, feed_key: str
     ) -> ParsedFeed:
         """Parse in a worker. Raises ParseError, also when the worker process died."""
+        from newsletter.sources.parse import parse_document
+
         return await self.run(
             parse_document, body, dict(headers), feed_url, feed_key, self._limits.deadline
         )
@@ -50,7 +51,7 @@ class ParsePool:
         """Run a picklable ``function`` in a worker; the pool survives a worker's death."""
         if not self._started:
             await self._start()
-        executor = self._executor
+        executor = self._live_executor()
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(executor, function, *args)
@@ -74,7 +75,8 @@ class ParsePool:
 
         Spawning happens inside ``submit``; on the event loop it would stall every fetch.
         """
-        futures = [self._executor.submit(os.getpid) for _ in range(self._workers)]
+        executor = self._live_executor()
+        futures = [executor.submit(os.getpid) for _ in range(self._workers)]
         try:
             for future in futures:
                 future.result()
@@ -85,7 +87,13 @@ class ParsePool:
         self._started = True
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _live_executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = self._new_executor()
+        return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         # Every feed queued on the broken pool lands here; only the first one rebuilds.
@@ -94,6 +102,9 @@ class ParsePool:
             self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
+        # feedparser is imported with the parser, not before: a rerun may parse nothing.
+        from newsletter.sources.parse import init_worker
+
         return ProcessPoolExecutor(
             max_workers=self._workers,
             mp_context=self._context,

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,4 +62,12 @@ def dialect_insert(dialect: str | Session, table: Any) -> Any:
     has no ON CONFLICT; PostgreSQL's and SQLite's are separate constructs spelled alike.
     ``dialect`` is its name, or a session bound to the database."""
     name = dialect if isinstance(dialect, str) else dialect.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+    # Imported here: SQLAlchemy's PostgreSQL dialect alone costs a third of a second to
+    # import, which every command on the embedded SQLite would pay at start.
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
