@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
 from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
+
+if TYPE_CHECKING:
+    from newsletter.store import SqlStore
 
 
 @click.command()
@@ -17,26 +22,34 @@ def run(app: App) -> None:
     Safe to run every few minutes: a second run while one is going exits 0 at once.
     """
     settings = app.settings
+    if not settings.env.database_url.startswith("sqlite"):
+        # A server database may be shared by several machines: its advisory lock keeps
+        # their runs apart, where a file would only keep apart those of one machine.
+        with app.store() as store, store.run_lock() as held:
+            if not held:
+                click.echo("another newsletter run holds this database's lock; nothing to do")
+                return
+            _run_locked(app, store)
+        return
     try:
-        with RunLock(settings.db_dir / "run.lock"):
-            _run_locked(app)
+        with RunLock(settings.db_dir / "run.lock"), app.store() as store:
+            _run_locked(app, store)
     except Busy as busy:
         click.echo(f"another newsletter run is in progress (pid {busy}); nothing to do")
 
 
-def _run_locked(app: App) -> None:
+def _run_locked(app: App, store: SqlStore) -> None:
     from newsletter.progress import FeedProgress
     from newsletter.run import run_all
     from newsletter.store.runs import RunCommand
 
     progress = FeedProgress()
-    with app.store() as store:
-        run_id = store.start_run(RunCommand.RUN, utcnow())
-        try:
-            report = run_all(app.settings, store, utcnow, progress.start, progress.feed)
-        finally:
-            progress.stop()
-        store.finish_run(run_id, utcnow(), report.as_dict())
+    run_id = store.start_run(RunCommand.RUN, utcnow())
+    try:
+        report = run_all(app.settings, store, utcnow, progress.start, progress.feed)
+    finally:
+        progress.stop()
+    store.finish_run(run_id, utcnow(), report.as_dict())
     for line in report.lines():
         click.echo(line)
     if not report.ok:

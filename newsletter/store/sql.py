@@ -11,6 +11,7 @@ from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.links import LinksSql
+from newsletter.store.locks import RunLockSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
@@ -29,5 +30,6 @@ class SqlStore(
     LinksSql,
     AdminSql,
     ConsoleSql,
+    RunLockSql,
 ):
     """Implements every store protocol its callers declare."""
