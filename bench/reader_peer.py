@@ -41,11 +41,11 @@ def measure(urls: list[str]) -> dict[str, float]:
         started = time.perf_counter()
         reader.update_feeds(scheduled=False)
         first = time.perf_counter() - started
-        entries = reader.get_entry_counts().total
+        entries = reader.get_entry_counts().total or 0
         started = time.perf_counter()
         reader.update_feeds(scheduled=False)
         rerun = time.perf_counter() - started
-        again = reader.get_entry_counts().total
+        again = reader.get_entry_counts().total or 0
         reader.close()
     assert again == entries, (entries, again)  # unchanged feeds: nothing new
     return {"seconds": first, "rerun_seconds": rerun, "entries": float(entries)}

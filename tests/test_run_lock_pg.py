@@ -44,6 +44,7 @@ def test_a_second_holder_is_refused_until_the_first_lets_go(
         other.close()
 
 
+@pytest.mark.slow
 def test_run_exits_0_at_once_while_another_machine_runs_and_the_lock_dies_with_it(
     store: SqlStore, database_url: str, write_config: Callable[[str], Path]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 
 from newsletter.sources import Limits, SourceRequest, collect
-from tests.hostile_server import ROUTES, serve
+from tests.support.hostile_server import ROUTES, serve
 
 LIMITS = Limits(concurrency=4, deadline=5, parse_workers=2)
 
