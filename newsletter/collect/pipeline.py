@@ -132,7 +132,7 @@ def _record(
     """Apply one result; whatever it raises fails this feed only. Only a store that cannot
     even record the failure (the database is down) stops the run."""
     try:
-        return _apply(store, state, result, now)
+        return _apply(store, state, result, now, unchanged)
     except Exception as exc:
         logger.exception("recording %s failed", state.key)
         message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
@@ -145,7 +145,11 @@ MESSAGE_LIMIT = 500
 
 
 def _apply(
-    store: CollectStore, state: FeedState, result: SourceResult, now: datetime
+    store: CollectStore,
+    state: FeedState,
+    result: SourceResult,
+    now: datetime,
+    unchanged: list[FeedState],
 ) -> FeedOutcome:
     decision = decide(state, result, now)
     if decision.outcome == "not_modified":
