@@ -10,7 +10,18 @@ import pytest
 
 from newsletter.store.engine import head_revision, migrations_dir
 
-HEAVY = ("sqlalchemy", "alembic", "httpx", "feedparser", "rich", "yaml", "jinja2", "nh3")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "httpx",
+    "feedparser",
+    "rich",
+    "yaml",
+    "jinja2",
+    "nh3",
+    "argon2",
+    "pyotp",
+)
 
 
 def _imported_after(statement: str) -> set[str]:
@@ -49,3 +60,10 @@ def test_the_head_read_from_the_file_names_is_the_one_alembic_finds() -> None:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_the_admin_command_s_roles_are_the_store_s() -> None:
+    from newsletter.cli.admin import ROLES
+    from newsletter.store.admin import ADMIN_ROLES
+
+    assert ROLES == ADMIN_ROLES
