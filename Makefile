@@ -1,5 +1,5 @@
 # Two commands on a fresh clone with only Python 3.11+ and make:
-#   make run   creates .venv, installs newsletter, runs the main job on the bundled feeds.yaml
+#   make run   creates .venv, installs newsletter, runs the main job on the sample site (build/sample)
 #   make test  creates .venv with the test extras, runs ruff, mypy (strict) and pytest
 # While editing, `make test-fast` skips the tests marked slow (browser, subprocesses, benchmarks).
 PYTHON ?= python3
@@ -21,8 +21,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# The sample site is rebuilt from examples/ into a git-ignored folder, its feeds dated
+# around today, so the first digest has articles, questions and the exercise on any date.
+SAMPLE := build/sample
+
 run: $(VENV)/.installed-run
-	$(BIN)/newsletter run
+	$(BIN)/python -m newsletter.sample $(SAMPLE)
+	$(BIN)/newsletter --config $(SAMPLE)/feeds.yaml run
+	@echo
+	@echo "Now look at this week's digest:"
+	@echo "  on the web:  $(SAMPLE)/public/archive/index.html (open it in a browser)"
+	@echo "  the email:   $(BIN)/newsletter --config $(SAMPLE)/feeds.yaml preview --out $(SAMPLE)/preview.html"
+	@echo "  the site:    $(BIN)/newsletter --config $(SAMPLE)/feeds.yaml serve  (then http://127.0.0.1:8000/)"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check newsletter tests bench
@@ -62,4 +72,4 @@ docs: $(VENV)/.installed-test
 	$(BIN)/cog -r README.md
 
 clean:
-	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock
+	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock $(SAMPLE)

@@ -2,6 +2,7 @@
 
     NewsletterError            exit_code 1: the command failed
     ├── ConfigError            exit_code 2: feeds.yaml or NEWSLETTER_* is wrong
+    ├── BadInput               exit_code 2: an argument is wrong or names nothing that exists
     ├── StoreError             the database could not be used
     │   └── SchemaOutdated     the database needs `newsletter db upgrade`
     └── SourceError            one feed could not be fetched or parsed (never fatal to a run)
@@ -20,6 +21,14 @@ class NewsletterError(Exception):
 
 
 class ConfigError(NewsletterError):
+    exit_code = 2
+
+
+class BadInput(NewsletterError):
+    """What the user typed cannot be used: not valid, or naming nothing that exists
+    (`questions approve 999`). Like a usage error, exit status 2: retrying it as typed
+    would fail again, whatever the state of the site."""
+
     exit_code = 2
 
 

@@ -60,11 +60,20 @@ def describe(outcome: FeedOutcome) -> str:
 
 
 class FeedProgress(_Display):
-    """Receives collect's callbacks."""
+    """Receives collect's callbacks. Under cron, every ten minutes, a line per feed would
+    bury the one that matters: without ``verbose`` only a feed's warning gets a line here
+    (failures are in the command's report, after its summary line)."""
+
+    def __init__(
+        self, stream: TextIO | None = None, force_plain: bool = False, verbose: bool = False
+    ) -> None:
+        super().__init__(stream, force_plain)
+        self.verbose = verbose
 
     def start(self, total: int) -> None:
         if not self.interactive:
-            log_line(self.stream, f"collecting {total} feed(s)")
+            if self.verbose:
+                log_line(self.stream, f"collecting {total} feed(s)")
             return
         self._start_bar(
             total,
@@ -81,7 +90,8 @@ class FeedProgress(_Display):
             if outcome.outcome in ("failed", "retry_later", "gone"):
                 self._progress.console.print(f"[yellow]{describe(outcome)}[/yellow]")
             return
-        log_line(self.stream, describe(outcome))
+        if self.verbose or (outcome.outcome == "ok" and outcome.warning):
+            log_line(self.stream, describe(outcome))
 
 
 class RateColumn(ProgressColumn):

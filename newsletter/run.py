@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from newsletter.collect import CollectReport, FeedOutcome, collect
 from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
-from newsletter.digest import build_due_digest
+from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.store import DigestStore
 from newsletter.errors import NewsletterError
-from newsletter.mail import SendReport, send_digest
+from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.bounces.process import BounceStore, fetch_bounces
 from newsletter.mail.store import SendStore
 from newsletter.publish import publish_site
@@ -75,11 +75,20 @@ def run_all(
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
-    _step(report, "send", lambda: send_digest(settings, store, clock))
+    _step(report, "send", lambda: send_due_digest(settings, store, clock))
     sent = report.steps.get("send")
     if isinstance(sent, SendReport) and sent.paused:
         report.errors["send"] = f"sending paused: {sent.paused}"
     return report
+
+
+def send_due_digest(settings: Settings, store: RunStore, clock: Clock) -> SendReport:
+    """Only the digest that is due: never one built ahead for a coming week, never an
+    older one once a newer is due (cron never says --late)."""
+    choice = week_to_send(None, store.digest_weeks(), clock(), settings.newsletter, late=False)
+    if choice.week is None:
+        return SendReport(nothing=choice.waiting or "no digest has been built yet")
+    return send_digest(settings, store, clock, SendOptions(week=choice.week))
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from newsletter.store import FeedState, RunRecord
@@ -56,4 +56,12 @@ def status_data(
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else None
+    """ISO 8601 in UTC, to the second: what `status --json` readers parse."""
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+
+
+def shown(iso: str | None) -> str | None:
+    """An ISO time of :func:`status_data` as a person reads it: 2026-12-01 11:37 UTC."""
+    if iso is None:
+        return None
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -70,24 +70,16 @@ def test_add_with_options_then_list_and_approve(config: Path, store: SqlStore) -
     assert question.status == "approved"
 
 
-def test_add_asks_for_what_is_missing(config: Path, store: SqlStore) -> None:
-    added = newsletter(config, "questions", "add", input="Cadence?\nHow many steps?\n\n\n")
-    assert added.exit_code == 0, added.output
-    assert "question 1 added, pending: Cadence?" in added.output
-    [question] = store.questions(None, 5)
-    assert (question.author, question.author_email) == (None, None)
-
-
 def test_add_approved(config: Path, store: SqlStore) -> None:
     added = newsletter(config, "questions", "add", "--title", "T", "--body", "B", "--name", "",
                        "--email", "", "--approved")  # fmt: skip
     assert added.output == "question 1 added, approved: T\n"
 
 
-def test_a_bad_question_is_one_line_and_exit_1(config: Path, store: SqlStore) -> None:
+def test_a_bad_question_is_one_line_and_exit_2(config: Path, store: SqlStore) -> None:
     refused = newsletter(config, "questions", "add", "--title", " ", "--body", "B", "--name",
                          "", "--email", "nope")  # fmt: skip
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     assert refused.output.startswith("newsletter: the question was not added: write a title; ")
     assert len(refused.output.splitlines()) == 1
 
@@ -98,7 +90,7 @@ def test_reject_and_unknown_ids(config: Path, store: SqlStore) -> None:
     rejected = newsletter(config, "questions", "reject", "1")
     assert rejected.output == "question 1 rejected: it is in no feed and no digest\n"
     unknown = newsletter(config, "questions", "approve", "42")
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert unknown.output == "newsletter: there is no question 42; see `questions list`\n"
 
 
@@ -115,3 +107,22 @@ def test_list_never_prints_what_would_drive_the_terminal(config: Path, store: Sq
     listed = newsletter(config, "questions", "list")
     assert "\x1b" not in listed.output and "\x07" not in listed.output
     assert "Evil]0;pwned title" in listed.output
+
+
+def test_without_a_terminal_add_never_prompts(config: Path, store: SqlStore) -> None:
+    """`questions add --title x --body y </dev/null`, as a script runs it."""
+    added = newsletter(config, "questions", "add", "--title", "x", "--body", "y", input="")
+    assert (added.exit_code, added.output) == (0, "question 1 added, pending: x\n")
+    [question] = store.questions(None, 5)
+    assert (question.author, question.author_email) == (None, None)
+
+
+def test_without_a_terminal_a_missing_title_is_a_one_line_usage_error(
+    config: Path, store: SqlStore
+) -> None:
+    refused = newsletter(config, "questions", "add", "--body", "y", input="")
+    assert refused.exit_code == 2
+    assert refused.output == (
+        "newsletter: questions add needs --title when not run from a terminal\n"
+    )
+    assert store.questions(None, 5) == []

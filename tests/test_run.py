@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,8 +120,11 @@ def test_status_shows_feed_health_and_the_digest_counts(tmp_path: Path) -> None:
 
     newsletter("subscribers", "add", "--confirmed", "ann@example.com")
     newsletter("collect")
-    newsletter("digest", "--week", "2026-W47")
+    newsletter("digest", "--week", "2026-W47", "--late")  # a week that is over, on any date
     data = json.loads(newsletter("status", "--json"))
+    started = data["last_run"]["started"]  # ISO 8601, as a program parses it
+    assert datetime.fromisoformat(started).utcoffset() == timedelta(0) and "T" in started
+    assert datetime.fromisoformat(data["feeds"][0]["last_success"]).tzinfo is not None
     assert [f["health"] for f in data["feeds"]] == ["ok"] * 4
     assert data["entries"] == {"article": 18, "question": 8}
     assert data["digest"]["week"] == "2026-W47"

@@ -49,7 +49,7 @@ def test_nothing_to_send_yet(newsletter: Run) -> None:
 
 def test_a_week_without_a_digest_is_an_error(newsletter: Run) -> None:
     result = newsletter("send", "--week", "2099-W01")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "there is no digest for 2099-W01" in result.output
 
 

@@ -84,9 +84,9 @@ def test_a_confirmation_that_cannot_be_sent_fails_the_command(
     assert ann is not None and ann.state == "pending" and ann.confirm_sent_at is None
 
 
-def test_an_invalid_address_is_one_line_and_exit_1(newsletter: Run) -> None:
+def test_an_invalid_address_is_one_line_and_exit_2(newsletter: Run) -> None:
     result = newsletter("subscribers", "add", "ann@example.org", "not-an-address")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == (
         "newsletter: 'not-an-address' is not a valid email address: it needs exactly one @"
     )
@@ -124,11 +124,11 @@ def test_import_list_export_and_remove(newsletter: Run, tmp_path: Path) -> None:
 
 def test_remove_of_an_unknown_address(newsletter: Run) -> None:
     result = newsletter("subscribers", "remove", "nobody@example.org")
-    assert result.exit_code == 1 and "nobody@example.org is not on the list" in result.output
+    assert result.exit_code == 2 and "nobody@example.org is not on the list" in result.output
 
 
 def test_import_of_a_file_that_is_not_utf8(newsletter: Run, tmp_path: Path) -> None:
     csv_file = tmp_path / "latin1.csv"
     csv_file.write_bytes("email,name\nann@example.org,Zoë\n".encode("latin-1"))
     result = newsletter("subscribers", "import", str(csv_file))
-    assert result.exit_code == 1 and "is not UTF-8 text" in result.output
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.output

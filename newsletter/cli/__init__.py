@@ -17,6 +17,7 @@ from newsletter.cli import (
     digest,
     exercises,
     feeds,
+    init,
     publish,
     questions,
     run,
@@ -30,6 +31,7 @@ from newsletter.cli.app import cli, utcnow
 __all__ = ["cli", "main", "utcnow"]
 
 COMMAND_MODULES = (
+    init,
     run,
     collect,
     status,

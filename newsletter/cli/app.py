@@ -7,6 +7,7 @@ or 2 (usage or configuration), never a traceback (set NEWSLETTER_DEBUG=1 to see 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def interactive() -> bool:
+    """A person at a terminal: only then may a command ask a question (cron, scripts and
+    pipes get a usage error or the default instead of a prompt that reads end-of-file)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 class Failed(click.ClickException):
@@ -64,8 +71,9 @@ class Group(click.Group):
 class App:
     """What every command needs, built on first use so --help never reads the config."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, verbose: bool = False) -> None:
         self.config_path = config_path
+        self.verbose = verbose  # a line per feed under cron, not only the problems
         self._settings: Settings | None = None
 
     @property
@@ -94,6 +102,11 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 
+# `newsletter run -v` as well as `newsletter -v run`.
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Details, like a line per feed collected."
+)
+
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -105,12 +118,13 @@ pass_app = click.make_pass_decorator(App)
     show_default=True,
     help="The site's feeds.yaml.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Details, like a line per feed collected.")
 @click.version_option(package_name="newsletter")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path) -> None:
+def cli(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """A self-hosted feed aggregator and weekly newsletter.
 
     Collects the feeds of feeds.yaml, publishes RSS, Atom and JSON Feed, and sends a
     weekly digest with a featured foot exercise. `newsletter run` does it all, from cron.
     """
-    ctx.obj = App(config_path)
+    ctx.obj = App(config_path, verbose)

@@ -13,13 +13,24 @@ WEEK_HELP = "ISO week, like 2026-W48; default: the current one."
 
 @click.command()
 @click.option("--week", metavar="YYYY-Www", help=WEEK_HELP)
+@click.option(
+    "--late",
+    is_flag=True,
+    help="Build a week that is over, or older than the latest digest due (dated its send time).",
+)
 @pass_app
-def digest(app: App, week: str | None) -> None:
-    """Build the digest of an ISO week once; rerunning shows the same recorded digest."""
+def digest(app: App, week: str | None, late: bool) -> None:
+    """Build the digest of an ISO week once; rerunning shows the same recorded digest.
+
+    A future week's digest may be built ahead: `send` and `run` mail it at its send time,
+    not before.
+    """
     from newsletter.digest import build_digest
+    from newsletter.digest.release import due_at, shown_time
 
     with app.store() as store:
-        built = build_digest(app.settings, store, utcnow(), week)
+        now = utcnow()
+        built = build_digest(app.settings, store, now, week, late)
     if built.digest is None:
         click.echo(f"digest {built.week}: skipped, nothing new this week (skip_empty is on)")
         return
@@ -30,6 +41,9 @@ def digest(app: App, week: str | None) -> None:
     click.echo(f"  subject: {record.subject}")
     if built.exercise is not None:
         click.echo(f"  exercise: {built.exercise.name}")
+    due = due_at(built.week, app.settings.newsletter)
+    if now < due:
+        click.echo(f"  not mailed before its send time, {shown_time(due, app.settings.newsletter)}")
 
 
 @click.command()

@@ -48,7 +48,8 @@ def _print_overview(overview: Overview) -> None:
 
     table = Table(title="exercises", title_justify="left")
     for column in ("slug", "name", "sitting", "equipment", "featured (* pinned)"):
-        table.add_column(column, overflow="fold")
+        # A slug is what `exercises feature` needs: never broken, whatever the width.
+        table.add_column(column, overflow="fold", no_wrap=column in ("slug", "sitting"))
     for line in overview.lines:
         weeks = [w + ("*" if w in line.pinned else "") for w in line.weeks]
         name = line.exercise.name if line.exercise.active else f"{line.exercise.name} (removed)"

@@ -23,6 +23,15 @@ def feeds_export(app: App, out: Path | None) -> None:
     from newsletter.config.opml import export_opml
 
     data = export_opml(app.settings)
+    local = [feed.name for feed in app.settings.feeds if feed.url is None]
+    if local:
+        listed = len(app.settings.feeds) - len(local)
+        why = "reads a local file" if len(local) == 1 else "read local files"
+        click.echo(
+            f"note: {len(local)} feed(s) left out of the OPML, as feed readers cannot follow "
+            f"them ({', '.join(local)} {why}); {listed} listed",
+            err=True,
+        )
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.cli.app import App, Refused, interactive, pass_app, utcnow
 
 if TYPE_CHECKING:
     from newsletter.store.questions import QuestionRecord
@@ -21,8 +21,8 @@ def questions() -> None:
 
 
 @questions.command(name="add")
-@click.option("--title", help="The question's title (asked for when missing).")
-@click.option("--body", help="The question itself (asked for when missing).")
+@click.option("--title", help="The question's title (asked for at a terminal when missing).")
+@click.option("--body", help="The question itself (asked for at a terminal when missing).")
 @click.option("--name", default=None, help="Who asked, as the feeds may show it.")
 @click.option("--email", default=None, help="Their address (kept private, never published).")
 @click.option("--approved", is_flag=True, help="Approve it at once (e.g. one you got by email).")
@@ -39,14 +39,33 @@ def questions_add(
     from newsletter.questions import QuestionInput, ask_question
 
     given = QuestionInput(
-        title=title if title is not None else click.prompt("Title"),
-        body=body if body is not None else click.prompt("Question"),
-        name=name if name is not None else click.prompt("Name", default="", show_default=False),
-        email=email if email is not None else click.prompt("Email", default="", show_default=False),
+        title=_required(title, "--title", "Title"),
+        body=_required(body, "--body", "Question"),
+        name=_optional(name, "Name"),
+        email=_optional(email, "Email"),
     )
     with app.store() as store:
         record = ask_question(store, given, utcnow(), approved=approved)
     click.echo(f"question {record.id} added, {record.status}: {record.title}")
+
+
+def _required(value: str | None, option: str, label: str) -> str:
+    """A value given, else asked for at a terminal; without one, a usage error."""
+    if value is not None:
+        return value
+    if not interactive():
+        raise Refused(f"questions add needs {option} when not run from a terminal")
+    text: str = click.prompt(label)
+    return text
+
+
+def _optional(value: str | None, label: str) -> str:
+    if value is not None:
+        return value
+    if not interactive():
+        return ""
+    text: str = click.prompt(label, default="", show_default=False)
+    return text
 
 
 @questions.command(name="list")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.cli.app import App, pass_app, utcnow, verbose_option
 from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
 
@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@verbose_option
 @pass_app
-def run(app: App) -> None:
+def run(app: App, verbose: bool) -> None:
     """Collect, publish, and send this week's digest when due (the cron entry point).
 
     Safe to run every few minutes: a second run while one is going exits 0 at once.
@@ -29,21 +30,21 @@ def run(app: App) -> None:
             if not held:
                 click.echo("another newsletter run holds this database's lock; nothing to do")
                 return
-            _run_locked(app, store)
+            _run_locked(app, store, verbose or app.verbose)
         return
     try:
         with RunLock(settings.db_dir / "run.lock"), app.store() as store:
-            _run_locked(app, store)
+            _run_locked(app, store, verbose or app.verbose)
     except Busy as busy:
         click.echo(f"another newsletter run is in progress (pid {busy}); nothing to do")
 
 
-def _run_locked(app: App, store: SqlStore) -> None:
+def _run_locked(app: App, store: SqlStore, verbose: bool) -> None:
     from newsletter.progress import FeedProgress
     from newsletter.run import run_all
     from newsletter.store.runs import RunCommand
 
-    progress = FeedProgress()
+    progress = FeedProgress(verbose=verbose)
     run_id = store.start_run(RunCommand.RUN, utcnow())
     try:
         report = run_all(app.settings, store, utcnow, progress.start, progress.feed)

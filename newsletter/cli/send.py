@@ -6,12 +6,19 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.cli.app import App, interactive, pass_app, utcnow
 from newsletter.errors import NewsletterError
+
+if TYPE_CHECKING:
+    from newsletter.store import SqlStore
+
+CONFIRM_ABOVE = 10  # subscribers; a test send to yourself and a few friends needs no yes
 
 
 class SendPaused(NewsletterError):
@@ -37,18 +44,46 @@ class SendPaused(NewsletterError):
     is_flag=True,
     help="Also re-send messages left in doubt by a send that died (may duplicate those few).",
 )
+@click.option(
+    "--late", is_flag=True, help="Send a digest older than the latest one due (out of order)."
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help=f"Do not ask at a terminal before mailing more than {CONFIRM_ABOVE} people.",
+)
 @pass_app
-def send(app: App, week: str | None, workers: int, rate: float | None, retry_unknown: bool) -> None:
-    """Deliver queued digest emails; resumable after a crash.
+def send(
+    app: App,
+    week: str | None,
+    workers: int,
+    rate: float | None,
+    retry_unknown: bool,
+    late: bool,
+    yes: bool,
+) -> None:
+    """Deliver a digest's queued emails once its send time has come; resumable after a crash.
 
-    Each message is marked `sending` before the server sees it and `sent` after its 250,
-    so a rerun after any crash or pause sends to whoever is left, never twice to the rest.
+    Without --week, the latest digest that is due: one built ahead for a future week waits
+    for its send time. Each message is marked `sending` before the server sees it and
+    `sent` after its 250, so a rerun after any crash or pause sends to whoever is left,
+    never twice to the rest.
     """
+    from newsletter.digest import parse_week, week_to_send
     from newsletter.mail import SendOptions, send_digest
     from newsletter.progress import SendProgress
 
-    options = SendOptions(week, workers, rate, retry_unknown)
     with app.store() as store, _stop_on_sigterm():
+        if week is not None:
+            parse_week(week)
+        now = utcnow()
+        choice = week_to_send(week, store.digest_weeks(), now, app.settings.newsletter, late)
+        if choice.waiting is not None:
+            click.echo(f"nothing to send: {choice.waiting}")
+            return
+        if choice.week is not None and not yes and interactive():
+            _confirm(store, choice.week, now)
+        options = SendOptions(choice.week, workers, rate, retry_unknown)
         report = send_digest(app.settings, store, utcnow, options, SendProgress())
     click.echo(report.summary())
     if report.paused:
@@ -57,6 +92,17 @@ def send(app: App, week: str | None, workers: int, rate: float | None, retry_unk
         raise SendPaused(
             "nothing was delivered; see the line above, then run `newsletter send` again"
         )
+
+
+def _confirm(store: SqlStore, week: str, now: datetime) -> None:
+    """Mailing a list cannot be undone: at a terminal, a person says yes first."""
+    digest = store.digest_to_send(week)
+    due = 0 if digest is None else store.due_count(digest.id, now)
+    if due <= CONFIRM_ABOVE:
+        return
+    question = f"Mail digest {week} to {due} subscribers now? This cannot be undone"
+    if not click.confirm(question, default=False):
+        raise SendPaused("nothing sent")
 
 
 @contextmanager

@@ -40,18 +40,22 @@ def _print_status(data: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from newsletter import status as status_mod
     from newsletter.mail.bounces.process import digest_line_of
 
+    shown = status_mod.shown
     table = Table(title="feeds", title_justify="left")
     for column in ("feed", "health", "last success", "failures", "next attempt", "last error"):
-        table.add_column(column, overflow="fold")
+        # Dates and states stay whole at any width; names and errors wrap instead.
+        whole = column in ("health", "last success", "failures", "next attempt")
+        table.add_column(column, overflow="fold", no_wrap=whole)
     for feed in data["feeds"]:
         table.add_row(
             feed["name"],
             feed["health"],
-            feed["last_success"] or "never",
+            shown(feed["last_success"]) or "never",
             str(feed["consecutive_failures"]),
-            "stopped (gone)" if feed["gone"] else feed["next_attempt"] or "next run",
+            "stopped (gone)" if feed["gone"] else shown(feed["next_attempt"]) or "next run",
             feed["last_error"] or "",
         )
     console = Console()
@@ -69,7 +73,8 @@ def _print_status(data: dict[str, Any]) -> None:
     run = data["last_run"]
     if run:
         console.print(
-            f"last {run['command']}: started {run['started']}, finished {run['finished']}"
+            f"last {run['command']}: started {shown(run['started'])}, "
+            f"finished {shown(run['finished'])}"
         )
 
 

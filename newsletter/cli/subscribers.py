@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput, NewsletterError
 
 
 @click.group()
@@ -56,7 +56,7 @@ def subscribers_import(app: App, csv_file: Path) -> None:
             with open(csv_file, encoding="utf-8-sig", newline="") as lines:
                 report = import_subscribers(store, lines, utcnow())
         except UnicodeDecodeError:
-            raise NewsletterError(f"{csv_file} is not UTF-8 text; save it as CSV UTF-8") from None
+            raise BadInput(f"{csv_file} is not UTF-8 text; save it as CSV UTF-8") from None
     for bad in report.bad:
         click.echo(f"{csv_file}:{bad.line}: skipped: {bad.problem}", err=True)
     click.echo(report.summary())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -234,6 +235,14 @@ def _http_url(doc: Doc, node: yaml.Node, where: str) -> str:
     return url
 
 
+def _env_hint(suffix: str) -> str:
+    """A "did you mean" for a misspelt NEWSLETTER_* name, else the list of known ones."""
+    guess = difflib.get_close_matches(suffix, ENV_KNOWN, n=1)
+    if guess:
+        return f"did you mean {ENV_PREFIX}{guess[0]}?"
+    return "known ones are: " + ", ".join(ENV_PREFIX + k for k in ENV_KNOWN)
+
+
 def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
     for name in environ:
         suffix = name.removeprefix(ENV_PREFIX)
@@ -242,8 +251,7 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
             and suffix not in ENV_KNOWN
             and not suffix.startswith("TEST_")
         ):
-            known = ", ".join(ENV_PREFIX + k for k in ENV_KNOWN)
-            raise ConfigError(f"unknown environment variable {name}; known ones are: {known}")
+            raise ConfigError(f"unknown environment variable {name}; {_env_hint(suffix)}")
     smtp_url = environ.get("NEWSLETTER_SMTP_URL") or None
     if smtp_url is not None and urlsplit(smtp_url).scheme not in SMTP_SCHEMES:
         raise ConfigError(

@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 
 from newsletter.config import Settings
 from newsletter.config.edit import append_feed_lines
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput, NewsletterError
 from newsletter.html_text import xml_safe
 from newsletter.sources.types import Kind
 
 QUESTIONS_CATEGORY = "/questions"
 
 
-class OpmlError(NewsletterError):
+class OpmlError(BadInput):
     """An OPML file that cannot be read, or would make feeds.yaml invalid."""
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from newsletter.config import Settings
 from newsletter.digest.catalog import catalog_path, load_catalog
 from newsletter.digest.compose import web_copy
+from newsletter.digest.release import check_build, dated
 from newsletter.digest.render import DigestRenderer, Rendered
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.select import (
@@ -73,14 +74,20 @@ def resolve_week(settings: Settings, now: datetime, week: str | None) -> str:
 
 
 def build_digest(
-    settings: Settings, store: DigestStore, now: datetime, week: str | None = None
+    settings: Settings,
+    store: DigestStore,
+    now: datetime,
+    week: str | None = None,
+    late: bool = False,
 ) -> Built:
-    """Build and record the digest of ``week`` once; rerunning returns the recorded one."""
+    """Build and record the digest of ``week`` once; rerunning returns the recorded one.
+    A late or out-of-order week needs ``late`` (see release.py)."""
     week = resolve_week(settings, now, week)
     catalog = sync_catalog(settings, store, now)
     recorded = store.built_digest(week)
     if recorded is not None:
         return Built(week, recorded, False, _exercise_by_id(catalog, recorded.exercise_id))
+    check_build(week, now, settings.newsletter, store.digest_weeks(), late)
     period, candidates = _contents(settings, store, now, week)
     if not candidates.total and settings.newsletter.skip_empty:
         return Built(week, None, False, None)
@@ -88,7 +95,8 @@ def build_digest(
     featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
     exercise = _known(catalog, featured.exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
-    digest, created = store.save_digest(_draft(week, period, exercise, rendered, now))
+    draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter))
+    digest, created = store.save_digest(draft)
     winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
     return Built(week, digest, created, winner, rendered.sections.more if created else 0)
 

@@ -11,14 +11,14 @@ from newsletter.digest.build import resolve_week, sync_catalog
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, shift_week
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput, NewsletterError
 from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 UPCOMING_WEEKS = 4
 
 
-class UnknownExercise(NewsletterError):
-    exit_code = 2
+class UnknownExercise(BadInput):
+    """A slug that is in no exercises.yaml."""
 
 
 class WeekAlreadyBuilt(NewsletterError):

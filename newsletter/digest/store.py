@@ -50,6 +50,10 @@ class DigestStore(Protocol):
         """The latest digest of a week before ``week``, if any."""
         ...
 
+    def digest_weeks(self) -> list[str]:
+        """The weeks that have a digest, oldest first."""
+        ...
+
     def first_digest_start(self) -> datetime | None:
         """The period start of the earliest digest: nothing older is ever news."""
         ...

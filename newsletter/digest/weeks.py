@@ -12,15 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from newsletter.config import SendOn
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput
 
 WEEK_FORMAT = re.compile(r"(\d{4})-W(\d{2})")
 
 
-class BadWeek(NewsletterError):
+class BadWeek(BadInput):
     """A --week that is not an ISO week; a usage error."""
-
-    exit_code = 2
 
 
 def parse_week(text: str) -> date:

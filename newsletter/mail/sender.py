@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput
 from newsletter.lock import Busy, RunLock
 from newsletter.mail.claims import current_claimer, process_alive
 from newsletter.mail.decide import (
@@ -56,7 +56,7 @@ BATCH = 100  # rows per claim: cheap per row, yet small enough for senders to sh
 HEARTBEAT = 60.0  # seconds between renewals of our claims (the lease is 10 minutes)
 
 
-class NoDigest(NewsletterError):
+class NoDigest(BadInput):
     """The week asked for has no digest."""
 
 

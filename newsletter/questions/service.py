@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput, NewsletterError
 from newsletter.html_text import clean_line, has_visible, paragraphs
 from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
@@ -39,7 +39,7 @@ _TARGET: dict[Action, EntryStatus] = {
 }
 
 
-class InvalidQuestion(NewsletterError):
+class InvalidQuestion(BadInput):
     """A question that cannot be kept as typed; ``problems`` says why, per field."""
 
     def __init__(self, problems: dict[str, str]) -> None:
@@ -47,7 +47,7 @@ class InvalidQuestion(NewsletterError):
         self.problems = problems
 
 
-class NoSuchQuestion(NewsletterError):
+class NoSuchQuestion(BadInput):
     """No question has that id."""
 
 

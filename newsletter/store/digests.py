@@ -142,6 +142,10 @@ class DigestSql(SqlBase):
             row = session.scalars(query).first()
             return None if row is None else _built(row)
 
+    def digest_weeks(self) -> list[str]:
+        with self._session() as session:
+            return list(session.scalars(select(Digest.week).order_by(Digest.week)))
+
     def first_digest_start(self) -> datetime | None:
         with self._session() as session:
             return session.scalar(select(func.min(Digest.period_start)))

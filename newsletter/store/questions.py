@@ -78,7 +78,9 @@ class QuestionsSql(SqlBase):
             select(Entry, Feed.name)
             .outerjoin(Feed, Entry.feed_id == Feed.id)
             .where(Entry.kind == EntryKind.QUESTION)
-            .order_by(Entry.first_seen_at.desc(), Entry.id.desc())
+            # Newest first by the question's own date: one collect stores a whole feed at
+            # the same first_seen_at, in the feed's order.
+            .order_by(Entry.published_at.desc(), Entry.first_seen_at.desc(), Entry.id.desc())
             .limit(limit)
         )
         if statuses is not None:
@@ -131,7 +133,8 @@ def _record(row: Entry, feed_name: str | None) -> QuestionRecord:
     return QuestionRecord(
         id=row.id,
         title=row.title,
-        content_html=row.content_html,
+        # A feed's question often has only a description (RSS) or summary (Atom).
+        content_html=row.content_html or row.summary_html,
         author=row.author,
         author_email=row.author_email,
         status=EntryStatus(row.status),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput
 
 # RFC 5322 dot-atom: what every mail system accepts unquoted. Quoted local parts
 # ("john doe"@example.com) are legal but so rare and so often mishandled that we refuse them.
@@ -21,7 +21,7 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _SHOWN = 80  # characters of a refused address repeated in the error message
 
 
-class InvalidAddress(NewsletterError):
+class InvalidAddress(BadInput):
     """An address that cannot receive mail as written."""
 
 

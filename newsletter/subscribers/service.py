@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput, NewsletterError
 from newsletter.store.subscribers import (
     NewSubscriber,
     SubscriberRecord,
@@ -34,7 +34,7 @@ CHUNK = 500  # import rows per transaction
 MAX_TOKEN = 400  # characters; ours are under 100, so anything longer is not one of ours
 
 
-class NotSubscribed(NewsletterError):
+class NotSubscribed(BadInput):
     """No subscriber has that address."""
 
 
