@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from newsletter.config.starter import next_steps, write_starter
-from newsletter.digest.catalog import default_catalog_path
 
 
 @click.command()
@@ -23,6 +22,8 @@ def init(folder: Path) -> None:
     The steps cover cron, the systemd units, NEWSLETTER_BASE_URL and the mail DNS records
     (SPF, DKIM, DMARC).
     """
+    from newsletter.digest.catalog import default_catalog_path
+
     catalog = default_catalog_path().read_text(encoding="utf-8")
     for path in write_starter(folder, catalog):
         click.echo(f"wrote {path}")
