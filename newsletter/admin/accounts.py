@@ -16,7 +16,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import BadInput
 from newsletter.store.admin import AdminRecord, AdminStore
 from newsletter.subscribers import InvalidAddress, normalize_address
 
@@ -28,10 +28,8 @@ TOTP_ISSUER = "newsletter console"
 _hasher = PasswordHasher()
 
 
-class AccountError(NewsletterError):
-    """An account command that cannot be done as asked (exit status 2)."""
-
-    exit_code = 2
+class AccountError(BadInput):
+    """An account command that cannot be done as asked (bad input: exit status 2)."""
 
 
 @dataclass(frozen=True)
