@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-fast lint typecheck pytest pytest-fast fuzz bench clean docs
+.PHONY: run test test-fast lint typecheck pytest pytest-fast fuzz bench clean docs web-tools web-audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,17 @@ bench: $(VENV)/.installed-bench
 # The README's command table, regenerated from each command's --help.
 docs: $(VENV)/.installed-test
 	$(BIN)/cog -r README.md
+
+# The web pages' checkers from npm (Nu HTML Checker, axe-core, Lighthouse), pinned by
+# tools/web/package-lock.json; the slow tests that use them skip, saying why, without them.
+web-tools: tools/web/node_modules/.package-lock.json
+
+tools/web/node_modules/.package-lock.json: tools/web/package.json tools/web/package-lock.json
+	npm ci --prefix tools/web --no-audit --no-fund --ignore-scripts
+
+# Lighthouse (mobile) on the home page, /ask, the archive and a digest page: the scores.
+web-audit: $(VENV)/.installed-test web-tools
+	$(BIN)/python -m bench.web_audit
 
 clean:
 	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock $(SAMPLE)

@@ -23,12 +23,12 @@ from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.bounces.process import BounceStore, fetch_bounces
 from newsletter.mail.store import SendStore
 from newsletter.publish import publish_site
-from newsletter.publish.store import PublishStore
+from newsletter.publish.store import ArchiveStore
 
 Clock = Callable[[], datetime]
 
 
-class RunStore(CollectStore, DigestStore, PublishStore, SendStore, BounceStore, Protocol):
+class RunStore(CollectStore, DigestStore, ArchiveStore, SendStore, BounceStore, Protocol):
     """What `run`'s steps ask of the database: each step's own protocol."""
 
 

@@ -72,7 +72,9 @@ def test_the_feeds_carry_the_latest_entries_with_everything_a_reader_needs(
     report = publish_site(settings, store, NOW)
 
     out = settings.root / "public"
-    assert sorted(report.written) == sorted([*FEED_FILES, "archive/index.html"])
+    assert sorted(report.written) == sorted(
+        [*FEED_FILES, "archive/index.html", "archive/exercises/index.html"]
+    )
     rss, atom = parse(out / "feed.xml"), parse(out / "atom.xml")
     for parsed in (rss, atom):
         assert [e.title for e in parsed.entries] == [
@@ -241,7 +243,11 @@ def test_a_new_entry_rewrites_the_entry_feeds_and_moves_their_date(
     report = publish_site(settings, store, later)
 
     assert sorted(report.written) == ["atom.xml", "feed.json", "feed.xml"]
-    assert sorted(report.unchanged) == ["archive/feed.xml", "archive/index.html"]
+    assert sorted(report.unchanged) == [
+        "archive/exercises/index.html",
+        "archive/feed.xml",
+        "archive/index.html",
+    ]
     rss = parse(out / "feed.xml")
     assert parsedate_to_datetime(rss.feed.updated) == later
     assert parse(out / "atom.xml").feed.updated == "2026-11-25T14:00:00+00:00"
@@ -285,7 +291,8 @@ def test_files_are_written_atomically_readable_and_without_leftovers(
     report = publish_site(settings, store, NOW, out_dir=out)
     assert report.out_dir == out
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == sorted([*FEED_FILES, "archive/index.html"])  # no temporary files
+    archive = ["archive/index.html", "archive/exercises/index.html"]
+    assert names == sorted([*FEED_FILES, *archive])  # no temporary files
     for name in names:
         assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o644
     assert not (settings.root / "public").exists()
@@ -296,7 +303,7 @@ def test_the_report_says_what_happened(store: SqlStore, settings: Settings) -> N
     report = publish_site(settings, store, NOW)
     assert report.summary() == (
         f"published 1 entry and 0 digests to {settings.root / 'public'}: "
-        "5 files written, 0 unchanged"
+        "6 files written, 0 unchanged"
     )
     data = report.as_dict()
     assert data["entries"] == 1 and data["problems"] == [] and data["pinged"] == []

@@ -22,12 +22,13 @@ from newsletter.cli.app import App, pass_app, utcnow
 def serve(app: App, host: str, port: int, threads: int, proxies: int) -> None:
     """The web app: subscribe, confirm, unsubscribe, ask a question, the archive and the
     feeds, on the waitress production server."""
-    from newsletter.web import create_app
+    from newsletter.web import access_log, create_app
     from newsletter.web.server import make_server
 
     with app.store() as store:
         web_app = create_app(app.settings, store, utcnow, proxies=proxies)
-        server = make_server(web_app, host, port, threads)
+        server = make_server(web_app, host, port, threads, proxies)
+        access_log.log_to()
         click.echo(f"serving {app.settings.site.title} on http://{host}:{server.port}/")
         server.run()
 

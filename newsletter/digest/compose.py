@@ -7,6 +7,7 @@ here is marked safe.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
@@ -204,3 +205,14 @@ def _exercise(exercise: ExerciseRecord) -> ExerciseView:
         if exercise.sitting
         else "No, this one is done standing",
     )
+
+
+def item_views(settings: Settings, entries: Sequence[DigestEntry]) -> tuple[ItemView, ...]:
+    """The entries as the digest shows them (for the web archive's pages)."""
+    zone = ZoneInfo(settings.newsletter.timezone)
+    return tuple(_item(entry, zone) for entry in entries)
+
+
+def exercise_view(exercise: ExerciseRecord) -> ExerciseView:
+    """The exercise as the digest shows it (for the web archive's pages)."""
+    return _exercise(exercise)

@@ -14,6 +14,8 @@ from newsletter.publish.site import (
     publish_site,
     render_archive_index,
     render_archive_page,
+    render_exercise_page,
+    render_exercises_index,
     render_feed,
 )
 
@@ -25,5 +27,7 @@ __all__ = [
     "publish_site",
     "render_archive_index",
     "render_archive_page",
+    "render_exercise_page",
+    "render_exercises_index",
     "render_feed",
 ]

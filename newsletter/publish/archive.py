@@ -5,13 +5,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
-
-from jinja2 import Environment
+from dataclasses import dataclass
 
 from newsletter.config import Settings
-from newsletter.html_text import plain_text
+from newsletter.digest.compose import (
+    ExerciseView,
+    ItemView,
+    exercise_view,
+    item_views,
+    long_date,
+)
+from newsletter.digest.weeks import send_day
+from newsletter.html_text import excerpt, plain_text
 from newsletter.publish import xmlfeeds
 from newsletter.publish.items import (
     FeedItem,
@@ -21,15 +26,36 @@ from newsletter.publish.items import (
     second,
     tag_authority,
 )
-from newsletter.store.digests import DigestSummary, StoredDigest
-from newsletter.templating import make_environment
+from newsletter.publish.pages import render_page
+from newsletter.store.archive import ArchivedDigest
+from newsletter.store.digests import DigestSummary
 
 WEEK = re.compile(r"\d{4}-W(0[1-9]|[1-4][0-9]|5[0-3])")
-# The digest's HTML is rendered once for every subscriber; this token becomes each one's
-# unsubscribe link. Nobody unsubscribes from an archive page, so it points at the subscribe
-# page (the web app's front page) instead.
-UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_URL%%"
 FEED_NAME = "archive/feed.xml"
+DESCRIPTION_CHARS = 155  # what search results show of a meta description
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    href: str
+    label: str
+
+
+@dataclass(frozen=True)
+class DigestPage:
+    """What templates/archive/digest.html shows: the digest as the web reads it."""
+
+    week: str
+    subject: str
+    issue_date: str  # "Monday 23 November 2026"
+    send_date: str  # 2026-11-23, for <time datetime>
+    exercise: ExerciseView | None
+    exercise_href: str | None
+    articles: tuple[ItemView, ...]
+    questions: tuple[ItemView, ...]
+    description: str
+    older: Neighbour | None
+    newer: Neighbour | None
 
 
 def is_week(week: str) -> bool:
@@ -40,33 +66,60 @@ def page_name(week: str) -> str:
     return f"archive/{week}.html"
 
 
-def digest_page(settings: Settings, digest: StoredDigest) -> bytes:
-    subscribe = html.escape(settings.env.base_url, quote=True)
-    return digest.html.replace(UNSUBSCRIBE_TOKEN, subscribe).encode("utf-8", "replace")
+def digest_page(
+    settings: Settings, digest: ArchivedDigest, digests: Sequence[DigestSummary]
+) -> bytes:
+    """The archive page of ``digest``: the email's content with web wording (a page has
+    no unsubscribe link; it offers the subscription instead), in the site's layout."""
+    view = digest_view(settings, digest, digests)
+    return render_page(settings, "archive/digest.html", "../", digest=view)
+
+
+def digest_view(
+    settings: Settings, digest: ArchivedDigest, digests: Sequence[DigestSummary]
+) -> DigestPage:
+    week = digest.summary.week
+    articles = item_views(settings, [e for e in digest.entries if e.kind != "question"])
+    questions = item_views(settings, [e for e in digest.entries if e.kind == "question"])
+    exercise = exercise_view(digest.exercise) if digest.exercise else None
+    day = send_day(week, settings.newsletter.send_on)
+    subject = plain_text(digest.summary.subject) or f"Week {week}"
+    weeks = [d.week for d in digests if is_week(d.week)]  # newest first
+    at = weeks.index(week) if week in weeks else -1
+    return DigestPage(
+        week=week,
+        subject=subject,
+        issue_date=long_date(day),
+        send_date=day.isoformat(),
+        exercise=exercise,
+        exercise_href=exercise_href(digest.exercise.slug) if digest.exercise else None,
+        articles=articles,
+        questions=questions,
+        description=_description(settings, subject, articles + questions, exercise),
+        older=_neighbour(weeks, at + 1, "Older digest") if at >= 0 else None,
+        newer=_neighbour(weeks, at - 1, "Newer digest") if at >= 1 else None,
+    )
+
+
+def exercise_href(slug: str) -> str:
+    """From a page of archive/ to the exercise's own page."""
+    return f"exercises/{slug}.html"
 
 
 def index_page(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:
-    template = _environment(settings.root).get_template("archive/index.html")
     rows = [
         {
             "week": d.week,
             "subject": plain_text(d.subject) or f"Week {d.week}",
             "exercise": plain_text(d.exercise_name),
             "href": f"{d.week}.html",
+            "date": send_day(d.week, settings.newsletter.send_on).isoformat(),
+            "issue_date": long_date(send_day(d.week, settings.newsletter.send_on)),
         }
         for d in digests
         if is_week(d.week)
     ]
-    text = template.render(
-        language=settings.site.language,
-        site_title=settings.site.title,
-        site_description=settings.site.description,
-        site_url=settings.site.url,
-        subscribe_url=settings.env.base_url,
-        root="../",
-        digests=rows,
-    )
-    return text.encode("utf-8", "replace")
+    return render_page(settings, "archive/index.html", "../", digests=rows)
 
 
 def digests_feed(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:
@@ -107,8 +160,22 @@ def _digest_item(settings: Settings, authority: str, digest: DigestSummary) -> F
     )
 
 
-@lru_cache(maxsize=8)
-def _environment(root: Path) -> Environment:
-    # One environment per site folder: templates compile once, and Jinja still reloads a
-    # template whose file changed.
-    return make_environment(root)
+def _description(
+    settings: Settings,
+    subject: str,
+    items: tuple[ItemView, ...],
+    exercise: ExerciseView | None,
+) -> str:
+    if items:
+        text = f"{subject}. Inside: " + " · ".join(item.title for item in items)
+    elif exercise:
+        text = f"{subject}. It strengthens {exercise.strengthens}."
+    else:
+        text = f"The weekly digest of {settings.site.title}."
+    return excerpt(text, DESCRIPTION_CHARS)
+
+
+def _neighbour(weeks: list[str], at: int, label: str) -> Neighbour | None:
+    if not 0 <= at < len(weeks):
+        return None
+    return Neighbour(f"{weeks[at]}.html", f"{label}: week {weeks[at]}")

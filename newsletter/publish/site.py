@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.publish import archive, jsonfeed, xmlfeeds
+from newsletter.publish import archive, exercise_pages, jsonfeed, xmlfeeds
 from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
-from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest, second
-from newsletter.publish.store import PublishStore
+from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest
+from newsletter.publish.store import ArchiveStore, PublishStore
 from newsletter.sources.websub import HubPingError, ping_hub
+from newsletter.store.digests import DigestSummary
 from newsletter.store.entries import PublishedEntry
 
 RSS_NAME, ATOM_NAME, JSON_NAME = "feed.xml", "atom.xml", "feed.json"
@@ -57,7 +58,7 @@ class PublishReport:
 
 
 def publish_site(
-    settings: Settings, store: PublishStore, now: datetime, out_dir: Path | None = None
+    settings: Settings, store: ArchiveStore, now: datetime, out_dir: Path | None = None
 ) -> PublishReport:
     """Write the feeds and the archive to ``out_dir`` (default: the site's public/).
 
@@ -77,10 +78,19 @@ def publish_site(
     for name, data in files.items():
         _write(report, out, name, data)
     for digest in digests:
-        stored = store.get_digest(digest.week) if archive.is_week(digest.week) else None
-        if stored is not None:
-            page = archive.digest_page(settings, stored)
+        found = store.archived_digest(digest.week) if archive.is_week(digest.week) else None
+        if found is not None:
+            page = archive.digest_page(settings, found, digests)
             _write(report, out, archive.page_name(digest.week), page)
+    entries_of = exercise_pages.shown_exercises(
+        settings, store.exercise_catalog(), store.features()
+    )
+    _write(
+        report, out, exercise_pages.INDEX_NAME, exercise_pages.exercises_index(settings, entries_of)
+    )
+    for entry in entries_of:
+        page = exercise_pages.exercise_page(settings, entry)
+        _write(report, out, exercise_pages.page_name(entry.slug), page)
     _notify_hub(settings, report)
     return report
 
@@ -117,15 +127,39 @@ def render_feed(settings: Settings, store: PublishStore, name: str) -> Rendered:
 
 def render_archive_index(settings: Settings, store: PublishStore) -> Rendered:
     digests = store.digest_summaries()
-    updated = newest(d.built_at for d in digests)
-    return Rendered(archive.index_page(settings, digests), updated)
+    return Rendered(archive.index_page(settings, digests), _archive_updated(digests))
 
 
-def render_archive_page(settings: Settings, store: PublishStore, week: str) -> Rendered | None:
-    stored = store.get_digest(week) if archive.is_week(week) else None
-    if stored is None:
+def render_archive_page(settings: Settings, store: ArchiveStore, week: str) -> Rendered | None:
+    found = store.archived_digest(week) if archive.is_week(week) else None
+    if found is None:
         return None
-    return Rendered(archive.digest_page(settings, stored), second(stored.summary.built_at))
+    digests = store.digest_summaries()  # for the links to the older and newer digests
+    return Rendered(archive.digest_page(settings, found, digests), _archive_updated(digests))
+
+
+def render_exercise_page(settings: Settings, store: ArchiveStore, slug: str) -> Rendered | None:
+    """An exercise's page, or None for a slug that has none."""
+    if not exercise_pages.is_slug(slug):
+        return None
+    shown = exercise_pages.shown_exercises(settings, store.exercise_catalog(), store.features())
+    entry = next((e for e in shown if e.slug == slug), None)
+    if entry is None:
+        return None
+    updated = _archive_updated(store.digest_summaries())
+    return Rendered(exercise_pages.exercise_page(settings, entry), updated)
+
+
+def render_exercises_index(settings: Settings, store: ArchiveStore) -> Rendered:
+    shown = exercise_pages.shown_exercises(settings, store.exercise_catalog(), store.features())
+    updated = _archive_updated(store.digest_summaries())
+    return Rendered(exercise_pages.exercises_index(settings, shown), updated)
+
+
+def _archive_updated(digests: Sequence[DigestSummary]) -> datetime:
+    # A new digest changes every page that lists or links digests; the ETag (the bytes'
+    # hash) tells a browser about any other change.
+    return newest(d.built_at for d in digests)
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from newsletter.store.archive import ArchivedDigest, Feature
 from newsletter.store.digests import DigestSummary, StoredDigest
 from newsletter.store.entries import PublishedEntry
+from newsletter.store.exercises import ExerciseRecord
 
 
 class PublishStore(Protocol):
@@ -25,4 +27,21 @@ class PublishStore(Protocol):
 
     def get_digest(self, week: str) -> StoredDigest | None:
         """The digest of ``week`` (``YYYY-Www``), or None when none was built."""
+        ...
+
+
+class ArchiveStore(PublishStore, Protocol):
+    """What the archive's pages read beyond the digests' list (publish and the web app's
+    archive and home page); every method is one read-only transaction."""
+
+    def archived_digest(self, week: str) -> ArchivedDigest | None:
+        """The digest of ``week`` with its exercise and its entries, or None."""
+        ...
+
+    def features(self) -> list[Feature]:
+        """The exercise of every built digest, oldest week first."""
+        ...
+
+    def exercise_catalog(self) -> list[ExerciseRecord]:
+        """Every exercise ever loaded: the active ones in catalog order, then the rest."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsletter.store.admin import AdminSql
+from newsletter.store.archive import ArchiveSql
 from newsletter.store.bounces import BouncesSql
 from newsletter.store.console import ConsoleSql
 from newsletter.store.deliveries import DeliveriesSql
@@ -23,6 +24,7 @@ class SqlStore(
     RunsSql,
     ExercisesSql,
     DigestSql,
+    ArchiveSql,
     SubscribersSql,
     DeliveriesSql,
     QuestionsSql,

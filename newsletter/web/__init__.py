@@ -8,7 +8,8 @@
     archive   /archive/ …          past digests (publish)
     health    /healthz
     admin     /admin/ …            the owner's console (web/admin_*.py, with its own cookie)
-    assets    /static/<name>       the stylesheet and icon of templates/web/
+    assets    /static/<name>       the stylesheet and icons of templates/web/, /favicon.ico
+    robots    /robots.txt
 
 ``create_app`` only wires things together: it opens nothing and reads nothing until the
 first request that needs it, so importing this package (or building an app for a test)
@@ -27,16 +28,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
 from newsletter.web import (
+    access_log,
     admin_console,
     archive,
     ask,
+    compress,
     errors,
     feeds,
     health,
     home,
     links,
-    pages,
+    robots,
     security,
+    static_files,
 )
 from newsletter.web.ratelimit import UNLIMITED, Rate, RateLimits
 from newsletter.web.services import Services, WebStore, utc_now
@@ -55,19 +59,25 @@ def create_app(
     """The app for ``settings``. Without ``store``, the configured database is opened on
     first use (and closed by :func:`newsletter.web.services.close`); ``clock`` defaults to
     the real UTC time. ``rate_limits`` defaults to :class:`RateLimits` (``UNLIMITED`` turns
-    them off). Behind ``proxies`` reverse proxies, the client's address, the scheme and a
-    path prefix are taken from their X-Forwarded-For, -Proto and -Prefix headers (trust no
-    more hops than there are proxies: a client can send those headers too); without it,
-    every visitor would share the proxy's address, and its rate limit."""
+    them off). Behind ``proxies`` reverse proxies, the client's address, the scheme, the
+    host and a path prefix are taken from their X-Forwarded-For, -Proto, -Host and -Prefix
+    headers (trust no more hops than there are proxies: a client can send those headers
+    too); without it, every visitor would share the proxy's address, and its rate limit.
+    The server must then pass those headers on (:func:`newsletter.web.server.make_server`
+    with the same ``proxies``)."""
     app = Flask(__name__, static_folder=None)
     ctx = Services(settings, store, clock or utc_now, rate_limits)
     app.extensions[Services.KEY] = ctx
     security.configure(app, ctx.secure)
-    for area in (home, links, ask, pages, feeds, archive, health):
+    for area in (home, links, ask, static_files, robots, feeds, archive, health):
         app.register_blueprint(area.blueprint)
     app.register_blueprint(admin_console.blueprint)
     errors.register(app)
+    access_log.register(app)
+    compress.register(app)  # after_request runs last-registered first: logged as sent
     if proxies:
-        fix = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_prefix=proxies)
+        fix = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
         app.wsgi_app = fix  # type: ignore[method-assign]
     return app

@@ -1,27 +1,25 @@
-"""The digest archive: the index and one page per digest."""
+"""The digest archive: the index, one page per digest, and one per exercise.
+
+Each is the file ``publish`` wrote, else the same bytes rendered from the store. They are
+pages in the site's look, under the pages' own Content-Security-Policy.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from newsletter.publish import render_archive_index, render_archive_page
+from newsletter.publish import (
+    exercise_pages,
+    render_archive_index,
+    render_archive_page,
+    render_exercise_page,
+    render_exercises_index,
+)
 from newsletter.publish.archive import is_week, page_name
 from newsletter.web.responses import HTML, published_or_rendered
 from newsletter.web.services import services
 
 blueprint = Blueprint("archive", __name__)
-
-# A digest page is email HTML: inline styles and remote images, nothing that runs or submits.
-CSP = (
-    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-@blueprint.after_request
-def _policy(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    return response
 
 
 @blueprint.get("/archive/")
@@ -40,4 +38,27 @@ def page(week: str) -> Response:
     ctx = services()
     return published_or_rendered(
         page_name(week), HTML, lambda: render_archive_page(ctx.settings, ctx.store(), week)
+    )
+
+
+@blueprint.get("/archive/exercises/")
+@blueprint.get("/archive/exercises/index.html")
+def exercises() -> Response:
+    ctx = services()
+    return published_or_rendered(
+        exercise_pages.INDEX_NAME,
+        HTML,
+        lambda: render_exercises_index(ctx.settings, ctx.store()),
+    )
+
+
+@blueprint.get("/archive/exercises/<slug>.html")
+def exercise(slug: str) -> Response:
+    if not exercise_pages.is_slug(slug):  # also what keeps the path inside public/archive
+        abort(404)
+    ctx = services()
+    return published_or_rendered(
+        exercise_pages.page_name(slug),
+        HTML,
+        lambda: render_exercise_page(ctx.settings, ctx.store(), slug),
     )

@@ -3,10 +3,13 @@
 A GET only shows a page with a button, because mail systems and link scanners open every
 link in a message; the POST of that button acts. The unsubscribe URL also takes the
 RFC 8058 one-click POST that mail clients send on their own (no cookie, no form token) and
-answers it with a 200, never a redirect. A bad token gets the generic 404 page.
+answers it with a 200, never a redirect. A bad token gets the generic 404 page, and counts
+against the address's limit of token guesses (``RateLimits.links``).
 """
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 from flask import Blueprint, Response, abort, request
 
@@ -20,11 +23,19 @@ from newsletter.subscribers import (
 from newsletter.subscribers.service import MAX_TOKEN
 from newsletter.subscribers.tokens import Purpose
 from newsletter.web.pages import page
-from newsletter.web.security import require_csrf, token_headers
+from newsletter.web.security import (
+    refuse_if_limited,
+    require_csrf,
+    spend_rate_limit,
+    token_headers,
+)
 from newsletter.web.services import services
 
 blueprint = Blueprint("links", __name__)
 blueprint.after_request(token_headers)  # every answer here, errors included
+# Token guesses are limited: an address that sent too many bad links is refused before its
+# next token is even read; a valid link spends nothing.
+blueprint.before_request(lambda: refuse_if_limited("links"))
 
 
 @blueprint.get("/confirm/<token>")
@@ -39,7 +50,7 @@ def confirm(token: str) -> Response:
     try:
         found = confirm_subscription(ctx.store(), ctx.tokens(), _checked(token), ctx.clock())
     except InvalidLink:
-        abort(404)
+        _bad_link()
     return page("web/confirmed.html", noindex=True, email=found.email, state=found.state)
 
 
@@ -59,7 +70,7 @@ def unsubscribe(token: str) -> Response:
     try:
         found = unsubscribe_with_token(ctx.store(), ctx.tokens(), _checked(token), ctx.clock())
     except InvalidLink:
-        abort(404)
+        _bad_link()
     return page("web/unsubscribed.html", noindex=True, email=found.email)
 
 
@@ -68,10 +79,15 @@ def _linked(purpose: Purpose, token: str) -> SubscriberRecord:
     try:
         return linked_subscriber(ctx.store(), ctx.tokens(), purpose, token)
     except InvalidLink:
-        abort(404)
+        _bad_link()
 
 
 def _checked(token: str) -> str:
     if len(token) > MAX_TOKEN:
-        abort(404)
+        _bad_link()
     return token
+
+
+def _bad_link() -> NoReturn:
+    spend_rate_limit("links")
+    abort(404)

@@ -27,13 +27,16 @@ class Rate:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """The limit of each form; None: unlimited (the load benchmark)."""
+    """The limit of each form; None: unlimited (the load benchmark). Each counts what
+    costs us: sign-ups (a row, an email), questions stored, and ``links``: confirm and
+    unsubscribe links whose token is not valid (guesses; a valid link never counts)."""
 
     subscribe: Rate | None = Rate(burst=5, per=120.0)
     questions: Rate | None = Rate(burst=3, per=600.0)
+    links: Rate | None = Rate(burst=10, per=60.0)
 
 
-UNLIMITED = RateLimits(subscribe=None, questions=None)
+UNLIMITED = RateLimits(subscribe=None, questions=None, links=None)
 
 
 class TokenBucket:
@@ -55,6 +58,12 @@ class TokenBucket:
             if len(self._buckets) > self.max_keys:
                 self._forget(now)
             return 0.0 if allowed else (1.0 - tokens) * self.rate.per
+
+    def wait(self, key: str, now: float) -> float:
+        """What :meth:`take` would answer, spending nothing."""
+        with self._lock:
+            tokens = self._tokens(key, now)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) * self.rate.per
 
     def __len__(self) -> int:
         return len(self._buckets)

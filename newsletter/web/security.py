@@ -11,12 +11,9 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import math
 import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from flask import Flask, Response, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -30,7 +27,8 @@ CSRF_FIELD = "csrf_token"
 HONEYPOT_FIELD = "website"
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    # connect-src: what the page itself may fetch, which is how Lighthouse reads robots.txt
+    "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
     "Content-Security-Policy": PAGE_CSP,
@@ -48,8 +46,6 @@ TOKEN_HEADERS = {
 # POSTs that check their own token: the unsubscribe URL also takes RFC 8058 one-click
 # POSTs, which carry no cookie and no token.
 CSRF_EXEMPT = frozenset({"links.unsubscribe"})
-
-View = TypeVar("View", bound=Callable[..., Any])
 
 
 class CsrfRefused(Forbidden):
@@ -109,24 +105,27 @@ def honeypot_filled() -> bool:
     return bool(request.form.get(HONEYPOT_FIELD, "").strip())
 
 
-def rate_limited(name: str) -> Callable[[View], View]:
+def spend_rate_limit(name: str) -> None:
     """Spend one of the client's posts of form ``name``; 429 with Retry-After when none is
-    left."""
+    left. Called once a submission is known to cost us something (a row, an email): a
+    mistake the form sends back costs the visitor nothing."""
+    _limit(name, spend=True)
 
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def limited(*args: Any, **kwargs: Any) -> Any:
-            ctx = services()
-            bucket = ctx.bucket(name)
-            if bucket is not None:
-                wait = bucket.take(client_key(request.remote_addr), ctx.clock().timestamp())
-                if wait > 0:
-                    raise TooManyRequests(retry_after=max(1, math.ceil(wait)))
-            return view(*args, **kwargs)
 
-        return limited  # type: ignore[return-value]
+def refuse_if_limited(name: str) -> None:
+    """429 with Retry-After when the client has nothing left of limit ``name``; spends
+    nothing (for requests that spend only if they turn out to be guesses)."""
+    _limit(name, spend=False)
 
-    return decorate
+
+def _limit(name: str, spend: bool) -> None:
+    ctx = services()
+    bucket = ctx.bucket(name)
+    if bucket is not None:
+        key, now = client_key(request.remote_addr), ctx.clock().timestamp()
+        wait = bucket.take(key, now) if spend else bucket.wait(key, now)
+        if wait > 0:
+            raise TooManyRequests(retry_after=max(1, math.ceil(wait)))
 
 
 def token_headers(response: Response) -> Response:

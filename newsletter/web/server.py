@@ -51,8 +51,14 @@ def _exit(_signal: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def make_server(app: Flask, host: str, port: int, threads: int = 8) -> Server:
-    """Bind ``host:port`` now (port 0: any free one), so errors show before serving."""
+def make_server(app: Flask, host: str, port: int, threads: int = 8, proxies: int = 0) -> Server:
+    """Bind ``host:port`` now (port 0: any free one), so errors show before serving.
+
+    Behind ``proxies`` reverse proxies the app's ProxyFix reads the X-Forwarded-* headers
+    (see :func:`newsletter.web.create_app`), so waitress must pass them on: by default it
+    deletes them, and every visitor would have the proxy's address (and share its rate
+    limit). Only one of the two may interpret them; ProxyFix is the one that also knows
+    X-Forwarded-Prefix. Without proxies, waitress deletes them, as a client sent them."""
     sock = _bind(host, port)
     quiet_queue_warnings()
     try:
@@ -64,6 +70,7 @@ def make_server(app: Flask, host: str, port: int, threads: int = 8) -> Server:
             # waitress stops accepting at 100 open connections, and browsers keep theirs
             # open between requests: 200 readers at once would leave half waiting.
             connection_limit=CONNECTION_LIMIT,
+            clear_untrusted_proxy_headers=not proxies,
         )
     except BaseException:
         sock.close()

@@ -15,9 +15,8 @@ from typing import Protocol
 from flask import Flask, current_app
 from jinja2 import Environment
 
+from newsletter.assets import Asset
 from newsletter.config import Settings
-from newsletter.publish import Rendered
-from newsletter.publish.store import PublishStore
 from newsletter.questions.store import QuestionsStore
 from newsletter.store import open_store
 from newsletter.store.runs import RunRecord
@@ -26,11 +25,13 @@ from newsletter.subscribers.store import SignupStore
 from newsletter.subscribers.tokens import secret_key
 from newsletter.templating import make_environment
 from newsletter.web.ratelimit import RateLimits, TokenBucket
+from newsletter.web.showcase import Showcase, ShowcaseStore
 
 
-class WebStore(SignupStore, PublishStore, QuestionsStore, Protocol):
-    """What the routes ask of the database: the sign-up and its links, the feeds and the
-    archive, reader questions, and the health check's last run."""
+class WebStore(SignupStore, ShowcaseStore, QuestionsStore, Protocol):
+    """What the routes ask of the database: the sign-up and its links, the feeds, the
+    archive and the home page's showcase, reader questions, and the health check's last
+    run."""
 
     def last_run(self) -> RunRecord | None:
         """The latest run (`newsletter run` or `collect`), for the health check."""
@@ -61,7 +62,8 @@ class Services:
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
         self._keys: tuple[Tokens, str] | None = None
-        self.assets: dict[str, Rendered] = {}  # templates/web/ files served as they are
+        self.assets: dict[str, Asset] = {}  # templates/web/ files served as they are
+        self.showcase: tuple[datetime, Showcase] | None = None  # the home page's, and when
 
     @property
     def public_dir(self) -> Path:

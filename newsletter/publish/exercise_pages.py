@@ -1,0 +1,81 @@
+"""A page of its own for each exercise in the archive (how to do it, what it strengthens,
+the weeks it was featured), and their index: archive/exercises/.
+
+An exercise has a page once it is in the catalog, or was ever featured; one that left
+the catalog keeps its page for the digests that link it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsletter.config import Settings
+from newsletter.digest.compose import ExerciseView, exercise_view, long_date
+from newsletter.digest.weeks import send_day
+from newsletter.publish.pages import render_page
+from newsletter.store.archive import Feature
+from newsletter.store.exercises import ExerciseRecord
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # the catalog's rule; keeps paths inside
+INDEX_NAME = "archive/exercises/index.html"
+
+
+@dataclass(frozen=True)
+class Featured:
+    week: str
+    href: str  # the digest's page, from an exercise's page
+    date: str  # 2026-11-23
+    issue_date: str  # Monday 23 November 2026
+
+
+@dataclass(frozen=True)
+class ExerciseEntry:
+    slug: str
+    href: str  # from the index
+    view: ExerciseView
+    weeks: tuple[Featured, ...]  # newest first
+
+
+def page_name(slug: str) -> str:
+    return f"archive/exercises/{slug}.html"
+
+
+def is_slug(slug: str) -> bool:
+    return len(slug) <= 100 and SLUG.fullmatch(slug) is not None
+
+
+def shown_exercises(
+    settings: Settings, catalog: Sequence[ExerciseRecord], features: Sequence[Feature]
+) -> list[ExerciseEntry]:
+    """The exercises that have a page, in catalog order, each with its featured weeks."""
+    weeks: dict[int, list[str]] = {}
+    for feature in features:
+        weeks.setdefault(feature.exercise_id, []).append(feature.week)
+    return [
+        _entry(settings, exercise, weeks.get(exercise.id, []))
+        for exercise in catalog
+        if is_slug(exercise.slug) and (exercise.active or exercise.id in weeks)
+    ]
+
+
+def exercise_page(settings: Settings, entry: ExerciseEntry) -> bytes:
+    return render_page(
+        settings, "archive/exercise.html", "../../", section="exercises", exercise=entry
+    )
+
+
+def exercises_index(settings: Settings, entries: Sequence[ExerciseEntry]) -> bytes:
+    return render_page(
+        settings, "archive/exercises.html", "../../", section="exercises", exercises=entries
+    )
+
+
+def _entry(settings: Settings, exercise: ExerciseRecord, weeks: list[str]) -> ExerciseEntry:
+    featured = []
+    for week in sorted(weeks, reverse=True):
+        day = send_day(week, settings.newsletter.send_on)
+        featured.append(Featured(week, f"../{week}.html", day.isoformat(), long_date(day)))
+    view = exercise_view(exercise)
+    return ExerciseEntry(exercise.slug, f"{exercise.slug}.html", view, tuple(featured))

@@ -1,0 +1,84 @@
+"""What the home page shows a visitor deciding whether to subscribe: this week's foot
+exercise and the headlines of the latest digest, each linking to its archive page.
+
+Reading only: this week's exercise is the one recorded for the week, else the one the
+rotation would choose now (the same function the digest uses, so the page and the
+coming digest agree unless the owner pins another one meanwhile).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from newsletter.config import Settings
+from newsletter.digest.compose import ExerciseView, ItemView, exercise_view, item_views
+from newsletter.digest.rotation import NoExercises, choose_exercise
+from newsletter.digest.weeks import current_week
+from newsletter.html_text import plain_text
+from newsletter.publish.archive import exercise_href, is_week
+from newsletter.publish.store import ArchiveStore
+from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
+
+if TYPE_CHECKING:
+    from newsletter.web.services import Services
+
+HEADLINES = 5
+# Every visit to the home page would read the catalog, the weeks and the latest digest;
+# they change once a week, so a minute-old answer is as good and costs nothing.
+KEEP = timedelta(minutes=1)
+
+
+class ShowcaseStore(ArchiveStore, Protocol):
+    """What the showcase reads: the archive's reads and the weeks' recorded exercises."""
+
+    def featured_weeks(self) -> dict[str, FeaturedWeek]:
+        """Every week whose exercise is chosen or pinned, by week."""
+        ...
+
+
+@dataclass(frozen=True)
+class Showcase:
+    exercise: ExerciseView | None
+    exercise_href: str | None  # relative to the archive: exercises/<slug>.html
+    digest_subject: str | None
+    digest_href: str | None  # relative to the archive: <week>.html
+    headlines: tuple[ItemView, ...]
+    more: int  # the latest digest's items beyond the headlines
+
+
+def current_showcase(ctx: Services) -> Showcase:
+    """The app's showcase, read again once it is a minute old."""
+    now = ctx.clock()
+    kept = ctx.showcase
+    if kept is not None and kept[0] <= now < kept[0] + KEEP:
+        return kept[1]
+    shown = showcase(ctx.settings, ctx.store(), now)
+    ctx.showcase = (now, shown)  # a race reads it twice, harmlessly
+    return shown
+
+
+def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcase:
+    week = current_week(now, settings.newsletter.timezone)
+    exercise = this_weeks_exercise(store, week)
+    latest = next((d for d in store.digest_summaries() if is_week(d.week) and d.week <= week), None)
+    digest = store.archived_digest(latest.week) if latest else None
+    entries = digest.entries if digest else ()
+    return Showcase(
+        exercise=exercise_view(exercise) if exercise else None,
+        exercise_href=exercise_href(exercise.slug) if exercise else None,
+        digest_subject=plain_text(latest.subject) or f"Week {latest.week}" if latest else None,
+        digest_href=f"{latest.week}.html" if latest else None,
+        headlines=item_views(settings, entries[:HEADLINES]),
+        more=max(0, len(entries) - HEADLINES),
+    )
+
+
+def this_weeks_exercise(store: ShowcaseStore, week: str) -> ExerciseRecord | None:
+    catalog = store.exercise_catalog()
+    try:
+        choice = choose_exercise(week, catalog, store.featured_weeks())
+    except NoExercises:  # a site without exercises.yaml loaded yet
+        return None
+    return next((e for e in catalog if e.id == choice.exercise_id), None)
