@@ -186,7 +186,7 @@ def test_subscribe_confirm_receive_a_digest_and_unsubscribe(site: Site, page: An
     assert report.sent == 1 and not report.paused
     unsubscribe = link_in(site.smtp, 1, "unsubscribe")
     digest = site.smtp.messages[1].message
-    assert digest["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert str(digest["List-Unsubscribe"]).startswith(f"<{unsubscribe}>, <mailto:")
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     page.goto(unsubscribe)

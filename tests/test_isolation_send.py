@@ -43,7 +43,7 @@ def test_send_with_the_server_down_exits_1(
 def test_an_smtp_reply_with_a_nul_is_stored_on_both_databases(store: SqlStore) -> None:
     add_subscribers(store, ["ann@example.org"])
     digest_id = add_digest(store)
-    [job] = store.claim_deliveries(digest_id, "me", NOW, 1, ("<d.", ".n@example.com>"))
+    [job] = store.claim_deliveries(digest_id, "me", NOW, 1, "<d.{}.n@example.com>".format)
     refused = DeliveryResult(
         job.id, job.subscriber_id, DeliveryState.FAILED, 1, reply="550 no\x00 such user"
     )

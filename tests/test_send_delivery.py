@@ -104,13 +104,18 @@ def test_headers_and_parts_of_a_digest_email(
     assert message["Message-ID"].startswith("<digest-2026-W48.")
     assert message["Message-ID"].endswith("@example.com>")
     assert message["Date"].datetime == clock()
-    unsubscribe = str(message["List-Unsubscribe"])
-    assert unsubscribe.startswith(f"<{BASE_URL}unsubscribe/") and unsubscribe.endswith(">")
-    link = unsubscribe[1:-1]
+    web, mail = (part.strip() for part in str(message["List-Unsubscribe"]).split(","))
+    assert web.startswith(f"<{BASE_URL}unsubscribe/") and web.endswith(">")
+    link = web[1:-1]
     subscriber = store.subscriber("ann@example.org")
     assert subscriber is not None
     token = link.rsplit("/", 1)[1]
-    assert Tokens(SECRET).read("unsubscribe", token) == (subscriber.id, "ann@example.org")
+    assert mail == f"<mailto:news+{token}@example.com?subject=unsubscribe>", "one token, two ways"
+    assert f".{subscriber.id}." not in message["Message-ID"], "no row id in the Message-ID"
+    assert "ann" not in token and len(token) == 29, "an opaque token"
+    claim = Tokens(SECRET).read("unsubscribe", token)
+    assert claim is not None and claim.subscriber_id == subscriber.id
+    assert claim.matches("ann@example.org") and not claim.matches("bob@example.org")
     assert Tokens(SECRET).read("confirm", token) is None, "an unsubscribe token confirms nothing"
     assert message.get_content_type() == "multipart/alternative"
     text, html = message.iter_parts()
@@ -303,7 +308,7 @@ def test_rows_a_dead_sender_left_are_recovered_not_resent(
     recorder, url = smtp
     digest_id = prepared(store, clock)
     dead = f"{socket.gethostname()}:999999999:gone"
-    jobs = store.claim_deliveries(digest_id, dead, clock(), 2, ("<x.", ".y@example.com>"))
+    jobs = store.claim_deliveries(digest_id, dead, clock(), 2, "<x.{}.y@example.com>".format)
     writer = store.open_delivery_writer(dead)
     assert writer.advance([], jobs[0], clock()) == "sending"
     writer.close()

@@ -16,7 +16,9 @@ from newsletter.store.models import Delivery
 from tests.support.send import add_digest, add_subscribers
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-IDS = ("<digest-2026-W48.", ".n0nce@example.com>")
+
+
+IDS = "<digest-2026-W48.{}.n0nce@example.com>".format
 
 
 def stored_message_ids(store: SqlStore) -> list[str | None]:

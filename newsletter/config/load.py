@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
+from newsletter.config import deliverability
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.settings import (
     WEEKDAYS,
@@ -40,6 +41,7 @@ ENV_KNOWN = (
     "SECRET_KEY",
     "DEBUG",
     "BOUNCE_IMAP_URL",
+    *deliverability.ENV_KEYS,
 )
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 IMAP_SCHEMES = ("imaps", "imap+starttls", "imap")
@@ -92,7 +94,14 @@ def _site(doc: Doc, node: yaml.Node) -> Site:
 
 
 def _newsletter(doc: Doc, node: yaml.Node) -> Newsletter:
-    fields = ("from", "send_on", "timezone", "skip_empty", *BOUNCE_KEYS)
+    fields = (
+        "from",
+        "send_on",
+        "timezone",
+        "skip_empty",
+        *BOUNCE_KEYS,
+        *deliverability.NEWSLETTER_KEYS,
+    )
     keys = doc.mapping(node, "newsletter", fields, required=("from",))
     sender = doc.text(keys["from"], "newsletter.from")
     if "@" not in parseaddr(sender)[1] or any(c in sender for c in "\r\n"):
@@ -107,6 +116,10 @@ def _newsletter(doc: Doc, node: yaml.Node) -> Newsletter:
         if "skip_empty" in keys
         else False,
         **_bounce_keys(doc, keys),
+        unsubscribe_address=deliverability.unsubscribe_address(doc, keys["unsubscribe_address"])
+        if "unsubscribe_address" in keys
+        else None,
+        dkim=deliverability.dkim(doc, keys["dkim"]) if "dkim" in keys else None,
     )
 
 
@@ -260,6 +273,7 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
     base_url = environ.get("NEWSLETTER_BASE_URL") or "http://127.0.0.1:8000"
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
         raise ConfigError(f"NEWSLETTER_BASE_URL must be an http(s) URL, not '{base_url}'")
+    dkim_key_file, mailgun_key, arns = deliverability.environment(environ, root)
     return Environment(
         bounce_imap_url=_bounce_imap_url(environ.get("NEWSLETTER_BOUNCE_IMAP_URL") or None),
         database_url=_database_url(environ.get("NEWSLETTER_DATABASE_URL"), root),
@@ -267,6 +281,9 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
         outbox=root / (environ.get("NEWSLETTER_OUTBOX") or "outbox"),
         base_url=base_url.rstrip("/") + "/",
         secret_key=_secret_key(environ.get("NEWSLETTER_SECRET_KEY") or None),
+        dkim_key_file=dkim_key_file,
+        mailgun_signing_key=mailgun_key,
+        ses_topic_arns=arns,
     )
 
 

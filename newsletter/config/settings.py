@@ -33,6 +33,14 @@ class SendOn:
 
 
 @dataclass(frozen=True)
+class Dkim:
+    """Who signs: the d= domain and the s= selector (DNS: <selector>._domainkey.<domain>)."""
+
+    selector: str
+    domain: str
+
+
+@dataclass(frozen=True)
 class Newsletter:
     sender: str  # the From: header, "Name <address>"
     send_on: SendOn
@@ -42,6 +50,10 @@ class Newsletter:
     # (bounces then reach the From address); soft bounces in a row before suppression.
     bounce_address: str | None = None
     soft_bounce_limit: int = 3
+    # The mailbox of List-Unsubscribe's mailto: (mail goes to local+TOKEN@domain); None:
+    # the From address's.
+    unsubscribe_address: str | None = None
+    dkim: Dkim | None = None  # sign each message (key: NEWSLETTER_DKIM_KEY_FILE)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,9 @@ class Environment:
     base_url: str
     secret_key: str | None
     bounce_imap_url: str | None = None  # NEWSLETTER_BOUNCE_IMAP_URL: the bounce mailbox
+    dkim_key_file: Path | None = None  # the PEM private key that signs (see Newsletter.dkim)
+    mailgun_signing_key: str | None = None  # verifies POST /hooks/mailgun
+    ses_topic_arns: tuple[str, ...] = ()  # the SNS topics POST /hooks/ses accepts
 
 
 @dataclass(frozen=True)

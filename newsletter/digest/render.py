@@ -1,9 +1,11 @@
 """Rendering a digest once, HTML and plain text, under Gmail's clipping size.
 
-Gmail clips a message whose HTML passes 102 KB, hiding the end of the digest (and its
-unsubscribe link). The HTML is measured after CSS inlining; when it is too big, the
-oldest items are left out (the digest then says "and N more on the site"), keeping as
-many as fit: a binary search over the number kept, so a flood costs a dozen renders.
+Gmail clips a message whose source passes 102 KB, hiding the end of the digest (and its
+unsubscribe link). The digest is measured as sent (both parts quoted-printable, every
+header, the longest personal parts: see :mod:`newsletter.mail.size`), not as decoded HTML,
+which quoted-printable grows by 10-14%. When it is too big, the oldest items are left out
+(the digest then says "and N more on the site"), keeping as many as fit: a binary search
+over the number kept, so a flood costs a dozen renders.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from jinja2 import Environment
 from newsletter.config import Settings
 from newsletter.digest.compose import DigestView, compose
 from newsletter.digest.select import Sections, sections
+from newsletter.mail.message import CLIP_BYTES
+from newsletter.mail.size import SizeOf, digest_size
 from newsletter.store.digests import DigestEntry
 from newsletter.store.exercises import ExerciseRecord
 from newsletter.templating import make_environment
 
-# Gmail clips above 102 KB (104,448 bytes). The margin leaves room for each subscriber's
-# unsubscribe URL (it replaces a 19-character placeholder) and for the transfer encoding.
-HTML_BUDGET = 96_000
 HTML_TEMPLATE = "email/digest.html"
 TEXT_TEMPLATE = "email/digest.txt"
 
@@ -48,26 +49,29 @@ class DigestRenderer:
         settings: Settings,
         week: str,
         exercise: ExerciseRecord,
-        budget: int = HTML_BUDGET,
+        budget: int = CLIP_BYTES,
         env: Environment | None = None,
+        size: SizeOf | None = None,
     ) -> None:
         self.settings = settings
         self.week = week
         self.exercise = exercise
-        self.budget = budget
+        self.budget = budget  # bytes as sent
         self.env = env or make_environment(settings.root)
+        self.size = size or digest_size(settings)
 
     def render(self, entries: Sequence[DigestEntry], total: int) -> Rendered:
         """The digest with as many of the newest ``entries`` as fit in the budget;
         ``total`` counts every candidate, including any the store did not hand over."""
-        tried: dict[int, tuple[Sections, DigestView, str]] = {}
+        tried: dict[int, tuple[Sections, DigestView, str, str]] = {}
 
         def fits(keep: int) -> bool:
             if keep not in tried:
                 chosen = sections(entries, keep, total)
                 view = compose(self.settings, self.week, self.exercise, chosen)
-                tried[keep] = (chosen, view, self.html(view))
-            return len(tried[keep][2].encode("utf-8")) <= self.budget
+                tried[keep] = (chosen, view, self.html(view), self.text(view))
+            _chosen, view, html, text = tried[keep]
+            return self.size(view.subject, text, html) <= self.budget
 
         keep = len(entries)
         if not fits(keep):
@@ -77,8 +81,8 @@ class DigestRenderer:
                 fitting, too_many = (middle, too_many) if fits(middle) else (fitting, middle)
             keep = fitting
             fits(keep)
-        chosen, view, html = tried[keep]
-        return Rendered(view.subject, html, self.text(view), chosen)
+        chosen, view, html, text = tried[keep]
+        return Rendered(view.subject, html, text, chosen)
 
     def html(self, view: DigestView) -> str:
         page = self.env.get_template(HTML_TEMPLATE).render(digest=view)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
+from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import Sender, simple_message
 from newsletter.mail.store import ConfirmStore
@@ -44,7 +45,7 @@ def send_confirmations(
     email/confirm.html), and note when it went out."""
     if not subscribers:
         return []
-    compose = _Composer(settings)
+    compose = ConfirmationComposer(settings)
     transport = transport or transport_factory(settings)()
     results = []
     try:
@@ -58,18 +59,22 @@ def send_confirmations(
     return results
 
 
-class _Composer:
+class ConfirmationComposer:
+    """Builds (and, with DKIM configured, signs) one subscriber's confirmation email."""
+
     def __init__(self, settings: Settings) -> None:
         self.site = settings.site
         self.environment = make_environment(settings.root)
         self.links = Links(settings.env.base_url, load_tokens(settings))
         self.sender = Sender.parse(settings.newsletter.sender)
         self.verp = verp_for(settings)
+        self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
 
     def __call__(self, subscriber: SubscriberRecord, now: datetime) -> Envelope:
         context = {
             "site": self.site,
             "email": subscriber.email,
+            "email_shown": breakable(subscriber.email),
             "name": subscriber.name,
             "confirm_url": self.links.confirm(subscriber.id, subscriber.email_key),
         }
@@ -78,9 +83,24 @@ class _Composer:
         subject = f"Please confirm your subscription to {self.site.title}"
         to = mailbox(subscriber.name, subscriber.email)
         data, message_id = simple_message(self.sender, to, subject, text, html, now)
+        if self.signer is not None:
+            data = self.signer.sign(data, now)
         verp = self.verp
         return_path = verp.address("confirm", subscriber.id) if verp else self.sender.address
         return Envelope(return_path, subscriber.email, data, message_id)
+
+
+def breakable(text: str, run: int = 20) -> str:
+    """``text`` with zero-width spaces after each @ and dot and inside any longer run, so
+    a long address wraps on a phone even in clients without word-break (Yahoo, Outlook)."""
+    out, since = [], 0
+    for char in text:
+        out.append(char)
+        since += 1
+        if char in "@." or since >= run:
+            out.append("\u200b")
+            since = 0
+    return "".join(out).rstrip("\u200b")
 
 
 def _send(

@@ -6,6 +6,10 @@ The bodies are quoted-printable, UTF-8, text/plain first then text/html. Each pl
 the unsubscribe URL goes is cut out of the encoded body between two soft line breaks, so
 the URL, itself encoded, drops in without touching its neighbours and decodes to exactly
 ``text_before + url + text_after``. Headers come from :mod:`newsletter.mail.headers` only.
+
+Gmail clips a message past 102 KB of source, hiding what follows (the unsubscribe link
+among it), so :func:`sent_size` measures a digest as sent: encoded, with every header, the
+personal parts at their longest and room for what is added on the way (DKIM, Received).
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ from newsletter.mail.headers import clean_header_text, header_line, mailbox
 from newsletter.subscribers.address import InvalidAddress, normalize_address
 
 PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+CLIP_BYTES = 102 * 1024  # Gmail clips a message whose source passes this
+# What a message gains after we build it: a DKIM-Signature (~600 bytes with a 2048-bit
+# key) and the Received, Return-Path and Authentication-Results lines of a few hops.
+ADDED_ON_THE_WAY = 3_000
+# The longest personal parts: a To of a 100-character name (encoded) and a 254-character
+# address, and the longest Message-ID we make.
+LONGEST_TO = mailbox("\u00e9" * 100, "a" * 64 + "@" + "b" * 185 + ".com")
+LONGEST_MESSAGE_ID = "<digest-0000-W00." + "0" * 32 + "@" + "b" * 185 + ".com>"
 # Slots filled per subscriber.
 TO, MESSAGE_ID, UNSUBSCRIBE, URL_TEXT, URL_HTML = range(5)
 Piece = bytes | int
@@ -76,17 +88,28 @@ class DigestMessage:
         ]
         self.pieces = _merge(headers + _multipart(boundary, text, html_body, URL_TEXT, URL_HTML))
 
-    def render(self, to: str, message_id: str, unsubscribe_url: str) -> bytes:
+    def render(
+        self, to: str, message_id: str, unsubscribe_url: str, unsubscribe_mailto: str | None = None
+    ) -> bytes:
         """``to``: a mailbox from :func:`newsletter.mail.headers.mailbox`; ``message_id``
-        with its angle brackets; ``unsubscribe_url``: ASCII, no spaces."""
+        with its angle brackets; ``unsubscribe_url``: ASCII, no spaces; ``unsubscribe_mailto``
+        (``mailto:…``), when given, is List-Unsubscribe's second way, for clients that
+        unsubscribe by email."""
         slots = {
             TO: _to_line(to),
             MESSAGE_ID: b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
-            UNSUBSCRIBE: b"List-Unsubscribe: <" + unsubscribe_url.encode("ascii") + b">\r\n",
+            UNSUBSCRIBE: _unsubscribe_line(unsubscribe_url, unsubscribe_mailto),
             URL_TEXT: _open_end(_qp(unsubscribe_url)),
             URL_HTML: _open_end(_qp(html.escape(unsubscribe_url))),
         }
         return b"".join(slots[p] if isinstance(p, int) else p for p in self.pieces)
+
+
+def sent_size(message: DigestMessage, longest_url: str, longest_mailto: str | None = None) -> int:
+    """The bytes of the biggest message this digest can become on arrival: every
+    subscriber's parts at their longest, plus what relays and signing add."""
+    data = message.render(LONGEST_TO, LONGEST_MESSAGE_ID, longest_url, longest_mailto)
+    return len(data) + ADDED_ON_THE_WAY
 
 
 def simple_message(
@@ -154,6 +177,13 @@ def _open_end(encoded: bytes) -> bytes:
         lines.append(last[:cut] + b"=\r\n")
         last = last[cut:]
     return head + separator + b"".join(lines) + last + b"=\r\n"
+
+
+def _unsubscribe_line(url: str, mailto: str | None) -> bytes:
+    line = b"List-Unsubscribe: <" + url.encode("ascii") + b">"
+    if mailto:
+        line += b",\r\n <" + mailto.encode("ascii") + b">"
+    return line + b"\r\n"
 
 
 def _to_line(to: str) -> bytes:

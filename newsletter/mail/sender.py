@@ -11,6 +11,7 @@ turns Ctrl-C into a clean stop. Nothing but the rows remembers progress.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import threading
 import time
@@ -31,11 +32,13 @@ from newsletter.mail.decide import (
     result_after_failure,
     result_for,
 )
+from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import DigestMessage, Sender
 from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
+from newsletter.mail.size import unsubscribe_mailbox
 from newsletter.mail.store import SendStore
 from newsletter.mail.transport import (
     Envelope,
@@ -103,14 +106,20 @@ def send_digest(
         return SendReport(week=digest.week, busy=message)
 
 
-def message_id_parts(digest: DigestToSend, domain: str, key: str) -> tuple[str, str]:
-    """(prefix, suffix) around the subscriber id: <digest-2026-W48.{id}.{nonce}@domain>.
-    The nonce, from the secret key and the digest, keeps ids unique across installations
-    and across a database rebuilt from scratch."""
+def message_ids(digest: DigestToSend, domain: str, key: str) -> Callable[[int], str]:
+    """Makes each subscriber's Message-ID, <digest-2026-W48.{32 hex}@domain>: an HMAC of
+    the subscriber id under a key of this digest (from the secret key and the digest), so
+    ids are unique across installations and databases rebuilt from scratch, and carry
+    no row id for anyone reading headers. The row stores it: a bounce names it back."""
     seed = f"{key}|{digest.id}|{digest.week}|{digest.built_at.isoformat()}".encode()
-    nonce = hashlib.sha256(seed).hexdigest()[:12]
+    digest_key = hashlib.sha256(b"message-id|" + seed).digest()
     week = re.sub(r"[^A-Za-z0-9-]", "", digest.week)
-    return f"<digest-{week}.", f".{nonce}@{domain}>"
+
+    def message_id(subscriber_id: int) -> str:
+        mac = hmac.digest(digest_key, str(subscriber_id).encode(), "sha256")
+        return f"<digest-{week}.{mac[:16].hex()}@{domain}>"
+
+    return message_id
 
 
 def _batch_for(rate: float | None) -> int:
@@ -137,11 +146,12 @@ class _Job:
         self.batch = _batch_for(options.rate)
         key = secret_key(settings)
         self.sender = Sender.parse(settings.newsletter.sender)
-        self.links = Links(settings.env.base_url, Tokens(key))
+        self.links = Links(settings.env.base_url, Tokens(key), unsubscribe_mailbox(settings))
         self.message = DigestMessage(
             self.sender, settings.site.title, digest.subject, digest.text, digest.html, clock()
         )
-        self.message_ids = message_id_parts(digest, self.sender.domain, key)
+        self.message_ids = message_ids(digest, self.sender.domain, key)
+        self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
         self.verp = verp_for(settings)  # None: the From address is every return path
         self.claimer = str(current_claimer())
         self.transports = transport_factory(settings)
@@ -252,8 +262,10 @@ class _Job:
     ) -> list[DeliveryResult]:
         """Send one message; returns its result, to be written with the next commit."""
         self.limiter.wait()
-        unsubscribe = self.links.unsubscribe(job.subscriber_id, job.email_key)
-        data = self.message.render(mailbox(job.name, job.email), job.message_id, unsubscribe)
+        url, mailto = self.links.unsubscribe_ways(job.subscriber_id, job.email_key)
+        data = self.message.render(mailbox(job.name, job.email), job.message_id, url, mailto)
+        if self.signer is not None:
+            data = self.signer.sign(data, self.clock())
         started = writer.advance(done, job, self.clock())
         if started != "sending":
             if started == "skipped":

@@ -6,7 +6,7 @@ remembered anywhere else, so a crash, a pause or a second sender can never skip 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -41,12 +41,17 @@ class SendStore(Protocol):
         ...
 
     def claim_deliveries(
-        self, digest_id: int, claimer: str, now: datetime, limit: int, message_id: tuple[str, str]
+        self,
+        digest_id: int,
+        claimer: str,
+        now: datetime,
+        limit: int,
+        message_id: Callable[[int], str],
     ) -> list[DeliveryJob]:
         """Take up to ``limit`` due rows (pending first, then retries whose time has come);
-        rows of subscribers no longer active become skipped. ``message_id`` is the
-        (prefix, suffix) around the subscriber id for a row that has no Message-ID yet (it
-        is stored with the row's ``sending`` mark). On PostgreSQL concurrent claimers skip
+        rows of subscribers no longer active become skipped. ``message_id`` makes, from the
+        subscriber id, the Message-ID of a row that has none yet (it is stored with the
+        row's ``sending`` mark). On PostgreSQL concurrent claimers skip
         each other's rows (FOR UPDATE SKIP LOCKED)."""
         ...
 

@@ -9,7 +9,7 @@ left ``sending`` can be in doubt afterwards.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -166,7 +166,12 @@ class DeliveriesSql(SqlBase):
             return connection.execute(statement).rowcount
 
     def claim_deliveries(
-        self, digest_id: int, claimer: str, now: datetime, limit: int, message_id: tuple[str, str]
+        self,
+        digest_id: int,
+        claimer: str,
+        now: datetime,
+        limit: int,
+        message_id: Callable[[int], str],
     ) -> list[DeliveryJob]:
         with self._core() as connection:
             claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
@@ -198,9 +203,8 @@ class DeliveriesSql(SqlBase):
                     .where(Delivery.id.in_(gone))
                     .values(state=_S.SKIPPED, error=SKIPPED, claimed_at=now)
                 )
-        prefix, suffix = message_id
         return [
-            _job(row, subscribers[row.subscriber_id], prefix, suffix)
+            _job(row, subscribers[row.subscriber_id], message_id)
             for row in sorted(rows, key=lambda row: row.id)
             if subscribers[row.subscriber_id].state == SubscriberState.ACTIVE
         ]
@@ -297,17 +301,16 @@ class DeliveriesSql(SqlBase):
         return value if isinstance(value, datetime) else None
 
 
-def _job(row: Any, subscriber: Any, prefix: str, suffix: str) -> DeliveryJob:
+def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> DeliveryJob:
     """A claimed row and its subscriber. A row tried before keeps its Message-ID; a new one
     gets its id here, and the writer stores it with the row's `sending` mark."""
-    message_id = row.message_id or f"{prefix}{row.subscriber_id}{suffix}"
     return DeliveryJob(
         row.id,
         row.subscriber_id,
         subscriber.email,
         subscriber.email_key,
         subscriber.name,
-        message_id,
+        row.message_id or message_id(row.subscriber_id),
         row.attempts,
     )
 

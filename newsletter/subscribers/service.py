@@ -203,8 +203,8 @@ def linked_subscriber(
     for a token that is forged, altered, cut short, for another purpose or for an address
     that is no longer on file."""
     claims = tokens.read(purpose, token) if len(token) <= MAX_TOKEN else None
-    subscriber = store.subscriber_by_id(claims[0]) if claims else None
-    if claims is None or subscriber is None or subscriber.email_key != claims[1]:
+    subscriber = store.subscriber_by_id(claims.subscriber_id) if claims else None
+    if claims is None or subscriber is None or not claims.matches(subscriber.email_key):
         raise InvalidLink(f"this {purpose} link is not valid; copy the whole link from the email")
     return subscriber
 

@@ -8,6 +8,7 @@
     archive   /archive/ …          past digests (publish)
     health    /healthz
     admin     /admin/ …            the owner's console (web/admin_*.py, with its own cookie)
+    hooks     /hooks/ses, /hooks/mailgun   bounce and complaint reports of relays
     assets    /static/<name>       the stylesheet and icons of templates/web/, /favicon.ico
     robots    /robots.txt
 
@@ -37,6 +38,7 @@ from newsletter.web import (
     feeds,
     health,
     home,
+    hooks,
     links,
     robots,
     security,
@@ -55,6 +57,7 @@ def create_app(
     *,
     rate_limits: RateLimits | None = None,
     proxies: int = 0,
+    fetch: Callable[[str], bytes] | None = None,
 ) -> Flask:
     """The app for ``settings``. Without ``store``, the configured database is opened on
     first use (and closed by :func:`newsletter.web.services.close`); ``clock`` defaults to
@@ -64,14 +67,16 @@ def create_app(
     headers (trust no more hops than there are proxies: a client can send those headers
     too); without it, every visitor would share the proxy's address, and its rate limit.
     The server must then pass those headers on (:func:`newsletter.web.server.make_server`
-    with the same ``proxies``)."""
+    with the same ``proxies``). ``fetch`` gets the SNS certificates of /hooks/ses (default:
+    over HTTPS with httpx)."""
     app = Flask(__name__, static_folder=None)
     ctx = Services(settings, store, clock or utc_now, rate_limits)
     app.extensions[Services.KEY] = ctx
     security.configure(app, ctx.secure)
-    for area in (home, links, ask, static_files, robots, feeds, archive, health):
+    for area in (home, links, ask, static_files, robots, feeds, archive, health, hooks):
         app.register_blueprint(area.blueprint)
     app.register_blueprint(admin_console.blueprint)
+    hooks.configure(app, fetch)
     errors.register(app)
     access_log.register(app)
     compress.register(app)  # after_request runs last-registered first: logged as sent

@@ -17,6 +17,7 @@ from jinja2 import Environment
 
 from newsletter.assets import Asset
 from newsletter.config import Settings
+from newsletter.hooks.answer import HookStore
 from newsletter.questions.store import QuestionsStore
 from newsletter.store import open_store
 from newsletter.store.runs import RunRecord
@@ -28,10 +29,10 @@ from newsletter.web.ratelimit import RateLimits, TokenBucket
 from newsletter.web.showcase import Showcase, ShowcaseStore
 
 
-class WebStore(SignupStore, ShowcaseStore, QuestionsStore, Protocol):
+class WebStore(SignupStore, ShowcaseStore, QuestionsStore, HookStore, Protocol):
     """What the routes ask of the database: the sign-up and its links, the feeds, the
-    archive and the home page's showcase, reader questions, and the health check's last
-    run."""
+    archive and the home page's showcase, reader questions, the relays' reports, and the
+    health check's last run."""
 
     def last_run(self) -> RunRecord | None:
         """The latest run (`newsletter run` or `collect`), for the health check."""

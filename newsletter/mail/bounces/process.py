@@ -105,9 +105,9 @@ def process_messages(
 ) -> BounceRun:
     run = BounceRun(source)
     verp = verp_for(settings)
-    # Issue 12's other half names the mailto: unsubscribe address in feeds.yaml; read it
-    # when this build has it (None otherwise: only VERP unsubscribe addresses are known).
-    mailto: str | None = getattr(settings.newsletter, "unsubscribe_address", None)
+    # The mailto: unsubscribe address when feeds.yaml names one (None: only VERP
+    # unsubscribe addresses are known; the From address's mail is not this mailbox's).
+    mailto = settings.newsletter.unsubscribe_address
     tokens = load_tokens(settings) if mailto else None
     limit = settings.newsletter.soft_bounce_limit
     for item in messages:
@@ -153,9 +153,9 @@ def token_subscriber(tokens: Tokens, token: str, sender: str | None) -> int | No
     """The subscriber an unsubscribe link's token names, when it was made for ``sender``:
     a mailto: unsubscribe only unsubscribes its own sender."""
     found = tokens.read("unsubscribe", token)
-    if found is None or sender is None or found[1] != sender.lower():
+    if found is None or sender is None or not found.matches(sender.lower()):
         return None
-    return found[0]
+    return found.subscriber_id
 
 
 def message_key(data: bytes, message: Message) -> str:

@@ -1,0 +1,125 @@
+"""What the deliverability tests share: a DKIM key pair and its DNS record, a site with
+DKIM configured, the week that fills the size cap, and messages built as they are sent.
+
+No tests here."""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from newsletter.config import Settings, load_settings
+from newsletter.mail.confirm import ConfirmationComposer
+from newsletter.mail.message import DigestMessage, Sender
+from newsletter.mail.size import unsubscribe_mailbox
+from newsletter.store import SqlStore
+from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
+from newsletter.subscribers.tokens import Links, Tokens
+from tests.support.digest import SEND_W48, add, article, question
+
+SECRET = "test-secret-key-for-signing-0123456789"
+BASE_URL = "https://news.example.com/"
+GOLDEN = Path(__file__).parents[1] / "golden"
+SELECTOR, DOMAIN = "mail2026", "example.com"
+
+
+class DkimKey:
+    """A freshly generated RSA key in a PEM file, and the TXT record that publishes it."""
+
+    def __init__(self, folder: Path) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.path = folder / "dkim.pem"
+        self.path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+    def verify(self, message: bytes) -> bool:
+        """dkimpy's verdict, with DNS answered by this key for our selector only."""
+
+        def dns(name: bytes, timeout: int = 5) -> bytes | None:
+            wanted = f"{SELECTOR}._domainkey.{DOMAIN}.".encode()
+            return self.record if name in (wanted, wanted.rstrip(b".")) else None
+
+        return bool(dkim.verify(message, dnsfunc=dns))
+
+
+def dkim_site(root: Path, key: DkimKey | None, extra: str = "") -> Settings:
+    """A site signing with ``key`` (none: not signing), its digest's links on BASE_URL."""
+    root.mkdir(parents=True, exist_ok=True)
+    dkim_lines = f"  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n" if key else ""
+    (root / "feeds.yaml").write_text(
+        textwrap.dedent(
+            """\
+            site:
+              title: Best Running Tips
+              url: https://www.example.com/
+            newsletter:
+              from: Best Running Tips <news@example.com>
+              send_on: monday 07:00
+              timezone: Europe/London
+            """
+        )
+        + dkim_lines
+        + extra
+        + "feeds: []\n",
+        encoding="utf-8",
+    )
+    environ = {"NEWSLETTER_BASE_URL": BASE_URL, "NEWSLETTER_SECRET_KEY": SECRET}
+    if key:
+        environ["NEWSLETTER_DKIM_KEY_FILE"] = str(key.path)
+    return load_settings(root / "feeds.yaml", environ)
+
+
+def fill_the_week(store: SqlStore) -> None:
+    """Far more articles and questions than fit, each with a long summary."""
+    body = "<p>" + "Long words about running and feet, and the shoes for both. " * 30 + "</p>"
+    title = "Article number {:03d} about running"
+    articles = [
+        article(f"a{n:03d}", title.format(n), SEND_W48 - timedelta(minutes=n), body)
+        for n in range(300)
+    ]
+    questions = [
+        question(f"q{n}", f"Question {n}?", SEND_W48 - timedelta(days=2, minutes=n), "Ann", body)
+        for n in range(30)
+    ]
+    add(store, SEND_W48 - timedelta(hours=1), *articles, *questions)
+
+
+def golden_digest(settings: Settings, email: str = "ann@example.org", sid: int = 7) -> bytes:
+    """The golden week's digest as ``email`` receives it: the sender's own building blocks."""
+    html = (GOLDEN / "digest-2026-W48.html").read_text(encoding="utf-8")
+    text = (GOLDEN / "digest-2026-W48.txt").read_text(encoding="utf-8")
+    subject = "Toe tapping, plus 3 new articles and 2 reader questions"
+    sender = Sender.parse(settings.newsletter.sender)
+    message = DigestMessage(sender, settings.site.title, subject, text, html, SEND_W48)
+    links = Links(settings.env.base_url, Tokens(SECRET), unsubscribe_mailbox(settings))
+    url, mailto = links.unsubscribe_ways(sid, email)
+    return message.render(email, "<digest-2026-W48.0f3a9c1d2e4b5a69@example.com>", url, mailto)
+
+
+def confirmation(settings: Settings, email: str = "ann@example.org", sid: int = 7) -> bytes:
+    """The confirmation email as ``email`` receives it (signed when the site signs)."""
+    record = SubscriberRecord(
+        sid,
+        email,
+        email.lower(),
+        "Ann",
+        SubscriberState.PENDING,
+        SubscriberSource.WEB,
+        datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    return ConfirmationComposer(settings)(record, SEND_W48).message
