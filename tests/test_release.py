@@ -21,10 +21,11 @@ from newsletter.digest.release import (
     latest_due,
     week_to_send,
 )
+from newsletter.publish import archive, publish_site
 from newsletter.run import send_due_digest
 from newsletter.store import SqlStore
 from tests.support.clock import Clock
-from tests.support.send import Recorder, add_subscribers, site
+from tests.support.send import Recorder, add_digest, add_subscribers, site
 
 # Tuesday of 2026-W49, as in the issue; sites send on Mondays at 07:00 UTC by default.
 TUESDAY_W49 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -147,3 +148,26 @@ def test_late_and_out_of_order_need_the_owner() -> None:
     assert week_to_send(None, ["2026-W48", "2026-W50"], now, MONDAY, False).week == "2026-W48"
     assert dated("2026-W48", now, MONDAY) == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
     assert dated("2026-W49", now, MONDAY) == now
+
+
+def test_a_digest_built_ahead_stays_off_the_site_until_its_send_time(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings, _ = site(tmp_path / "site")
+    add_digest(store, week="2026-W49", subject="Best Running Tips: week 49")
+    add_digest(store, week="2026-W50", subject="Best Running Tips: week 50")
+    out = tmp_path / "public"
+
+    before = publish_site(settings, store, TUESDAY_W49, out)
+    assert before.digests == 1
+    index = (out / "archive" / "index.html").read_text(encoding="utf-8")
+    assert "week 49" in index
+    assert "week 50" not in index
+    assert "week 50" not in (out / archive.FEED_NAME).read_text(encoding="utf-8")
+    assert not (out / archive.page_name("2026-W50")).exists()
+
+    monday_w50 = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    after = publish_site(settings, store, monday_w50, out)
+    assert after.digests == 2
+    assert "week 50" in (out / "archive" / "index.html").read_text(encoding="utf-8")
+    assert (out / archive.page_name("2026-W50")).exists()

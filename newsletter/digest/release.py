@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Newsletter
@@ -38,6 +39,23 @@ def shown_time(at: datetime, newsletter: Newsletter) -> str:
 
 def due_at(week: str, newsletter: Newsletter) -> datetime:
     return send_time(week, newsletter.send_on, newsletter.timezone)
+
+
+class HasWeek(Protocol):
+    @property
+    def week(self) -> str: ...
+
+
+Digestish = TypeVar("Digestish", bound=HasWeek)
+
+
+def released(
+    digests: Sequence[Digestish], now: datetime, newsletter: Newsletter
+) -> list[Digestish]:
+    """The digests whose send time has come: all the archive and its feed may show. One
+    built ahead for a future week stays off the site until it is mailed, so nobody reads
+    next week's digest on the web first."""
+    return [d for d in digests if due_at(d.week, newsletter) <= now]
 
 
 def latest_due(weeks: Sequence[str], now: datetime, newsletter: Newsletter) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Settings
+from newsletter.digest.release import released
 from newsletter.publish import archive, exercise_pages, jsonfeed, xmlfeeds
 from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
 from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest
@@ -70,7 +71,7 @@ def publish_site(
     ensure_folder(out)  # before the store is read: a wrong --out fails fast
     remove_stale_temporaries(out, now)
     entries = store.latest_entries(settings.site.feed_items)
-    digests = store.digest_summaries()
+    digests = released(store.digest_summaries(), now, settings.newsletter)
     report.entries, report.digests = len(entries), len(digests)
     files = entry_feeds(settings, entries)
     files[archive.FEED_NAME] = archive.digests_feed(settings, digests)
@@ -115,26 +116,30 @@ class Rendered:
     updated: datetime
 
 
-def render_feed(settings: Settings, store: PublishStore, name: str) -> Rendered:
+def render_feed(settings: Settings, store: PublishStore, name: str, now: datetime) -> Rendered:
     """One feed of :data:`FEEDS`, straight from the store (for the web app)."""
     if name == archive.FEED_NAME:
-        digests = store.digest_summaries()
+        digests = released(store.digest_summaries(), now, settings.newsletter)
         updated = newest(d.built_at for d in digests[: settings.site.feed_items])
         return Rendered(archive.digests_feed(settings, digests), updated)
     entries = store.latest_entries(settings.site.feed_items)
     return Rendered(entry_feeds(settings, entries)[name], entries_updated(entries))
 
 
-def render_archive_index(settings: Settings, store: PublishStore) -> Rendered:
-    digests = store.digest_summaries()
+def render_archive_index(settings: Settings, store: PublishStore, now: datetime) -> Rendered:
+    digests = released(store.digest_summaries(), now, settings.newsletter)
     return Rendered(archive.index_page(settings, digests), _archive_updated(digests))
 
 
-def render_archive_page(settings: Settings, store: ArchiveStore, week: str) -> Rendered | None:
+def render_archive_page(
+    settings: Settings, store: ArchiveStore, week: str, now: datetime
+) -> Rendered | None:
+    digests = released(store.digest_summaries(), now, settings.newsletter)
+    if not any(d.week == week for d in digests):  # unknown, or not mailed yet
+        return None
     found = store.archived_digest(week) if archive.is_week(week) else None
     if found is None:
         return None
-    digests = store.digest_summaries()  # for the links to the older and newer digests
     return Rendered(archive.digest_page(settings, found, digests), _archive_updated(digests))
 
 

@@ -27,7 +27,9 @@ blueprint = Blueprint("archive", __name__)
 def index() -> Response:
     ctx = services()
     return published_or_rendered(
-        "archive/index.html", HTML, lambda: render_archive_index(ctx.settings, ctx.store())
+        "archive/index.html",
+        HTML,
+        lambda: render_archive_index(ctx.settings, ctx.store(), ctx.clock()),
     )
 
 
@@ -37,7 +39,9 @@ def page(week: str) -> Response:
         abort(404)
     ctx = services()
     return published_or_rendered(
-        page_name(week), HTML, lambda: render_archive_page(ctx.settings, ctx.store(), week)
+        page_name(week),
+        HTML,
+        lambda: render_archive_page(ctx.settings, ctx.store(), week, ctx.clock()),
     )
 
 

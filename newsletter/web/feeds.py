@@ -14,7 +14,7 @@ blueprint = Blueprint("feeds", __name__)
 def _feed(name: str, content_type: str) -> Response:
     ctx = services()
     return published_or_rendered(
-        name, content_type, lambda: render_feed(ctx.settings, ctx.store(), name)
+        name, content_type, lambda: render_feed(ctx.settings, ctx.store(), name, ctx.clock())
     )
 
 
