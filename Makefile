@@ -1,7 +1,8 @@
 # Two commands on a fresh clone with only Python 3.11+ and make:
 #   make run   creates .venv, installs newsletter, runs the main job on the sample site (build/sample)
 #   make test  creates .venv with the test extras, runs ruff, mypy (strict) and pytest
-# While editing, `make test-fast` skips the tests marked slow (browser, subprocesses, benchmarks).
+# While editing, `make test-fast` skips the tests marked slow (browser, subprocesses, benchmarks,
+# and the PostgreSQL half of the store tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

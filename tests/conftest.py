@@ -52,7 +52,9 @@ def postgres_admin() -> Iterator[Engine]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL half is in the slow tier: a schema per test costs a server round trip or
+# five, so `make test-fast` runs each store test once, on SQLite; `make test` runs both.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
