@@ -83,9 +83,8 @@ def publish_site(
         if found is not None:
             page = archive.digest_page(settings, found, digests)
             _write(report, out, archive.page_name(digest.week), page)
-    entries_of = exercise_pages.shown_exercises(
-        settings, store.exercise_catalog(), store.features()
-    )
+    features = released(store.features(), now, settings.newsletter)
+    entries_of = exercise_pages.shown_exercises(settings, store.exercise_catalog(), features)
     _write(
         report, out, exercise_pages.INDEX_NAME, exercise_pages.exercises_index(settings, entries_of)
     )
@@ -143,22 +142,31 @@ def render_archive_page(
     return Rendered(archive.digest_page(settings, found, digests), _archive_updated(digests))
 
 
-def render_exercise_page(settings: Settings, store: ArchiveStore, slug: str) -> Rendered | None:
+def render_exercise_page(
+    settings: Settings, store: ArchiveStore, slug: str, now: datetime
+) -> Rendered | None:
     """An exercise's page, or None for a slug that has none."""
     if not exercise_pages.is_slug(slug):
         return None
-    shown = exercise_pages.shown_exercises(settings, store.exercise_catalog(), store.features())
-    entry = next((e for e in shown if e.slug == slug), None)
+    entry = next((e for e in _shown_exercises(settings, store, now) if e.slug == slug), None)
     if entry is None:
         return None
-    updated = _archive_updated(store.digest_summaries())
+    updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
     return Rendered(exercise_pages.exercise_page(settings, entry), updated)
 
 
-def render_exercises_index(settings: Settings, store: ArchiveStore) -> Rendered:
-    shown = exercise_pages.shown_exercises(settings, store.exercise_catalog(), store.features())
-    updated = _archive_updated(store.digest_summaries())
+def render_exercises_index(settings: Settings, store: ArchiveStore, now: datetime) -> Rendered:
+    shown = _shown_exercises(settings, store, now)
+    updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
     return Rendered(exercise_pages.exercises_index(settings, shown), updated)
+
+
+def _shown_exercises(
+    settings: Settings, store: ArchiveStore, now: datetime
+) -> list[exercise_pages.ExerciseEntry]:
+    """The exercise pages, with only the weeks already mailed (as publish writes them)."""
+    features = released(store.features(), now, settings.newsletter)
+    return exercise_pages.shown_exercises(settings, store.exercise_catalog(), features)
 
 
 def _archive_updated(digests: Sequence[DigestSummary]) -> datetime:

@@ -159,12 +159,13 @@ class ConsoleSql(SqlBase):
             found = session.get(Subscriber, subscriber_id)
             if found is None:
                 return False
-            key, shown = found.email_key, found.email
+            key = found.email_key
             session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber_id))
             # Their address goes from the activity log and from questions they asked, too.
             session.execute(
                 update(AdminActivity)
-                .where(AdminActivity.subject.contains(shown, autoescape=True))
+                # lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
+                .where(func.lower(AdminActivity.subject).contains(key, autoescape=True))
                 .values(subject="(erased on request)")
             )
             session.execute(

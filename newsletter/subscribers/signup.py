@@ -70,7 +70,13 @@ def send_confirmation_if_due(
     previous = subscriber.confirm_sent_at
     if not store.claim_confirmation(subscriber_id, previous, now):
         return None  # another request claimed it first, or the person confirmed meanwhile
-    [sent] = send_confirmations(settings, store, [subscriber], clock, transport)
+    try:
+        [sent] = send_confirmations(settings, store, [subscriber], clock, transport)
+    except BaseException:
+        # Whatever stopped the email (a template, a DKIM key, the database), the claim must
+        # not outlive it: the person would wait a day for a confirmation never sent.
+        store.release_confirmation(subscriber_id, now, previous)
+        raise
     if not sent.ok:
         store.release_confirmation(subscriber_id, now, previous)
         # The visitor has their answer already (the email goes after it, so that its

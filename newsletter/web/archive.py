@@ -52,7 +52,7 @@ def exercises() -> Response:
     return published_or_rendered(
         exercise_pages.INDEX_NAME,
         HTML,
-        lambda: render_exercises_index(ctx.settings, ctx.store()),
+        lambda: render_exercises_index(ctx.settings, ctx.store(), ctx.clock()),
     )
 
 
@@ -64,5 +64,5 @@ def exercise(slug: str) -> Response:
     return published_or_rendered(
         exercise_pages.page_name(slug),
         HTML,
-        lambda: render_exercise_page(ctx.settings, ctx.store(), slug),
+        lambda: render_exercise_page(ctx.settings, ctx.store(), slug, ctx.clock()),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from newsletter.config import Settings
 from newsletter.digest.compose import ExerciseView, ItemView, exercise_view, item_views
+from newsletter.digest.release import released
 from newsletter.digest.rotation import NoExercises, choose_exercise
 from newsletter.digest.weeks import current_week
 from newsletter.html_text import plain_text
@@ -62,7 +63,9 @@ def current_showcase(ctx: Services) -> Showcase:
 def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcase:
     week = current_week(now, settings.newsletter.timezone)
     exercise = this_weeks_exercise(store, week)
-    latest = next((d for d in store.digest_summaries() if is_week(d.week) and d.week <= week), None)
+    # Only a digest already mailed: one built ahead stays off the site until its send time.
+    out = released(store.digest_summaries(), now, settings.newsletter)
+    latest = next((d for d in out if is_week(d.week)), None)
     digest = store.archived_digest(latest.week) if latest else None
     entries = digest.entries if digest else ()
     return Showcase(
