@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from newsletter.store import SqlStore
-from newsletter.store.subscribers import SubscriberState
+from newsletter.store.subscribers import SubscriberRecord, SubscriberState
 from newsletter.subscribers import (
     InvalidAddress,
     InvalidLink,
@@ -208,3 +208,27 @@ def test_decide_add(
 )
 def test_decide_import(current: str | None, wanted: str, expected: tuple[str | None, str]) -> None:
     assert decide_import(current, wanted) == expected  # type: ignore[arg-type]
+
+
+def test_an_unsubscribe_landing_during_an_add_wins(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`subscribers add --confirmed` reads the row, then writes: a person who unsubscribes
+    in between stays unsubscribed (they come back only by confirming themselves)."""
+    [pending] = add_subscribers(store, ["ann@example.org"], False, NOW)
+    real = store.subscriber
+    looks: list[str] = []
+
+    def meanwhile(email_key: str) -> SubscriberRecord | None:
+        found = real(email_key)
+        if not looks:  # the person clicks unsubscribe right after the operator's read
+            store.set_subscriber_state(pending.subscriber.id, SubscriberState.UNSUBSCRIBED, NOW)
+        looks.append(email_key)
+        return found
+
+    monkeypatch.setattr(store, "subscriber", meanwhile)
+    add_subscribers(store, ["ann@example.org"], True, NOW)
+    final = real("ann@example.org")
+    assert final is not None
+    assert final.state == SubscriberState.UNSUBSCRIBED
+    assert len(looks) == 2  # the write refused, and the second look saw the unsubscribe

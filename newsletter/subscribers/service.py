@@ -109,7 +109,10 @@ def _add(
         elif decision.state is None:
             record = existing
         else:
-            record = store.set_subscriber_state(existing.id, decision.state, now)
+            # Only from the state decided on: an unsubscribe landing meanwhile must win.
+            record = store.set_subscriber_state(
+                existing.id, decision.state, now, expected=existing.state
+            )
         if record is not None:
             return Added(record.email, decision.note, record, decision.send_confirmation)
     raise NewsletterError(f"{address.email} changed while being added; try again")
