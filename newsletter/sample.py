@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
+from newsletter.config.settings import WEEKDAYS
+
 FEEDS = Path("examples") / "feeds"
 LEAD = timedelta(hours=1)  # the newest sample item, before now
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # RSS dates are RFC 822; Atom dates RFC 3339 (all the sample's in UTC, written with Z).
 RFC822 = re.compile(r"(<(pubDate|lastBuildDate)>)([^<]+)(</\2>)")

@@ -118,7 +118,7 @@ verbose_option = click.option(
     show_default=True,
     help="The site's feeds.yaml.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Details, like a line per feed collected.")
+@verbose_option
 @click.version_option(package_name="newsletter")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, verbose: bool) -> None:
