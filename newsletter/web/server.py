@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import threading
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore  # type: ignore[import-untyped]
 from waitress.server import create_server  # type: ignore[import-untyped]
 
 from newsletter.errors import NewsletterError
 from newsletter.web.quiet_log import quiet_queue_warnings
 
 CONNECTION_LIMIT = 1000  # open connections (each a small buffer); more wait in the backlog
+CLOSE_WAIT_SECONDS = 60
 
 
 class ServeError(NewsletterError):
@@ -26,25 +29,58 @@ class Server:
     def __init__(self, server: Any, port: int) -> None:
         self._server = server
         self.port = port
+        self._lock = threading.Lock()
+        self._serving: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def run(self) -> None:
+        with self._lock:
+            if self._stopped.is_set():
+                return  # closed before it started
+            self._serving = threading.current_thread()
         previous = None
-        if threading.current_thread() is threading.main_thread():
+        if self._serving is threading.main_thread():
             # systemd and docker stop with SIGTERM: finish like Ctrl-C, closing cleanly.
             previous = signal.signal(signal.SIGTERM, _exit)
         try:
-            self._server.run()  # returns on SystemExit and KeyboardInterrupt
+            self._server.run()  # returns on SystemExit, KeyboardInterrupt and an empty map
         except KeyboardInterrupt:
             pass
         finally:
-            self.close()
+            self._shut()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
     def close(self) -> None:
+        """Stop serving and wait until the sockets are closed.
+
+        From another thread, the serving thread closes them itself: a socket closed under its
+        select() fails that select with EBADF, and the server thread dies with a traceback."""
+        with self._lock:
+            serving = self._serving
+            if serving is None:
+                self._stopped.set()  # run() will not start now
+        if serving is None or serving is threading.current_thread():
+            self._shut()
+            return
+        if self._stopped.is_set():
+            return
+        # OSError: the loop has just ended and closed its trigger, so nothing is left to stop.
+        with contextlib.suppress(OSError):
+            self._server.trigger.pull_trigger(self._close_sockets)
+        # Bounded only so a wedged server cannot hang the caller for ever.
+        self._stopped.wait(timeout=CLOSE_WAIT_SECONDS)
+
+    def _close_sockets(self) -> None:
+        # Runs inside the serving loop (a trigger thunk), between two select() calls; the loop
+        # returns once its map is empty.
+        wasyncore.close_all(self._server._map, ignore_all=True)
+
+    def _shut(self) -> None:
         # waitress's single-socket server leaves its worker threads running on close().
         self._server.task_dispatcher.shutdown()
-        self._server.close()
+        self._close_sockets()
+        self._stopped.set()
 
 
 def _exit(_signal: int, _frame: object) -> None:
