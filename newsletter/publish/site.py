@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from newsletter.assets import TYPES as ASSET_TYPES
+from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.digest.release import released
 from newsletter.publish import archive, exercise_pages, jsonfeed, xmlfeeds
@@ -91,8 +93,18 @@ def publish_site(
     for entry in entries_of:
         page = exercise_pages.exercise_page(settings, entry)
         _write(report, out, exercise_pages.page_name(entry.slug), page)
+    for name, data in static_files(settings).items():
+        _write(report, out, name, data)
     _notify_hub(settings, report)
     return report
+
+
+def static_files(settings: Settings) -> dict[str, bytes]:
+    """The stylesheet and icons the pages link (``../static/site.css?v=…``): with them, the
+    published folder looks the same opened from disk or served by any web server as it
+    does through the app."""
+    found = (read_asset(settings.root, name) for name in ASSET_TYPES)
+    return {f"static/{asset.name}": asset.data for asset in found if asset is not None}
 
 
 def entry_feeds(settings: Settings, entries: Sequence[PublishedEntry]) -> dict[str, bytes]:

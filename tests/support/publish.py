@@ -21,6 +21,8 @@ from newsletter.store.models import Digest, Exercise
 BASE_URL = "https://news.example.com/"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json", "archive/feed.xml")
+# What the pages link, copied beside them (publish.site.static_files).
+STATIC_FILES = ("static/favicon.ico", "static/favicon.svg", "static/site.css")
 
 SITE = """\
 site:
