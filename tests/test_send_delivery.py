@@ -83,6 +83,19 @@ def test_a_clean_send_delivers_one_message_per_recipient(
     assert len({m.message["Message-ID"] for m in recorder.messages}) == 3
 
 
+def test_who_subscribes_before_the_send_gets_a_digest_built_ahead(
+    store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    digest_id = prepared(store, clock)  # built (and previewed) before the newcomer confirmed
+    add_subscribers(store, ["new@example.org"])
+    send(tmp_path, store, clock, url)
+    assert sorted(recorder.recipients()) == sorted([*EMAILS, "new@example.org"])
+    add_subscribers(store, ["later@example.org"])  # once it has gone out, it stays as it was
+    again = send(tmp_path, store, clock, url)
+    assert again.sent == 0 and "later@example.org" not in rows(store, digest_id)
+
+
 @BOTH_WAYS
 def test_headers_and_parts_of_a_digest_email(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path

@@ -41,6 +41,18 @@ def test_the_audience_is_frozen_when_built(store: SqlStore) -> None:
     assert counts == {**dict.fromkeys(counts, 0), DeliveryState.PENDING: 3}
 
 
+def test_new_subscribers_are_queued_only_until_the_first_try(store: SqlStore) -> None:
+    add_subscribers(store, ["a@example.org"])
+    digest_id = add_digest(store)
+    add_subscribers(store, ["b@example.org"])
+    assert store.queue_new_subscribers(digest_id) == 1
+    assert store.queue_new_subscribers(digest_id) == 0, "already queued"
+    assert len(store.claim_deliveries(digest_id, "me", NOW, 1, IDS)) == 1
+    add_subscribers(store, ["c@example.org"])
+    assert store.queue_new_subscribers(digest_id) == 0, "a send under way never grows"
+    assert sum(store.delivery_counts(digest_id).values()) == 2
+
+
 def test_claims_set_message_ids_in_order_and_never_overlap(store: SqlStore) -> None:
     add_subscribers(store, [f"r{n}@example.org" for n in range(10)])
     digest_id = add_digest(store)

@@ -166,6 +166,7 @@ class _Job:
         digest, store, report = self.digest, self.store, self.report
         report.week, report.transport = digest.week, describe_transport(self.settings)
         recovered = self._recover(exclusive)
+        store.queue_new_subscribers(digest.id)
         report.recovered_unknown, report.released = recovered.unknown, recovered.released
         if self.retry_unknown:
             report.requeued_unknown = store.requeue_unknown(digest.id)

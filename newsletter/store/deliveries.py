@@ -125,6 +125,15 @@ class DeliveriesSql(SqlBase):
             count = connection.execute(audience_insert(self.dialect, digest_id)).rowcount
         return max(count, 0)
 
+    def queue_new_subscribers(self, digest_id: int) -> int:
+        """Queue who became active since the digest was built, until its first message is
+        tried: a digest built ahead (to preview it) still reaches everyone subscribed when
+        it goes out, and a send under way never grows."""
+        with self._core() as connection:
+            statement = audience_insert(self.dialect, digest_id, until_sending=True)
+            count = connection.execute(statement).rowcount
+        return max(count, 0)
+
     def delivery_claims(self, digest_id: int) -> list[Claim]:
         query = (
             select(Delivery.claimed_by, func.max(Delivery.claimed_at), func.count())
@@ -315,12 +324,19 @@ def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> Deliver
     )
 
 
-def audience_insert(dialect: str, digest_id: int) -> Any:
+def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:
     """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
-    audience, frozen. A subscriber queued already is left alone."""
+    audience, frozen. A subscriber queued already is left alone. ``until_sending``: only
+    while none of the digest's rows has been tried yet (see ``queue_new_subscribers``)."""
     audience = select(
         literal(digest_id), Subscriber.id, literal(_S.PENDING.value), literal(0)
     ).where(Subscriber.state == SubscriberState.ACTIVE)
+    if until_sending:
+        begun = select(Delivery.id).where(
+            Delivery.digest_id == digest_id,
+            (Delivery.state != _S.PENDING) | (Delivery.attempts > 0),
+        )
+        audience = audience.where(~begun.exists())
     return (
         dialect_insert(dialect, Delivery)
         .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
