@@ -21,10 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from newsletter.errors import SourceError
 from newsletter.hooks.sns import string_to_sign
 from newsletter.store import SqlStore
+from newsletter.store.models import BounceEvent
 from newsletter.store.subscribers import SubscriberState
 from newsletter.web import UNLIMITED, create_app
 from tests.support.clock import Clock
@@ -170,6 +172,21 @@ def test_signed_ses_reports_act_once_and_a_replay_changes_nothing(
     status, text = post(client, "/hooks/ses", hard)
     assert (status, text.strip()) == (200, "already handled; nothing changed")
     assert subscriber(store, PEOPLE[0]).state == "active", "the replay suppressed no one"
+
+
+def test_an_erased_subscriber_leaves_no_address_in_the_hooks_records(
+    client: FlaskClient, store: SqlStore, sns: Sns, clock: Clock
+) -> None:
+    hard = sns.message("Notification", bounce("Permanent", PEOPLE[0]), "2", MessageId="m9")
+    assert post(client, "/hooks/ses", hard)[0] == 200
+    assert store.erase_subscriber(subscriber(store, PEOPLE[0]).id, clock.now)
+    with store.engine.connect() as connection:
+        keys = list(connection.scalars(select(BounceEvent.message_key)))
+        details = list(connection.scalars(select(BounceEvent.detail)))
+    assert len(keys) == 1 and keys[0].startswith("ses:")
+    assert not any(PEOPLE[0].split("@")[0] in value.lower() for value in keys + details)
+    status, text = post(client, "/hooks/ses", hard)  # the same notice again is still known
+    assert (status, text.strip()) == (200, "already handled; nothing changed")
 
 
 def forged(sns: Sns, clock: Clock, how: str) -> tuple[dict[str, str] | bytes, bool]:

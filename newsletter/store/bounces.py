@@ -73,11 +73,15 @@ class DigestBounceStats:
         return self.complaints / self.sent if self.sent else 0.0
 
 
+KEY_LENGTH = 255  # bounce_events.message_key
+
+
 class BouncesSql(SqlBase):
     def bounce_recorded(self, message_key: str) -> bool:
         with self._session() as session:
             found = session.scalar(
-                select(BounceEvent.id).where(BounceEvent.message_key == message_key)
+                # Cut as record_bounce stores it, so a long key is found again.
+                select(BounceEvent.id).where(BounceEvent.message_key == message_key[:KEY_LENGTH])
             )
             return found is not None
 
@@ -89,7 +93,7 @@ class BouncesSql(SqlBase):
         with self._session() as session:
             subscriber_id, digest_id = _target(session, report)
             event = {
-                "message_key": report.message_key[:255],
+                "message_key": report.message_key[:KEY_LENGTH],
                 "kind": report.kind,
                 "subscriber_id": subscriber_id,
                 "digest_id": digest_id,
