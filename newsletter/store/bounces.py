@@ -204,16 +204,18 @@ def _suppress(session: Session, subscriber_id: int, state: SubscriberState, now:
 def _soft_streak(session: Session, subscriber_id: int, digest_id: int, now: datetime) -> int:
     """The streak after a soft bounce of ``digest_id``: a second report on the same digest
     counts once, and a digest sent in between without a soft bounce starts it again."""
-    streak = session.get(BounceStreak, subscriber_id, with_for_update=True)
-    if streak is None:
-        session.add(
-            BounceStreak(
-                subscriber_id=subscriber_id,
-                soft_bounces=1,
-                last_digest_id=digest_id,
-                updated_at=now,
-            )
-        )
+    # Created empty if missing, then locked: two reports of one subscriber at once (the
+    # webhook and the mailbox) both count, where two plain INSERTs would collide.
+    empty = {"subscriber_id": subscriber_id, "soft_bounces": 0, "last_digest_id": 0}
+    session.execute(
+        dialect_insert(session, BounceStreak)
+        .values(**empty, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["subscriber_id"])
+    )
+    streak = session.get(BounceStreak, subscriber_id, with_for_update=True, populate_existing=True)
+    assert streak is not None  # found or just made, in this transaction
+    if streak.soft_bounces == 0:
+        streak.soft_bounces, streak.last_digest_id, streak.updated_at = 1, digest_id, now
         return 1
     if digest_id <= streak.last_digest_id:
         return streak.soft_bounces  # the same digest again, or a late report on an older one
