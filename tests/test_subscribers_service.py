@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from newsletter.store import SqlStore
-from newsletter.store.subscribers import SubscriberRecord, SubscriberState
+from newsletter.store.subscribers import StateChange, SubscriberRecord, SubscriberState
 from newsletter.subscribers import (
     InvalidAddress,
     InvalidLink,
@@ -110,6 +110,29 @@ def test_import_counts_as_confirmed_except_who_left(store: SqlStore) -> None:
     assert ann is not None and ann.name == "Ann" and ann.source == "import"
     assert "1 new subscriber(s) as confirmed" in report.summary()
     assert "2 unsubscribed or bounced earlier and left so" in report.summary()
+
+
+def test_an_address_erased_on_request_is_not_counted_as_imported(store: SqlStore) -> None:
+    add_subscribers(store, ["gone@example.org"], True, NOW)
+    gone = store.subscriber("gone@example.org")
+    assert gone is not None and store.erase_subscriber(gone.id, NOW)
+    report = import_subscribers(store, io.StringIO("gone@example.org\nnew@example.org\n"), NOW)
+    assert (report.new, report.left_out) == (1, 1)
+    assert "1 left as they were" in report.summary()
+    assert state(store, "gone@example.org") is None
+
+
+def test_an_import_changes_a_state_only_from_the_one_it_decided_from(store: SqlStore) -> None:
+    add_subscribers(store, ["bob@example.org"], False, NOW)
+    bob = store.subscriber("bob@example.org")
+    assert bob is not None
+    # Decided while Bob was pending; he unsubscribed before the import wrote.
+    store.set_subscriber_state(bob.id, SubscriberState.UNSUBSCRIBED, NOW)
+    change = StateChange(bob.id, SubscriberState.PENDING, SubscriberState.ACTIVE)
+    applied = store.import_changes([], [change], NOW)
+    assert applied.changed == frozenset() and state(store, "bob@example.org") == "unsubscribed"
+    again = StateChange(bob.id, SubscriberState.UNSUBSCRIBED, SubscriberState.BOUNCED)
+    assert store.import_changes([], [again], NOW).changed == {bob.id}
 
 
 def test_import_without_a_header_and_with_bad_states(store: SqlStore) -> None:

@@ -79,6 +79,23 @@ class NewSubscriber:
     source: SubscriberSource
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """An import's decision about an existing subscriber, made from the state it read."""
+
+    subscriber_id: int
+    expected: SubscriberState  # what the decision was made from
+    state: SubscriberState
+
+
+@dataclass(frozen=True)
+class ImportApplied:
+    """What a chunk of an import actually wrote."""
+
+    inserted: frozenset[str]  # email keys
+    changed: frozenset[int]  # subscriber ids
+
+
 CHUNK = 500  # keys per IN (...): well under every backend's parameter limit
 PAGE = 1000  # rows per transaction when streaming the whole list
 SUBSCRIBER_FIELDS = [f.name for f in dataclasses.fields(SubscriberRecord)]
@@ -160,20 +177,25 @@ class SubscribersSql(SqlBase):
     def import_changes(
         self,
         new: Sequence[NewSubscriber],
-        changes: Sequence[tuple[int, SubscriberState]],
+        changes: Sequence[StateChange],
         now: datetime,
-    ) -> int:
+    ) -> ImportApplied:
         """One transaction for a chunk of an import: insert the new addresses (an address
-        added meanwhile is left alone) and move existing ones to their decided state."""
+        added meanwhile, or erased on request, is left alone) and move existing ones to
+        their decided state, each only from the state it was decided from."""
         with self._session() as session:
             inserted = _insert(session, new, now)
-            for subscriber_id, state in changes:
-                session.execute(
+            changed: set[int] = set()
+            for change in changes:
+                statement = (
                     update(Subscriber)
-                    .where(Subscriber.id == subscriber_id)
-                    .values(**_state_values(state, now))
+                    .where(Subscriber.id == change.subscriber_id)
+                    .where(Subscriber.state == change.expected)
+                    .values(**_state_values(change.state, now))
+                    .returning(Subscriber.id)
                 )
-            return inserted
+                changed.update(session.scalars(statement))
+            return ImportApplied(frozenset(inserted), frozenset(changed))
 
     def iter_subscribers(
         self, states: Sequence[SubscriberState] | None = None
@@ -238,10 +260,10 @@ def _state_values(state: SubscriberState, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
+def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> list[str]:
     new = drop_suppressed(session, new)  # people erased on request never come back
     if not new:
-        return 0
+        return []
     # Every row with the same keys: one executemany needs one shape.
     unstamped = dict.fromkeys(STAMP.values())
     rows = [
@@ -259,9 +281,9 @@ def _insert(session: Any, new: Sequence[NewSubscriber], now: datetime) -> int:
     statement = (
         dialect_insert(session, SUBSCRIBERS)
         .on_conflict_do_nothing(index_elements=["email_key"])
-        .returning(SUBSCRIBERS.c.id)  # a row per address actually inserted
+        .returning(SUBSCRIBERS.c.email_key)  # a row per address actually inserted
     )
-    return len(session.execute(statement, rows).all())
+    return list(session.scalars(statement, rows))
 
 
 def _stamp_is(value: datetime | None) -> ColumnElement[bool]:

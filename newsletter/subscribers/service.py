@@ -14,6 +14,7 @@ from datetime import datetime
 from newsletter.errors import BadInput, NewsletterError
 from newsletter.store.subscribers import (
     NewSubscriber,
+    StateChange,
     SubscriberRecord,
     SubscriberSource,
     SubscriberState,
@@ -58,6 +59,7 @@ class ImportReport:
     kept_suppressed: int = 0  # unsubscribed or bounced here: left so
     suppressed: int = 0  # the file says unsubscribed or bounced
     duplicates: int = 0  # the same address again further down the file
+    left_out: int = 0  # erased on request, or added or changed by someone else meanwhile
     bad: list[BadRow] = field(default_factory=list)
 
     def count(self, outcome: ImportOutcome) -> None:
@@ -73,6 +75,8 @@ class ImportReport:
             text += f"; {self.suppressed} recorded as unsubscribed or bounced, as the file says"
         if self.duplicates:
             text += f"; {self.duplicates} duplicate row(s) ignored"
+        if self.left_out:
+            text += f"; {self.left_out} left as they were (erased on request, or changed meanwhile)"
         return text + (f"; {len(self.bad)} bad row(s) skipped" if self.bad else "")
 
 
@@ -156,21 +160,29 @@ def _import_chunk(
     if not rows:
         return
     existing = store.subscriber_states([row.address.key for row in rows])
-    new: list[NewSubscriber] = []
-    changes: list[tuple[int, SubscriberState]] = []
+    new: dict[str, tuple[NewSubscriber, ImportOutcome]] = {}
+    changes: dict[int, tuple[StateChange, ImportOutcome]] = {}
     for row in rows:
         found = existing.get(row.address.key)
         state, outcome = decide_import(found[1] if found else None, row.state)
-        report.count(outcome)
         if state is not None and found is None:
-            new.append(
-                NewSubscriber(
-                    row.address.email, row.address.key, row.name, state, SubscriberSource.IMPORT
-                )
+            address = row.address
+            subscriber = NewSubscriber(
+                address.email, address.key, row.name, state, SubscriberSource.IMPORT
             )
+            new[address.key] = (subscriber, outcome)
         elif state is not None and found is not None:
-            changes.append((found[0], state))
-    store.import_changes(new, changes, now)
+            changes[found[0]] = (StateChange(found[0], found[1], state), outcome)
+        else:
+            report.count(outcome)
+    applied = store.import_changes(
+        [n for n, _ in new.values()], [c for c, _ in changes.values()], now
+    )
+    # Counted by what was written: a row erased on request, or changed meanwhile, is not new.
+    for key, (_, outcome) in new.items():
+        report.count(outcome if key in applied.inserted else "left_out")
+    for subscriber_id, (_, outcome) in changes.items():
+        report.count(outcome if subscriber_id in applied.changed else "left_out")
 
 
 def confirm_subscription(

@@ -25,7 +25,9 @@ LISTED: tuple[SubscriberState, ...] = (
     SubscriberState.PENDING,
 )  # what `subscribers list` shows
 
-ImportOutcome = Literal["new", "activated", "unchanged", "kept_suppressed", "suppressed"]
+ImportOutcome = Literal[
+    "new", "activated", "unchanged", "kept_suppressed", "suppressed", "left_out"
+]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from newsletter.store.subscribers import NewSubscriber, SubscriberRecord, SubscriberState
+from newsletter.store.subscribers import (
+    ImportApplied,
+    NewSubscriber,
+    StateChange,
+    SubscriberRecord,
+    SubscriberState,
+)
 
 
 class SubscriberStore(Protocol):
@@ -46,12 +52,13 @@ class SubscriberStore(Protocol):
     def import_changes(
         self,
         new: Sequence[NewSubscriber],
-        changes: Sequence[tuple[int, SubscriberState]],
+        changes: Sequence[StateChange],
         now: datetime,
-    ) -> int:
+    ) -> ImportApplied:
         """One transaction for a chunk of an import: insert the new addresses (an address
-        added meanwhile is left alone) and move existing ones to their decided state;
-        returns how many were inserted."""
+        added meanwhile, or erased on request, is left alone) and move existing ones to
+        their decided state, each only from the state it was decided from; returns what
+        was written."""
         ...
 
 
