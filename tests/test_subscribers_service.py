@@ -10,7 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from newsletter.store import SqlStore
-from newsletter.store.subscribers import StateChange, SubscriberRecord, SubscriberState
+from newsletter.store.subscribers import (
+    SUBSCRIBER_TRANSITIONS,
+    StateChange,
+    SubscriberRecord,
+    SubscriberState,
+)
 from newsletter.subscribers import (
     InvalidAddress,
     InvalidLink,
@@ -23,7 +28,12 @@ from newsletter.subscribers import (
     unsubscribe_with_token,
 )
 from newsletter.subscribers.csvio import write_rows
-from newsletter.subscribers.states import decide_add, decide_import
+from newsletter.subscribers.states import (
+    decide_add,
+    decide_confirm,
+    decide_import,
+    decide_unsubscribe,
+)
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TOKENS = Tokens("k" * 43)
@@ -255,3 +265,18 @@ def test_an_unsubscribe_landing_during_an_add_wins(
     assert final is not None
     assert final.state == SubscriberState.UNSUBSCRIBED
     assert len(looks) == 2  # the write refused, and the second look saw the unsubscribe
+
+
+def test_every_decision_moves_only_along_the_drawn_transitions() -> None:
+    # SUBSCRIBER_TRANSITIONS is the map a reader trusts; each pure decision stays on it.
+    states = list(SubscriberState)
+    moves = [(s, decide_add(s, c).state) for s in states for c in (True, False)]
+    moves += [(s, decide_import(s, w)[0]) for s in states for w in states]
+    moves += [(s, decide_confirm(s)) for s in states]
+    moves += [(s, decide_unsubscribe(s)) for s in states]
+    wrong = [
+        (before, after)
+        for before, after in moves
+        if after is not None and after != before and after not in SUBSCRIBER_TRANSITIONS[before]
+    ]
+    assert wrong == []

@@ -43,7 +43,10 @@ SUBSCRIBER_TRANSITIONS: dict[SubscriberState, frozenset[SubscriberState]] = {
     ),
     SubscriberState.ACTIVE: frozenset({SubscriberState.UNSUBSCRIBED, SubscriberState.BOUNCED}),
     SubscriberState.UNSUBSCRIBED: frozenset({SubscriberState.PENDING}),
-    SubscriberState.BOUNCED: frozenset({SubscriberState.PENDING, SubscriberState.ACTIVE}),
+    # Unsubscribing outranks a bounce: a later re-add then needs their own opt-in again.
+    SubscriberState.BOUNCED: frozenset(
+        {SubscriberState.PENDING, SubscriberState.ACTIVE, SubscriberState.UNSUBSCRIBED}
+    ),
 }
 
 
