@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Literal
 
-from newsletter.sources.types import EntryData, SourceResult
+from newsletter.sources.types import EntryData, SourceRequest, SourceResult
 from newsletter.store.entries import EntryKind, EntryStatus, NewEntry
 from newsletter.store.feeds import FeedKind, FeedState
 
@@ -35,6 +36,36 @@ class Decision:
 
 def is_due(state: FeedState, now: datetime) -> bool:
     return not state.gone and (state.next_attempt_at is None or state.next_attempt_at <= now)
+
+
+def source_request(state: FeedState) -> SourceRequest:
+    """What sources are asked for a feed: where it is and what we remember of it."""
+    return SourceRequest(
+        feed_id=state.id,
+        key=state.key,
+        kind="questions" if state.kind == FeedKind.QUESTIONS else "articles",
+        url=state.url,
+        path=Path(state.path) if state.path else None,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        content_hash=state.content_hash,
+    )
+
+
+LEASE_POLL = timedelta(seconds=2)  # how often a collector with nothing to claim looks again
+
+
+def lease_renewal_due(renewed_at: datetime, now: datetime, lease: timedelta) -> bool:
+    """Leases are renewed once half spent, so a collector that misses one renewal (a busy
+    machine, a slow database) still holds its feeds."""
+    return now - renewed_at >= lease / 2
+
+
+def lease_wait(now: datetime, others_until: datetime) -> timedelta:
+    """How long a collector with nothing left to claim waits before looking again: until
+    the first of the other collectors' leases runs out (its feeds may then be claimed),
+    but no longer than LEASE_POLL, as the others usually finish their feeds well before."""
+    return max(min(others_until - now, LEASE_POLL), timedelta(0))
 
 
 def backoff(consecutive_failures: int) -> timedelta:

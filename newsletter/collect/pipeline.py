@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from newsletter import sources
-from newsletter.collect.decide import Outcome, decide, failure, is_due, to_new_entry
+from newsletter.collect.decide import (
+    Outcome,
+    decide,
+    failure,
+    is_due,
+    lease_wait,
+    source_request,
+    to_new_entry,
+)
+from newsletter.collect.rounds import LeaseKeeper, SharedRound
 from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts
-from newsletter.store.feeds import FeedKind
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -39,8 +46,9 @@ class FeedOutcome:
 
 @dataclass
 class CollectReport:
-    due: int = 0
+    due: int = 0  # the feeds this collector fetched
     not_due: int = 0
+    by_others: int = 0  # due feeds other collectors of the shared round fetched
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -66,12 +74,14 @@ class CollectReport:
             f"({self.count('not_modified')} unchanged), {len(self.problems)} failed; "
             f"{self.new} new and {self.updated} updated entries"
             + (f"; {self.not_due} feed(s) waiting for their retry time" if self.not_due else "")
+            + (f"; {self.by_others} fetched by other collectors" if self.by_others else "")
         )
 
     def as_dict(self) -> dict[str, object]:
         return {
             "feeds": self.due,
             "not_due": self.not_due,
+            "by_others": self.by_others,
             "new": self.new,
             "updated": self.updated,
             "failed": [{"feed": o.name, "error": o.message} for o in self.problems],
@@ -85,41 +95,89 @@ def collect(
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> CollectReport:
-    """Fetch every due feed, store new and edited entries, record each feed's health."""
+    """Fetch every due feed, store new and edited entries, record each feed's health.
+
+    On a database shared by collectors on several machines (PostgreSQL), the due feeds are
+    shared out: this collector fetches those it leases first, and returns once every due
+    feed of the round has been fetched, by whichever collector (``sleep`` is how it waits
+    for the others meanwhile)."""
     started = time.monotonic()
     states = store.sync_feeds(settings.feeds, clock())
     now = clock()
     due = {s.id: s for s in states if is_due(s, now)}
     report = CollectReport(due=len(due), not_due=len(states) - len(due))
     on_start(len(due))
-    requests = [_request(state) for state in due.values()]
+    lease = timedelta(seconds=settings.collect.lease_seconds)
+    round_id = store.join_round(now, lease) if due else None
+    if round_id is None:
+        requests = [source_request(state) for state in due.values()]
+        _fetch(settings, store, clock, due, requests, None, None, report, on_feed)
+    else:
+        batch = settings.collect.concurrency
+        shared = SharedRound(store, round_id, list(due), clock, lease, batch)
+        _collect_round(settings, store, shared, sleep, report, on_feed)
+        report.due, report.by_others = len(shared.claimed), len(due) - len(shared.claimed)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _collect_round(
+    settings: Settings,
+    store: CollectStore,
+    shared: SharedRound,
+    sleep: Callable[[float], None],
+    report: CollectReport,
+    on_feed: Callable[[FeedOutcome], None],
+) -> None:
+    """Claim and fetch until nothing is left to claim; then, while other collectors still
+    hold leases, wait: a lease that runs out (its collector died) is claimed in turn. This
+    collector holds nothing while it waits, so two waiting collectors never wait on each
+    other."""
+    clock = shared.clock
+    with LeaseKeeper(shared):
+        try:
+            while True:
+                # Read the others' leases before claiming: a lease that ran out in between
+                # is then claimed, never mistaken for the round's end.
+                others = shared.others_until()
+                requests = shared.claim()
+                if requests:
+                    more = (shared.claim, shared.round_id)
+                    _fetch(settings, store, clock, shared.claimed, requests, *more, report, on_feed)
+                elif others is None and shared.finish():
+                    return
+                else:
+                    sleep(lease_wait(clock(), others or clock()).total_seconds())
+        except BaseException:
+            shared.give_back()
+            raise
+
+
+def _fetch(
+    settings: Settings,
+    store: CollectStore,
+    clock: Clock,
+    feeds: dict[int, FeedState],
+    requests: list[SourceRequest],
+    more: Callable[[], Sequence[SourceRequest]] | None,
+    round_id: int | None,
+    report: CollectReport,
+    on_feed: Callable[[FeedOutcome], None],
+) -> None:
     # An unchanged feed only moves its health times: those are written together at the
     # end (one commit instead of one per 304); a crash before then loses nothing but
     # those times, and the next run asks again with the same validators.
     unchanged: list[FeedState] = []
     try:
-        for result in sources.collect(requests, settings.collect):
-            outcome = _record(store, due[result.request.feed_id], result, clock(), unchanged)
+        for result in sources.collect(requests, settings.collect, more):
+            state = feeds[result.request.feed_id]
+            outcome = _record(store, state, result, clock(), unchanged, round_id)
             report.outcomes.append(outcome)
             on_feed(outcome)
     finally:
-        store.save_feed_states(unchanged)
-    report.seconds = time.monotonic() - started
-    return report
-
-
-def _request(state: FeedState) -> SourceRequest:
-    return SourceRequest(
-        feed_id=state.id,
-        key=state.key,
-        kind="questions" if state.kind == FeedKind.QUESTIONS else "articles",
-        url=state.url,
-        path=Path(state.path) if state.path else None,
-        etag=state.etag,
-        last_modified=state.last_modified,
-        content_hash=state.content_hash,
-    )
+        store.save_feed_states(unchanged, round_id)
 
 
 def _record(
@@ -128,16 +186,17 @@ def _record(
     result: SourceResult,
     now: datetime,
     unchanged: list[FeedState],
+    round_id: int | None,
 ) -> FeedOutcome:
     """Apply one result; whatever it raises fails this feed only. Only a store that cannot
     even record the failure (the database is down) stops the run."""
     try:
-        return _apply(store, state, result, now, unchanged)
+        return _apply(store, state, result, now, unchanged, round_id)
     except Exception as exc:
         logger.exception("recording %s failed", state.key)
         message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
         decision = failure(state, message, now)
-        store.save_feed_state(decision.state)
+        store.save_feed_state(decision.state, round_id)
         return FeedOutcome(name=state.name, outcome="failed", message=message)
 
 
@@ -150,6 +209,7 @@ def _apply(
     result: SourceResult,
     now: datetime,
     unchanged: list[FeedState],
+    round_id: int | None,
 ) -> FeedOutcome:
     decision = decide(state, result, now)
     if decision.outcome == "not_modified":
@@ -161,7 +221,7 @@ def _apply(
         counts = store.save_entries(state.id, entries, now)
     # Entries first, then the validators: if we die in between, the next run fetches
     # the feed again instead of trusting an ETag whose entries were never stored.
-    store.save_feed_state(decision.state)
+    store.save_feed_state(decision.state, round_id)
     return FeedOutcome(
         name=state.name,
         outcome=decision.outcome,

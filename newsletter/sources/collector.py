@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import httpx
@@ -27,10 +27,21 @@ from newsletter.sources.types import FetchResult, Limits, SourceRequest, SourceR
 logger = logging.getLogger(__name__)
 
 
-def collect(requests: Iterable[SourceRequest], limits: Limits) -> Iterator[SourceResult]:
+More = Callable[[], Sequence[SourceRequest]]
+
+
+def collect(
+    requests: Iterable[SourceRequest], limits: Limits, more: More | None = None
+) -> Iterator[SourceResult]:
     """Fetch, parse and clean every request; yield one SourceResult per request, as each ends.
 
-    Results come in completion order, not request order. One feed's failure never raises:
+    ``more``, when given, is asked for further requests whenever every request so far has
+    a slot (so that what is asked for is fetched soon: a collector's leases), until it
+    answers none. It runs in a thread of its own, never the caller's, and must not block
+    for long.
+
+    Results come in completion order, not request order. With no requests at all it yields
+    nothing (``more`` is not asked). One feed's failure never raises:
     it is a result with ``fetch.error`` or ``parse_error`` set. Stopping the iteration early
     (``break``, an exception in the caller) cancels what is still running and releases the
     client, the event loop thread and the parser processes.
@@ -39,7 +50,7 @@ def collect(requests: Iterable[SourceRequest], limits: Limits) -> Iterator[Sourc
     pending = list(requests)
     if not pending:
         return
-    runner = _Runner(pending, limits)
+    runner = _Runner(pending, limits, more)
     runner.start()
     try:
         while (item := runner.results.get()) is not None:
@@ -64,10 +75,13 @@ class _Crashed:
 class _Runner:
     """The background thread and its event loop. ``results`` ends with None."""
 
-    def __init__(self, requests: list[SourceRequest], limits: Limits) -> None:
+    def __init__(
+        self, requests: list[SourceRequest], limits: Limits, more: More | None = None
+    ) -> None:
         self.results: queue.Queue[SourceResult | _Crashed | None] = queue.Queue()
         self._requests = requests
         self._limits = limits
+        self._more = more
         self._loop = asyncio.new_event_loop()
         self._main: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="newsletter-sources", daemon=True)
@@ -115,9 +129,19 @@ class _Runner:
 
     async def _collect_all(self, pool: ParsePool) -> None:
         async with make_client(self._limits) as client, asyncio.TaskGroup() as group:
-            slots = asyncio.Semaphore(max(self._limits.concurrency, 1))
-            for request in self._requests:
-                group.create_task(self._collect_one(client, pool, slots, request))
+            concurrency = max(self._limits.concurrency, 1)
+            slots = asyncio.Semaphore(concurrency)
+            batch: Sequence[SourceRequest] = self._requests
+            running: set[asyncio.Task[None]] = set()
+            while batch:
+                running |= {
+                    group.create_task(self._collect_one(client, pool, slots, request))
+                    for request in batch
+                }
+                if self._more is None:
+                    return
+                running = await _until_fewer_than(concurrency + 1, running)
+                batch = await asyncio.get_running_loop().run_in_executor(None, self._more)
 
     async def _collect_one(
         self,
@@ -157,3 +181,12 @@ class _Runner:
         except ParseError as exc:
             return SourceResult(request, fetched, body_hash=body_hash, parse_error=str(exc))
         return SourceResult(request, fetched, body_hash=body_hash, parsed=parsed)
+
+
+async def _until_fewer_than(count: int, tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+    """Wait until fewer than ``count`` of ``tasks`` are unfinished (then none waits for a
+    slot, and the next batch asked for will not wait long either); return those."""
+    pending = {task for task in tasks if not task.done()}
+    while len(pending) >= count:
+        _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    return pending

@@ -29,6 +29,9 @@ class Limits:
     max_redirects: int = 5
     parse_workers: int = 0  # 0: one per core
     parse_memory_mb: int = 768  # address-space cap of a parse worker
+    # PostgreSQL: how long a collector's claim on a feed lasts unrenewed; a collector that
+    # dies leaves its feeds to the others once it runs out (three deadlines by default).
+    lease_seconds: float = 180.0
     user_agent: str = f"newsletter/{__version__} (feed aggregator)"
 
 

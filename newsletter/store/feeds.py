@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from newsletter.config import FeedConfig
 from newsletter.store.base import SqlBase
 from newsletter.store.bounds import fit
+from newsletter.store.locks import advisory_key
 from newsletter.store.models import Feed
 
 
@@ -59,6 +60,9 @@ class FeedsSql(SqlBase):
 
     def sync_feeds(self, feeds: Sequence[FeedConfig], now: datetime) -> list[FeedState]:
         with self._session() as session:
+            if self.dialect == "postgresql":
+                # Collectors on several machines may add the same new feeds at once.
+                session.execute(text(f"SELECT pg_advisory_xact_lock({advisory_key('feeds')})"))
             rows = {row.key: row for row in session.scalars(select(Feed))}
             for feed in feeds:
                 row = rows.get(feed.key)
@@ -77,18 +81,29 @@ class FeedsSql(SqlBase):
         with self._session() as session:
             return [_feed_state(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
 
-    def save_feed_state(self, state: FeedState) -> None:
+    def save_feed_state(self, state: FeedState, round_id: int | None = None) -> None:
         values = {name: getattr(state, name) for name in FEED_STATE_FIELDS if name != "id"}
+        values = fit(Feed, values) | _fetched_in(round_id)
         with self._session() as session:
-            session.execute(update(Feed).where(Feed.id == state.id).values(**fit(Feed, values)))
+            session.execute(update(Feed).where(Feed.id == state.id).values(**values))
 
-    def save_feed_states(self, states: Sequence[FeedState]) -> None:
+    def save_feed_states(self, states: Sequence[FeedState], round_id: int | None = None) -> None:
         if not states:
             return
-        rows = [{name: getattr(s, name) for name in FEED_STATE_FIELDS} for s in states]
+        rows = [
+            {name: getattr(s, name) for name in FEED_STATE_FIELDS} | _fetched_in(round_id)
+            for s in states
+        ]
         with self._session() as session:
             # An ORM bulk UPDATE by primary key: one executemany, one commit for them all.
             session.execute(update(Feed), rows)
+
+
+def _fetched_in(round_id: int | None) -> dict[str, object]:
+    """A feed recorded in a shared round is done for that round, and its lease is over."""
+    if round_id is None:
+        return {}
+    return {"round_id": round_id, "lease_owner": None, "lease_until": None}
 
 
 def _feed_state(row: Feed) -> FeedState:

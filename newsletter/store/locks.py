@@ -11,8 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.store.base import SqlBase, database_error
 
-# One key per schema: two sites (or two test schemas) in one database do not block each other.
-_KEY = "hashtext('newsletter run ' || current_database() || '.' || current_schema())"
+
+def advisory_key(purpose: str) -> str:
+    """The SQL of an advisory lock's key: one key per purpose and schema, so two sites (or
+    two test schemas) in one database do not block each other."""
+    return f"hashtext('newsletter {purpose} ' || current_database() || '.' || current_schema())"
+
+
+_KEY = advisory_key("run")
 
 
 class RunLockSql(SqlBase):

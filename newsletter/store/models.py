@@ -80,6 +80,22 @@ class Feed(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 410: polling stopped
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # PostgreSQL only (collectors on several machines share a round; SQLite never sets them):
+    lease_owner: Mapped[str | None] = mapped_column(String(200))  # the collector fetching it
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    round_id: Mapped[int | None] = mapped_column(Integer)  # the last round that fetched it
+
+
+class CollectRound(Base):
+    """One round of collecting shared by the collectors of several machines (PostgreSQL):
+    every due feed is fetched once per round, by whichever collector leases it first."""
+
+    __tablename__ = "collect_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collectors: Mapped[int] = mapped_column(Integer, default=0)  # how many joined it
 
 
 class Entry(Base):

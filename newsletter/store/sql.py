@@ -11,6 +11,7 @@ from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
 from newsletter.store.feeds import FeedsSql
+from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
 from newsletter.store.locks import RunLockSql
 from newsletter.store.questions import QuestionsSql
@@ -33,5 +34,6 @@ class SqlStore(
     AdminSql,
     ConsoleSql,
     RunLockSql,
+    LeasesSql,
 ):
     """Implements every store protocol its callers declare."""

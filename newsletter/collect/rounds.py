@@ -1,0 +1,118 @@
+"""One collector's part in a round shared with collectors on other machines (PostgreSQL).
+
+The collector claims due feeds a few at a time, each claim a lease; a thread renews its
+leases while it works; recording a feed ends its lease. What the claims return is kept
+here, for the pipeline to record each result against the state it was fetched with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from newsletter.collect.decide import lease_renewal_due, source_request
+from newsletter.collect.store import RoundStore
+from newsletter.errors import StoreError
+from newsletter.sources.types import SourceRequest
+from newsletter.store.feeds import FeedState
+
+Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
+
+
+def collector_name() -> str:
+    """Who holds a lease: the machine and process (for a person reading the table), and a
+    random part, as a pid is reused."""
+    return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class SharedRound:
+    """The feeds this collector claimed in round ``round_id``, claimed ``batch`` at a time.
+    ``claim`` may be called from the sources' thread while the pipeline reads ``claimed``:
+    a feed is in ``claimed`` before its request is handed out."""
+
+    def __init__(
+        self,
+        store: RoundStore,
+        round_id: int,
+        due: Sequence[int],
+        clock: Clock,
+        lease: timedelta,
+        batch: int,
+    ) -> None:
+        self.store = store
+        self.round_id = round_id
+        self.owner = collector_name()
+        self.claimed: dict[int, FeedState] = {}
+        self._due = list(due)
+        self.clock = clock
+        self.lease = lease
+        self._batch = max(batch, 1)
+
+    def claim(self) -> list[SourceRequest]:
+        """Lease the next few feeds of the round nobody holds; none when none is left."""
+        states = self.store.claim_feeds(
+            self.round_id, self.owner, self._due, self.clock(), self.lease, self._batch
+        )
+        self.claimed.update((state.id, state) for state in states)
+        return [source_request(state) for state in states]
+
+    def others_until(self) -> datetime | None:
+        return self.store.others_lease_until(self.owner, self.clock())
+
+    def finish(self) -> bool:
+        return self.store.finish_round(self.round_id, self.clock())
+
+    def give_back(self) -> None:
+        """After a failure: what this collector still holds goes back to the others at once.
+        The database may be what failed; then the leases run out instead."""
+        try:
+            self.store.release_leases(self.owner)
+        except StoreError as exc:
+            logger.warning("could not give back the leased feeds: %s", exc)
+
+
+class LeaseKeeper:
+    """A thread that renews a collector's leases while it works: `with LeaseKeeper(...)`.
+    It wakes a few times per lease and renews once the leases are half spent."""
+
+    def __init__(self, shared: SharedRound) -> None:
+        self._shared = shared
+        self._clock = shared.clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="newsletter-leases", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        lease = self._shared.lease
+        renewed = self._clock()
+        while not self._stop.wait(lease.total_seconds() / 8):
+            now = self._clock()
+            if lease_renewal_due(renewed, now, lease):
+                renewed = self._renew(now) or renewed
+
+    def _renew(self, now: datetime) -> datetime | None:
+        try:
+            self._shared.store.renew_leases(self._shared.owner, now + self._shared.lease)
+        except StoreError as exc:  # the next tick tries again; at worst the leases run out
+            logger.warning("could not renew the leased feeds: %s", exc)
+            return None
+        return now
