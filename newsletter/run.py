@@ -69,8 +69,28 @@ def run_all(
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
 ) -> RunReport:
+    report = run_collect(settings, store, clock, on_start, on_feed)
+    return run_after_collect(settings, store, clock, report)
+
+
+def run_collect(
+    settings: Settings,
+    store: RunStore,
+    clock: Clock,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
+) -> RunReport:
+    """The first step alone: on PostgreSQL it runs outside the run lock, as collectors on
+    several machines share its rounds."""
     report = RunReport()
     _step(report, "collect", lambda: collect(settings, store, clock, on_start, on_feed))
+    return report
+
+
+def run_after_collect(
+    settings: Settings, store: RunStore, clock: Clock, report: RunReport
+) -> RunReport:
+    """Bounces, digest, publish and send: the steps only one run at a time may take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))

@@ -10,10 +10,13 @@ import pytest
 
 from newsletter.collect.decide import (
     BACKOFF_CAP,
+    LEASE_POLL,
     backoff,
     content_hash,
     decide,
     is_due,
+    lease_renewal_due,
+    lease_wait,
     retry_after,
     settle_dates,
     to_new_entry,
@@ -192,3 +195,17 @@ def test_a_local_file_keeps_its_validators() -> None:
         NOW,
     )
     assert decision.outcome == "ok"
+
+
+def test_leases_are_renewed_once_half_spent() -> None:
+    lease = timedelta(minutes=3)
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert not lease_renewal_due(start, start + timedelta(seconds=89), lease)
+    assert lease_renewal_due(start, start + timedelta(seconds=90), lease)
+
+
+def test_a_collector_with_nothing_to_claim_looks_again_soon_or_when_a_lease_ends() -> None:
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert lease_wait(now, now + timedelta(minutes=3)) == LEASE_POLL
+    assert lease_wait(now, now + timedelta(milliseconds=300)) == timedelta(milliseconds=300)
+    assert lease_wait(now, now - timedelta(seconds=1)) == timedelta(0)

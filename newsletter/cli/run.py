@@ -11,6 +11,7 @@ from newsletter.errors import NewsletterError
 from newsletter.lock import Busy, RunLock
 
 if TYPE_CHECKING:
+    from newsletter.run import RunReport
     from newsletter.store import SqlStore
 
 
@@ -21,16 +22,13 @@ def run(app: App, verbose: bool) -> None:
     """Collect, publish, and send this week's digest when due (the cron entry point).
 
     Safe to run every few minutes: a second run while one is going exits 0 at once.
+    On PostgreSQL, runs on several machines share the collecting and one of them does
+    the rest.
     """
     settings = app.settings
     if not settings.env.database_url.startswith("sqlite"):
-        # A server database may be shared by several machines: its advisory lock keeps
-        # their runs apart, where a file would only keep apart those of one machine.
-        with app.store() as store, store.run_lock() as held:
-            if not held:
-                click.echo("another newsletter run holds this database's lock; nothing to do")
-                return
-            _run_locked(app, store, verbose or app.verbose)
+        with app.store() as store:
+            _run_shared(app, store, verbose or app.verbose)
         return
     try:
         with RunLock(settings.db_dir / "run.lock"), app.store() as store:
@@ -40,16 +38,44 @@ def run(app: App, verbose: bool) -> None:
 
 
 def _run_locked(app: App, store: SqlStore, verbose: bool) -> None:
+    from newsletter.run import run_after_collect
+
+    report, run_id = _collect(app, store, verbose)
+    _finish(store, run_id, run_after_collect(app.settings, store, utcnow, report))
+
+
+def _run_shared(app: App, store: SqlStore, verbose: bool) -> None:
+    """A server database may be shared by several machines: their collectors share each
+    round (feed leases), and the database's advisory lock lets one of them at a time do
+    the rest, where a file would only keep apart the runs of one machine."""
+    from newsletter.run import run_after_collect
+
+    report, run_id = _collect(app, store, verbose)
+    with store.run_lock() as held:
+        if held:
+            report = run_after_collect(app.settings, store, utcnow, report)
+    if not held:
+        click.echo(
+            "collected; another newsletter run holds this database's lock, "
+            "so it does the rest (bounces, digest, publish, send)"
+        )
+    _finish(store, run_id, report)
+
+
+def _collect(app: App, store: SqlStore, verbose: bool) -> tuple[RunReport, int]:
     from newsletter.progress import FeedProgress
-    from newsletter.run import run_all
+    from newsletter.run import run_collect
     from newsletter.store.runs import RunCommand
 
     progress = FeedProgress(verbose=verbose)
     run_id = store.start_run(RunCommand.RUN, utcnow())
     try:
-        report = run_all(app.settings, store, utcnow, progress.start, progress.feed)
+        return run_collect(app.settings, store, utcnow, progress.start, progress.feed), run_id
     finally:
         progress.stop()
+
+
+def _finish(store: SqlStore, run_id: int, report: RunReport) -> None:
     store.finish_run(run_id, utcnow(), report.as_dict())
     for line in report.lines():
         click.echo(line)
