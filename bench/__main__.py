@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import collect, publish, scale_pg, send, startup, subscribe_load
+from bench import collect, collectors_pg, publish, scale_pg, send, startup, subscribe_load
 from bench.table import print_table
 
 Rows = list[dict[str, object]]
@@ -31,6 +31,7 @@ def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
         "publish": publish.run,
         "send": send.run,
         "pg": lambda: scale_pg.run(pg_sizes),
+        "collectors": lambda: collectors_pg.run(300),
     }
 
 

@@ -60,8 +60,11 @@ def server_name() -> str:
 
 
 @contextmanager
-def serve(count: int, entries: int = 50, small: bool = False) -> Iterator[list[str]]:
-    """Serve ``count`` feeds on loopback; yield their URLs."""
+def serve(
+    count: int, entries: int = 50, small: bool = False, access_log: Path | None = None
+) -> Iterator[list[str]]:
+    """Serve ``count`` feeds on loopback; yield their URLs. With ``access_log``, the path of
+    every request is written there, one a line (to count the requests of each feed)."""
     with tempfile.TemporaryDirectory(prefix="bench-feeds-") as name:
         root = Path(name) / "feed"
         root.mkdir()
@@ -69,10 +72,10 @@ def serve(count: int, entries: int = 50, small: bool = False) -> Iterator[list[s
             (root / f"{n}.xml").write_bytes(rss(n, entries, 2 if small else 5))
         os.chmod(name, 0o755)  # nginx's worker may run as another user
         if server_name() == "nginx":
-            with _nginx(Path(name)) as port:
+            with _nginx(Path(name), access_log) as port:
                 yield [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(count)]
         else:
-            with _aiohttp(root) as port:
+            with _aiohttp(root, access_log) as port:
                 yield [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(count)]
 
 
@@ -103,7 +106,8 @@ error_log {folder}/error.log warn;
 {user}
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    log_format paths '$uri';
+    access_log {access_log};
     client_body_temp_path {folder}/tmp;
     proxy_temp_path {folder}/tmp;
     fastcgi_temp_path {folder}/tmp;
@@ -121,12 +125,13 @@ http {{
 
 
 @contextmanager
-def _nginx(folder: Path) -> Iterator[int]:
+def _nginx(folder: Path, access_log: Path | None = None) -> Iterator[int]:
     port = _free_port()
     (folder / "tmp").mkdir()
     user = "user root;" if os.getuid() == 0 else ""
     conf = folder / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(folder=folder, port=port, user=user))
+    log = f"{access_log} paths" if access_log else "off"
+    conf.write_text(NGINX_CONF.format(folder=folder, port=port, user=user, access_log=log))
     process = subprocess.Popen(
         [str(NGINX), "-p", str(folder), "-c", str(conf)], stderr=subprocess.DEVNULL
     )
@@ -139,7 +144,7 @@ def _nginx(folder: Path) -> Iterator[int]:
 
 
 @contextmanager
-def _aiohttp(root: Path) -> Iterator[int]:
+def _aiohttp(root: Path, access_log: Path | None = None) -> Iterator[int]:
     from aiohttp import web
 
     bodies = {}
@@ -148,6 +153,9 @@ def _aiohttp(root: Path) -> Iterator[int]:
         bodies[f"/feed/{path.name}"] = (body, '"' + hashlib.sha1(body).hexdigest() + '"')
 
     async def feed(request: web.Request) -> web.Response:
+        if access_log is not None:
+            with access_log.open("a") as log:
+                log.write(request.path + "\n")
         found = bodies.get(request.path)
         if found is None:
             raise web.HTTPNotFound()

@@ -52,7 +52,7 @@ def source_request(state: FeedState) -> SourceRequest:
     )
 
 
-LEASE_POLL = timedelta(seconds=2)  # how often a collector with nothing to claim looks again
+LEASE_POLL = timedelta(seconds=0.5)  # how often a collector with nothing to claim looks again
 
 
 def lease_renewal_due(renewed_at: datetime, now: datetime, lease: timedelta) -> bool:
