@@ -209,3 +209,4 @@ def test_a_collector_with_nothing_to_claim_looks_again_soon_or_when_a_lease_ends
     assert lease_wait(now, now + timedelta(minutes=3)) == LEASE_POLL
     assert lease_wait(now, now + timedelta(milliseconds=300)) == timedelta(milliseconds=300)
     assert lease_wait(now, now - timedelta(seconds=1)) == timedelta(0)
+    assert lease_wait(now, None) == LEASE_POLL  # a lease taken since: never a busy loop

@@ -61,10 +61,13 @@ def lease_renewal_due(renewed_at: datetime, now: datetime, lease: timedelta) -> 
     return now - renewed_at >= lease / 2
 
 
-def lease_wait(now: datetime, others_until: datetime) -> timedelta:
+def lease_wait(now: datetime, others_until: datetime | None) -> timedelta:
     """How long a collector with nothing left to claim waits before looking again: until
     the first of the other collectors' leases runs out (its feeds may then be claimed),
-    but no longer than LEASE_POLL, as the others usually finish their feeds well before."""
+    but no longer than LEASE_POLL, as the others usually finish their feeds well before
+    (None: no lease was live when it looked, but one has been taken since)."""
+    if others_until is None:
+        return LEASE_POLL
     return max(min(others_until - now, LEASE_POLL), timedelta(0))
 
 

@@ -149,7 +149,7 @@ def _collect_round(
                 elif others is None and shared.finish():
                     return
                 else:
-                    sleep(lease_wait(clock(), others or clock()).total_seconds())
+                    sleep(lease_wait(clock(), others).total_seconds())
         except BaseException:
             shared.give_back()
             raise

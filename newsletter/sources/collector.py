@@ -65,6 +65,14 @@ def _never_fetched(request: SourceRequest) -> bool:
     return request.etag is None and request.last_modified is None and not request.content_hash
 
 
+def _sole(error: BaseException) -> BaseException:
+    """The one error inside a task group's group of one (``more`` raised: the database went
+    away), so that the caller sees a StoreError rather than a group."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 @dataclass(frozen=True)
 class _Crashed:
     """The loop itself failed (a bug, not a feed): re-raised in the caller's thread."""
@@ -104,7 +112,7 @@ class _Runner:
         try:
             self._work()
         except BaseException as exc:
-            self.results.put(_Crashed(exc))
+            self.results.put(_Crashed(_sole(exc)))
         finally:
             self.results.put(None)  # always: the consumer waits for it
 
