@@ -108,3 +108,13 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line() -> None:
     assert not plain.interactive
     assert log.getvalue().endswith(" sending digest 2026-W48: 3 due\n")
     assert log.getvalue().count("\n") == 1
+
+
+def test_the_help_states_how_many_messages_a_crash_leaves_in_doubt() -> None:
+    from newsletter.cli import cli
+    from newsletter.mail.sender import IN_FLIGHT
+
+    # The CLI stays light, so it cannot import the figure: it repeats it.
+    result = CliRunner().invoke(cli, ["send", "--help"], terminal_width=200)
+    assert f"at most {IN_FLIGHT} per worker" in result.output
+    assert f"({IN_FLIGHT} at a time per worker)" in " ".join(result.output.split())

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState
 from newsletter.store.delivery_writer import StartOutcome
 from newsletter.store.engine import make_engine
-from newsletter.store.models import Delivery
+from newsletter.store.models import Delivery, Subscriber
 from tests.support.send import add_digest, add_subscribers
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -134,6 +134,38 @@ def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -
         counts[DeliveryState.PENDING],
         counts[DeliveryState.UNKNOWN],
     ) == (1, 2, 0), "a late answer still tells the truth about an unknown row"
+
+
+def test_a_batch_of_marks_is_one_commit_with_an_outcome_per_row(store: SqlStore) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(5)])
+    digest_id = add_digest(store)
+    mine = store.claim_deliveries(digest_id, "me", NOW, 4, IDS)
+    (theirs,) = store.claim_deliveries(digest_id, "other", NOW, 1, IDS)
+    with store.engine.begin() as connection:  # r1 leaves after being claimed
+        connection.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "r1@example.org")
+            .values(state="unsubscribed")
+        )
+    writer = store.open_delivery_writer("me")
+    try:
+        outcomes = writer.mark([], [*mine[:2], theirs, *mine[2:]], NOW)
+        assert outcomes == ["sending", "skipped", "lost", "sending", "sending"]
+        assert stored_message_ids(store) == [
+            mine[0].message_id,
+            None,
+            *(job.message_id for job in mine[2:]),
+            None,
+        ]
+        sent = DeliveryResult(mine[0].id, mine[0].subscriber_id, DeliveryState.SENT, 1)
+        writer.mark([sent], [], NOW, unsent=mine[2:])  # a stop before the last two
+    finally:
+        writer.close()
+    counts = store.delivery_counts(digest_id)
+    assert (counts[DeliveryState.SENT], counts[DeliveryState.SKIPPED]) == (1, 1)
+    assert (counts[DeliveryState.PENDING], counts[DeliveryState.CLAIMED]) == (2, 1)
+    again = store.claim_deliveries(digest_id, "me", NOW, 5, IDS)
+    assert [(job.id, job.attempts) for job in again] == [(job.id, 0) for job in mine[2:]]
 
 
 def advance(

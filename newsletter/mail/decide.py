@@ -10,7 +10,8 @@ The delivery state machine (rows of the ``deliveries`` table)::
        └──────────── send --retry-unknown ──────────────────┘
     claimed or sending, subscriber no longer active ─► skipped
 
-Only ``sending`` is ever in doubt, and only for the one message each worker has in flight.
+Only ``sending`` is ever in doubt, and only for the batch each worker has marked (at most
+``newsletter.mail.sender.IN_FLIGHT``, 8, per worker).
 """
 
 from __future__ import annotations

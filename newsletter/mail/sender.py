@@ -1,11 +1,14 @@
-"""Sending a digest: claim due rows in small batches, and for each message commit
-``sending``, hand it to the transport, then record what the server said.
+"""Sending a digest: claim due rows in batches of 100, commit ``sending`` on the next
+IN_FLIGHT (8) of them, hand those to the transport one by one, then record what the server
+said.
 
 N worker threads each own a transport (one persistent SMTP connection) and share a rate
-limit and an error streak. Each worker writes the previous message's result together with
-the next message's ``sending`` mark in one commit, so a crash leaves at most one row per
-worker in doubt. The main thread renews the claims (a lease other machines can see) and
-turns Ctrl-C into a clean stop. Nothing but the rows remembers progress.
+limit and an error streak. Each worker writes the results of its last 8 messages together
+with the ``sending`` marks of its next 8 in one commit, so a crash leaves at most 8 rows per
+worker in doubt (``unknown``, re-sent only with --retry-unknown); a stop (a pause, Ctrl-C)
+hands the marked rows it did not send back to pending. The main thread renews the claims (a
+lease other machines can see) and turns Ctrl-C into a clean stop. Nothing but the rows
+remembers progress.
 """
 
 from __future__ import annotations

@@ -62,9 +62,10 @@ class SendStore(Protocol):
 
     def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
         """One sender's worker's commits, its SQL prepared once: each records finished
-        attempts and marks the next row ``sending`` (storing its Message-ID) in one commit,
-        answering 'lost' when the row is no longer ours, 'skipped' when its subscriber left
-        meanwhile. ``close()`` it when done."""
+        attempts, hands back marked rows never sent, and marks the next rows ``sending``
+        (storing their Message-IDs) in one commit, answering for each 'lost' when the row is
+        no longer ours, 'skipped' when its subscriber left meanwhile. ``close()`` it when
+        done."""
         ...
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:

@@ -247,10 +247,11 @@ class DeliveriesSql(SqlBase):
         return DeliveryWriter(self.engine, claimer)
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
-        # The heartbeat runs beside the workers, whose commits lock two of these rows each
-        # (the message sent and the next one marked sending). Locking the rows in id order
-        # and skipping those a worker holds means the heartbeat never waits on a worker, so
-        # the two can never deadlock; a skipped row was just touched by its worker anyway.
+        # The heartbeat runs beside the workers, whose commits lock up to two batches of
+        # these rows each (the messages sent and the next ones marked sending). Locking the
+        # rows in id order and skipping those a worker holds means the heartbeat never waits
+        # on a worker, so the two can never deadlock; a skipped row was just touched by its
+        # worker anyway.
         held = (
             select(Delivery.id)
             .where(
