@@ -232,7 +232,10 @@ def _time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    fired: list[bool] = []
+
     def on_alarm(_signum: int, _frame: object) -> None:
+        fired.append(True)
         raise _TimeUp
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -242,3 +245,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if fired:
+        # The alarm went off but its exception never reached us: a handler that runs
+        # inside a finalizer or a bare ``except:`` is swallowed there. Time is up all the same.
+        raise _TimeUp
