@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.mail.bounces.process import bounce_report, digest_line
+from newsletter.mail.bounces.process import bounce_report
+from newsletter.mail.bounces.stats import digest_line
 from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceReport

@@ -38,6 +38,21 @@ def test_importing_the_cli_loads_no_database_http_or_feed_library() -> None:
 
 
 @pytest.mark.slow
+def test_status_s_deliverability_lines_load_no_sender_smtp_or_imap() -> None:
+    loaded = _imported_after("import newsletter.mail.bounces.stats")
+    assert loaded & {"smtplib", "imaplib", "dkim", "itsdangerous", "flufl"} == set()
+
+
+def test_every_name_newsletter_mail_offers_loads_on_first_use() -> None:
+    import newsletter.mail
+
+    for name in newsletter.mail.__all__:
+        assert getattr(newsletter.mail, name).__name__ == name
+    with pytest.raises(AttributeError):
+        _ = newsletter.mail.nothing_of_that_name
+
+
+@pytest.mark.slow
 def test_opening_the_store_does_not_load_alembic_when_the_schema_is_current() -> None:
     loaded = _imported_after(
         "from newsletter.store.engine import ensure_schema, make_engine\n"

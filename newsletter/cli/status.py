@@ -16,7 +16,7 @@ from newsletter.cli.app import App, pass_app, utcnow
 def status(app: App, as_json: bool) -> None:
     """Feed health (last success, last error, failures, next attempt, gone) and the last run."""
     from newsletter import status as status_mod
-    from newsletter.mail.bounces.process import digest_stats
+    from newsletter.mail.bounces.stats import digest_stats
     from newsletter.store.entries import EntryKind
 
     with app.store() as store:
@@ -41,7 +41,7 @@ def _print_status(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     from newsletter import status as status_mod
-    from newsletter.mail.bounces.process import digest_line_of
+    from newsletter.mail.bounces.stats import digest_line_of
 
     shown = status_mod.shown
     table = Table(title="feeds", title_justify="left")

@@ -3,13 +3,29 @@
 ``send_digest`` delivers a digest's deliveries, queued when it was built (from
 `newsletter send` and `newsletter run`); ``send_confirmations`` mails the confirm links
 of new subscriptions. Only this package speaks SMTP.
+
+The names below load their modules on first use: a command that needs one small part of
+mail (`status` and its deliverability lines) does not pay for the sender, SMTP and DKIM.
 """
 
 from __future__ import annotations
 
-from newsletter.mail.confirm import ConfirmationSent, send_confirmations
-from newsletter.mail.report import SendReport
-from newsletter.mail.sender import NoDigest, SendOptions, send_digest
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.mail.confirm import ConfirmationSent, send_confirmations
+    from newsletter.mail.report import SendReport
+    from newsletter.mail.sender import NoDigest, SendOptions, send_digest
+
+_HOMES = {
+    "ConfirmationSent": "newsletter.mail.confirm",
+    "send_confirmations": "newsletter.mail.confirm",
+    "SendReport": "newsletter.mail.report",
+    "NoDigest": "newsletter.mail.sender",
+    "SendOptions": "newsletter.mail.sender",
+    "send_digest": "newsletter.mail.sender",
+}
 
 __all__ = [
     "ConfirmationSent",
@@ -19,3 +35,10 @@ __all__ = [
     "send_confirmations",
     "send_digest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'newsletter.mail' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -24,12 +24,12 @@ from newsletter.errors import ConfigError
 from newsletter.mail.bounces.classify import KINDS, classify
 from newsletter.mail.bounces.imap import ImapMailbox, ImapUrl
 from newsletter.mail.bounces.mailbox import MailboxMessage, local_messages
+from newsletter.mail.bounces.stats import digest_line, digest_stats
 from newsletter.mail.verp import Verp, VerpRef, verp_for
 from newsletter.store.bounces import BounceAction, BounceReport, DigestBounceStats
 from newsletter.subscribers.tokens import Tokens, load_tokens
 
 Clock = Callable[[], datetime]
-GMAIL_COMPLAINT_LINE = 0.003  # Gmail and Yahoo block bulk senders above 0.3 % complaints
 
 
 class BounceStore(Protocol):
@@ -165,31 +165,3 @@ def message_key(data: bytes, message: Message) -> str:
     if message_id and len(message_id) < 240:
         return "mid:" + message_id
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def digest_line(stats: DigestBounceStats) -> str:
-    return digest_line_of(digest_stats(stats))
-
-
-def digest_line_of(stats: dict[str, Any]) -> str:
-    """One digest's deliverability in a line, from :func:`digest_stats`."""
-    line = "OVER" if stats["complaint_rate_over_gmail_line"] else "under"
-    return (
-        f"digest {stats['week']}: {stats['sent']} sent, {stats['bounced_hard']} hard and "
-        f"{stats['bounced_soft']} soft bounces, {stats['complaints']} complaints "
-        f"({stats['complaint_rate']:.2%}, {line} Gmail's 0.3% line), "
-        f"{stats['unsubscribes']} unsubscribes"
-    )
-
-
-def digest_stats(stats: DigestBounceStats) -> dict[str, Any]:
-    return {
-        "week": stats.week,
-        "sent": stats.sent,
-        "bounced_hard": stats.hard,
-        "bounced_soft": stats.soft,
-        "complaints": stats.complaints,
-        "unsubscribes": stats.unsubscribes,
-        "complaint_rate": round(stats.complaint_rate, 6),
-        "complaint_rate_over_gmail_line": stats.complaint_rate > GMAIL_COMPLAINT_LINE,
-    }
