@@ -46,6 +46,7 @@ from newsletter.mail.store import SendStore
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
+    Route,
     TransientFailure,
     Transport,
     describe_transport,
@@ -287,18 +288,27 @@ class _Job:
         # A stop leaves the rest marked: the next commit hands them back untouched.
         while flight.marked and not self.stop.is_set():
             job = flight.marked.pop(0)
-            flight.done.append(self._deliver(transport, job))
+            flight.done.append(self._deliver(transport, job, self._following(flight)))
 
-    def _deliver(self, transport: Transport, job: DeliveryJob) -> DeliveryResult:
+    def _following(self, flight: _Flight) -> Route | None:
+        """The next message of the batch (marked sending already), whose transaction the
+        transport may start with this one's body; not under a rate limit, which must let
+        each message wait for its turn before any of it goes out."""
+        if not flight.marked or self.limiter.interval:
+            return None
+        return Route(self._return_path(flight.marked[0]), flight.marked[0].email)
+
+    def _deliver(
+        self, transport: Transport, job: DeliveryJob, following: Route | None = None
+    ) -> DeliveryResult:
         """Send one marked message; returns its result, to be written with the next commit."""
         self.limiter.wait()
         url, mailto = self.links.unsubscribe_ways(job.subscriber_id, job.email_key)
         data = self.message.render(mailbox(job.name, job.email), job.message_id, url, mailto)
         if self.signer is not None:
             data = self.signer.sign(data, self.clock())
-        return_path = self.verp.address("digest", job.id) if self.verp else self.sender.address
-        envelope = Envelope(return_path, job.email, data, job.message_id)
-        verdict, result = self._attempt(transport, job, envelope)
+        envelope = Envelope(self._return_path(job), job.email, data, job.message_id)
+        verdict, result = self._attempt(transport, job, envelope, following)
         # Counted by where the row went: a retry that gave up is a failure, and a row handed
         # back untouched (no connection) is nothing yet.
         self.report.count("bounced" if result.bounced else result.state)
@@ -306,11 +316,14 @@ class _Job:
         self._streak_after(verdict, job, result)
         return result
 
+    def _return_path(self, job: DeliveryJob) -> str:
+        return self.verp.address("digest", job.id) if self.verp else self.sender.address
+
     def _attempt(
-        self, transport: Transport, job: DeliveryJob, envelope: Envelope
+        self, transport: Transport, job: DeliveryJob, envelope: Envelope, following: Route | None
     ) -> tuple[Verdict, DeliveryResult]:
         try:
-            reply = transport.send(envelope)
+            reply = transport.send(envelope, following)
         except TransientFailure as exc:
             return "retry", result_after_failure(job, str(exc), exc.before_data, self.clock())
         except FatalFailure as exc:
