@@ -1,5 +1,6 @@
 """The SMTP transport against aiosmtpd: login, a refused login (sending pauses at once),
-the reply kept, a connection reused for many messages."""
+the reply kept, a connection reused for many messages, the next transaction started with a
+message's body (and dropped, never delivered empty, when it does not follow)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from newsletter.mail import send_digest
-from newsletter.mail.transport import Envelope, FatalFailure, SmtpTransport, SmtpUrl
+from newsletter.mail.transport import Envelope, FatalFailure, Route, SmtpTransport, SmtpUrl
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
 from tests.support.clock import Clock
@@ -65,6 +66,13 @@ def server() -> Iterator[tuple[Connections, int]]:
 def envelope(n: int) -> Envelope:
     data = f"Subject: {n}\r\nMessage-ID: <{n}@x>\r\n\r\nhello\r\n".encode()
     return Envelope("news@example.com", f"r{n}@example.org", data, f"<{n}@x>")
+
+
+def route(n: int) -> Route:
+    return Route("news@example.com", f"r{n}@example.org")
+
+
+ROUTE_4 = b"MAIL FROM:<news@example.com>\r\nRCPT TO:<r4@example.org>\r\nDATA\r\n"
 
 
 def test_login_then_many_messages_over_one_connection(server: tuple[Connections, int]) -> None:
@@ -141,3 +149,65 @@ def test_lines_starting_with_a_dot_arrive_intact(pipelining: bool) -> None:
     assert reply.code == 250
     (received,) = recorder.messages
     assert received.data == data + b"\r\n"
+
+
+def test_the_next_transaction_goes_out_with_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bytes | str] = []
+    original = smtplib.SMTP.send
+
+    def counting(self: smtplib.SMTP, data: bytes | str) -> None:
+        seen.append(data)
+        original(self, data)
+
+    with recording_smtp() as (recorder, url):
+        recorder.tempfail_once.add("r5@example.org")
+        transport = SmtpTransport(SmtpUrl.parse(url))
+        try:
+            transport.send(envelope(1))  # opens the connection (EHLO)
+            monkeypatch.setattr(smtplib.SMTP, "send", counting)
+            replies = [transport.send(envelope(n), route(n + 1)) for n in (2, 3, 4)]
+            monkeypatch.undo()
+            refused = transport.send(envelope(5))  # started ahead, refused at RCPT
+            after = transport.send(envelope(6))
+        finally:
+            transport.close()
+    assert len(seen) == 4, "one write per message, and the first one's commands"
+    assert seen[2] == envelope(3).message + b".\r\n" + ROUTE_4
+    assert [(r.code, r.stage) for r in replies] == [(250, "data")] * 3
+    assert (refused.code, refused.stage) == (451, "rcpt") and after.code == 250
+    assert recorder.recipients() == [f"r{n}@example.org" for n in (1, 2, 3, 4, 6)]
+
+
+@pytest.mark.parametrize("then", ["close", "another message"])
+def test_a_transaction_started_ahead_but_not_followed_delivers_nothing(then: str) -> None:
+    with recording_smtp() as (recorder, url):
+        transport = SmtpTransport(SmtpUrl.parse(url))
+        try:
+            first = transport.send(envelope(1), route(2))
+            if then == "another message":
+                other = transport.send(envelope(3))
+                assert other.code == 250
+            transport.close()
+            after = SmtpTransport(SmtpUrl.parse(url))
+            assert after.send(envelope(4)).code == 250, "the server is still fine"
+            after.close()
+        finally:
+            transport.close()
+        expected = ["r1@example.org", "r3@example.org", "r4@example.org"]
+        if then == "close":
+            expected.remove("r3@example.org")
+        assert first.code == 250
+        assert recorder.recipients() == expected, "no empty message for r2"
+
+
+def test_a_drop_with_the_next_transaction_started_sends_each_once() -> None:
+    with recording_smtp() as (recorder, url):
+        recorder.drop_once.add("r2@example.org")
+        transport = SmtpTransport(SmtpUrl.parse(url))
+        try:
+            replies = [transport.send(envelope(n), route(n + 1)) for n in (1, 2)]
+            replies.append(transport.send(envelope(3)))
+        finally:
+            transport.close()
+    assert [r.code for r in replies] == [250, 250, 250]
+    assert recorder.recipients() == ["r1@example.org", "r2@example.org", "r3@example.org"]
