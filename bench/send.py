@@ -267,7 +267,8 @@ def run(
                 "peak_mb": mine["peak_mb"],
                 "target": None,
                 "note": (
-                    "send: ours pipelines MAIL/RCPT/DATA (2 round trips where smtplib takes 4) "
+                    "send: ours pipelines MAIL/RCPT/DATA behind the previous body (1 round trip "
+                    "where smtplib takes 4) "
                     "and makes one SQLite commit per 8 messages (their `sending` marks with "
                     "the previous 8 results); smtplib's loop uses less CPU, so on a busy "
                     "shared machine the wall-time ratio rises"
