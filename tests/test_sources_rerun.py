@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 
 from newsletter.sources import Limits, SourceRequest, collect
-from tests.support.hostile_server import ROUTES, serve
+from tests.support.hostile_server import GOOD_ETAG, ROUTES, serve
 
 LIMITS = Limits(concurrency=4, deadline=5, parse_workers=2)
 
@@ -45,3 +45,19 @@ def test_parser_processes_start_only_when_a_body_needs_parsing() -> None:
             children_again.append(len(multiprocessing.active_children()))
     assert min(children_first) >= 1  # the control: parsing did start workers
     assert children_again == [0, 0]
+
+
+def test_unchanged_feeds_reuse_one_connection() -> None:
+    # A 304 closed before its (empty) end was read used to close its connection: a rerun
+    # of 500 feeds opened 500 connections.
+    with serve(ROUTES) as base:
+        requests = [
+            SourceRequest(
+                feed_id=n, key=str(n), kind="articles", url=base + "/good.rss", etag=GOOD_ETAG
+            )
+            for n in range(5)
+        ]
+        results = list(collect(requests, Limits(concurrency=1, deadline=5, parse_workers=1)))
+        opened = list(base.opened)
+    assert [r.fetch.status_code for r in results] == [304] * 5
+    assert len(opened) == 1, opened

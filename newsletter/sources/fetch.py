@@ -110,7 +110,9 @@ async def _answer(response: httpx.Response, hops: list[int], limits: Limits) -> 
     if 200 <= response.status_code < 300:
         _check_length(headers, limits)
         body = await _read_body(response.aiter_raw(_CHUNK), headers, limits)
-    elif response.status_code != 304:
+    elif response.status_code == 304:
+        await _drain_empty(response)
+    else:
         error = f"HTTP {response.status_code} {_reason(response)}"
     # A new address to remember only if every hop said "permanently".
     permanent = bool(hops) and all(code in _PERMANENT for code in hops)
@@ -125,6 +127,16 @@ async def _answer(response: httpx.Response, hops: list[int], limits: Limits) -> 
         retry_after=headers.get("retry-after"),
         error=error,
     )
+
+
+async def _drain_empty(response: httpx.Response) -> None:
+    """Read a 304's body, which HTTP/1.1 framing makes empty whatever the headers say.
+
+    A response closed before its end was read closes its connection too: without this,
+    every 304 of a rerun paid for a new TCP connection instead of reusing the pooled one.
+    """
+    async for _ in response.aiter_raw():
+        raise FetchError("the server sent a body with a 304")  # never under HTTP/1.1
 
 
 def _check_length(headers: Mapping[str, str], limits: Limits) -> None:

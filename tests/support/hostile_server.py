@@ -76,6 +76,7 @@ class ServerURL(str):
     """The server's base URL, carrying the request headers it received, per path."""
 
     received: dict[str, list[dict[str, str]]]
+    opened: list[tuple[str, int]]  # the client's address of every connection accepted
 
 
 @contextmanager
@@ -87,6 +88,7 @@ def serve(routes: Mapping[str, Route]) -> Iterator[ServerURL]:
     thread.start()
     base = ServerURL(f"http://127.0.0.1:{server.server_address[1]}")
     base.received = server.received
+    base.opened = server.opened
     try:
         yield base
     finally:
@@ -107,11 +109,14 @@ class _Server(ThreadingHTTPServer):
         self.routes: dict[str, Route] = {}
         self.stop = threading.Event()
         self.received: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self.opened: list[tuple[str, int]] = []
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
 
     def track(self, connection: socket.socket, alive: bool) -> None:
         with self._lock:
+            if alive:
+                self.opened.append(connection.getpeername())
             (self._connections.add if alive else self._connections.discard)(connection)
 
     def handle_error(self, request: object, client_address: object) -> None:
