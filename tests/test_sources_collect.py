@@ -179,6 +179,25 @@ def test_we_name_ourselves_and_ask_only_for_what_we_can_inflate() -> None:
     assert "if-none-match" not in headers
 
 
+def test_the_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loopback server plays the proxy: it gets the absolute URL of a host that does not
+    # exist, and answers by the path; NO_PROXY sends the other feed straight to the server.
+    with serve(ROUTES) as base:
+        monkeypatch.setenv("HTTP_PROXY", base)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        requests = [
+            SourceRequest(
+                feed_id=1, key="proxied", kind="articles", url="http://feed.invalid/good.rss"
+            ),
+            SourceRequest(feed_id=2, key="direct", kind="articles", url=base + "/good.atom"),
+        ]
+        results = {r.request.key: r for r in collect(requests, LIMITS)}
+        (proxied,) = base.received["/good.rss"]
+    assert proxied["host"] == "feed.invalid"
+    for result in results.values():
+        assert result.fetch.error is None and result.parsed is not None, result.fetch
+
+
 def test_unchanged_feeds_are_not_parsed_again() -> None:
     with serve(ROUTES) as base:
         first = {r.request.key: r for r in collect(feeds(base), LIMITS)}

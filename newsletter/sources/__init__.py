@@ -1,6 +1,7 @@
-"""Feeds in, clean entries out: fetch (httpx), parse (feedparser, in worker processes), clean (nh3).
+"""Feeds in, clean entries out: fetch (aiohttp), parse (feedparser, in worker processes),
+clean (nh3).
 
-The only place that imports feedparser and the HTTP client. Everything else talks to it
+The only place that imports feedparser and the HTTP clients. Everything else talks to it
 through ``collect()`` and the plain values in ``types``.
 """
 
@@ -34,7 +35,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The config reads only the plain values above; httpx and feedparser are imported
+    # The config reads only the plain values above; aiohttp and feedparser are imported
     # the first time something collects, so `newsletter --help` never pays for them.
     if name == "collect":
         from newsletter.sources.collector import collect

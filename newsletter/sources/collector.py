@@ -1,6 +1,6 @@
 """``collect()``: many feeds at once, consumed from a plain synchronous loop.
 
-An event loop in a background thread fetches with one httpx client, at most
+An event loop in a background thread fetches with one aiohttp client session, at most
 ``limits.concurrency`` feeds at a time, and hands bodies to a pool of parser processes.
 Results travel to the caller's thread through a ``queue.Queue`` as each feed completes.
 """
@@ -17,10 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-import httpx
-
 from newsletter.errors import ParseError
-from newsletter.sources.fetch import fetch, make_client
+from newsletter.sources.fetch import Client, fetch, make_client
 from newsletter.sources.pool import ParsePool
 from newsletter.sources.types import FetchResult, Limits, SourceRequest, SourceResult
 
@@ -153,7 +151,7 @@ class _Runner:
 
     async def _collect_one(
         self,
-        client: httpx.AsyncClient,
+        client: Client,
         pool: ParsePool,
         slots: asyncio.Semaphore,
         request: SourceRequest,
@@ -174,7 +172,7 @@ class _Runner:
             self.results.put(replace(result, fetch=fetched, elapsed=time.monotonic() - started))
 
     async def _fetch_and_parse(
-        self, client: httpx.AsyncClient, pool: ParsePool, request: SourceRequest
+        self, client: Client, pool: ParsePool, request: SourceRequest
     ) -> SourceResult:
         fetched = await fetch(client, request, self._limits)
         if fetched.status_code == 304:

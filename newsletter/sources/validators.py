@@ -1,7 +1,7 @@
 """HTTP validators (ETag, Last-Modified) we are willing to keep and send back.
 
 A server's validator is stored and repeated on every later request. One we cannot send
-(non-ASCII: httpx refuses to encode it) or that the store cannot hold would break the
+(non-ASCII: HTTP clients refuse to encode it) or that the store cannot hold would break the
 feed for good, so such a value is dropped at the edge: the feed is then simply fetched
 unconditionally, which is always correct.
 """
