@@ -3,7 +3,8 @@
 Run as ``python -m bench.collect [--feeds 120] [--no-rss2email]``. Each side runs in its own
 process (so peak memory is its own) against the same server; the figure is the ratio ours /
 baseline. The peers reader 3.26 (bench/reader_peer.py) and rss2email 3.14 (bench/rss2email.py)
-collect the same feeds too, first run and unchanged rerun; ``--small`` also times small feeds
+collect the same feeds too, first run and unchanged rerun (r2e only as a command, so our rerun
+is timed as the ``newsletter collect`` command too for that row); ``--small`` also times small feeds
 (50 entries of about 1.7 KB) against the sequential loop. The feeds come from nginx on
 loopback when it is installed, else from an aiohttp server in this process (bench/feeds.py).
 """
@@ -70,7 +71,24 @@ def ours(urls: list[str], rerun: bool) -> dict[str, float]:
             result["rerun_seconds"] = time.perf_counter() - started
             result["rerun_unchanged"] = float(again.count("not_modified"))
         store.close()
+        if rerun:
+            result["command_rerun_seconds"] = command_rerun(Path(site))
     return result
+
+
+def command_rerun(site: Path) -> float:
+    """``newsletter collect`` as cron runs it, every feed unchanged: start to exit, as
+    rss2email's rerun is timed (bench/rss2email.py)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "newsletter", "collect"],
+        cwd=site,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return time.perf_counter() - started
 
 
 def child(mode: str, urls: list[str]) -> None:
@@ -181,12 +199,20 @@ def run(
             "note": note,
         },
         {
-            "figure": f"collect rerun, {feeds} unchanged, vs rss2email {rss2email.VERSION}",
-            "ours": mine["rerun_seconds"],
+            # Both commands, start to exit: r2e can only be timed so. Until 2026-12 our side
+            # was the in-process rerun (no interpreter start, imports or config), which made
+            # this ratio look several times better than what cron pays.
+            "figure": f"rerun command, {feeds} unchanged, vs rss2email {rss2email.VERSION}",
+            "ours": mine["command_rerun_seconds"],
             "baseline": theirs["rerun_seconds"],
             "baseline_name": "r2e run --no-send again (all 304)",
             "peak_mb": mine["peak_mb"],
             "target": 0.15,
+            "note": "rerun command: `newsletter collect` took "
+            f"{mine['command_rerun_seconds']:.2f} s start to exit (the collect itself "
+            f"{mine['rerun_seconds']:.2f} s in-process), "
+            f"`r2e run --no-send` {theirs['rerun_seconds']:.2f} s; both fetch all {feeds} "
+            "feeds and get 304s",
         },
     ]
 

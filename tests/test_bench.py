@@ -62,7 +62,7 @@ def test_collect_with_rss2email() -> None:
     else:
         assert by_figure["reader 3.26, 3 feeds"]["skipped"] == reader_peer.unavailable()
     if rss2email.unavailable() is None:
-        assert by_figure["collect rerun, 3 unchanged, vs rss2email 3.14"]["target"] == 0.15
+        assert by_figure["rerun command, 3 unchanged, vs rss2email 3.14"]["target"] == 0.15
         assert len(rows) == 6, rows
     else:
         assert by_figure["rss2email 3.14, 3 feeds"]["skipped"] == rss2email.unavailable()
