@@ -14,6 +14,7 @@ HEAVY = (
     "sqlalchemy",
     "alembic",
     "httpx",
+    "aiohttp",
     "feedparser",
     "rich",
     "yaml",
@@ -66,6 +67,22 @@ def test_opening_the_store_does_not_load_alembic_when_the_schema_is_current() ->
     )
     assert "sqlalchemy" in loaded
     assert "alembic" not in loaded
+
+
+@pytest.mark.slow
+def test_collecting_local_files_loads_no_http_client() -> None:
+    # The sample site's feeds are files: its cron `run` should not pay for aiohttp's import.
+    loaded = _imported_after(
+        "import pathlib, tempfile\n"
+        "from newsletter.sources import Limits, SourceRequest, collect\n"
+        "feed = pathlib.Path(tempfile.mkdtemp()) / 'feed.xml'\n"
+        "feed.write_text('<rss version=\"2.0\"><channel><title>t</title></channel></rss>')\n"
+        "request = SourceRequest(feed_id=1, key='f', kind='articles', path=feed)\n"
+        "[result] = collect([request], Limits(parse_workers=1))\n"
+        "assert result.parsed is not None, result"
+    )
+    assert "aiohttp" not in loaded
+    assert "newsletter" in loaded  # the control: the collect did run
 
 
 def test_the_head_read_from_the_file_names_is_the_one_alembic_finds() -> None:

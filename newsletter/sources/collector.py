@@ -14,13 +14,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from newsletter.errors import ParseError
-from newsletter.sources.fetch import Client, fetch, make_client
+from newsletter.sources.fetch import fetch
 from newsletter.sources.pool import ParsePool
 from newsletter.sources.types import FetchResult, Limits, SourceRequest, SourceResult
+
+if TYPE_CHECKING:
+    from newsletter.sources.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,21 @@ def collect(
             yield item
     finally:
         runner.stop()
+
+
+@contextlib.asynccontextmanager
+async def _client(
+    requests: list[SourceRequest], limits: Limits, more_to_come: bool
+) -> AsyncIterator[Client | None]:
+    """The HTTP client, unless every feed is a local file (such a site never imports
+    aiohttp); requests still to come (``more``) may have URLs."""
+    if not more_to_come and not any(r.path is None and r.url for r in requests):
+        yield None
+        return
+    from newsletter.sources.client import make_client
+
+    async with make_client(limits) as client:
+        yield client
 
 
 def _never_fetched(request: SourceRequest) -> bool:
@@ -134,7 +153,11 @@ class _Runner:
             self._loop.close()
 
     async def _collect_all(self, pool: ParsePool) -> None:
-        async with make_client(self._limits) as client, asyncio.TaskGroup() as group:
+        more_to_come = self._more is not None
+        async with (
+            _client(self._requests, self._limits, more_to_come) as client,
+            asyncio.TaskGroup() as group,
+        ):
             concurrency = max(self._limits.concurrency, 1)
             slots = asyncio.Semaphore(concurrency)
             batch: Sequence[SourceRequest] = self._requests
@@ -151,7 +174,7 @@ class _Runner:
 
     async def _collect_one(
         self,
-        client: Client,
+        client: Client | None,
         pool: ParsePool,
         slots: asyncio.Semaphore,
         request: SourceRequest,
@@ -172,7 +195,7 @@ class _Runner:
             self.results.put(replace(result, fetch=fetched, elapsed=time.monotonic() - started))
 
     async def _fetch_and_parse(
-        self, client: Client, pool: ParsePool, request: SourceRequest
+        self, client: Client | None, pool: ParsePool, request: SourceRequest
     ) -> SourceResult:
         fetched = await fetch(client, request, self._limits)
         if fetched.status_code == 304:

@@ -1,113 +1,43 @@
 """Fetch one feed over HTTP (or read it from disk), within every limit, never raising.
 
 The answer is a FetchResult that says what happened, without judging it: a 410 or a
-Retry-After is for ``collect/`` to act on.
+Retry-After is for ``collect/`` to act on. The HTTP client itself is in ``client.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl
 import zlib
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
-from urllib.request import proxy_bypass
-
-import aiohttp
-import idna
-from aiohttp.helpers import ProxyInfo, proxies_from_env
-from yarl import URL
+from typing import TYPE_CHECKING
 
 from newsletter.errors import FetchError
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
-from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
 
-_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
-)
-_PERMANENT = frozenset({301, 308})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
-# aiohttp's default (8190 bytes) is below what h11 let through before (16 KiB of headers);
-# with at most 128 headers, a response's head still costs at most 2 MiB.
-_MAX_FIELD = 16 * 1024
+if TYPE_CHECKING:
+    from newsletter.sources.client import Client
 
 
-@dataclass(frozen=True)
-class Client:
-    """One collection's session, and the proxies the environment names, read once."""
+async def fetch(client: Client | None, request: SourceRequest, limits: Limits) -> FetchResult:
+    """Fetch ``request`` within ``limits.deadline`` seconds, whatever the server does.
 
-    session: aiohttp.ClientSession
-    proxies: Mapping[str, ProxyInfo]
-
-    async def __aenter__(self) -> Client:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.session.close()
-
-
-def make_client(limits: Limits) -> Client:
-    """The one client for a whole collection: pooled keep-alive connections, our limits.
-
-    aiohttp, not httpx: an unchanged rerun is 500 conditional GETs, and httpx's pool spent
-    ten times the CPU of aiohttp's on each (bench/collect.py). Called on the running loop.
-    """
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=max(limits.concurrency, 1), ssl=_tls_context()),
-        timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
-        ),
-        headers={
-            "User-Agent": limits.user_agent,
-            "Accept": _ACCEPT,
-            # Only what we can inflate ourselves under a cap (see Inflater).
-            "Accept-Encoding": "gzip, deflate",
-        },
-        auto_decompress=False,  # see Inflater
-        # Not trust_env: it reads ~/.netrc and the proxy variables in a thread for every
-        # request (two thread hand-offs per 304); Client reads the variables once, as httpx.
-        trust_env=False,
-        max_line_size=_MAX_FIELD,
-        max_field_size=_MAX_FIELD,
-    )
-    return Client(session, proxies_from_env())
-
-
-def _tls_context() -> ssl.SSLContext:
-    """The certificates httpx trusted: SSL_CERT_FILE or SSL_CERT_DIR, else certifi's."""
-    if cafile := os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=cafile)
-    if capath := os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=capath)
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-async def fetch(client: Client, request: SourceRequest, limits: Limits) -> FetchResult:
-    """Fetch ``request`` within ``limits.deadline`` seconds, whatever the server does."""
+    ``client`` is None when no feed of the collection has a URL."""
     try:
         async with asyncio.timeout(limits.deadline):
             if request.path is not None:
                 return await asyncio.to_thread(read_file, request.path, limits)
-            if request.url is None:
+            if request.url is None or client is None:
                 return FetchResult(status_code=None, error="the feed has neither a URL nor a path")
-            return await _get(client, request, limits)
-    # Before TimeoutError: aiohttp's own timeouts (connect, read) are TimeoutErrors too.
-    except aiohttp.ClientError as exc:
-        return FetchResult(status_code=None, error=_describe_http_error(exc, limits))
+            from newsletter.sources.client import get
+
+            return await get(client, request, limits)
     except TimeoutError:
         return FetchResult(status_code=None, error=f"timed out after {limits.deadline:g} s")
     except FetchError as exc:
         return FetchResult(status_code=None, error=str(exc))
     # A bad URL, here or in a redirect's Location (IDNA refusing xn--a is a UnicodeError).
     except (UnicodeError, ValueError) as exc:
-        return FetchResult(status_code=None, error=f"cannot make this request ({_first_line(exc)})")
+        return FetchResult(status_code=None, error=f"cannot make this request ({first_line(exc)})")
 
 
 def read_file(path: Path, limits: Limits) -> FetchResult:
@@ -122,111 +52,8 @@ def read_file(path: Path, limits: Limits) -> FetchResult:
     except OSError as exc:
         return FetchResult(status_code=None, error=f"cannot read {path}: {exc.strerror or exc}")
     if len(body) > cap:
-        return FetchResult(status_code=None, error=f"file larger than {_size(cap)}")
+        return FetchResult(status_code=None, error=f"file larger than {size(cap)}")
     return FetchResult(status_code=200, body=body)
-
-
-async def _get(client: Client, request: SourceRequest, limits: Limits) -> FetchResult:
-    assert request.url is not None
-    conditional = {}
-    # A validator stored before it was checked at the edge is not sent (see validators.py).
-    if etag := usable(request.etag, ETAG_LIMIT):
-        conditional["If-None-Match"] = etag
-    if last_modified := usable(request.last_modified, LAST_MODIFIED_LIMIT):
-        conditional["If-Modified-Since"] = last_modified
-    url = URL(request.url)
-    hops: list[int] = []
-    while True:
-        # We follow redirects ourselves, so each hop is under our limits; leaving the
-        # block unread closes a redirect's connection instead of reading its body.
-        _check_host(url)
-        proxy, proxy_auth = _proxy(client.proxies, url)
-        async with client.session.get(
-            url, headers=conditional, allow_redirects=False, proxy=proxy, proxy_auth=proxy_auth
-        ) as response:
-            location = response.headers.get("Location")
-            if response.status not in _REDIRECTS or location is None:
-                return await _answer(response, hops, limits)
-            if len(hops) == limits.max_redirects:
-                raise FetchError(f"too many redirects (more than {limits.max_redirects})")
-            hops.append(response.status)
-            url = response.url.join(URL(location))
-
-
-def _check_host(url: URL) -> None:
-    """Refuse an ACE name that IDNA cannot decode (xn--a), before any resolver sees it, as
-    httpx did: such a name never resolves. Raises ``idna.IDNAError``, a UnicodeError."""
-    host = url.raw_host or ""
-    if "xn--" in host.lower():
-        idna.encode(host)
-
-
-def _proxy(
-    proxies: Mapping[str, ProxyInfo], url: URL
-) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy that HTTP_PROXY or HTTPS_PROXY names for ``url`` unless NO_PROXY says no."""
-    found = proxies.get(url.scheme)
-    if found is None or (url.host is not None and proxy_bypass(url.host)):
-        return None, None
-    return found.proxy, found.proxy_auth
-
-
-async def _answer(response: aiohttp.ClientResponse, hops: list[int], limits: Limits) -> FetchResult:
-    headers = _headers(response)
-    body = None
-    error = None
-    if 200 <= response.status < 300:
-        _check_length(headers, limits)
-        body = await _read_body(response.content.iter_chunked(_CHUNK), headers, limits)
-    elif response.status != 304:  # a 304 has no body: its connection goes back to the pool
-        error = f"HTTP {response.status} {_reason(response)}"
-    # A new address to remember only if every hop said "permanently".
-    permanent = bool(hops) and all(code in _PERMANENT for code in hops)
-    return FetchResult(
-        status_code=response.status,
-        final_url=str(response.url),
-        permanent_url=str(response.url) if permanent else None,
-        body=body,
-        headers=headers,
-        etag=usable(headers.get("etag"), ETAG_LIMIT),
-        last_modified=usable(headers.get("last-modified"), LAST_MODIFIED_LIMIT),
-        retry_after=headers.get("retry-after"),
-        error=error,
-    )
-
-
-def _headers(response: aiohttp.ClientResponse) -> dict[str, str]:
-    """Lower-cased names; a repeated header's values joined by commas (as httpx did)."""
-    headers: dict[str, str] = {}
-    for name, value in response.headers.items():
-        key = name.lower()
-        # Bytes that are not UTF-8 arrive as surrogates, which nothing downstream can encode.
-        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return headers
-
-
-def _check_length(headers: Mapping[str, str], limits: Limits) -> None:
-    """Refuse at once a body announced larger than the cap, before reading a byte of it."""
-    try:
-        length = int(headers.get("content-length", ""))
-    except ValueError:
-        return
-    if length > limits.max_bytes:
-        raise FetchError(f"response larger than {_size(limits.max_bytes)}")
-
-
-async def _read_body(
-    chunks: AsyncIterator[bytes], headers: Mapping[str, str], limits: Limits
-) -> bytes:
-    inflater = Inflater(headers.get("content-encoding", ""), limits.max_decoded_bytes)
-    raw_size = 0
-    async for chunk in chunks:
-        raw_size += len(chunk)
-        if raw_size > limits.max_bytes:
-            raise FetchError(f"response larger than {_size(limits.max_bytes)}")
-        inflater.feed(chunk)
-    return inflater.finish()
 
 
 class Inflater:
@@ -280,7 +107,7 @@ class Inflater:
     def _keep(self, out: bytes) -> None:
         self._size += len(out)
         if self._size > self._cap:
-            raise FetchError(f"response larger than {_size(self._cap)} once decompressed")
+            raise FetchError(f"response larger than {size(self._cap)} once decompressed")
         if out:
             self._parts.append(out)
 
@@ -291,37 +118,12 @@ class Inflater:
         return zlib.decompressobj(32 + zlib.MAX_WBITS)
 
 
-def _reason(response: aiohttp.ClientResponse) -> str:
-    try:
-        return HTTPStatus(response.status).phrase
-    except ValueError:
-        return response.reason or "(unknown status)"
-
-
-def _describe_http_error(exc: aiohttp.ClientError, limits: Limits) -> str:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"could not connect within {limits.connect_timeout:g} s"
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return f"the server sent nothing for {limits.read_timeout:g} s"
-    if isinstance(exc, aiohttp.NonHttpUrlClientError):
-        return f"unsupported URL scheme ({exc})"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return f"cannot make this request ({_first_line(exc)})"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"could not connect ({_first_line(exc)})"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return f"the server broke the HTTP protocol ({_first_line(exc)})"
-    if isinstance(exc, aiohttp.ClientResponseError):  # an unreadable status line or header
-        return f"the server broke the HTTP protocol ({_first_line(exc)})"
-    return f"{type(exc).__name__}: {_first_line(exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
 
 
-def _size(n: int) -> str:
+def size(n: int) -> str:
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
