@@ -186,6 +186,12 @@ def test_content_hash_sees_edits_only() -> None:
     assert content_hash(ENTRY) != content_hash(dataclasses.replace(ENTRY, title="Strides!"))
 
 
+def test_content_hash_is_the_one_stored_entries_were_given() -> None:
+    # A hash computed differently would make every stored entry look edited on the next run.
+    expected = "d98fd9a9a9d24f37f6c58bddc09d90aa63a64faaa9f0d1c684b40349069b49b4"
+    assert content_hash(ENTRY) == expected
+
+
 def test_a_local_file_keeps_its_validators() -> None:
     request = dataclasses.replace(REQUEST, url=None, path=Path("/site/f.xml"))
     parsed = ParsedFeed(title="F", link=None, entries=())
