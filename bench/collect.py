@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import reader_peer, rss2email
+from bench import reader_peer, rss2email, startup
 from bench.feeds import serve, server_name
 from bench.memory import TreeWatcher, cpu_seconds, machine_busy_seconds, peak_mb
 
@@ -80,6 +80,7 @@ def command_rerun(site: Path) -> float:
     """``newsletter collect`` as cron runs it, every feed unchanged: start to exit, as
     rss2email's rerun is timed (bench/rss2email.py)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    startup.compile_package()
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "newsletter", "collect"],
