@@ -179,11 +179,21 @@ def test_we_name_ourselves_and_ask_only_for_what_we_can_inflate() -> None:
     assert "if-none-match" not in headers
 
 
-def test_the_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+def test_the_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     # The loopback server plays the proxy: it gets the absolute URL of a host that does not
     # exist, and answers by the path; NO_PROXY sends the other feed straight to the server.
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
     with serve(ROUTES) as base:
-        monkeypatch.setenv("HTTP_PROXY", base)
+        monkeypatch.setenv(variable, base)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         requests = [
             SourceRequest(

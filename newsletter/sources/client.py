@@ -12,7 +12,7 @@ import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.request import proxy_bypass
+from urllib.request import getproxies_environment, proxy_bypass
 
 import aiohttp
 import idna
@@ -71,7 +71,17 @@ def make_client(limits: Limits) -> Client:
         max_line_size=_MAX_FIELD,
         max_field_size=_MAX_FIELD,
     )
-    return Client(session, proxies_from_env())
+    return Client(session, _env_proxies())
+
+
+def _env_proxies() -> dict[str, ProxyInfo]:
+    """HTTP_PROXY and HTTPS_PROXY, else ALL_PROXY, as httpx read them (aiohttp's own
+    reading leaves ALL_PROXY out)."""
+    found = dict(proxies_from_env())
+    if fallback := getproxies_environment().get("all"):
+        for scheme in ("http", "https"):
+            found.setdefault(scheme, ProxyInfo(URL(fallback), None))
+    return found
 
 
 def _tls_context() -> ssl.SSLContext:
