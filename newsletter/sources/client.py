@@ -116,8 +116,8 @@ async def _get(client: Client, request: SourceRequest, limits: Limits) -> FetchR
     url = URL(request.url)
     hops: list[int] = []
     while True:
-        # We follow redirects ourselves, so each hop is under our limits; leaving the
-        # block unread closes a redirect's connection instead of reading its body.
+        # We follow redirects ourselves, so each hop is under our limits; a redirect's body
+        # is never read (one can be endless): leaving the block closes its connection.
         _check_host(url)
         proxy, proxy_auth = _proxy(client.proxies, url)
         async with client.session.get(
