@@ -30,6 +30,8 @@ from newsletter.config.settings import (
 from newsletter.errors import ConfigError
 from newsletter.sources.types import Kind, Limits
 
+FEED_ITEMS_MAX = 1000  # entries per published feed: a feed of every entry is no feed
+
 KINDS: tuple[Kind, ...] = ("articles", "questions")
 ENV_PREFIX = "NEWSLETTER_"
 ENV_KNOWN = (
@@ -87,7 +89,9 @@ def _site(doc: Doc, node: yaml.Node) -> Site:
         websub_hub=_http_url(doc, keys["websub_hub"], "site.websub_hub")
         if "websub_hub" in keys
         else None,
-        feed_items=doc.integer(keys["feed_items"], "site.feed_items", minimum=1, maximum=1000)
+        feed_items=doc.integer(
+            keys["feed_items"], "site.feed_items", minimum=1, maximum=FEED_ITEMS_MAX
+        )
         if "feed_items" in keys
         else 50,
     )
