@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from collections.abc import Callable
 
 from bench import collect, collectors_pg, publish, scale_pg, send, startup, subscribe_load
@@ -46,12 +47,20 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; pick from {', '.join(chosen)}")
     rows: Rows = []
+    failed = []
     started = time.perf_counter()
     for name in names:
         print(f"bench: {name} …", file=sys.stderr, flush=True)
-        rows += chosen[name]()
+        try:
+            rows += chosen[name]()
+        except Exception as exc:  # one broken benchmark must not lose the others' rows
+            traceback.print_exc()
+            failed.append(name)
+            rows.append({"figure": f"{name}: failed", "skipped": f"{type(exc).__name__}: {exc}"})
     print_table(rows)
     print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")
+    if failed:
+        sys.exit(f"bench: {', '.join(failed)} failed (see above)")
 
 
 if __name__ == "__main__":
