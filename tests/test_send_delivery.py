@@ -10,11 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.decide import ERROR_STREAK
+from newsletter.mail.message import DigestMessage
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery, Subscriber
@@ -81,6 +83,30 @@ def test_a_clean_send_delivers_one_message_per_recipient(
         assert received.message["Message-ID"] == row.message_id, "stored before sending"
         assert received.mail_from == "news@example.com"
     assert len({m.message["Message-ID"] for m in recorder.messages}) == 3
+
+
+@BOTH_WAYS
+def test_a_message_that_cannot_be_built_goes_back_to_pending_not_into_doubt(
+    store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug rendering one subscriber's message (a template, DKIM) stops the send; that row
+    # never reached a server, so it must be sent by the next send, not left `unknown`.
+    recorder, url = smtp
+    digest_id = prepared(store, clock)
+    render = DigestMessage.render
+
+    def broken_for_bob(message: DigestMessage, to: str, *args: Any) -> bytes:
+        if "Bob" in to:
+            raise RuntimeError("a template bug")
+        return render(message, to, *args)
+
+    monkeypatch.setattr(DigestMessage, "render", broken_for_bob)
+    with pytest.raises(RuntimeError, match="a template bug"):
+        send(tmp_path, store, clock, url)
+    assert rows(store, digest_id)["Bob@example.org"].state == "pending"
+    monkeypatch.setattr(DigestMessage, "render", render)
+    send(tmp_path, store, clock, url)
+    assert sorted(recorder.recipients()) == sorted(EMAILS), "each once, Bob included"
 
 
 def test_who_subscribes_before_the_send_gets_a_digest_built_ahead(

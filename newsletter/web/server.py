@@ -32,6 +32,7 @@ class Server:
         self._lock = threading.Lock()
         self._serving: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._closing = False  # set before the sockets (the trigger among them) close
 
     def run(self) -> None:
         with self._lock:
@@ -60,26 +61,38 @@ class Server:
             serving = self._serving
             if serving is None:
                 self._stopped.set()  # run() will not start now
+            elif serving is not threading.current_thread() and not self._closing:
+                # Under the lock, so never after _shut closed the trigger: its descriptor
+                # number may belong to another file by then.
+                self._server.trigger.pull_trigger(self._close_sockets)
         if serving is None or serving is threading.current_thread():
             self._shut()
             return
-        if self._stopped.is_set():
-            return
-        # OSError: the loop has just ended and closed its trigger, so nothing is left to stop.
-        with contextlib.suppress(OSError):
-            self._server.trigger.pull_trigger(self._close_sockets)
         # Bounded only so a wedged server cannot hang the caller for ever.
         self._stopped.wait(timeout=CLOSE_WAIT_SECONDS)
 
     def _close_sockets(self) -> None:
-        # Runs inside the serving loop (a trigger thunk), between two select() calls; the loop
-        # returns once its map is empty.
-        wasyncore.close_all(self._server._map, ignore_all=True)
+        """Close the listening socket and the connections; the loop returns once its map is
+        empty. The trigger only leaves the map: worker threads still finishing a request
+        pull it, and it is closed once they are gone (``_shut``). Run inside the serving
+        loop (a trigger thunk, between two select() calls) or once it has ended."""
+        server, trigger = self._server, self._server.trigger
+        for channel in list(server._map.values()):
+            with contextlib.suppress(OSError):
+                if channel is trigger:
+                    channel.del_channel()
+                elif channel is server:  # its own close() would close the trigger too
+                    wasyncore.dispatcher.close(server)
+                else:
+                    channel.close()
 
     def _shut(self) -> None:
+        with self._lock:
+            self._closing = True
         # waitress's single-socket server leaves its worker threads running on close().
         self._server.task_dispatcher.shutdown()
         self._close_sockets()
+        self._server.trigger.close()
         self._stopped.set()
 
 
