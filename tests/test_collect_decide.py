@@ -20,6 +20,7 @@ from newsletter.collect.decide import (
     retry_after,
     settle_dates,
     to_new_entry,
+    waited_long_enough,
 )
 from newsletter.sources.types import (
     EntryData,
@@ -216,3 +217,9 @@ def test_a_collector_with_nothing_to_claim_looks_again_soon_or_when_a_lease_ends
     assert lease_wait(now, now + timedelta(milliseconds=300)) == timedelta(milliseconds=300)
     assert lease_wait(now, now - timedelta(seconds=1)) == timedelta(0)
     assert lease_wait(now, None) == LEASE_POLL  # a lease taken since: never a busy loop
+
+
+def test_a_collector_waits_three_lease_times_for_the_others_at_most() -> None:
+    start, lease = datetime(2026, 11, 25, 9, 0, tzinfo=UTC), timedelta(seconds=60)
+    assert not waited_long_enough(start, start + timedelta(seconds=179), lease)
+    assert waited_long_enough(start, start + timedelta(seconds=180), lease)

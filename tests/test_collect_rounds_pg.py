@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +140,29 @@ def test_a_killed_collectors_feeds_are_fetched_by_another_after_its_lease(
     info = store.latest_round()
     assert info is not None and info.finished_at is not None and info.collectors == 2
     assert _feeds_done(store) == Counter({(info.id, None): 60})
+
+
+def test_a_collector_stops_waiting_for_one_that_renews_but_never_finishes(
+    store: SqlStore, write_config: Callable[[str], Path]
+) -> None:
+    _postgres_only(store)
+    lease = timedelta(seconds=30)
+    with counting_feeds(5, hold=False) as server:
+        settings = load_settings(_config(server, write_config, lease=30), {})
+        clock = Clock(datetime.now(UTC))
+        started = clock.now
+        ids = [state.id for state in store.sync_feeds(settings.feeds, clock.now)]
+        round_id = store.join_round(clock.now, lease)
+        assert round_id is not None
+        hung = store.claim_feeds(round_id, "hung", ids, clock.now, lease, limit=2)
+
+        def sleep(seconds: float) -> None:  # the hung collector's renewer keeps going
+            clock.advance(seconds=seconds)
+            store.renew_leases("hung", clock.now + lease)
+
+        report = collect(settings, store, clock, sleep=sleep)
+        counts = server.counts()
+    assert report.left_to_others and "stopped waiting" in report.summary()
+    assert (report.due, sum(counts.values())) == (3, 3), "the free feeds, each once"
+    assert not any(f"/feed/{ids.index(s.id)}.xml" in counts for s in hung)
+    assert clock.now - started >= 3 * lease  # it did wait, a few lease times

@@ -106,6 +106,11 @@ def test_environment_overrides(write_config: WriteConfig) -> None:
         ("feeds: none\n", 6, "feeds must be a list"),
         (GOOD_FEEDS + "extra: 1\n", 12, "unknown key 'extra' in the top level"),
         (GOOD_FEEDS + "collect:\n  deadline: soon\n", 13, "collect.deadline must be a positive"),
+        (
+            GOOD_FEEDS + "collect:\n  lease_seconds: 0.01\n",
+            13,
+            "collect.lease_seconds must be from 30 up to 3600, for example 30",
+        ),
         (GOOD_FEEDS + "collect:\n  concurency: 3\n", 13, "did you mean 'concurrency'?"),
     ],
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import ParseError
+from newsletter.errors import ConfigError, ParseError
 from newsletter.sources import Limits, SourceRequest, SourceResult, collect
 from newsletter.sources.pool import ParsePool
 from tests.support.hostile_server import (
@@ -265,6 +265,15 @@ def test_requests_that_cannot_be_made_are_reported() -> None:
     assert errors["etag"].startswith("could not connect")
     assert errors["ftp"].startswith("unsupported URL scheme")
     assert errors["refused"].startswith("could not connect")
+
+
+def test_a_certificate_file_that_cannot_be_read_is_one_config_sentence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
+    request = SourceRequest(feed_id=1, key="tls", kind="articles", url=CLOSED)
+    with pytest.raises(ConfigError, match=r"^SSL_CERT_FILE=.*gone\.pem gives no certificates"):
+        list(collect([request], LIMITS))
 
 
 def test_no_requests_no_results() -> None:

@@ -71,6 +71,16 @@ def lease_wait(now: datetime, others_until: datetime | None) -> timedelta:
     return max(min(others_until - now, LEASE_POLL), timedelta(0))
 
 
+WAIT_LEASES = 3  # how many lease times a collector with nothing to claim waits for the others
+
+
+def waited_long_enough(since: datetime, now: datetime, lease: timedelta) -> bool:
+    """A collector waits for the others' leases to end or run out; one whose leases are
+    renewed but whose feeds never finish (a hung process) is left alone after a few lease
+    times, so that cron runs do not pile up behind it."""
+    return now - since >= lease * WAIT_LEASES
+
+
 def backoff(consecutive_failures: int) -> timedelta:
     """15 min, 30 min, 1 h, 2 h … capped at 12 h: a broken feed is retried twice a day."""
     exponent = min(max(consecutive_failures - 1, 0), 16)

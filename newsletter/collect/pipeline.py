@@ -21,6 +21,7 @@ from newsletter.collect.decide import (
     lease_wait,
     source_request,
     to_new_entry,
+    waited_long_enough,
 )
 from newsletter.collect.rounds import LeaseKeeper, SharedRound
 from newsletter.collect.store import CollectStore
@@ -49,6 +50,7 @@ class CollectReport:
     due: int = 0  # the feeds this collector fetched
     not_due: int = 0
     by_others: int = 0  # due feeds other collectors of the shared round fetched
+    left_to_others: bool = False  # stopped waiting for collectors that never finished
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -75,6 +77,7 @@ class CollectReport:
             f"{self.new} new and {self.updated} updated entries"
             + (f"; {self.not_due} feed(s) waiting for their retry time" if self.not_due else "")
             + (f"; {self.by_others} fetched by other collectors" if self.by_others else "")
+            + ("; stopped waiting for the other collectors" if self.left_to_others else "")
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -136,6 +139,7 @@ def _collect_round(
     collector holds nothing while it waits, so two waiting collectors never wait on each
     other."""
     clock = shared.clock
+    waiting_since: datetime | None = None
     with LeaseKeeper(shared):
         try:
             while True:
@@ -144,11 +148,18 @@ def _collect_round(
                 others = shared.others_until()
                 requests = shared.claim()
                 if requests:
+                    waiting_since = None
                     more = (shared.claim, shared.round_id)
                     _fetch(settings, store, clock, shared.claimed, requests, *more, report, on_feed)
                 elif others is None and shared.finish():
                     return
                 else:
+                    waiting_since = waiting_since or clock()
+                    if waited_long_enough(waiting_since, clock(), shared.lease):
+                        # A collector that renews its leases but never finishes (hung, not
+                        # dead) must not keep every later run waiting: its feeds stay its own.
+                        report.left_to_others = True
+                        return
                     sleep(lease_wait(clock(), others).total_seconds())
         except BaseException:
             shared.give_back()

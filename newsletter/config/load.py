@@ -179,7 +179,8 @@ def _limits(doc: Doc, node: yaml.Node) -> Limits:
             low, high = INTEGER_LIMITS[name]
             values[name] = doc.integer(value_node, where, minimum=low, maximum=high)
         else:
-            values[name] = doc.number(value_node, where, maximum=3600)
+            least = NUMBER_MINIMUMS.get(name, 0.0)
+            values[name] = doc.number(value_node, where, maximum=3600, minimum=least)
     return dataclasses.replace(defaults, **values)  # type: ignore[arg-type]
 
 
@@ -193,6 +194,9 @@ INTEGER_LIMITS = {
     "parse_workers": (0, min(32, 4 * (os.cpu_count() or 1))),
     "parse_memory_mb": (64, 65_536),
 }
+# A lease shorter than a feed's fetch and parse expires under a live collector, whose feeds
+# are then fetched twice; renewals every few milliseconds would hammer the database.
+NUMBER_MINIMUMS = {"lease_seconds": 30.0}
 MAX_URL = 1000  # a feed's URL is its key (1,024 characters in the database)
 
 

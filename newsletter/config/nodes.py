@@ -68,16 +68,22 @@ class Doc:
             raise self.error(node, f"{where} must be a whole number from {minimum} to {maximum}")
         return value
 
-    def number(self, node: yaml.Node, where: str, maximum: float = 86_400.0) -> float:
+    def number(
+        self, node: yaml.Node, where: str, maximum: float = 86_400.0, minimum: float = 0.0
+    ) -> float:
+        """A number above 0 (or from ``minimum`` on, when one is given) up to ``maximum``."""
         value = self.scalar(node, where)
         # nan and inf pass "> 0" in one direction or the other: refused by name.
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not 0 < value <= maximum
+            or value < minimum
         ):
+            low = f"from {minimum:g}" if minimum else "a positive number"
+            example = max(minimum, 10)
             raise self.error(
-                node, f"{where} must be a positive number up to {maximum:g}, for example 10"
+                node, f"{where} must be {low} up to {maximum:g}, for example {example:g}"
             )
         return float(value)
 

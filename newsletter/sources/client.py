@@ -19,7 +19,7 @@ import idna
 from aiohttp.helpers import ProxyInfo, proxies_from_env
 from yarl import URL
 
-from newsletter.errors import FetchError
+from newsletter.errors import ConfigError, FetchError
 from newsletter.sources.fetch import Inflater, first_line, size
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
 from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
@@ -32,8 +32,9 @@ _PERMANENT = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # aiohttp's default (8190 bytes) is below what h11 let through before (16 KiB of headers);
-# with at most 128 headers, a response's head still costs at most 2 MiB.
+# with at most _MAX_HEADERS of them, a response's head still costs at most 2 MiB.
 _MAX_FIELD = 16 * 1024
+_MAX_HEADERS = 128
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ def make_client(limits: Limits) -> Client:
         trust_env=False,
         max_line_size=_MAX_FIELD,
         max_field_size=_MAX_FIELD,
+        max_headers=_MAX_HEADERS,
+        # Feeds need no cookies, and a hostile server must not grow a jar for the others.
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
     return Client(session, _env_proxies())
 
@@ -86,10 +90,18 @@ def _env_proxies() -> dict[str, ProxyInfo]:
 
 def _tls_context() -> ssl.SSLContext:
     """The certificates httpx trusted: SSL_CERT_FILE or SSL_CERT_DIR, else certifi's."""
-    if cafile := os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=cafile)
-    if capath := os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=capath)
+    named = [(name, os.environ.get(name)) for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")]
+    try:
+        if cafile := named[0][1]:
+            return ssl.create_default_context(cafile=cafile)
+        if capath := named[1][1]:
+            return ssl.create_default_context(capath=capath)
+    except (OSError, ssl.SSLError) as exc:
+        name, value = next((n, v) for n, v in named if v)
+        # One sentence for the whole collect, not a traceback from the fetching thread.
+        raise ConfigError(
+            f"{name}={value} gives no certificates to check feeds' TLS with: {exc}"
+        ) from None
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())

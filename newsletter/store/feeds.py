@@ -90,9 +90,11 @@ class FeedsSql(SqlBase):
     def save_feed_states(self, states: Sequence[FeedState], round_id: int | None = None) -> None:
         if not states:
             return
+        # In id order: collectors of other machines update the same rows, and the same
+        # order everywhere keeps their transactions from deadlocking.
         rows = [
             {name: getattr(s, name) for name in FEED_STATE_FIELDS} | _fetched_in(round_id)
-            for s in states
+            for s in sorted(states, key=lambda state: state.id)
         ]
         with self._session() as session:
             # An ORM bulk UPDATE by primary key: one executemany, one commit for them all.
