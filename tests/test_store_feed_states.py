@@ -5,19 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from newsletter.config import FeedConfig
 from newsletter.store import SqlStore
+from tests.support.feeds import url_feeds
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-FEEDS = tuple(
-    FeedConfig(
-        name=f"Feed {n}",
-        kind="articles",
-        key=f"https://e.example/{n}",
-        url=f"https://e.example/{n}",
-    )
-    for n in range(5)
-)
+FEEDS = url_feeds(5)
 
 
 def test_many_feed_states_are_written_together_and_only_those(store: SqlStore) -> None:

@@ -7,22 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsletter.config import FeedConfig
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine
 from newsletter.store.leases import RoundInfo, round_is_open
+from tests.support.feeds import url_feeds
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=3)
-FEEDS = tuple(
-    FeedConfig(
-        name=f"Feed {n}",
-        kind="articles",
-        key=f"https://e.example/{n}",
-        url=f"https://e.example/{n}",
-    )
-    for n in range(6)
-)
+FEEDS = url_feeds(6)
 
 
 def _postgres_only(store: SqlStore) -> None:

@@ -6,7 +6,6 @@ No tests here."""
 from __future__ import annotations
 
 import base64
-import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from newsletter.mail.size import unsubscribe_mailbox
 from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
 from newsletter.subscribers.tokens import Links, Tokens
-from tests.support.digest import SEND_W48, add, article, question
+from tests.support.digest import SEND_W48, add, article, question, write_site_yaml
 
 SECRET = "test-secret-key-for-signing-0123456789"
 BASE_URL = "https://news.example.com/"
@@ -59,29 +58,12 @@ class DkimKey:
 
 def dkim_site(root: Path, key: DkimKey | None, extra: str = "") -> Settings:
     """A site signing with ``key`` (none: not signing), its digest's links on BASE_URL."""
-    root.mkdir(parents=True, exist_ok=True)
     dkim_lines = f"  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n" if key else ""
-    (root / "feeds.yaml").write_text(
-        textwrap.dedent(
-            """\
-            site:
-              title: Best Running Tips
-              url: https://www.example.com/
-            newsletter:
-              from: Best Running Tips <news@example.com>
-              send_on: monday 07:00
-              timezone: Europe/London
-            """
-        )
-        + dkim_lines
-        + extra
-        + "feeds: []\n",
-        encoding="utf-8",
-    )
+    config = write_site_yaml(root, dkim_lines + extra)
     environ = {"NEWSLETTER_BASE_URL": BASE_URL, "NEWSLETTER_SECRET_KEY": SECRET}
     if key:
         environ["NEWSLETTER_DKIM_KEY_FILE"] = str(key.path)
-    return load_settings(root / "feeds.yaml", environ)
+    return load_settings(config, environ)
 
 
 def fill_the_week(store: SqlStore) -> None:

@@ -35,8 +35,9 @@ FEEDS = (
 )
 
 
-def site_settings(root: Path, newsletter_extra: str = "", catalog: str | None = None) -> Settings:
-    """A site folder with feeds.yaml (and its own exercises.yaml when given)."""
+def write_site_yaml(root: Path, newsletter_lines: str = "") -> Path:
+    """The sites' feeds.yaml with no feeds; ``newsletter_lines`` go under ``newsletter:``,
+    indented as they are given."""
     root.mkdir(parents=True, exist_ok=True)
     config = root / "feeds.yaml"
     config.write_text(
@@ -51,10 +52,16 @@ def site_settings(root: Path, newsletter_extra: str = "", catalog: str | None = 
               timezone: Europe/London
             """
         )
-        + textwrap.indent(textwrap.dedent(newsletter_extra), "  ")
+        + newsletter_lines
         + "feeds: []\n",
         encoding="utf-8",
     )
+    return config
+
+
+def site_settings(root: Path, newsletter_extra: str = "", catalog: str | None = None) -> Settings:
+    """A site folder with feeds.yaml (and its own exercises.yaml when given)."""
+    config = write_site_yaml(root, textwrap.indent(textwrap.dedent(newsletter_extra), "  "))
     if catalog is not None:
         (root / "exercises.yaml").write_text(textwrap.dedent(catalog), encoding="utf-8")
     return load_settings(config, environ={"NEWSLETTER_BASE_URL": BASE_URL})
