@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from newsletter.web.server import make_server
 from newsletter.web.services import utc_now
 from tests.support.browser import ARTIFACTS, needs_chromium
 from tests.support.send import Recorder
-from tests.support.web import SECRET, web_settings
+from tests.support.web import SECRET, serving, web_settings
 
 AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
@@ -82,13 +81,10 @@ def console(tmp_path: Path, database_url: str, smtp: tuple[Recorder, str]) -> It
     }
     root = tmp_path / "site"
     late.app = create_app(web_settings(root, base_url=base, **env), store)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield Console(base, root, env, store, recorder)
+        with serving(server):
+            yield Console(base, root, env, store, recorder)
     finally:
-        server.close()
-        thread.join(timeout=10)
         store.close()
 
 

@@ -13,7 +13,6 @@ SQLite and PostgreSQL; skips only when /usr/bin/chromium is absent.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from newsletter.web.server import make_server
 from newsletter.web.services import utc_now
 from tests.support.browser import ARTIFACTS, needs_chromium
 from tests.support.send import Recorder, recording_smtp, run_newsletter
-from tests.support.web import SECRET, add_subscriber, web_settings
+from tests.support.web import SECRET, add_subscriber, serving, web_settings
 
 PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"https?://\S+/(?:confirm|unsubscribe)/[A-Za-z0-9._-]+")
@@ -84,13 +83,10 @@ def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
         root = tmp_path / "site"
         settings = web_settings(root, base_url=base, **env)
         late.app = create_app(settings, store)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            yield Site(base, root, env, store, recorder, settings)
+            with serving(server):
+                yield Site(base, root, env, store, recorder, settings)
         finally:
-            server.close()
-            thread.join(timeout=10)
             store.close()
 
 

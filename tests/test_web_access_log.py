@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from newsletter.web import UNLIMITED, create_app
 from newsletter.web.access_log import log_to, logger
 from newsletter.web.server import make_server
 from tests.support.clock import Clock
-from tests.support.web import make_app, web_settings
+from tests.support.web import make_app, serving, web_settings
 
 
 @pytest.fixture
@@ -67,17 +66,11 @@ def test_waitress_passes_forwarded_headers_only_behind_proxies(
     # waitress leaves it to ProxyFix (before, waitress deleted it either way).
     settings = web_settings(tmp_path / f"site{proxies}")
     app = create_app(settings, store, clock, rate_limits=UNLIMITED, proxies=proxies)
-    server = make_server(app, "127.0.0.1", 0, threads=2, proxies=proxies)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with serving(make_server(app, "127.0.0.1", 0, threads=2, proxies=proxies)) as server:
         # Connection: close, so waitress closes its side before the server stops.
         headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Prefix": "/news"}
         headers["Connection"] = "close"
         answer = httpx.get(f"http://127.0.0.1:{server.port}/archive", headers=headers)
-    finally:
-        server.close()
-        thread.join(timeout=30)
     assert log.getvalue().startswith(f"{seen} - - ")
     prefix = "/news" if proxies else ""
     assert answer.headers["Location"].endswith(f"{prefix}/archive/")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from newsletter.web.server import make_server
 from tests.support.browser import needs_chromium
 from tests.support.clock import Clock
 from tests.support.digest import SEND_W48, site_settings
-from tests.support.web import make_app
+from tests.support.web import make_app, serving
 from tests.support.web_pages import (
     AXE_JS,
     MISSING_TOOLS,
@@ -85,14 +84,8 @@ def test_the_nu_html_checker_finds_no_error_on_any_page(
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The app on a real loopback server (waitress), as a browser needs it."""
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with serving(make_server(app, "127.0.0.1", 0, threads=4)) as server:
         yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.close()
-        thread.join(timeout=30)
 
 
 @needs_chromium

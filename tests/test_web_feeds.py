@@ -6,7 +6,6 @@ on a loopback port.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -32,6 +31,7 @@ from tests.support.publish import (
     feed_ids,
     make_settings,
 )
+from tests.support.web import serving
 
 TYPES = {
     "/feed.xml": "application/rss+xml; charset=utf-8",
@@ -190,14 +190,8 @@ def test_an_app_without_a_store_opens_the_configured_one(tmp_path: Path) -> None
 
 @pytest.fixture
 def live(app: Flask) -> Iterator[str]:
-    server = make_server(app, "127.0.0.1", 0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with serving(make_server(app, "127.0.0.1", 0, threads=2)) as server:
         yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.close()
-        thread.join(timeout=10)
 
 
 def test_conditional_get_against_the_real_server(

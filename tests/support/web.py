@@ -11,7 +11,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,6 +34,7 @@ from newsletter.store.subscribers import (
     SubscriberState,
 )
 from newsletter.web import RateLimits, create_app
+from newsletter.web.server import Server
 
 SECRET = "web-tests-secret-key-0123456789abcdef"
 BASE_URL = "https://news.example.com/"
@@ -49,6 +52,19 @@ feeds: []
 """
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[A-Za-z0-9._-]+")
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """``server`` serving from a thread of its own for the block, then closed (its own loop
+    closes its sockets) and its thread joined."""
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.close()
+        thread.join(timeout=30)
 
 
 def web_settings(root: Path, base_url: str = BASE_URL, **env: str) -> Settings:
