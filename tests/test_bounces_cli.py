@@ -61,6 +61,7 @@ def test_process_reads_each_layout_and_acts_once(
     result = newsletter("bounces", "process", str(path))
     assert result.exit_code == 0, result.output
     assert "19 read: 13 hard, 2 soft, 1 complaint, 1 unsubscribe" in result.output
+    assert "2 refused" in result.output, "the two hard bounces without our token"
     for address, state in expected.items():
         found = store.subscriber(address.lower())
         assert found is not None and found.state == state, address
@@ -81,7 +82,7 @@ def test_status_shows_each_digest_and_the_complaint_rate(
         {
             "week": "2026-W48",
             "sent": 19,
-            "bounced_hard": 13,
+            "bounced_hard": 11,
             "bounced_soft": 2,
             "complaints": 1,
             "unsubscribes": 2,
@@ -89,8 +90,10 @@ def test_status_shows_each_digest_and_the_complaint_rate(
             "complaint_rate_over_gmail_line": True,
         }
     ]
+    assert data["bounce_reports_refused"] == 2, "the two hard bounces without our token"
     text = " ".join(newsletter("status").output.split())  # rich wraps to the terminal
-    assert "digest 2026-W48: 19 sent, 13 hard and 2 soft bounces, 1 complaints" in text
+    assert "bounce reports refused (they proved nothing): 2" in text
+    assert "digest 2026-W48: 19 sent, 11 hard and 2 soft bounces, 1 complaints" in text
     assert "OVER Gmail's 0.3% line" in text
 
 

@@ -121,15 +121,16 @@ def test_auto_replies_and_unknown_mail_are_kept_and_do_nothing(
     assert state(store, "cat@example.org") == "active"
 
 
-def test_a_bounce_without_return_path_finds_the_address_and_its_last_digest(
+def test_without_verp_a_bounce_finds_the_address_and_its_last_digest(
     store: SqlStore, weeks: list[dict[str, str]], tmp_path: Path
 ) -> None:
-    bounce = report(store, tmp_path, "postfix_01", "news@example.com", "Cat@Example.org")
-    assert bounce.ref_kind is None
+    data = fill("postfix_01", "news@example.com", "Cat@Example.org")
+    bounce = bounce_report(data, None)  # VERP off: the address, sent to lately, is the proof
+    assert (bounce.ref_kind, bounce.proof) == (None, "recent_send")
     action = store.record_bounce(bounce, NOW, 3)
     assert action is not None and action.action == "suppressed"
     assert store.bounce_stats()[0].hard == 1, "counted against the latest digest, week 51"
-    stranger = report(store, tmp_path, "qmail_01", "news@example.com", "who@example.net")
+    stranger = bounce_report(fill("qmail_01", "news@example.com", "who@example.net"), None)
     assert store.record_bounce(stranger, NOW, 3).action == "no such subscriber"  # type: ignore[union-attr]
 
 

@@ -30,6 +30,7 @@ def status(app: App, as_json: bool) -> None:
             store.feed_states(), store.last_run(), entries, utcnow(), digest
         )
         data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
+        data["bounce_reports_refused"] = store.refused_bounces()
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -70,6 +71,9 @@ def _print_status(data: dict[str, Any]) -> None:
         console.print("digest: none built yet")
     for stats in data["deliverability"]:
         console.print(digest_line_of(stats))
+    if data["bounce_reports_refused"]:
+        refused = data["bounce_reports_refused"]
+        console.print(f"bounce reports refused (they proved nothing): {refused}")
     run = data["last_run"]
     if run:
         console.print(

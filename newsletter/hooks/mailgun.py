@@ -71,7 +71,7 @@ def mailgun_report(token: str, event: Any) -> BounceReport:
     address = parseaddr(recipient)[1].lower() if isinstance(recipient, str) else ""
     addresses = (address,) if "@" in address and kind != "unclassified" else ()
     detail = f"Mailgun {name} {severity or ''}".strip()
-    return BounceReport(f"mailgun:{token}", kind, addresses=addresses, detail=detail)
+    return BounceReport(f"mailgun:{token}", kind, addresses=addresses, detail=detail, proof="relay")
 
 
 def _payload(body: bytes) -> dict[str, Any]:

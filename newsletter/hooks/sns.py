@@ -178,7 +178,7 @@ def ses_reports(message_id: str, text: str) -> list[BounceReport]:
     else:
         return []
     return [
-        BounceReport(_event_key(message_id, a), said, addresses=(a,), detail=detail)
+        BounceReport(_event_key(message_id, a), said, addresses=(a,), detail=detail, proof="relay")
         for a in addresses
     ]
 

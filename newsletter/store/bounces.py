@@ -10,12 +10,21 @@ after it finds the key and skips. What each kind does:
     complaint    → unsubscribed at once
     unsubscribe  → unsubscribed, when the sender is the subscriber the token names
     auto_reply, unclassified → recorded, nothing else
+
+The bounce address is public (every digest's Return-Path), so a report acts only on whom it
+proves it is about (``BounceReport.proof``, checked by :func:`_target`); one that proves
+nothing is recorded with the action ``refused`` and touches nobody:
+
+    token        (VERP on) a valid token of a delivery that was sent, or of a subscriber
+    recent_send  (VERP off) a hard or soft bounce naming an address sent a digest in the
+                 last RECENT_SEND; a complaint or unsubscribe needs a token
+    relay        a webhook whose signature was checked: the address the relay names
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import and_, distinct, exists, func, select, update
@@ -36,6 +45,15 @@ BOUNCE_KINDS: tuple[BounceKind, ...] = (
     "auto_reply",
     "unclassified",
 )
+# What a report shows to act (see the module's docstring); the reader of the report says
+# which rule applies: the mailbox by whether VERP is on, a webhook by its signature.
+Proof = Literal["token", "recent_send", "relay"]
+# Without VERP a bounce acts on an address only when a digest went to it this recently:
+# real reports come within days, and a forger cannot aim at the whole list.
+RECENT_SEND = timedelta(days=30)
+REFUSED = "refused"
+# Kinds that act on nobody: recorded whatever they prove.
+INERT_KINDS: tuple[BounceKind, ...] = ("auto_reply", "unclassified")
 
 
 @dataclass(frozen=True)
@@ -49,12 +67,13 @@ class BounceReport:
     addresses: tuple[str, ...] = ()  # lower-cased, when no token survived
     sender: str | None = None
     detail: str = ""
+    proof: Proof = "token"
 
 
 @dataclass(frozen=True)
 class BounceAction:
     kind: BounceKind
-    action: str  # suppressed | unsubscribed | counted | already suppressed | ignored | …
+    action: str  # suppressed | unsubscribed | counted | already suppressed | ignored | refused | …
     subscriber_id: int | None
     digest_id: int | None
 
@@ -91,7 +110,8 @@ class BouncesSql(SqlBase):
         """Act on one message and record its key, in one transaction; None when its key
         was recorded before (nothing is done again)."""
         with self._session() as session:
-            subscriber_id, digest_id = _target(session, report)
+            target = _target(session, report, now)
+            subscriber_id, digest_id = target or (None, None)
             event = {
                 "message_key": report.message_key[:KEY_LENGTH],
                 "kind": report.kind,
@@ -108,7 +128,11 @@ class BouncesSql(SqlBase):
             )
             if not session.execute(statement.returning(BounceEvent.id)).first():
                 return None
-            action = _act(session, report, subscriber_id, digest_id, now, soft_limit)
+            action = (
+                _act(session, report, subscriber_id, digest_id, now, soft_limit)
+                if target is not None
+                else REFUSED
+            )
             session.execute(
                 update(BounceEvent)
                 .where(BounceEvent.message_key == event["message_key"])
@@ -124,33 +148,66 @@ class BouncesSql(SqlBase):
             ).all()
             return [_stats(session, digest_id, week) for digest_id, week in digests]
 
+    def refused_bounces(self) -> int:
+        """Reports ever refused for proving nothing (forged, or too old to trust)."""
+        with self._session() as session:
+            count = session.scalar(select(func.count()).where(BounceEvent.action == REFUSED))
+            return int(count or 0)
 
-def _target(session: Session, report: BounceReport) -> tuple[int | None, int | None]:
-    """(subscriber, digest) the message is about: from the token, else by address (and the
-    latest digest sent to that address)."""
-    if report.ref_kind == "digest" and report.ref_id is not None:
+
+def _target(
+    session: Session, report: BounceReport, now: datetime
+) -> tuple[int | None, int | None] | None:
+    """(subscriber, digest) the report proves it is about, by the rule of its ``proof``;
+    None when it proves nothing (refused)."""
+    if report.ref_id is not None:
+        return _by_token(session, report.ref_kind, report.ref_id)
+    if report.kind in INERT_KINDS:
+        return None, None
+    if report.proof == "relay":
+        return _by_address(session, report.addresses, since=None)
+    if report.proof == "recent_send" and report.kind in ("hard", "soft"):
+        return _by_address(session, report.addresses, since=now - RECENT_SEND)
+    return None  # VERP on and no valid token, or a complaint no token backs
+
+
+def _by_token(
+    session: Session, ref_kind: str | None, ref_id: int
+) -> tuple[int | None, int | None] | None:
+    """A digest token names a delivery, which must have been sent; a confirm or unsubscribe
+    token names a subscriber. Its row gone (a digest deleted since): nothing proven."""
+    if ref_kind == "digest":
         row = session.execute(
-            select(Delivery.subscriber_id, Delivery.digest_id).where(Delivery.id == report.ref_id)
+            select(Delivery.subscriber_id, Delivery.digest_id).where(
+                Delivery.id == ref_id, Delivery.state == "sent"
+            )
         ).first()
-        if row:
-            return row[0], row[1]
-    elif report.ref_id is not None:
-        found = session.get(Subscriber, report.ref_id)
-        if found:
-            return found.id, None
-    # No token, or its row is gone (a digest deleted since): the addresses reported.
-    for address in report.addresses:
+        return (row[0], row[1]) if row else None
+    found = session.get(Subscriber, ref_id)
+    return (found.id, None) if found else None
+
+
+def _by_address(
+    session: Session, addresses: tuple[str, ...], since: datetime | None
+) -> tuple[int | None, int | None] | None:
+    """The first subscriber the report names with a digest sent to them (``since`` then,
+    when given), and the latest such digest; (None, None) when it names no subscriber, None
+    when it names only subscribers not sent to since then (nothing proven)."""
+    named = False
+    for address in addresses:
         subscriber_id = session.scalar(
             select(Subscriber.id).where(Subscriber.email_key == address.lower())
         )
-        if subscriber_id is not None:
-            latest = session.scalar(
-                select(func.max(Delivery.digest_id)).where(
-                    Delivery.subscriber_id == subscriber_id, Delivery.state == "sent"
-                )
-            )
+        if subscriber_id is None:
+            continue
+        named = True
+        sent = [Delivery.subscriber_id == subscriber_id, Delivery.state == "sent"]
+        if since is not None:
+            sent.append(Delivery.sent_at >= since)
+        latest = session.scalar(select(func.max(Delivery.digest_id)).where(*sent))
+        if since is None or latest is not None:
             return subscriber_id, latest
-    return None, None
+    return None if named else (None, None)
 
 
 def _act(
@@ -161,7 +218,7 @@ def _act(
     now: datetime,
     soft_limit: int,
 ) -> str:
-    if report.kind in ("auto_reply", "unclassified"):
+    if report.kind in INERT_KINDS:
         return "ignored"
     if subscriber_id is None:
         return "no such subscriber"

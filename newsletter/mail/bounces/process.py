@@ -146,6 +146,9 @@ def bounce_report(
         addresses=found.addresses,
         sender=found.sender,
         detail=found.detail,
+        # With VERP on every digest's return path carries a token: a report without one
+        # proves nothing; without VERP, a recent digest to the address named is the proof.
+        proof="token" if verp is not None else "recent_send",
     )
 
 
