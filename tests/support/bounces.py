@@ -126,3 +126,25 @@ def _expected_state(name: str, kind: str, verp_kept: bool) -> str:
 
 
 ONE_WEEK = timedelta(days=7)
+
+
+def nested_multipart(depth: int) -> bytes:
+    """``depth`` multiparts, each the only part of the one around it (1,100: about 75 KB,
+    deeper than the email parser's recursion goes)."""
+    opening = b"".join(
+        f'Content-Type: multipart/mixed; boundary="b{n}"\r\n\r\n--b{n}\r\n'.encode()
+        for n in range(depth)
+    )
+    closing = b"".join(f"\r\n--b{n}--".encode() for n in reversed(range(depth)))
+    return _stranger(b"MIME-Version: 1.0\r\n" + opening + b"\r\nx" + closing, depth)
+
+
+def nested_rfc822(depth: int) -> bytes:
+    """``depth`` messages, each forwarding the next as message/rfc822."""
+    inner = b"Content-Type: message/rfc822\r\n\r\n" * depth
+    return _stranger(b"MIME-Version: 1.0\r\n" + inner + b"Subject: core\r\n\r\nx\r\n", depth)
+
+
+def _stranger(body: bytes, n: int) -> bytes:
+    head = f"From: x@example.net\r\nTo: bounces@example.com\r\nMessage-ID: <deep-{n}@x>\r\n"
+    return head.encode() + body

@@ -12,13 +12,19 @@ import mailbox
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from newsletter.errors import ConfigError
+
+# No bounce report is this large (they quote headers, or a message cut short); past it a
+# message is read no further (MAX_MESSAGE + 1 bytes, so the reader sees it is over) and
+# recorded as unclassified: a 50 MB message is never held whole nor parsed.
+MAX_MESSAGE = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class MailboxMessage:
-    data: bytes
+    data: bytes  # at most MAX_MESSAGE + 1 bytes: more means too large
     where: str  # for messages: the file, or mailbox and UID
     ack: Callable[[], None] = lambda: None
 
@@ -42,14 +48,14 @@ def local_messages(path: Path) -> Iterator[MailboxMessage]:
 def _maildir(path: Path) -> Iterator[MailboxMessage]:
     box = mailbox.Maildir(path, factory=None, create=False)
     for key in sorted(box.iterkeys()):
-        yield MailboxMessage(box.get_bytes(key), f"{path}/{key}")
+        yield MailboxMessage(_capped(box.get_file(key)), f"{path}/{key}")
 
 
 def _mbox(path: Path) -> Iterator[MailboxMessage]:
     box = mailbox.mbox(path, factory=None, create=False)
     try:
         for n, key in enumerate(box.iterkeys(), start=1):
-            yield MailboxMessage(box.get_bytes(key), f"{path}#{n}")
+            yield MailboxMessage(_capped(box.get_file(key)), f"{path}#{n}")
     finally:
         box.close()
 
@@ -59,8 +65,21 @@ def _is_mbox(path: Path) -> bool:
         return file.read(5) == b"From "
 
 
+class _File(Protocol):  # an open file, or the mailbox module's view of one message
+    def read(self, size: int | None = ..., /) -> bytes: ...
+    def close(self) -> None: ...
+
+
+def _capped(file: _File) -> bytes:
+    try:
+        return file.read(MAX_MESSAGE + 1)
+    finally:
+        file.close()
+
+
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as file:
+            return _capped(file)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None

@@ -5,6 +5,11 @@ The order is what makes it exactly once: the store commits the message's key wit
 effect (``record_bounce``), and only then is the message marked and moved. Killed before
 the commit, nothing happened; killed after it, the next run finds the key and only moves
 the message.
+
+A message is read whatever it holds: one over MAX_MESSAGE bytes (cut there by every
+source, so never held whole), or one the parser or a detector cannot take (1,000 nested
+multiparts raise RecursionError), is recorded as `unclassified` and acknowledged like any
+other, so it cannot stop every later run and the real bounces queued behind it.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from typing import Any, Protocol
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
+from newsletter.html_text import clean_line, xml_safe
 from newsletter.mail.bounces.classify import KINDS, classify
 from newsletter.mail.bounces.imap import ImapMailbox, ImapUrl
-from newsletter.mail.bounces.mailbox import MailboxMessage, local_messages
+from newsletter.mail.bounces.mailbox import MAX_MESSAGE, MailboxMessage, local_messages
 from newsletter.mail.bounces.stats import digest_line, digest_stats
 from newsletter.mail.verp import Verp, VerpRef, verp_for
 from newsletter.store.bounces import BounceAction, BounceReport, DigestBounceStats
@@ -131,7 +137,23 @@ def bounce_report(
     unsubscribe_address: str | None = None,
     tokens: Tokens | None = None,
 ) -> BounceReport:
-    """A raw message, parsed and classified, as the store takes it."""
+    """A raw message, parsed and classified, as the store takes it; `unclassified` when it
+    is too large to read or cannot be parsed."""
+    if len(data) > MAX_MESSAGE:
+        return _unread(data, f"over {MAX_MESSAGE // 1024} KiB: not read")
+    try:
+        return _parsed_report(data, verp, unsubscribe_address, tokens)
+    except Exception as exc:  # any message that trips the parser or a detector, alone
+        return _unread(data, f"cannot be parsed ({type(exc).__name__})")
+
+
+def _unread(data: bytes, why: str) -> BounceReport:
+    return BounceReport(_hash_key(data), "unclassified", detail=why)
+
+
+def _parsed_report(
+    data: bytes, verp: Verp | None, unsubscribe_address: str | None, tokens: Tokens | None
+) -> BounceReport:
     message = message_from_bytes(data)
     found = classify(message, verp, unsubscribe_address)
     ref = found.ref
@@ -145,7 +167,7 @@ def bounce_report(
         ref_id=ref.id if ref else None,
         addresses=found.addresses,
         sender=found.sender,
-        detail=found.detail,
+        detail=_safe(found.detail),
         # With VERP on every digest's return path carries a token: a report without one
         # proves nothing; without VERP, a recent digest to the address named is the proof.
         proof="token" if verp is not None else "recent_send",
@@ -164,7 +186,17 @@ def token_subscriber(tokens: Tokens, token: str, sender: str | None) -> int | No
 def message_key(data: bytes, message: Message) -> str:
     """The Message-ID when it has one (the same report delivered twice is one), else a
     hash of the bytes."""
-    message_id = " ".join(str(message.get("message-id", "")).split())
+    message_id = _safe(str(message.get("message-id", "")))
     if message_id and len(message_id) < 240:
         return "mid:" + message_id
+    return _hash_key(data)
+
+
+def _hash_key(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _safe(text: str) -> str:
+    """One line a database column takes: no NUL or other control, no lone surrogate (the
+    parser keeps undecodable header bytes as surrogates)."""
+    return xml_safe(clean_line(text))
