@@ -157,6 +157,9 @@ class ImapMailbox:
         if self._imap is not None:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 self._imap.logout()
+            # logout() closes nothing when the server's answer fails it (after an error).
+            with contextlib.suppress(OSError):
+                self._imap.shutdown()
             self._imap = None
 
     def _fetch(self, uid: str) -> bytes:
