@@ -325,3 +325,16 @@ def test_past_digests_show_delivery_and_complaint_counts(
     cells = re.findall(r"<td>([^<]*)</td>", row[0])
     # week, subject, sent, failed, unknown, waiting, bounced, unsubscribed, complaints
     assert cells[2:] == ["1", "0", "0", "2", "0", "0", "1"], cells
+
+
+def test_a_next_with_a_line_break_is_ignored(app: Flask) -> None:
+    """next=/admin/%0d%0aX:1 raised ValueError building the Location header (issue 24, 7)."""
+    person = Browser(app, "203.0.113.7")
+    assert person.get("/admin/sign-in?next=/admin/%0d%0aX:1").status_code == 200
+    answer = person.post(
+        "/admin/sign-in",
+        {"email": "owner@example.com", "password": PASSWORD, "next": "/admin/\r\nX:1"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/admin/"
+    assert "X" not in answer.headers

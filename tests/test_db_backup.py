@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +30,13 @@ def test_backup_copies_the_database_while_it_is_in_use(
     target = tmp_path / "backups" / "newsletter.sqlite3"
     target.parent.mkdir()
     env = {"NEWSLETTER_DATABASE_URL": database_url}
-    result = CliRunner().invoke(
-        cli, ["--config", str(config), "db", "backup", str(target)], env=env
-    )
+    umask = os.umask(0o022)  # the usual umask, under which a plain create gives 0644
+    try:
+        result = CliRunner().invoke(
+            cli, ["--config", str(config), "db", "backup", str(target)], env=env
+        )
+    finally:
+        os.umask(umask)
     if store.dialect != "sqlite":
         assert result.exit_code == 2
         assert "back up postgresql with its own tools (for PostgreSQL: pg_dump)" in result.output
@@ -41,6 +47,7 @@ def test_backup_copies_the_database_while_it_is_in_use(
     with closing(sqlite3.connect(target)) as copy:
         assert copy.execute("SELECT command FROM runs").fetchall() == [("collect",)]
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # addresses and password hashes
     again = CliRunner().invoke(cli, ["--config", str(config), "db", "backup", str(target)], env=env)
     assert again.exit_code == 2
     assert (

@@ -18,6 +18,7 @@ HOSTILE = [
     "=cmd|'/Ccalc'!A0@example.com",
     "+1-800@example.com",
     "-2+3@example.com",
+    "'=x@example.org",  # the escape itself, which must come back as it was (issue 24, item 10)
 ]
 
 

@@ -216,6 +216,8 @@ def forged(sns: Sns, clock: Clock, how: str) -> tuple[dict[str, str] | bytes, bo
         "userinfo": "https://sns.eu-west-1.amazonaws.com@evil.example/cert.pem",
         "port": "https://sns.eu-west-1.amazonaws.com:8443/cert.pem",
         "not a pem": "https://sns.eu-west-1.amazonaws.com/cert.txt",
+        "s3 bucket host": "https://sns.s3.amazonaws.com/cert.pem",
+        "s3 region bucket": "https://sns.s3.eu-west-1.amazonaws.com/cert.pem",
     }
     url = hosts[how]
     sns.pages[url] = sns.pages[CERT_URL]  # served, yet must never be asked for
@@ -225,7 +227,7 @@ def forged(sns: Sns, clock: Clock, how: str) -> tuple[dict[str, str] | bytes, bo
 FORGERIES = (
     "altered message", "altered id", "other key", "unknown topic", "unknown version",
     "no signature", "not json", "lookalike host", "http", "path trick", "userinfo", "port",
-    "not a pem",
+    "not a pem", "s3 bucket host", "s3 region bucket",
 )  # fmt: skip
 
 
@@ -356,3 +358,12 @@ def test_a_large_notification_is_read_and_a_huge_body_refused(
     assert post(client, "/hooks/ses", sns.message("Notification", big))[0] == 200
     assert subscriber(store, PEOPLE[0]).state == "bounced"
     assert post(client, "/hooks/ses", b"{" + b" " * 300_000 + b"}")[0] == 413
+
+
+@pytest.mark.parametrize("path", ["/hooks/ses", "/hooks/mailgun"])
+def test_deeply_nested_json_is_a_clean_400(client: FlaskClient, store: SqlStore, path: str) -> None:
+    """'[' x 50,000 made json.loads raise RecursionError: a 500 with a traceback (issue 24, 7)."""
+    status, text = post(client, path, b"[" * 50_000)
+    assert status == 400, (status, text)
+    assert "Traceback" not in text and len(text) < 200
+    assert states(store) == dict.fromkeys(PEOPLE, "active")

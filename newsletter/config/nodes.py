@@ -98,7 +98,8 @@ class Doc:
             raise self.error(node, f"{where} must be a single value")
         try:
             return yaml.load(yaml.serialize(node), Loader=LOADER)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # e.g. !!int abc
+        # e.g. !!int abc; PyYAML's timestamp constructor raises AttributeError on !!timestamp x
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, AttributeError):
             raise self.error(node, f"{where} has a value that cannot be read") from None
 
     def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, record
+from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, json_value, record
 from newsletter.store.bounces import BounceKind, BounceReport
 
 WINDOW = timedelta(minutes=10)  # Mailgun's clock against ours, plus its first retries
@@ -75,10 +74,7 @@ def mailgun_report(token: str, event: Any) -> BounceReport:
 
 
 def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        raise HookRefused(400, "the body is not a Mailgun webhook (JSON)") from None
+    value = json_value(body, "a Mailgun webhook")
     if not isinstance(value, dict):
         raise HookRefused(400, "the body is not a Mailgun webhook (JSON object)")
     return value

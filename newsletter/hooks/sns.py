@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -31,12 +30,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from newsletter.errors import SourceError
-from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, record
+from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, json_value, record
 from newsletter.sources.sns import fetch_sns
 from newsletter.store.bounces import BounceKind, BounceReport
 
 Fetch = Callable[[str], bytes]
-SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+# Region host names only (sns.eu-west-1, sns.us-gov-west-1, sns.cn-north-1 ... .amazonaws.com[.cn]):
+# any single label would also take S3 bucket hosts such as sns.s3.amazonaws.com, whose content
+# anyone can publish.
+SNS_HOST = re.compile(r"sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\.amazonaws\.com(\.cn)?")
 TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 # The fields each type signs, in this order (AWS: "Verifying the signatures of SNS messages").
 SIGNED = {
@@ -158,8 +160,8 @@ def ses_reports(message_id: str, text: str) -> list[BounceReport]:
     MessageId and the address): a Bounce (Permanent: hard; else soft) or a Complaint;
     anything else (Delivery, Send, …) is nothing to act on."""
     try:
-        notice = json.loads(text)
-    except ValueError:
+        notice = json_value(text, "an SES notification")
+    except HookRefused:
         return []
     if not isinstance(notice, dict):
         return []
@@ -191,10 +193,7 @@ def _event_key(message_id: str, address: str) -> str:
 
 
 def _fields(body: bytes) -> dict[str, str]:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        raise HookRefused(400, "the body is not an SNS message (JSON)") from None
+    value = json_value(body, "an SNS message")
     if not isinstance(value, dict) or value.get("Type") not in TYPES:
         raise HookRefused(400, "the body is not an SNS message (no known Type)")
     fields = {k: v for k, v in value.items() if isinstance(v, str)}

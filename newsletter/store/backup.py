@@ -7,6 +7,7 @@ A server database has its own tools (pg_dump), which this does not replace.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -32,6 +33,10 @@ def backup_sqlite(database_url: str, target: Path) -> Path:
         raise BadInput(f"{target} already exists; a backup never overwrites a file")
     partial = target.with_name(target.name + ".partial")
     try:
+        # The copy holds addresses and console password hashes: readable by its owner only,
+        # whatever the umask (sqlite3 would create it 0644 under the usual 022).
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        os.chmod(partial, 0o600)
         # closing(): a sqlite3 connection's own `with` commits but never closes.
         with (
             closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db,

@@ -101,7 +101,10 @@ def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | Ba
 # =cmd|'/Ccalc'!A0@example.com is valid and can come from the public form (OWASP: CSV
 # injection). Such a cell is written with a leading apostrophe, which spreadsheets show
 # as text, and which our own import takes off again.
+# A cell that starts with the apostrophe itself is escaped too, or '=x@example.org would
+# come back as =x@example.org.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 def _cell(value: object) -> str:
@@ -110,9 +113,9 @@ def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(ESCAPED_STARTS) else text
 
 
 def _uncell(text: str) -> str:
     """What _cell escaped, as it was."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return text[1:] if text.startswith("'") and text[1:].startswith(ESCAPED_STARTS) else text

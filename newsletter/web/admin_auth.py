@@ -120,10 +120,16 @@ def _form(status: int, problem: str = "") -> BaseResponse:
 
 
 def _safe_next() -> str:
-    """Only a path inside the console: never a link to another site."""
+    """Only a path inside the console: never a link to another site, and never a control
+    character (a CR or LF would split the Location header)."""
     wanted = request.values.get("next", "")
     prefix = request.script_root + "/admin/"
-    if wanted.startswith(prefix) and not wanted.startswith("//") and "\\" not in wanted:
+    if (
+        wanted.startswith(prefix)
+        and not wanted.startswith("//")
+        and "\\" not in wanted
+        and wanted.isprintable()
+    ):
         return wanted
     return ""
 
