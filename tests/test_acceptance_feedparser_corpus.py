@@ -21,8 +21,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from tests.support.sdist import CACHE
+from tests.support.sdist import sdist as support_sdist
+
 VERSION = "6.0.12"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsletter-tests"
 SDIST = CACHE / f"feedparser-{VERSION}.tar.gz"
 ACTIVE = re.compile(
     r"<script|<iframe|<object|<embed|<form|\bon[a-z]+\s*=|javascript:|vbscript:", re.IGNORECASE
@@ -30,16 +32,7 @@ ACTIVE = re.compile(
 
 
 def sdist() -> Path:
-    if SDIST.exists():
-        return SDIST
-    CACHE.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-    command += ["--no-binary", ":all:", f"feedparser=={VERSION}", "-d", str(CACHE)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 or not SDIST.exists():
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"cannot download feedparser=={VERSION} from PyPI: {last[:200]}")
-    return SDIST
+    return support_sdist(f"feedparser=={VERSION}", SDIST.name)
 
 
 def extract_fixtures(archive: Path, into: Path) -> list[Path]:

@@ -94,3 +94,22 @@ def test_without_verp_only_a_bounce_of_a_recent_digest_acts_and_no_complaint(
     assert real.actions["suppressed"] == 1, "a bounce of a recent digest still acts"
     assert states(store, "bob@example.org") == {"bob@example.org": "bounced"}
     assert store.refused_bounces() == 4
+
+
+def test_without_verp_a_report_naming_several_acts_on_each_once(
+    store: SqlStore, tmp_path: Path, database_url: str
+) -> None:
+    settings, _ = bounce_site(tmp_path / "site", database_url, verp=False)
+    add_subscribers(store, ["alice@example.org", "bob@example.org"])
+    send_week(settings, store, "2026-W48", NOW)
+    data = dsn(1, "news@example.com", "alice@example.org")
+    first = b"Final-Recipient: RFC822; <alice@example.org>"
+    data = data.replace(first, first.replace(b"alice", b"bob"), 1)
+    soon = NOW + timedelta(days=1)
+    run = feed(settings, store, [data], soon)
+    assert (run.read, run.actions["suppressed"]) == (1, 2)
+    assert states(store, "alice@example.org", "bob@example.org") == dict.fromkeys(
+        ("alice@example.org", "bob@example.org"), "bounced"
+    )
+    again = feed(settings, store, [data], soon)
+    assert (again.read, again.seen_before, sum(again.actions.values())) == (1, 1, 0)

@@ -14,6 +14,7 @@ other, so it cannot stop every later run and the real bounces queued behind it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +37,9 @@ from newsletter.store.bounces import BounceAction, BounceReport, DigestBounceSta
 from newsletter.subscribers.tokens import Tokens, load_tokens
 
 Clock = Callable[[], datetime]
+# Addresses of one report acted on without VERP: a real report names the few recipients of
+# one message; a forged one naming 50,000 would be 50,000 transactions.
+MAX_NAMED = 100
 
 
 class BounceStore(Protocol):
@@ -118,13 +122,14 @@ def process_messages(
     limit = settings.newsletter.soft_bounce_limit
     for item in messages:
         report = bounce_report(item.data, verp, mailto, tokens)
-        action = store.record_bounce(report, clock(), limit)
+        actions = [store.record_bounce(one, clock(), limit) for one in per_address(report)]
         run.read += 1
-        if action is None:
+        if all(action is None for action in actions):
             run.seen_before += 1
-        else:
-            run.kinds[report.kind] += 1
-            run.actions[action.action] += 1
+        for action in actions:
+            if action is not None:
+                run.kinds[action.kind] += 1
+                run.actions[action.action] += 1
         after_commit(run.read)
         item.ack()
     run.digests = store.bounce_stats()
@@ -172,6 +177,21 @@ def _parsed_report(
         # proves nothing; without VERP, a recent digest to the address named is the proof.
         proof="token" if verp is not None else "recent_send",
     )
+
+
+def per_address(report: BounceReport) -> list[BounceReport]:
+    """Without VERP, one report per address named (the first MAX_NAMED), each with its own
+    key (the first keeps the message's): a report of a list's message names several of our
+    subscribers, and each is acted on once. With VERP, a report is about the one its token
+    names, or refused once."""
+    if report.proof == "token" or report.ref_id is not None or len(report.addresses) < 2:
+        return [report]
+    return [
+        dataclasses.replace(
+            report, message_key=report.message_key + (f"#{n}" if n else ""), addresses=(a,)
+        )
+        for n, a in enumerate(report.addresses[:MAX_NAMED])
+    ]
 
 
 def token_subscriber(tokens: Tokens, token: str, sender: str | None) -> int | None:
