@@ -38,6 +38,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check newsletter tests bench
 	$(BIN)/ruff format --check newsletter tests bench
+	$(BIN)/bandit --quiet --recursive --severity-level medium newsletter
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -58,7 +59,7 @@ test-fast: lint pytest-fast
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(VENV)/.installed-test
 	NEWSLETTER_TEST_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q \
-		tests/test_fuzz_targets.py tests/test_fuzz_properties.py --durations=0
+		tests/test_fuzz_*.py --durations=0
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -3,6 +3,7 @@ and the `admin` commands."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,16 +22,19 @@ from newsletter.admin.accounts import (
 )
 from newsletter.cli import cli
 from newsletter.store import SqlStore
+from newsletter.store.admin import Failures
 from tests.support.clock import Clock
 from tests.support.web import web_settings
 
 PASSWORD = "correct horse battery staple"
 
 
-def test_throttle_decision_is_per_account_and_per_address() -> None:
-    assert not throttle.throttled(9, 19)
-    assert throttle.throttled(10, 0)
-    assert throttle.throttled(0, 20)
+def test_throttle_decision_is_per_pair_and_per_address_and_only_slows_per_account() -> None:
+    assert not throttle.throttled(Failures(pair=9, address=19, account=500))
+    assert throttle.throttled(Failures(pair=10, address=10, account=10))
+    assert throttle.throttled(Failures(pair=0, address=20, account=0))
+    assert throttle.slowed(Failures(pair=0, address=0, account=10))
+    assert not throttle.slowed(Failures(pair=0, address=0, account=9))
 
 
 def test_moderators_reach_questions_only() -> None:
@@ -79,16 +83,54 @@ def test_twenty_wrong_passwords_throttle_the_account_and_the_address(
             sign_in(store, "owner@example.com", "guess" * 3, "", "198.51.100.1", clock())
         refusals.append(refused.value.throttled)
     assert refusals == [False] * 10 + [True] * 10
-    # The right password no longer helps, from anywhere, for that account...
-    for address in ("198.51.100.1", "203.0.113.9"):
-        with pytest.raises(SignInRefused, match="too many attempts"):
-            sign_in(store, "owner@example.com", PASSWORD, "", address, clock())
-    # ...and that address may not try another account either.
+    # The right password no longer helps from that address...
+    with pytest.raises(SignInRefused, match="too many attempts"):
+        sign_in(store, "owner@example.com", PASSWORD, "", "198.51.100.1", clock())
+    # ...which may not try another account either...
     with pytest.raises(SignInRefused, match="too many attempts"):
         sign_in(store, "mod@example.com", PASSWORD, "", "198.51.100.1", clock())
+    # ...while the owner, elsewhere, gets in: a stranger's guesses only slow the account down.
+    waits: list[float] = []
+    assert sign_in(store, "owner@example.com", PASSWORD, "", "203.0.113.9", clock(), waits.append)
+    assert waits == [throttle.SLOW_SECONDS]
     assert sign_in(store, "mod@example.com", PASSWORD, "", "203.0.113.9", clock())
     clock.advance(minutes=16)
     assert sign_in(store, "owner@example.com", PASSWORD, "", "198.51.100.1", clock())
+
+
+def test_a_reset_lifts_the_lock(store: SqlStore, clock: Clock) -> None:
+    """Issue 24, item 11: ten wrong passwords, `admin reset`, then the new password."""
+    add_account(store, "owner@example.com", "owner", PASSWORD, clock())
+    for _ in range(12):
+        with pytest.raises(SignInRefused):
+            sign_in(store, "owner@example.com", "guess" * 3, "", "198.51.100.1", clock())
+    clock.advance(seconds=1)
+    reset_account(store, "owner@example.com", "a brand new password", clock())
+    clock.advance(seconds=1)
+    waits: list[float] = []
+    for address in ("198.51.100.1", "203.0.113.9"):
+        signed = sign_in(
+            store, "owner@example.com", "a brand new password", "", address, clock(), waits.append
+        )
+        assert signed.admin.email == "owner@example.com"
+    assert waits == [], "failures from before the reset do not count, not even to slow down"
+
+
+def test_simultaneous_guesses_are_counted_like_a_sequence(store: SqlStore, clock: Clock) -> None:
+    """Issue 24, item 6: 40 wrong passwords at once had 17 evaluated (limit 10)."""
+    add_account(store, "owner@example.com", "owner", PASSWORD, clock())
+    now = clock()
+
+    def guess(_: int) -> bool:
+        try:
+            sign_in(store, "owner@example.com", "guess" * 3, "", "198.51.100.1", now)
+        except SignInRefused as refused:
+            return refused.throttled
+        raise AssertionError("a wrong password signed in")
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        throttled = list(pool.map(guess, range(40)))
+    assert throttled.count(False) == throttle.PAIR_FAILURES  # evaluated: exactly the limit
 
 
 def test_sessions_expire_and_are_revoked_at_once(store: SqlStore, clock: Clock) -> None:

@@ -291,9 +291,11 @@ def test_two_factor_enrolled_from_the_console(app: Flask, store: SqlStore, clock
     code = pyotp.TOTP(secret[1]).at(clock())
     owner.post("/admin/account/two-factor/confirm", {"signed": signed[1], "code": code})
     assert store.admin("owner@example.com").totp_secret == secret[1]  # type: ignore[union-attr]
-    clock.advance(seconds=60)
     person = Browser(app, "192.0.2.4")
     person.get("/admin/sign-in")
+    again = {"email": "owner@example.com", "password": PASSWORD, "code": code}
+    assert person.post("/admin/sign-in", again).status_code == 401, "the enrolment code is spent"
+    clock.advance(seconds=60)
     without = person.post("/admin/sign-in", {"email": "owner@example.com", "password": PASSWORD})
     assert without.status_code == 401
     fresh = pyotp.TOTP(secret[1]).at(clock())

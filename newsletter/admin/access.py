@@ -2,7 +2,9 @@
 
 Every failed sign-in gives the same answer after the same work: an unknown address is
 checked against a dummy argon2 hash, so neither the words nor the time tell which accounts
-exist. Attempts are throttled per account and per address (``throttle``). A session is a
+exist. Attempts are throttled per account and address pair and per address, and slowed per
+account (``throttle``); each attempt is reserved before its password is checked, so a burst
+of simultaneous guesses is counted like a sequence. A session is a
 random token; the browser's cookie carries it (signed by the web layer), the database only
 its hash. It ends when it expires, when it is signed out, or when its account's generation
 is raised (sign out everywhere, password reset, account removed).
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,24 +59,31 @@ def token_hash(token: str) -> str:
 
 
 def sign_in(
-    store: AdminStore, email: str, password: str, code: str, address: str, now: datetime
+    store: AdminStore,
+    email: str,
+    password: str,
+    code: str,
+    address: str,
+    now: datetime,
+    pause: Callable[[float], None] = time.sleep,
 ) -> SignedIn:
     key = _key(email)
     address = address[:ADDRESS_MAX]
-    failures = store.login_failures(key, address, throttle.window_start(now))
-    if throttle.throttled(*failures):
-        # Counted too: an address that keeps trying stays throttled until it stops.
-        store.record_login_attempt(key, address, False, now)
+    # Reserved as a failure first: a refused attempt counts too (an address that keeps
+    # trying stays throttled until it stops), and a right password turns it into a success.
+    attempt, failures = store.reserve_login_attempt(key, address, throttle.window_start(now), now)
+    if throttle.throttled(failures):
         raise SignInRefused(throttled=True)
+    if throttle.slowed(failures):
+        pause(throttle.SLOW_SECONDS)
     found = store.admin(key)
     ok = password_matches(found.password_hash if found else DUMMY_HASH, password)
     if found is not None and ok and found.totp_secret:
         step = totp_step(found.totp_secret, code, now)
         ok = step is not None and store.use_totp_step(found.id, step)
     if found is None or not ok:
-        store.record_login_attempt(key, address, False, now)
         raise SignInRefused(throttled=False)
-    store.record_login_attempt(key, address, True, now)
+    store.login_succeeded(attempt)
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_LIFETIME
     store.create_admin_session(found.id, token_hash(token), now, expires)

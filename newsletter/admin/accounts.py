@@ -126,7 +126,3 @@ def totp_step(secret: str, code: str, now: datetime) -> int | None:
         if hmac.compare_digest(totp.at(step * totp.interval), digits):
             return step
     return None
-
-
-def totp_matches(secret: str, code: str, now: datetime) -> bool:
-    return totp_step(secret, code, now) is not None

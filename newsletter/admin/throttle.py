@@ -1,9 +1,10 @@
-"""When sign-in attempts are throttled: a pure decision over recent failures.
+"""When sign-in attempts are throttled: pure decisions over recent failures.
 
-Per account, so a password cannot be guessed from many addresses; per address, so one
-client cannot try many accounts. Failures older than the window are forgotten, so the
-throttle lifts by itself (and an owner locked out by someone else can wait it out or use
-`newsletter admin reset`).
+Per account and address pair, so one client cannot guess a password for long; per address,
+so one client cannot try many accounts. The per-account count (every address together) only
+slows each attempt down, never refuses one: otherwise anyone who knows the owner's address
+could keep the owner out with a wrong guess now and then. Failures older than the window, or
+from before the account's password last changed (``newsletter admin reset``), do not count.
 """
 
 from __future__ import annotations
@@ -11,22 +12,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from newsletter.store.admin import Failures
+
 WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURES = 10  # wrong passwords for one account within the window
+PAIR_FAILURES = 10  # wrong passwords for one account from one address within the window
 ADDRESS_FAILURES = 20  # wrong passwords from one address within the window
+ACCOUNT_FAILURES = 10  # wrong passwords for one account, from anywhere: from here on, slow down
+SLOW_SECONDS = 1.0  # the wait before checking a password for an account under attack
 
 
 @dataclass(frozen=True)
 class Limits:
     window: timedelta = WINDOW
-    account: int = ACCOUNT_FAILURES
+    pair: int = PAIR_FAILURES
     address: int = ADDRESS_FAILURES
+    account: int = ACCOUNT_FAILURES
 
 
 def window_start(now: datetime, limits: Limits = Limits()) -> datetime:
     return now - limits.window
 
 
-def throttled(account_failures: int, address_failures: int, limits: Limits = Limits()) -> bool:
+def throttled(failures: Failures, limits: Limits = Limits()) -> bool:
     """True: refuse this attempt without even checking the password."""
-    return account_failures >= limits.account or address_failures >= limits.address
+    return failures.pair >= limits.pair or failures.address >= limits.address
+
+
+def slowed(failures: Failures, limits: Limits = Limits()) -> bool:
+    """True: wait SLOW_SECONDS before checking the password (never a refusal)."""
+    return failures.account >= limits.account

@@ -97,7 +97,8 @@ class Doc:
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, f"{where} must be a single value")
         try:
-            return yaml.load(yaml.serialize(node), Loader=LOADER)
+            # LOADER is a SafeLoader (C or pure Python), which builds plain values only.
+            return yaml.load(yaml.serialize(node), Loader=LOADER)  # nosec B506
         # e.g. !!int abc; PyYAML's timestamp constructor raises AttributeError on !!timestamp x
         except (yaml.YAMLError, ValueError, TypeError, OverflowError, AttributeError):
             raise self.error(node, f"{where} has a value that cannot be read") from None

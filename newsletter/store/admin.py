@@ -18,6 +18,7 @@ from newsletter.store.base import SqlBase
 from newsletter.store.models import Admin, AdminActivity, AdminLoginAttempt, AdminSession
 
 ADMIN_ROLES = ("owner", "moderator")
+LOGIN_LOCK = 0x4C4F47  # the first key of the sign-in advisory locks ("LOG"), the second per account
 KEEP = timedelta(days=1)  # sign-in attempts older than this are deleted (throttling needs 15 min)
 
 
@@ -42,6 +43,15 @@ class AdminSessionRecord:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed sign-in attempts counted before this one (which is already reserved)."""
+
+    pair: int  # for this account from this address
+    address: int  # from this address, any account
+    account: int  # for this account, from anywhere
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,12 @@ class AdminStore(Protocol):
         """Replace the hash and end every session of the account."""
         ...
 
-    def set_admin_totp(self, admin_id: int, secret: str | None) -> None: ...
+    def set_admin_totp(
+        self, admin_id: int, secret: str | None, used_step: int | None = None
+    ) -> None:
+        """Turn two-factor on (``used_step``: the step of the code that confirmed it, spent)
+        or off."""
+        ...
 
     def end_admin_sessions(self, admin_id: int) -> None:
         """Sign out everywhere: raise the account's session generation."""
@@ -90,13 +105,15 @@ class AdminStore(Protocol):
 
     def revoke_admin_session(self, token_hash: str, now: datetime) -> None: ...
 
-    def record_login_attempt(
-        self, account_key: str, address: str, succeeded: bool, now: datetime
-    ) -> None: ...
-
-    def login_failures(self, account_key: str, address: str, since: datetime) -> tuple[int, int]:
-        """Failed attempts since ``since``: (for this account, from this address)."""
+    def reserve_login_attempt(
+        self, account_key: str, address: str, since: datetime, now: datetime
+    ) -> tuple[int, Failures]:
+        """Record an attempt as failed and count the failures before it since ``since``
+        (for the account, only those after its password last changed), one account at a
+        time: (the attempt's id, the counts)."""
         ...
+
+    def login_succeeded(self, attempt_id: int) -> None: ...
 
     def log_activity(self, admin_email: str, action: str, subject: str, now: datetime) -> None: ...
 
@@ -158,8 +175,10 @@ class AdminSql(SqlBase):
         with self._session() as session:
             return bool(getattr(session.execute(query), "rowcount", 0))
 
-    def set_admin_totp(self, admin_id: int, secret: str | None) -> None:
-        values = {"totp_secret": secret, "totp_last_step": None}
+    def set_admin_totp(
+        self, admin_id: int, secret: str | None, used_step: int | None = None
+    ) -> None:
+        values = {"totp_secret": secret, "totp_last_step": used_step}
         with self._session() as session:
             session.execute(update(Admin).where(Admin.id == admin_id).values(**values))
 
@@ -229,23 +248,49 @@ class AdminSql(SqlBase):
         with self._session() as session:
             session.execute(query)
 
-    def record_login_attempt(
-        self, account_key: str, address: str, succeeded: bool, now: datetime
-    ) -> None:
+    def reserve_login_attempt(
+        self, account_key: str, address: str, since: datetime, now: datetime
+    ) -> tuple[int, Failures]:
         with self._session() as session:
-            session.add(
-                AdminLoginAttempt(
-                    at=now, account_key=account_key, address=address, succeeded=succeeded
+            if self.dialect == "postgresql":
+                # One attempt per account at a time; SQLite has one writer at a time anyway,
+                # and the INSERT below takes its write lock before anything is counted.
+                session.execute(
+                    select(func.pg_advisory_xact_lock(LOGIN_LOCK, func.hashtext(account_key)))
                 )
+            attempt = AdminLoginAttempt(
+                at=now, account_key=account_key, address=address, succeeded=False
             )
+            session.add(attempt)
+            session.flush()
+            changed = session.scalar(
+                select(Admin.password_changed_at).where(Admin.email_key == account_key)
+            )
+            account_since = max(since, changed) if changed is not None else since
+            failed = select(func.count()).where(
+                AdminLoginAttempt.succeeded.is_(False), AdminLoginAttempt.id != attempt.id
+            )
+            mine = AdminLoginAttempt.account_key == account_key
+            recent, after_change = (
+                AdminLoginAttempt.at >= since,
+                AdminLoginAttempt.at >= account_since,
+            )
+            from_here = AdminLoginAttempt.address == address
+            failures = Failures(
+                pair=int(session.scalar(failed.where(mine, from_here, after_change)) or 0),
+                address=int(session.scalar(failed.where(from_here, recent)) or 0),
+                account=int(session.scalar(failed.where(mine, after_change)) or 0),
+            )
+            return attempt.id, failures
 
-    def login_failures(self, account_key: str, address: str, since: datetime) -> tuple[int, int]:
-        failed = (AdminLoginAttempt.succeeded.is_(False), AdminLoginAttempt.at >= since)
-        count = select(func.count()).select_from(AdminLoginAttempt).where(*failed)
+    def login_succeeded(self, attempt_id: int) -> None:
+        query = (
+            update(AdminLoginAttempt)
+            .where(AdminLoginAttempt.id == attempt_id)
+            .values(succeeded=True)
+        )
         with self._session() as session:
-            account = session.scalar(count.where(AdminLoginAttempt.account_key == account_key))
-            where = session.scalar(count.where(AdminLoginAttempt.address == address))
-        return int(account or 0), int(where or 0)
+            session.execute(query)
 
     def log_activity(self, admin_email: str, action: str, subject: str, now: datetime) -> None:
         with self._session() as session:

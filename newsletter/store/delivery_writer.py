@@ -33,8 +33,10 @@ SKIPPED = "the subscriber left after the digest was built"
 # 'unknown' too: if a peer gave up on us while we were talking to the server, what the
 # server answered (or that nothing was sent) is still the truth about this row.
 _OURS = "WHERE id = :id AND claimed_by = :claimer AND state IN ('sending', 'unknown')"
+# The statements are put together from constants of this module only; every value is a
+# bound parameter.
 _RESULT = (
-    "UPDATE deliveries SET state = :state, attempts = :attempts, reply = :reply, "
+    "UPDATE deliveries SET state = :state, attempts = :attempts, reply = :reply, "  # nosec B608
     "error = :error, next_attempt_at = :next{extra} " + _OURS
 )
 _HANDED_BACK = _RESULT.format(extra=", claimed_by = NULL, claimed_at = NULL")
@@ -46,7 +48,7 @@ SQL = {
     "retry": _HANDED_BACK,
     "pending": _HANDED_BACK,
     # Marked but never given to a server: back to pending as it was, attempts and all.
-    "unsent": "UPDATE deliveries SET state = 'pending', claimed_by = NULL, claimed_at = NULL "
+    "unsent": "UPDATE deliveries SET state = 'pending', claimed_by = NULL, claimed_at = NULL "  # nosec B608
     + _OURS,
     "bounce": (
         "UPDATE subscribers SET state = 'bounced', bounced_at = :now "

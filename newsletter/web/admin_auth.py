@@ -7,7 +7,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.admin.access import SignInRefused, sign_in, sign_out
-from newsletter.admin.accounts import new_totp_secret, password_matches, totp_matches, totp_uri
+from newsletter.admin.accounts import new_totp_secret, password_matches, totp_step, totp_uri
 from newsletter.web.admin_base import (
     admin,
     area,
@@ -88,11 +88,15 @@ def two_factor_confirm() -> BaseResponse:
         secret = _enrolment().loads(request.form.get("signed", ""), max_age=ENROL_SECONDS)
     except BadSignature:
         return done("admin.account", "that code had expired: start again")
-    if not isinstance(secret, str) or not totp_matches(
-        secret, request.form.get("code", ""), services().clock()
-    ):
+    step = (
+        totp_step(secret, request.form.get("code", ""), services().clock())
+        if isinstance(secret, str)
+        else None
+    )
+    if step is None:
         return done("admin.account", "wrong code: two-factor sign-in is not on")
-    store().set_admin_totp(admin().id, secret)
+    # The confirming code is spent: it cannot sign in again within its 30 s window.
+    store().set_admin_totp(admin().id, secret, used_step=step)
     log("turned on two-factor sign-in", admin().email)
     return done("admin.account", "two-factor sign-in is on")
 
