@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, settings
 _ASKED = int(os.environ.get("NEWSLETTER_TEST_FUZZ_EXAMPLES", "0") or 0)
 
 
-def fuzz_settings(default: int, **more: Any) -> settings:
-    """Settings for one property: ``default`` examples unless more are asked for."""
+def fuzz_settings(default: int, most: int | None = None, **more: Any) -> settings:
+    """Settings for one property: ``default`` examples unless more are asked for (up to
+    ``most``, for a property whose every example takes seconds)."""
+    examples = _ASKED or default
     return settings(
-        max_examples=_ASKED or default,
+        max_examples=min(examples, most) if most else examples,
         deadline=None,  # a loaded machine is not a failure
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -170,7 +170,7 @@ def _parsed_report(
         kind=found.kind,
         ref_kind=ref.kind if ref else None,
         ref_id=ref.id if ref else None,
-        addresses=found.addresses,
+        addresses=tuple(a for a in found.addresses if _safe(a) == a),  # no NUL for SQL
         sender=found.sender,
         detail=_safe(found.detail),
         # With VERP on every digest's return path carries a token: a report without one
