@@ -28,7 +28,7 @@ SAMPLE := build/sample
 
 run: $(VENV)/.installed-run
 	$(BIN)/python -m newsletter.sample $(SAMPLE)
-	$(BIN)/newsletter --config $(SAMPLE)/feeds.yaml run
+	NEWSLETTER_OUTBOX=outbox $(BIN)/newsletter --config $(SAMPLE)/feeds.yaml run
 	@echo
 	@echo "Now look at this week's digest:"
 	@echo "  on the web:  $(SAMPLE)/public/archive/index.html (open it in a browser)"

@@ -124,7 +124,11 @@ def measure(clients: int, threads: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "feeds.yaml").write_text(SITE, encoding="utf-8")
-        settings = load_settings(root / "feeds.yaml", {"NEWSLETTER_SECRET_KEY": "b" * 40})
+        settings = load_settings(
+            root / "feeds.yaml", {"NEWSLETTER_SECRET_KEY": "b" * 40, "NEWSLETTER_OUTBOX": "outbox"}
+        )
+        outbox = settings.env.outbox
+        assert outbox is not None
         store = open_store(settings)
         server = make_server(
             create_app(settings, store, rate_limits=UNLIMITED), "127.0.0.1", 0, threads
@@ -135,7 +139,7 @@ def measure(clients: int, threads: int) -> dict[str, Any]:
         try:
             baseline = run_clients(base, clients, view_form)
             ours = run_clients(base, clients, subscribe)
-            emails = wait_for(lambda: len(list(settings.env.outbox.glob("*.eml"))), clients)
+            emails = wait_for(lambda: len(list(outbox.glob("*.eml"))), clients)
             pending = {s.email_key for s in store.iter_subscribers([SubscriberState.PENDING])}
         finally:
             server.close()

@@ -99,6 +99,9 @@ def run_after_collect(
     sent = report.steps.get("send")
     if isinstance(sent, SendReport) and sent.paused:
         report.errors["send"] = f"sending paused: {sent.paused}"
+    elif isinstance(sent, SendReport) and sent.undelivered:
+        # A due digest no server took: cron must hear of it (exit 1), with the reason.
+        report.errors["send"] = f"nothing was delivered: {sent.cause or 'no server took it'}"
     return report
 
 

@@ -33,6 +33,7 @@ def newsletter(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    environ["NEWSLETTER_OUTBOX"] = "outbox"  # no mail server in these tests
     environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "newsletter", *args],

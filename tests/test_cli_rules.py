@@ -26,7 +26,7 @@ def site(tmp_path: Path, database_url: str, store: SqlStore) -> tuple[Path, dict
     """The bundled feeds.yaml and sample feeds, on the test's database (at its schema)."""
     shutil.copy(ROOT / "feeds.yaml", tmp_path / "feeds.yaml")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    env = {"NEWSLETTER_DATABASE_URL": database_url, "COLUMNS": "80"}
+    env = {"NEWSLETTER_DATABASE_URL": database_url, "COLUMNS": "80", "NEWSLETTER_OUTBOX": "outbox"}
     return tmp_path / "feeds.yaml", env
 
 

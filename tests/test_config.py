@@ -59,7 +59,7 @@ def test_good_config_is_typed_and_immutable(write_config: WriteConfig) -> None:
 def test_environment_defaults_resolve_in_the_site_folder(write_config: WriteConfig) -> None:
     settings = load_settings(write_config(GOOD_FEEDS), {})
     assert settings.env.database_url == f"sqlite:///{settings.root}/db/newsletter.sqlite3"
-    assert settings.env.outbox == settings.root / "outbox"
+    assert settings.env.outbox is None, "a folder of emails only when asked for by name"
     assert settings.env.base_url == "http://127.0.0.1:8000/"
     assert settings.env.smtp_url is None and settings.env.secret_key is None
 

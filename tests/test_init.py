@@ -35,12 +35,15 @@ def test_init_writes_a_site_that_loads_and_runs(
         "feeds.yaml",
         "questions.xml",
     ]
-    for step in ("*/10 * * * *", "newsletter.timer", "NEWSLETTER_BASE_URL=", "SPF", "DKIM"):
+    steps = ("*/10 * * * *", "newsletter.timer", "NEWSLETTER_BASE_URL=", "SPF", "DKIM")
+    for step in (*steps, "NEWSLETTER_SMTP_URL=", "admin add", "deployment.md"):
         assert step in result.output
+    assert "in newsletter's source" not in result.output, "a pip user has no source tree"
     assert "DMARC  TXT  _dmarc" in result.output
     assert "# " in (site / "feeds.yaml").read_text(), "commented"
 
-    settings = load_settings(site / "feeds.yaml", {"NEWSLETTER_DATABASE_URL": database_url})
+    environ = {"NEWSLETTER_DATABASE_URL": database_url, "NEWSLETTER_OUTBOX": "outbox"}
+    settings = load_settings(site / "feeds.yaml", environ)
     assert [(f.name, f.kind) for f in settings.feeds] == [("Readers' questions", "questions")]
     assert len(load_catalog(site / "exercises.yaml")) >= 5
     # A Monday after send time: the run collects the example question and builds a digest.

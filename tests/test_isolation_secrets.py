@@ -26,7 +26,11 @@ def newsletter(database_url: str, store: SqlStore, tmp_path: Path) -> Run:
     site = tmp_path / "site"
     site.mkdir()
     (site / "feeds.yaml").write_text(SITE.format(title="Tips"), encoding="utf-8")
-    env = {"NEWSLETTER_DATABASE_URL": database_url, "NEWSLETTER_SECRET_KEY": None}
+    env = {
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_SECRET_KEY": None,
+        "NEWSLETTER_OUTBOX": "outbox",
+    }
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(site / "feeds.yaml"), *args], env=env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from newsletter.store import SqlStore
 from tests.support.clock import Clock
 
 ROOT = Path(__file__).parents[1]
+OUTBOX = {"NEWSLETTER_OUTBOX": "outbox"}  # the emails to a folder, asked for by name
 
 
 def bundled_site(tmp_path: Path) -> Path:
@@ -27,7 +29,7 @@ def bundled_site(tmp_path: Path) -> Path:
 def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
     store: SqlStore, tmp_path: Path
 ) -> None:
-    settings = load_settings(bundled_site(tmp_path), {})
+    settings = load_settings(bundled_site(tmp_path), OUTBOX)
     clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday of 2026-W48
     report = run_all(settings, store, clock)
     assert report.ok, report.errors
@@ -46,7 +48,7 @@ def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
 
 
 def test_before_send_time_no_digest_is_built(store: SqlStore, tmp_path: Path) -> None:
-    settings = load_settings(bundled_site(tmp_path), {})
+    settings = load_settings(bundled_site(tmp_path), OUTBOX)
     clock = Clock(datetime(2026, 11, 23, 6, 59, tzinfo=UTC))  # Monday 06:59 in London
     report = run_all(settings, store, clock)
     assert report.steps["digest"].as_dict()["status"] == "not_due"
@@ -56,7 +58,7 @@ def test_before_send_time_no_digest_is_built(store: SqlStore, tmp_path: Path) ->
 def test_a_failing_step_is_reported_and_the_others_still_run(
     store: SqlStore, tmp_path: Path
 ) -> None:
-    settings = load_settings(bundled_site(tmp_path), {})
+    settings = load_settings(bundled_site(tmp_path), OUTBOX)
     (tmp_path / "public").write_text("a file where the public folder should be")
     report = run_all(settings, store, Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     assert not report.ok and list(report.errors) == ["publish"]
@@ -67,14 +69,25 @@ def test_a_failing_step_is_reported_and_the_others_still_run(
 @pytest.mark.slow
 def test_make_run_equivalent_from_the_command_line(tmp_path: Path) -> None:
     bundled_site(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "newsletter", "run"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "newsletter", "run"],
+            cwd=tmp_path,
+            env={**environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # Cron without a mail server: a configuration error before anything is done.
+    refused = run()
+    assert refused.returncode == 2, refused.stderr
+    assert "no mail server: set NEWSLETTER_SMTP_URL" in refused.stderr
+    assert not (tmp_path / "db").exists() and not (tmp_path / "outbox").exists()
+    result = run(**OUTBOX)
     assert result.returncode == 0, result.stderr
     assert "26 new" in result.stdout
     assert (tmp_path / "public" / "feed.xml").is_file()
@@ -86,7 +99,7 @@ def test_run_sends_the_built_digest_once_to_each_subscriber(
 ) -> None:
     from newsletter.subscribers import add_subscribers
 
-    settings = load_settings(bundled_site(tmp_path), {})
+    settings = load_settings(bundled_site(tmp_path), OUTBOX)
     clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     add_subscribers(store, ["ann@example.com", "bob@example.org"], confirmed=True, now=clock())
     report = run_all(settings, store, clock)

@@ -50,7 +50,7 @@ def test_run_exits_0_at_once_while_another_machine_runs_and_the_lock_dies_with_i
 ) -> None:
     _postgres_only(store)
     site = write_config("feeds: []\n").parent
-    env = {"NEWSLETTER_DATABASE_URL": database_url}
+    env = {"NEWSLETTER_DATABASE_URL": database_url, "NEWSLETTER_OUTBOX": "outbox"}
     with subprocess.Popen(
         [sys.executable, "-c", HOLD, database_url],
         stdin=subprocess.PIPE,

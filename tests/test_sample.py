@@ -49,7 +49,9 @@ def test_the_sample_builds_a_full_digest_on_any_date(
 ) -> None:
     before = committed()
     config = write_sample(ROOT, tmp_path / "sample", now)
-    settings = load_settings(config, {"NEWSLETTER_DATABASE_URL": database_url})
+    settings = load_settings(
+        config, {"NEWSLETTER_DATABASE_URL": database_url, "NEWSLETTER_OUTBOX": "outbox"}
+    )
     report = run_all(settings, store, Ticking(now))
     assert report.ok, report.errors
     assert report.steps["digest"].as_dict()["status"] == "built"

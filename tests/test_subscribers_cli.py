@@ -25,8 +25,8 @@ def newsletter(database_url: str, store: SqlStore, tmp_path: Path, smtp: Smtp) -
     """Run a command of the site with the test database and SMTP server."""
     _, env = site(tmp_path / "site", smtp[1], database_url)
 
-    def run(*args: str, smtp_url: str | None = smtp[1]) -> Result:
-        environ = {**env, "NEWSLETTER_SMTP_URL": smtp_url or ""}
+    def run(*args: str, smtp_url: str | None = smtp[1], **extra: str) -> Result:
+        environ = {**env, "NEWSLETTER_SMTP_URL": smtp_url or "", **extra}
         config = str(tmp_path / "site" / "feeds.yaml")
         return CliRunner().invoke(cli, ["--config", config, *args], env=environ)
 
@@ -63,11 +63,17 @@ def test_add_confirmed_sends_nothing(newsletter: Run, store: SqlStore, smtp: Smt
     assert smtp[0].messages == []
 
 
-def test_add_without_smtp_writes_the_confirmation_to_the_outbox(
+def test_add_without_smtp_writes_the_confirmation_to_the_outbox_only_when_asked(
     newsletter: Run,
     tmp_path: Path,
 ) -> None:
-    result = newsletter("subscribers", "add", "ann@example.org", smtp_url=None)
+    refused = newsletter("subscribers", "add", "ann@example.org", smtp_url=None)
+    assert refused.exit_code == 2, refused.output
+    assert "no mail server: set NEWSLETTER_SMTP_URL" in refused.output
+    assert not (tmp_path / "site" / "outbox").exists()
+    result = newsletter(
+        "subscribers", "add", "ann@example.org", smtp_url=None, NEWSLETTER_OUTBOX="outbox"
+    )
     assert result.exit_code == 0, result.output
     (written,) = (tmp_path / "site" / "outbox").glob("*.eml")
     assert b"To: ann@example.org" in written.read_bytes()

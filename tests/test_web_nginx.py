@@ -61,7 +61,7 @@ http {{
       proxy_pass http://127.0.0.1:{app_port}/;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Host $http_host;
       proxy_set_header X-Forwarded-Prefix /news;
     }}
   }}
@@ -123,6 +123,7 @@ def start_app(site: Path, port: int) -> subprocess.Popen[str]:
     env.update(
         NEWSLETTER_BASE_URL=f"https://{PUBLIC_HOST}/news/",
         NEWSLETTER_SECRET_KEY="nginx-tests-secret-key-0123456789abcdef",
+        NEWSLETTER_OUTBOX="outbox",
     )
     command = [sys.executable, "-m", "newsletter", "serve", "--proxies", "1"]
     command += ["--port", str(port), "--threads", "4"]

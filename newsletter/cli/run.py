@@ -25,7 +25,10 @@ def run(app: App, verbose: bool) -> None:
     On PostgreSQL, runs on several machines share the collecting and one of them does
     the rest.
     """
+    from newsletter.mail.transport import require_transport
+
     settings = app.settings
+    require_transport(settings)  # before anything: a cron line without a mail server is exit 2
     if not settings.env.database_url.startswith("sqlite"):
         with app.store() as store:
             _run_shared(app, store, verbose or app.verbose)

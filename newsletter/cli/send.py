@@ -72,8 +72,10 @@ def send(
     """
     from newsletter.digest import parse_week, week_to_send
     from newsletter.mail import SendOptions, send_digest
+    from newsletter.mail.transport import require_transport
     from newsletter.progress import SendProgress
 
+    require_transport(app.settings)
     with app.store() as store, _stop_on_sigterm():
         if week is not None:
             parse_week(week)
@@ -91,7 +93,8 @@ def send(
         raise SendPaused("sending paused; see the line above")
     if report.undelivered:
         raise SendPaused(
-            "nothing was delivered; see the line above, then run `newsletter send` again"
+            f"nothing was delivered ({report.cause or 'no server took the messages'}); "
+            "run `newsletter send` again once the server is fixed"
         )
 
 

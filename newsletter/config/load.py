@@ -286,7 +286,7 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
         bounce_imap_url=_bounce_imap_url(environ.get("NEWSLETTER_BOUNCE_IMAP_URL") or None),
         database_url=_database_url(environ.get("NEWSLETTER_DATABASE_URL"), root),
         smtp_url=smtp_url,
-        outbox=root / (environ.get("NEWSLETTER_OUTBOX") or "outbox"),
+        outbox=root / environ["NEWSLETTER_OUTBOX"] if environ.get("NEWSLETTER_OUTBOX") else None,
         base_url=base_url.rstrip("/") + "/",
         secret_key=_secret_key(environ.get("NEWSLETTER_SECRET_KEY") or None),
         dkim_key_file=dkim_key_file,

@@ -70,7 +70,7 @@ class FeedConfig:
 class Environment:
     database_url: str
     smtp_url: str | None
-    outbox: Path
+    outbox: Path | None  # NEWSLETTER_OUTBOX: emails written to a folder, only when asked for
     base_url: str
     secret_key: str | None
     bounce_imap_url: str | None = None  # NEWSLETTER_BOUNCE_IMAP_URL: the bounce mailbox

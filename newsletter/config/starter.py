@@ -1,6 +1,6 @@
 """`newsletter init`: the files a new site starts from, and what to do next.
 
-A user who ran `pip install newsletter` has no feeds.yaml. The starter site works at once
+A user who ran `pip install newsletter-digest` has no feeds.yaml. The starter site works at once
 and offline (its one feed is the local example questions feed), every setting is
 explained where it is written, and nothing that exists is ever overwritten.
 """
@@ -89,19 +89,29 @@ def write_starter(folder: Path, exercises_yaml: str) -> list[Path]:
     return paths
 
 
+def deployment_guide() -> Path:
+    """The wheel carries the guide as newsletter/_data/deployment.md; a checkout has it in docs/."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_data" / "deployment.md"
+    return packaged if packaged.is_file() else package.parent / "docs" / "deployment.md"
+
+
 def next_steps(folder: Path, program: str) -> str:
     """What to do after init, in order: try it, then deploy it."""
     site = folder.resolve()
     config = site / "feeds.yaml"
+    guide = deployment_guide()
     return f"""\
 Next steps:
   1. Edit {config}: the site's title and URL, the newsletter's From:, your feeds.
-     Try it: {program} --config {config} run   (then `preview` shows the digest)
-  2. Tell it its public address (links in emails and pages use it):
+  2. Tell it its public address (links in emails and pages use it) and its mail server:
        export NEWSLETTER_BASE_URL=https://news.example.com/
-     and how to send mail: NEWSLETTER_SMTP_URL=smtp+starttls://user:password@smtp.example.com:587
+       export NEWSLETTER_SMTP_URL=smtp+starttls://user:password@smtp.example.com:587
+     Try it: {program} --config {config} run   (then `preview` shows the digest;
+     NEWSLETTER_OUTBOX=outbox instead of an SMTP URL writes the emails to a folder)
   3. Run it every ten minutes from cron (crontab -e):
        NEWSLETTER_BASE_URL=https://news.example.com/
+       NEWSLETTER_SMTP_URL=smtp+starttls://user:password@smtp.example.com:587
        */10 * * * * cd {site} && {program} run >> {site}/run.log 2>&1
      or with systemd: a newsletter.service (Type=oneshot, WorkingDirectory={site},
      ExecStart={program} run) and a newsletter.timer (OnCalendar=*:0/10).
@@ -111,6 +121,8 @@ Next steps:
        SPF    TXT  @                  "v=spf1 include:<your mail provider> -all"
        DKIM   TXT  <selector>._domainkey  the public key your mail provider gives you
        DMARC  TXT  _dmarc             "v=DMARC1; p=quarantine; rua=mailto:postmaster@<domain>"
-  The deployment guide (nginx, systemd units, backups, upgrades) is docs/deployment.md
-  in newsletter's source.
+  6. A console account for you, then sign in at https://news.example.com/admin/:
+       {program} --config {config} admin add you@example.com
+  The deployment guide (nginx, systemd units, backups, upgrades) is
+  {guide}
 """

@@ -27,6 +27,7 @@ class SendReport:
     released: int = 0  # found `claimed` by a dead sender: back to pending, never sent
     requeued_unknown: int = 0  # --retry-unknown
     handed_back: int = 0  # no server took them (none reachable): pending again, untouched
+    cause: str | None = None  # the last reason a message was not delivered, for the owner
     paused: str | None = None  # why sending stopped early (exit status 1)
     busy: str | None = None  # another sender holds the digest: nothing done
     nothing: str | None = None  # nothing to send, and why
@@ -36,8 +37,10 @@ class SendReport:
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def count(self, verdict: str) -> None:
+    def count(self, verdict: str, error: str | None = None) -> None:
         with self._lock:
+            if error and verdict != "sent":
+                self.cause = error
             if verdict == "sent":
                 self.sent += 1
             elif verdict == "retry":
@@ -61,6 +64,8 @@ class SendReport:
         rate = f" ({self.sent / self.seconds:.1f}/s)" if self.seconds > 0 and self.sent else ""
         head = f"digest {self.week} via {self.transport}: {self.sent} sent"
         parts = [f"{head} in {self.seconds:.1f} s{rate}", *problems, self._totals()]
+        if self.cause and (self.retry or self.handed_back or self.failed):
+            parts.append(f"last error: {self.cause}")
         if self.paused:
             parts.append(f"PAUSED: {self.paused}; nothing is lost: run `newsletter send` again")
         return "; ".join(parts)
@@ -116,6 +121,7 @@ class SendReport:
             "released": self.released,
             "requeued_unknown": self.requeued_unknown,
             "handed_back": self.handed_back,
+            "cause": self.cause,
             "paused": self.paused,
             "busy": self.busy,
             "nothing": self.nothing,

@@ -318,7 +318,7 @@ class _Job:
     def _count(self, verdict: Verdict, job: DeliveryJob, result: DeliveryResult) -> None:
         # Counted by where the row went: a retry that gave up is a failure, and a row handed
         # back untouched (no connection) is nothing yet.
-        self.report.count("bounced" if result.bounced else result.state)
+        self.report.count("bounced" if result.bounced else result.state, result.error)
         self.progress.advance(verdict)
         self._streak_after(verdict, job, result)
 

@@ -292,18 +292,35 @@ class OutboxTransport:
         pass
 
 
+NO_TRANSPORT = (
+    "no mail server: set NEWSLETTER_SMTP_URL "
+    "(e.g. smtp+starttls://user:password@smtp.example.com:587), "
+    "or NEWSLETTER_OUTBOX=DIR to write the emails to a folder instead of sending them"
+)
+
+
+def require_transport(settings: Settings) -> None:
+    """Mail goes to a server, or to a folder only when one is named: a cron job that forgot
+    NEWSLETTER_SMTP_URL must fail loudly, not count .eml files as sent."""
+    if not settings.env.smtp_url and settings.env.outbox is None:
+        raise ConfigError(NO_TRANSPORT)
+
+
 def transport_factory(settings: Settings) -> Callable[[], Transport]:
     """A new transport per worker: SMTP when NEWSLETTER_SMTP_URL is set, else the outbox."""
     if settings.env.smtp_url:
         url = SmtpUrl.parse(settings.env.smtp_url)
         return lambda: SmtpTransport(url)
-    return lambda: OutboxTransport(settings.env.outbox)
+    outbox = settings.env.outbox
+    if outbox is None:
+        raise ConfigError(NO_TRANSPORT)
+    return lambda: OutboxTransport(outbox)
 
 
 def describe_transport(settings: Settings) -> str:
     if settings.env.smtp_url:
         return str(SmtpUrl.parse(settings.env.smtp_url))
-    return f"the outbox {settings.env.outbox}"
+    return f"the outbox {settings.env.outbox}" if settings.env.outbox else "no mail server"
 
 
 @functools.cache

@@ -37,7 +37,7 @@ def make_engine(url: str) -> Engine:
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"the database driver is not installed ({exc.name}); "
-            "for PostgreSQL: pip install 'newsletter[postgresql]'"
+            "for PostgreSQL: pip install 'newsletter-digest[postgresql]'"
         ) from None
 
 

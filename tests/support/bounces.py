@@ -67,6 +67,7 @@ def bounce_site(
         "NEWSLETTER_SECRET_KEY": SECRET,
         "NEWSLETTER_BASE_URL": BASE_URL,
         "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_OUTBOX": "outbox",
         **env,
     }
     return load_settings(root / "feeds.yaml", environ), environ
@@ -79,6 +80,7 @@ def send_week(settings: Settings, store: SqlStore, week: str, when: datetime) ->
     report = send_digest(settings, store, clock, SendOptions(week=week))
     assert report.paused is None
     paths: dict[str, str] = {}
+    assert settings.env.outbox is not None
     for file in settings.env.outbox.glob(f"digest-{week}.*.eml"):
         message = email.message_from_bytes(file.read_bytes())
         paths[str(message["to"])] = str(message["return-path"]).strip("<>")

@@ -60,7 +60,11 @@ def dkim_site(root: Path, key: DkimKey | None, extra: str = "") -> Settings:
     """A site signing with ``key`` (none: not signing), its digest's links on BASE_URL."""
     dkim_lines = f"  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n" if key else ""
     config = write_site_yaml(root, dkim_lines + extra)
-    environ = {"NEWSLETTER_BASE_URL": BASE_URL, "NEWSLETTER_SECRET_KEY": SECRET}
+    environ = {
+        "NEWSLETTER_BASE_URL": BASE_URL,
+        "NEWSLETTER_SECRET_KEY": SECRET,
+        "NEWSLETTER_OUTBOX": "outbox",
+    }
     if key:
         environ["NEWSLETTER_DKIM_KEY_FILE"] = str(key.path)
     return load_settings(config, environ)

@@ -64,7 +64,9 @@ def site_settings(root: Path, newsletter_extra: str = "", catalog: str | None = 
     config = write_site_yaml(root, textwrap.indent(textwrap.dedent(newsletter_extra), "  "))
     if catalog is not None:
         (root / "exercises.yaml").write_text(textwrap.dedent(catalog), encoding="utf-8")
-    return load_settings(config, environ={"NEWSLETTER_BASE_URL": BASE_URL})
+    return load_settings(
+        config, environ={"NEWSLETTER_BASE_URL": BASE_URL, "NEWSLETTER_OUTBOX": "outbox"}
+    )
 
 
 def article(

@@ -45,7 +45,7 @@ def make_settings(folder: Path, extra: str = "", base_url: str = BASE_URL) -> Se
     """A site folder with a feeds.yaml; ``extra`` adds indented lines under ``site:``."""
     config = folder / "feeds.yaml"
     config.write_text(SITE.format(extra=textwrap.indent(extra, "  ")), encoding="utf-8")
-    return load_settings(config, {"NEWSLETTER_BASE_URL": base_url})
+    return load_settings(config, {"NEWSLETTER_BASE_URL": base_url, "NEWSLETTER_OUTBOX": "outbox"})
 
 
 def feed_ids(store: SqlStore, settings: Settings) -> dict[str, int]:

@@ -176,6 +176,8 @@ def site(
     environ = {"NEWSLETTER_SECRET_KEY": SECRET, "NEWSLETTER_BASE_URL": BASE_URL, **env}
     if smtp_url:
         environ["NEWSLETTER_SMTP_URL"] = smtp_url
+    else:
+        environ.setdefault("NEWSLETTER_OUTBOX", "outbox")
     if database_url:
         environ["NEWSLETTER_DATABASE_URL"] = database_url
     return load_settings(root / "feeds.yaml", environ), environ

@@ -70,7 +70,12 @@ def serving(server: Server) -> Iterator[Server]:
 def web_settings(root: Path, base_url: str = BASE_URL, **env: str) -> Settings:
     root.mkdir(parents=True, exist_ok=True)
     (root / "feeds.yaml").write_text(SITE, encoding="utf-8")
-    environ = {"NEWSLETTER_SECRET_KEY": SECRET, "NEWSLETTER_BASE_URL": base_url, **env}
+    environ = {
+        "NEWSLETTER_SECRET_KEY": SECRET,
+        "NEWSLETTER_BASE_URL": base_url,
+        "NEWSLETTER_OUTBOX": "outbox",  # the emails, to read back (no SMTP server here)
+        **env,
+    }
     return load_settings(root / "feeds.yaml", environ)
 
 
@@ -140,7 +145,7 @@ class Mail:
 
 def outbox(settings: Settings) -> list[Mail]:
     folder = settings.env.outbox
-    if not folder.exists():
+    if folder is None or not folder.exists():
         return []
     mails = []
     for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
