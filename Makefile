@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-fast lint typecheck pytest pytest-fast fuzz bench clean docs web-tools web-audit
+.PHONY: run test test-fast lint typecheck pytest pytest-fast fuzz bench clean dist docs web-tools web-audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,5 +84,11 @@ tools/web/node_modules/.package-lock.json: tools/web/package.json tools/web/pack
 web-audit: $(VENV)/.installed-test web-tools
 	$(BIN)/python -m bench.web_audit
 
+# The release: a wheel and an sdist in dist/, their metadata checked as PyPI will.
+dist: $(VENV)/.installed-test
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock $(SAMPLE)
+	rm -rf $(VENV) public outbox db/*.sqlite3* db/*.lock $(SAMPLE) dist
