@@ -105,6 +105,12 @@ def test_output_at_80_columns_and_for_programs(site: tuple[Path, dict[str, str]]
 
     status = invoke(site, "status")
     assert len(re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", status.output)) >= 4
+    # Piped (`status | cat`), no table cut into 80 columns: one plain line per feed.
+    feed_lines = [line for line in status.output.splitlines() if line.startswith("  ")]
+    names = [line.split(":")[0].strip() for line in feed_lines]
+    assert len(feed_lines) == 4 and "Running Tips" in " ".join(names), status.output
+    assert all(", last success 20" in line for line in feed_lines), feed_lines
+    assert "┃" not in status.output and "│" not in status.output
 
     questions = invoke(site, "questions", "list")
     titles = re.findall(r"^\s+\d+\s+approved\s+(\S+ \S+)\s+(.+)$", questions.output, re.M)

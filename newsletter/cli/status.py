@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 @click.command()
@@ -38,29 +42,69 @@ def status(app: App, as_json: bool) -> None:
 
 
 def _print_status(data: dict[str, Any]) -> None:
+    import sys
+
     from rich.console import Console
+
+    # A table for a person at a terminal; piped (`status | cat`, a cron mail, grep) the
+    # columns would be cut to 80 characters, so one plain line per feed instead.
+    console = Console()
+    if sys.stdout.isatty():
+        console.print(_feed_table(data["feeds"]))
+    else:
+        console = Console(soft_wrap=True, no_color=True, highlight=False)
+        console.print("feeds:")
+        for line in _feed_lines(data["feeds"]):
+            console.print(line, markup=False)
+    _print_summary(console, data)
+
+
+def _feed_lines(feeds: list[dict[str, Any]]) -> list[str]:
+    from newsletter.status import shown
+
+    lines = []
+    for feed in feeds:
+        line = (
+            f"  {feed['name']}: {feed['health']}, last success "
+            f"{shown(feed['last_success']) or 'never'}, {feed['consecutive_failures']} failure(s), "
+            f"next attempt {_next_attempt(feed)}"
+        )
+        lines.append(line + (f", last error: {feed['last_error']}" if feed["last_error"] else ""))
+    return lines
+
+
+def _next_attempt(feed: dict[str, Any]) -> str:
+    from newsletter.status import shown
+
+    return "stopped (gone)" if feed["gone"] else shown(feed["next_attempt"]) or "next run"
+
+
+def _feed_table(feeds: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
-    from newsletter import status as status_mod
-    from newsletter.mail.bounces.stats import digest_line_of
+    from newsletter.status import shown
 
-    shown = status_mod.shown
     table = Table(title="feeds", title_justify="left")
     for column in ("feed", "health", "last success", "failures", "next attempt", "last error"):
         # Dates and states stay whole at any width; names and errors wrap instead.
         whole = column in ("health", "last success", "failures", "next attempt")
         table.add_column(column, overflow="fold", no_wrap=whole)
-    for feed in data["feeds"]:
+    for feed in feeds:
         table.add_row(
             feed["name"],
             feed["health"],
             shown(feed["last_success"]) or "never",
             str(feed["consecutive_failures"]),
-            "stopped (gone)" if feed["gone"] else shown(feed["next_attempt"]) or "next run",
+            _next_attempt(feed),
             feed["last_error"] or "",
         )
-    console = Console()
-    console.print(table)
+    return table
+
+
+def _print_summary(console: Console, data: dict[str, Any]) -> None:
+    from newsletter.mail.bounces.stats import digest_line_of
+    from newsletter.status import shown
+
     entries = data["entries"]
     console.print(f"entries: {entries['article']} articles, {entries['question']} questions")
     digest = data["digest"]
