@@ -138,10 +138,15 @@ def test_the_digest_step_of_run_builds_when_due(store: SqlStore, tmp_path: Path)
     assert early.summary() == "digest 2026-W48: not due until Mon 23 Nov 2026 07:00 GMT"
     assert store.built_digest("2026-W48") is None
 
+    # A site's first digest is never empty: it waits for something to put in it.
+    empty = build_due_digest(settings, store, SEND_W48)
+    assert empty.status == "first_empty" and store.built_digest("2026-W48") is None
+    assert "a first digest is never empty" in empty.summary()
+    add(store, SEND_W48 - timedelta(hours=1), article("a", "Article A", SEND_W48 - timedelta(1)))
     built = build_due_digest(settings, store, SEND_W48)
     assert built.status == "built" and built.digest_id is not None
     assert built.as_dict()["week"] == "2026-W48"
-    assert built.summary().startswith("digest 2026-W48: built, 0 item(s), exercise: ")
+    assert built.summary().startswith("digest 2026-W48: built, 1 item(s), exercise: ")
 
     later = build_due_digest(settings, store, SEND_W48 + timedelta(days=3))
     assert later.status == "already_built" and later.digest_id == built.digest_id

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_settings
+from newsletter.config import Settings, load_settings
 from newsletter.run import run_all
 from newsletter.store import SqlStore
 from tests.support.clock import Clock
@@ -26,10 +26,19 @@ def bundled_site(tmp_path: Path) -> Path:
     return tmp_path / "feeds.yaml"
 
 
+def running_since(settings: Settings, store: SqlStore) -> None:
+    """A site that ran before W48's send time (Monday 23 Nov 07:00): W48's digest is due to
+    it, where a site set up after that waits for W49's (see test_first_week)."""
+    before = run_all(settings, store, Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
+    digest = before.steps["digest"].as_dict()
+    assert (digest["status"], digest["week"]) == ("first_waits", "2026-W48")
+
+
 def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
     store: SqlStore, tmp_path: Path
 ) -> None:
     settings = load_settings(bundled_site(tmp_path), OUTBOX)
+    running_since(settings, store)
     clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday of 2026-W48
     report = run_all(settings, store, clock)
     assert report.ok, report.errors
@@ -59,6 +68,8 @@ def test_a_failing_step_is_reported_and_the_others_still_run(
     store: SqlStore, tmp_path: Path
 ) -> None:
     settings = load_settings(bundled_site(tmp_path), OUTBOX)
+    running_since(settings, store)
+    shutil.rmtree(tmp_path / "public")
     (tmp_path / "public").write_text("a file where the public folder should be")
     report = run_all(settings, store, Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     assert not report.ok and list(report.errors) == ["publish"]
@@ -100,8 +111,12 @@ def test_run_sends_the_built_digest_once_to_each_subscriber(
     from newsletter.subscribers import add_subscribers
 
     settings = load_settings(bundled_site(tmp_path), OUTBOX)
-    clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
-    add_subscribers(store, ["ann@example.com", "bob@example.org"], confirmed=True, now=clock())
+    running_since(settings, store)
+    clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # W48, due Monday 23 Nov 07:00
+    before = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    add_subscribers(store, ["ann@example.com", "bob@example.org"], confirmed=True, now=before)
+    # Confirmed after the digest's send time: never a digest dated before they joined.
+    add_subscribers(store, ["cy@example.net"], confirmed=True, now=clock())
     report = run_all(settings, store, clock)
     assert report.ok, report.errors
     outbox = sorted((tmp_path / "outbox").glob("*.eml"))

@@ -11,13 +11,13 @@ the same steps and records nothing (the catalog aside: it is loaded on every com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from newsletter.config import Settings
 from newsletter.digest.catalog import catalog_path, load_catalog
 from newsletter.digest.compose import web_copy
-from newsletter.digest.release import check_build, dated
+from newsletter.digest.release import check_build, dated, due_at
 from newsletter.digest.render import DigestRenderer, Rendered
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.select import (
@@ -32,6 +32,8 @@ from newsletter.errors import StoreError
 from newsletter.store.digests import BuiltDigest, Candidates, DigestDraft
 from newsletter.store.exercises import ExerciseRecord
 
+OLDER_LOOKBACK = timedelta(days=3650)  # "any time": a feed's whole history
+
 
 @dataclass(frozen=True)
 class Built:
@@ -42,6 +44,8 @@ class Built:
     created: bool  # built by this call (False: it was already recorded)
     exercise: ExerciseRecord | None
     left_out: int = 0  # items dropped to keep the email under the size cap
+    first: bool = False  # the site's first digest (or, skipped, it would have been)
+    older: int = 0  # first digest: entries collected but published before its window
 
     @property
     def skipped(self) -> bool:
@@ -79,9 +83,12 @@ def build_digest(
     now: datetime,
     week: str | None = None,
     late: bool = False,
+    never_empty_first: bool = False,
 ) -> Built:
     """Build and record the digest of ``week`` once; rerunning returns the recorded one.
-    A late or out-of-order week needs ``late`` (see release.py)."""
+    A late or out-of-order week needs ``late`` (see release.py). ``never_empty_first``
+    (what `run` asks): a site's first digest waits until it has something in it; the
+    owner's own `newsletter digest` builds what they ask for."""
     week = resolve_week(settings, now, week)
     catalog = sync_catalog(settings, store, now)
     recorded = store.built_digest(week)
@@ -89,16 +96,23 @@ def build_digest(
         return Built(week, recorded, False, _exercise_by_id(catalog, recorded.exercise_id))
     check_build(week, now, settings.newsletter, store.digest_weeks(), late)
     period, candidates = _contents(settings, store, now, week)
-    if not candidates.total and settings.newsletter.skip_empty:
-        return Built(week, None, False, None)
+    older = _older_than_first(settings, store, now, week) if period.first else 0
+    if not candidates.total and (
+        settings.newsletter.skip_empty or (never_empty_first and period.first)
+    ):
+        # A first digest is never empty: "nothing new" is no way to greet a new reader.
+        return Built(week, None, False, None, first=period.first)
     choice = choose_exercise(week, catalog, store.featured_weeks())
     featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
     exercise = _known(catalog, featured.exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter))
+    # Nobody is queued for a digest dated before they confirmed (its send time).
+    draft = replace(draft, audience_until=due_at(week, settings.newsletter))
     digest, created = store.save_digest(draft)
     winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
-    return Built(week, digest, created, winner, rendered.sections.more if created else 0)
+    more = rendered.sections.more if created else 0
+    return Built(week, digest, created, winner, more, first=period.first, older=older)
 
 
 def preview_digest(
@@ -143,6 +157,22 @@ def _contents(
     )
     window = candidate_window(period, store.first_digest_start())
     return period, store.digest_candidates(window, MAX_CANDIDATES)
+
+
+def _older_than_first(settings: Settings, store: DigestStore, now: datetime, week: str) -> int:
+    """How many entries the first digest leaves out for being published before its
+    window (a feed's history, seen at once by the first collect): said, not dropped
+    silently. They are on the site and in the feeds."""
+    period = digest_period(week, now, settings.newsletter, None)
+    window = candidate_window(period, None)
+    published = window.articles_published_since
+    everything = replace(
+        window,
+        articles_published_since=published - OLDER_LOOKBACK,
+        questions_published_since=published - OLDER_LOOKBACK,
+    )
+    within = store.digest_candidates(window, 0).total
+    return store.digest_candidates(everything, 0).total - within
 
 
 def _draft(

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings
 from newsletter.digest.build import build_digest, sync_catalog
+from newsletter.digest.release import first_digest_waits
 from newsletter.digest.store import DigestStore
-from newsletter.digest.weeks import current_week, send_time
+from newsletter.digest.weeks import current_week, send_time, shift_week
 
-Status = Literal["built", "already_built", "not_due", "skipped"]
+Status = Literal["built", "already_built", "not_due", "skipped", "first_waits", "first_empty"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class DigestReport:
     item_count: int = 0
     left_out: int = 0
     exercise: str | None = None
+    older: int = 0  # the first digest: entries collected, published before its window
 
     def summary(self) -> str:
         due = self.due_at.astimezone(ZoneInfo(self.timezone)).strftime("%a %d %b %Y %H:%M %Z")
@@ -36,8 +38,23 @@ class DigestReport:
             return f"digest {self.week}: not due until {due}"
         if self.status == "skipped":
             return f"digest {self.week}: skipped, nothing new this week (skip_empty is on)"
+        if self.status == "first_waits":
+            return (
+                f"digest {self.week}: the site's first, due {due}; what is collected until "
+                "then goes into it"
+            )
+        if self.status == "first_empty":
+            return (
+                f"digest {self.week}: not built yet, nothing to put in it (a first digest is "
+                "never empty); the next run tries again"
+            )
         verb = "built" if self.status == "built" else "already built"
         more = f", {self.left_out} left out to fit the size cap" if self.left_out else ""
+        if self.older:
+            more += (
+                f"; {self.older} older entries collected on day one are on the site, not in "
+                "this first digest (it covers the 7 days before it)"
+            )
         return (
             f"digest {self.week}: {verb}, {self.item_count} item(s){more}, "
             f"exercise: {self.exercise}"
@@ -53,6 +70,7 @@ class DigestReport:
             "items": self.item_count,
             "left_out": self.left_out,
             "exercise": self.exercise,
+            "older": self.older,
         }
 
 
@@ -62,12 +80,18 @@ def build_due_digest(settings: Settings, store: DigestStore, now: datetime) -> D
     zone = settings.newsletter.timezone
     week = current_week(now, zone)
     due_at = send_time(week, settings.newsletter.send_on, zone)
+    if first_digest_waits(week, settings.newsletter, store.site_started(), store.digest_weeks()):
+        sync_catalog(settings, store, now)
+        week = shift_week(week, 1)
+        due_at = send_time(week, settings.newsletter.send_on, zone)
+        return DigestReport(week=week, status="first_waits", due_at=due_at, timezone=zone)
     if now < due_at:
         sync_catalog(settings, store, now)  # on every run: a mistake in the file shows at once
         return DigestReport(week=week, status="not_due", due_at=due_at, timezone=zone)
-    built = build_digest(settings, store, now, week)
+    built = build_digest(settings, store, now, week, never_empty_first=True)
     if built.digest is None:
-        return DigestReport(week=week, status="skipped", due_at=due_at, timezone=zone)
+        status: Status = "first_empty" if built.first else "skipped"
+        return DigestReport(week=week, status=status, due_at=due_at, timezone=zone)
     return DigestReport(
         week=week,
         status="built" if built.created else "already_built",
@@ -78,4 +102,5 @@ def build_due_digest(settings: Settings, store: DigestStore, now: datetime) -> D
         item_count=built.digest.item_count,
         left_out=built.left_out,
         exercise=built.exercise.name if built.exercise else None,
+        older=built.older,
     )

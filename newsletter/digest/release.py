@@ -102,6 +102,19 @@ def check_send(
         )
 
 
+def first_digest_waits(
+    week: str, newsletter: Newsletter, site_started: datetime | None, weeks_built: Sequence[str]
+) -> bool:
+    """A new site's first digest is the next one due after it was set up: a week whose
+    send time fell on an earlier day than the site's first collect is not built (its
+    digest would be dated before anyone could have subscribed). On the same day it is:
+    it is today's news either way."""
+    if weeks_built or site_started is None:
+        return False
+    zone = ZoneInfo(newsletter.timezone)
+    return due_at(week, newsletter).astimezone(zone).date() < site_started.astimezone(zone).date()
+
+
 def dated(week: str, now: datetime, newsletter: Newsletter) -> datetime:
     """The date a digest is recorded with: when built, except that a digest built after
     its week is over is dated its send time, so the archive and the digests feed file it

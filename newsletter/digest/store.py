@@ -54,6 +54,10 @@ class DigestStore(Protocol):
         """The weeks that have a digest, oldest first."""
         ...
 
+    def site_started(self) -> datetime | None:
+        """When the site's first feed was added, if any was."""
+        ...
+
     def first_digest_start(self) -> datetime | None:
         """The period start of the earliest digest: nothing older is ever news."""
         ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from newsletter.config import FeedConfig
 from newsletter.store.base import SqlBase
@@ -76,6 +76,11 @@ class FeedsSql(SqlBase):
                 row.name, row.kind, row.path = named["name"], FeedKind(feed.kind), named["path"]
             session.flush()
             return [_feed_state(rows[feed.key]) for feed in feeds]
+
+    def site_started(self) -> datetime | None:
+        """When the first feed was added (the site's first collect), if it ever was."""
+        with self._session() as session:
+            return session.scalar(select(func.min(Feed.created_at)))
 
     def feed_states(self) -> list[FeedState]:
         with self._session() as session:

@@ -1,0 +1,65 @@
+"""A new site's first week (issue 19, item 2): set up on a Saturday with `send_on: monday
+07:00`, the first `run` builds no digest dated the Monday before; a reader who confirms that
+day gets nothing until the next Monday, and then the first digest, carrying what was
+collected on day one. An empty first digest is never built by `run`."""
+
+from __future__ import annotations
+
+import email
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from newsletter.config import load_settings
+from newsletter.run import run_all
+from newsletter.sample import write_sample
+from newsletter.store import SqlStore
+from newsletter.subscribers import add_subscribers
+from tests.support.clock import Clock
+
+ROOT = Path(__file__).parents[1]
+SATURDAY = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # 2026-W49, whose digest was due Mon 30 Nov
+MONDAY = datetime(2026, 12, 7, 7, 10, tzinfo=UTC)  # 2026-W50, ten minutes after its send time
+
+
+def test_the_first_digest_is_the_next_one_due_and_dated_after_the_reader_confirmed(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    config = write_sample(ROOT, tmp_path, SATURDAY)
+    text = re.sub(r"(?m)^(\s*send_on:).*$", r"\1 monday 07:00", config.read_text())
+    config.write_text(text, encoding="utf-8")
+    settings = load_settings(config, {"NEWSLETTER_OUTBOX": "outbox"})
+
+    first = run_all(settings, store, Clock(SATURDAY))
+    digest = first.steps["digest"]
+    assert (digest.as_dict()["status"], digest.as_dict()["week"]) == ("first_waits", "2026-W50")
+    assert "the site's first, due Mon 07 Dec 2026 07:00" in digest.summary()
+    assert store.digest_weeks() == [], "no digest dated Monday 30 November"
+
+    add_subscribers(store, ["ann@example.org"], confirmed=True, now=SATURDAY + timedelta(hours=2))
+    saturday_again = run_all(settings, store, Clock(SATURDAY + timedelta(hours=3)))
+    assert saturday_again.ok, saturday_again.errors
+    outbox = tmp_path / "outbox"
+    assert not list(outbox.glob("*.eml")), "nothing mailed before the first digest's time"
+
+    monday = run_all(settings, store, Clock(MONDAY))
+    assert monday.ok, monday.errors
+    built = monday.steps["digest"].as_dict()
+    assert (built["status"], built["week"]) == ("built", "2026-W50")
+    assert int(str(built["items"])) >= 5, "day one's news is in the first digest"
+    older = int(str(built["older"]))
+    assert older > 0 and f"{older} older entries collected on day one are on the site" in (
+        monday.steps["digest"].summary()
+    ), "and the rest is not dropped without a word"
+    (mail,) = outbox.glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes())
+    assert message["To"] == "ann@example.org"
+
+
+def test_run_never_builds_an_empty_first_digest(store: SqlStore, tmp_path: Path) -> None:
+    config = write_sample(ROOT, tmp_path, SATURDAY)
+    config.write_text(re.sub(r"(?m)^feeds:(.|\n)*", "feeds: []\n", config.read_text()))
+    settings = load_settings(config, {"NEWSLETTER_OUTBOX": "outbox"})
+    report = run_all(settings, store, Clock(SATURDAY))
+    assert report.steps["digest"].as_dict()["status"] == "first_empty"
+    assert store.digest_weeks() == []
