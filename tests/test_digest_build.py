@@ -10,8 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from newsletter.config import load_settings
 from newsletter.digest import build_digest, build_due_digest, preview_digest
-from newsletter.digest.compose import NOTHING_NEW, UNSUBSCRIBE_PLACEHOLDER
+from newsletter.digest.compose import NOTHING_NEW, UNSUBSCRIBE_PLACEHOLDER, web_copy
 from newsletter.mail.message import CLIP_BYTES
 from newsletter.mail.size import digest_size
 from newsletter.store import SqlStore
@@ -126,7 +127,14 @@ def test_preview_records_nothing_and_shows_what_the_build_will_be(
     built = build_digest(settings, store, SEND_W48, "2026-W48")
     assert built.exercise == shown.exercise
     assert built.digest is not None and built.digest.subject == shown.subject
-    assert built.digest.html.replace(UNSUBSCRIBE_PLACEHOLDER, BASE_URL) == shown.html
+    assert web_copy(built.digest.html, BASE_URL) == shown.html
+    # Links follow the base URL of the moment, not of the build (issue 19, item 3).
+    moved = load_settings(
+        settings.config_path, {"NEWSLETTER_BASE_URL": "https://moved.example.org/"}
+    )
+    later = preview_digest(moved, store, SEND_W48 + timedelta(days=1), "2026-W48")
+    assert "https://moved.example.org/archive/" in later.html
+    assert BASE_URL + "archive/" not in later.html
     again = preview_digest(settings, store, SEND_W48 + timedelta(days=1), "2026-W48")
     assert again.stored and again.html == shown.html
 

@@ -6,11 +6,15 @@ collected on day one. An empty first digest is never built by `run`."""
 from __future__ import annotations
 
 import email
+import email.policy
 import re
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from newsletter.config import load_settings
+from newsletter.digest import build_digest
+from newsletter.mail import SendOptions, send_digest
 from newsletter.run import run_all
 from newsletter.sample import write_sample
 from newsletter.store import SqlStore
@@ -63,3 +67,27 @@ def test_run_never_builds_an_empty_first_digest(store: SqlStore, tmp_path: Path)
     report = run_all(settings, store, Clock(SATURDAY))
     assert report.steps["digest"].as_dict()["status"] == "first_empty"
     assert store.digest_weeks() == []
+
+
+def test_the_mail_carries_the_base_url_of_the_send_not_of_the_build(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """Issue 19, item 3: the guide ran `run` before setting NEWSLETTER_BASE_URL, and the
+    mail's archive and feed links pointed at http://127.0.0.1:8000/."""
+    config = write_sample(ROOT, tmp_path, SATURDAY)
+    before = load_settings(config, {"NEWSLETTER_OUTBOX": "outbox"})
+    built = build_digest(before, store, SATURDAY)
+    assert built.digest is not None and "127.0.0.1" not in built.digest.html + built.digest.text
+    add_subscribers(store, ["ann@example.org"], confirmed=True, now=SATURDAY - timedelta(days=1))
+    public = "https://news.example.org/"
+    after = load_settings(config, {"NEWSLETTER_OUTBOX": "outbox", "NEWSLETTER_BASE_URL": public})
+    report = send_digest(after, store, lambda: SATURDAY, SendOptions(week=built.week))
+    assert report.sent == 1
+    (mail,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    for part in message.iter_parts():
+        body = part.get_content()
+        links = re.findall(r"https?://[^\s\"<>]+", body)
+        ours = [link for link in links if "example.org/" in link or "127.0.0.1" in link]
+        assert ours and all(link.startswith(public) for link in ours), ours

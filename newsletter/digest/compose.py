@@ -17,6 +17,7 @@ from newsletter.config import Settings
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
 from newsletter.html_text import excerpt, one_line, plain_text
+from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
 from newsletter.store.digests import DigestEntry
 from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
@@ -86,7 +87,7 @@ def compose(
     settings: Settings, week: str, exercise: ExerciseRecord, chosen: Sections
 ) -> DigestView:
     zone = ZoneInfo(settings.newsletter.timezone)
-    base = settings.env.base_url
+    base = SITE_PLACEHOLDER  # filled in when sent or shown (see mail.message)
     articles = tuple(_item(e, zone) for e in chosen.articles)
     questions = tuple(_item(e, zone) for e in chosen.questions)
     featured, others = question_of_the_week(questions)
@@ -150,8 +151,9 @@ def long_date(day: date) -> str:
 
 
 def web_copy(document: str, base_url: str) -> str:
-    """A digest for the web (archive, preview): the unsubscribe link leads to the site."""
-    return document.replace(UNSUBSCRIBE_PLACEHOLDER, base_url)
+    """A digest for the web (archive, preview): the unsubscribe link leads to the site,
+    and the site's links are on today's base URL."""
+    return with_site_url(document.replace(UNSUBSCRIBE_PLACEHOLDER, base_url), base_url)
 
 
 def _count(n: int, one: str, many: str) -> str:

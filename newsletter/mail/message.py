@@ -27,6 +27,10 @@ from newsletter.mail.headers import clean_header_text, header_line, mailbox
 from newsletter.subscribers.address import InvalidAddress, normalize_address
 
 PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+# The site's links in a stored digest (archive, feeds) are filled in when it is sent or
+# shown, from NEWSLETTER_BASE_URL as it is then: a digest built before the base URL was
+# set does not carry http://127.0.0.1:8000/ to its readers.
+SITE_PLACEHOLDER = "%%SITE_URL%%/"
 CLIP_BYTES = 102 * 1024  # Gmail clips a message whose source passes this
 # What a message gains after we build it: a DKIM-Signature (~600 bytes with a 2048-bit
 # key) and the Received, Return-Path and Authentication-Results lines of a few hops.
@@ -38,6 +42,11 @@ LONGEST_MESSAGE_ID = "<digest-0000-W00." + "0" * 32 + "@" + "b" * 185 + ".com>"
 # Slots filled per subscriber.
 TO, MESSAGE_ID, UNSUBSCRIBE, URL_TEXT, URL_HTML = range(5)
 Piece = bytes | int
+
+
+def with_site_url(document: str, base_url: str) -> str:
+    """``document`` with its site links on ``base_url`` (which ends with a slash)."""
+    return document.replace(SITE_PLACEHOLDER, base_url)
 
 
 class MessageError(NewsletterError):

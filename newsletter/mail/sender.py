@@ -37,7 +37,7 @@ from newsletter.mail.decide import (
 )
 from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
-from newsletter.mail.message import DigestMessage, Sender
+from newsletter.mail.message import DigestMessage, Sender, with_site_url
 from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
@@ -167,8 +167,10 @@ class _Job:
         key = secret_key(settings)
         self.sender = Sender.parse(settings.newsletter.sender)
         self.links = Links(settings.env.base_url, Tokens(key), unsubscribe_mailbox(settings))
+        base = settings.env.base_url
+        text, html = with_site_url(digest.text, base), with_site_url(digest.html, base)
         self.message = DigestMessage(
-            self.sender, settings.site.title, digest.subject, digest.text, digest.html, clock()
+            self.sender, settings.site.title, digest.subject, text, html, clock()
         )
         self.message_ids = message_ids(digest, self.sender.domain, key)
         self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
