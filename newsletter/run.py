@@ -17,7 +17,6 @@ from newsletter.collect import CollectReport, FeedOutcome, collect
 from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
-from newsletter.digest.release import due_at
 from newsletter.digest.store import DigestStore
 from newsletter.errors import NewsletterError
 from newsletter.mail import SendOptions, SendReport, send_digest
@@ -112,8 +111,7 @@ def send_due_digest(settings: Settings, store: RunStore, clock: Clock) -> SendRe
     choice = week_to_send(None, store.digest_weeks(), clock(), settings.newsletter, late=False)
     if choice.week is None:
         return SendReport(nothing=choice.waiting or "no digest has been built yet")
-    until = due_at(choice.week, settings.newsletter)
-    return send_digest(settings, store, clock, SendOptions(week=choice.week, audience_until=until))
+    return send_digest(settings, store, clock, SendOptions(week=choice.week))
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

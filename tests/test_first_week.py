@@ -60,6 +60,22 @@ def test_the_first_digest_is_the_next_one_due_and_dated_after_the_reader_confirm
     assert message["To"] == "ann@example.org"
 
 
+def test_nobody_gets_a_digest_dated_before_they_confirmed(store: SqlStore, tmp_path: Path) -> None:
+    """A digest built while nobody had subscribed yet, then sent once someone has: only
+    who had confirmed by the digest's date is queued."""
+    config = write_sample(ROOT, tmp_path, SATURDAY)
+    settings = load_settings(config, {"NEWSLETTER_OUTBOX": "outbox"})
+    add_subscribers(store, ["early@example.org"], confirmed=True, now=SATURDAY - timedelta(1))
+    built = build_digest(settings, store, SATURDAY + timedelta(hours=1))
+    assert built.digest is not None
+    add_subscribers(store, ["late@example.org"], confirmed=True, now=SATURDAY + timedelta(hours=2))
+    clock = Clock(SATURDAY + timedelta(hours=3))
+    report = send_digest(settings, store, clock, SendOptions(week=built.week))
+    assert report.sent == 1
+    (mail,) = (tmp_path / "outbox").glob("*.eml")
+    assert email.message_from_bytes(mail.read_bytes())["To"] == "early@example.org"
+
+
 def test_run_never_builds_an_empty_first_digest(store: SqlStore, tmp_path: Path) -> None:
     config = write_sample(ROOT, tmp_path, SATURDAY)
     config.write_text(re.sub(r"(?m)^feeds:(.|\n)*", "feeds: []\n", config.read_text()))

@@ -27,8 +27,8 @@ def test_normalized_forms(raw: str, email: str, key: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("", "it is empty"),
-        ("   ", "it is empty"),
+        ("", "no email address was given"),
+        ("   ", "no email address was given"),
         ("ann.example.org", "it needs exactly one @"),
         ("ann@@example.org", "it needs exactly one @"),
         ('"ann smith"@example.org', "spaces or control characters"),
@@ -55,7 +55,8 @@ def test_invalid_addresses_are_refused_with_one_sentence(raw: str, reason: str) 
     with pytest.raises(InvalidAddress) as refused:
         normalize_address(raw)
     message = str(refused.value)
-    assert "is not a valid email address: " in message and reason in message
+    assert reason in message
+    assert "is not a valid email address: " in message or message == "no email address was given"
     assert "\n" not in message
 
 

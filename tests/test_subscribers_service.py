@@ -110,7 +110,8 @@ def test_import_counts_as_confirmed_except_who_left(store: SqlStore) -> None:
     report = import_subscribers(store, io.StringIO(CSV), NOW)
     assert (report.new, report.activated, report.kept_suppressed, report.duplicates) == (1, 1, 2, 1)
     assert [(bad.line, bad.problem[:40]) for bad in report.bad] == [
-        (3, "'not-an-address' is not a valid email ad")
+        (3, "'not-an-address' is not a valid email ad"),
+        (7, "an empty row (only commas)"),  # said, not skipped silently (issue 19, item 8)
     ]
     assert state(store, "ann@example.org") == "active"
     assert state(store, "bob@example.org") == "active"

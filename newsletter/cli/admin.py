@@ -31,8 +31,9 @@ def admin() -> None:
 @pass_app
 def admin_add(app: App, email: str, role: Role, password_stdin: bool) -> None:
     """Create a console account (a moderator sees and acts on questions only)."""
-    from newsletter.admin.accounts import add_account
+    from newsletter.admin.accounts import account_key, add_account
 
+    account_key(email)  # a bad address is said before a password is asked for
     password = read_password(password_stdin)
     with app.store() as store:
         created = add_account(store, email, role, password, utcnow())

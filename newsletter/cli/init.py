@@ -13,7 +13,7 @@ from newsletter.config.starter import next_steps, write_starter
 
 @click.command()
 @click.argument(
-    "folder", metavar="DIR", default=".", type=click.Path(file_okay=False, path_type=Path)
+    "folder", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path)
 )
 def init(folder: Path) -> None:
     """Write a commented feeds.yaml, exercises.yaml and an example questions feed into DIR

@@ -71,7 +71,6 @@ def send(
     to whoever is left, never twice to the rest.
     """
     from newsletter.digest import parse_week, week_to_send
-    from newsletter.digest.release import due_at
     from newsletter.mail import SendOptions, send_digest
     from newsletter.mail.transport import require_transport
     from newsletter.progress import SendProgress
@@ -87,8 +86,7 @@ def send(
             return
         if choice.week is not None and not yes and interactive():
             _confirm(store, choice.week, now)
-        until = due_at(choice.week, app.settings.newsletter) if choice.week else None
-        options = SendOptions(choice.week, workers, rate, retry_unknown, until)
+        options = SendOptions(choice.week, workers, rate, retry_unknown)
         report = send_digest(app.settings, store, utcnow, options, SendProgress())
     click.echo(report.summary())
     if report.paused:

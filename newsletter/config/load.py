@@ -278,6 +278,8 @@ def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
         raise ConfigError(
             "NEWSLETTER_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"
         )
+    if smtp_url is not None:
+        check_port(smtp_url, "NEWSLETTER_SMTP_URL")
     base_url = environ.get("NEWSLETTER_BASE_URL") or "http://127.0.0.1:8000"
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
         raise ConfigError(f"NEWSLETTER_BASE_URL must be an http(s) URL, not '{base_url}'")
@@ -308,7 +310,19 @@ def _bounce_imap_url(url: str | None) -> str | None:
             "NEWSLETTER_BOUNCE_IMAP_URL must look like imaps://user:pass@host[:port]/MAILBOX "
             "(or imap+starttls://; plain imap:// only to 127.0.0.1)"
         )
+    check_port(url, "NEWSLETTER_BOUNCE_IMAP_URL")
     return url
+
+
+def check_port(url: str, name: str) -> None:
+    """A port, when the URL names one, is a number from 1 to 65535: refused when the
+    settings are read, so `status` says so too, not only the send that fails on it."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"{name}: the port must be a number from 1 to 65535")
 
 
 MIN_SECRET_KEY_LENGTH = 32  # what `secrets.token_urlsafe(24)` gives: guessing is hopeless

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from newsletter.config import Settings
 from newsletter.digest.catalog import catalog_path, load_catalog
 from newsletter.digest.compose import web_copy
-from newsletter.digest.release import check_build, dated, due_at
+from newsletter.digest.release import check_build, dated
 from newsletter.digest.render import DigestRenderer, Rendered
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.select import (
@@ -107,8 +107,6 @@ def build_digest(
     exercise = _known(catalog, featured.exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter))
-    # Nobody is queued for a digest dated before they confirmed (its send time).
-    draft = replace(draft, audience_until=due_at(week, settings.newsletter))
     digest, created = store.save_digest(draft)
     winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
     more = rendered.sections.more if created else 0

@@ -11,7 +11,7 @@ from newsletter.digest.build import resolve_week, sync_catalog
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, shift_week
-from newsletter.errors import BadInput, NewsletterError
+from newsletter.errors import BadInput
 from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 UPCOMING_WEEKS = 4
@@ -21,8 +21,8 @@ class UnknownExercise(BadInput):
     """A slug that is in no exercises.yaml."""
 
 
-class WeekAlreadyBuilt(NewsletterError):
-    pass
+class WeekAlreadyBuilt(BadInput):
+    """Pinning a week whose digest exists: asked as typed, it can never work (exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,6 @@ class SendOptions:
     workers: int = 1  # messages in flight at once
     rate: float | None = None  # at most this many messages per second, all workers together
     retry_unknown: bool = False  # also re-send rows a dead sender left in doubt
-    # Who confirmed after this (the digest's send time) is not added to its audience.
-    audience_until: datetime | None = None
 
 
 def send_digest(
@@ -161,7 +159,6 @@ class _Job:
         self.settings, self.store, self.clock, self.digest = settings, store, clock, digest
         self.workers, self.progress = options.workers, progress
         self.retry_unknown = options.retry_unknown
-        self.audience_until = options.audience_until
         self.limiter = RateLimiter(options.rate)
         self.batch = _batch_for(options.rate)
         key = secret_key(settings)
@@ -188,7 +185,7 @@ class _Job:
         digest, store, report = self.digest, self.store, self.report
         report.week, report.transport = digest.week, describe_transport(self.settings)
         recovered = self._recover(exclusive)
-        store.queue_new_subscribers(digest.id, self.audience_until)
+        store.queue_new_subscribers(digest.id)
         report.recovered_unknown, report.released = recovered.unknown, recovered.released
         if self.retry_unknown:
             report.requeued_unknown = store.requeue_unknown(digest.id)

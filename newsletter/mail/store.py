@@ -28,9 +28,9 @@ class SendStore(Protocol):
         """That week's digest, or the latest one."""
         ...
 
-    def queue_new_subscribers(self, digest_id: int, confirmed_by: datetime | None = None) -> int:
-        """Queue subscribers who became active (by ``confirmed_by``) after the digest was
-        built, as long as none of its messages has been tried; returns how many."""
+    def queue_new_subscribers(self, digest_id: int) -> int:
+        """Queue subscribers who became active after the digest was built (and confirmed
+        by its date), as long as none of its messages has been tried; returns how many."""
         ...
 
     def delivery_claims(self, digest_id: int) -> list[Claim]:

@@ -100,7 +100,9 @@ class SmtpUrl:
         try:
             port = parts.port or DEFAULT_PORTS[parts.scheme]
         except ValueError:
-            raise ConfigError("NEWSLETTER_SMTP_URL has a port that is not a number") from None
+            raise ConfigError(
+                "NEWSLETTER_SMTP_URL: the port must be a number from 1 to 65535"
+            ) from None
         username = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
         return cls(parts.scheme, parts.hostname, port, username, password)

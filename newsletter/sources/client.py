@@ -236,8 +236,12 @@ def _describe_http_error(exc: aiohttp.ClientError, limits: Limits) -> str:
         return f"unsupported URL scheme ({exc})"
     if isinstance(exc, aiohttp.InvalidURL):
         return f"cannot make this request ({first_line(exc)})"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"cannot find the host {exc.host} (DNS: {exc.os_error.strerror or 'no answer'})"
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"could not connect ({first_line(exc)})"
+        # Not aiohttp's own text ("… ssl:default [Connect call failed …]", even for http://).
+        reason = exc.os_error.strerror or first_line(exc.os_error) or "refused"
+        return f"could not connect to {exc.host}:{exc.port} ({reason.lower()})"
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return f"the server broke the HTTP protocol ({first_line(exc)})"
     if isinstance(exc, aiohttp.ClientResponseError):  # an unreadable status line or header

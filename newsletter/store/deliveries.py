@@ -125,16 +125,12 @@ class DeliveriesSql(SqlBase):
             count = connection.execute(audience_insert(self.dialect, digest_id)).rowcount
         return max(count, 0)
 
-    def queue_new_subscribers(self, digest_id: int, confirmed_by: datetime | None = None) -> int:
+    def queue_new_subscribers(self, digest_id: int) -> int:
         """Queue who became active since the digest was built, until its first message is
         tried: a digest built ahead (to preview it) still reaches everyone subscribed when
-        it goes out, and a send under way never grows. ``confirmed_by``: nobody who
-        confirmed later (the digest's send time: no one gets a digest dated before they
-        joined)."""
+        it goes out, and a send under way never grows."""
         with self._core() as connection:
-            statement = audience_insert(
-                self.dialect, digest_id, until_sending=True, confirmed_by=confirmed_by
-            )
+            statement = audience_insert(self.dialect, digest_id, until_sending=True)
             count = connection.execute(statement).rowcount
         return max(count, 0)
 
@@ -329,23 +325,20 @@ def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> Deliver
     )
 
 
-def audience_insert(
-    dialect: str,
-    digest_id: int,
-    until_sending: bool = False,
-    confirmed_by: datetime | None = None,
-) -> Any:
+def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:
     """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
     audience, frozen. A subscriber queued already is left alone. ``until_sending``: only
     while none of the digest's rows has been tried yet (see ``queue_new_subscribers``).
-    ``confirmed_by``: only who confirmed by then (imported subscribers have no date)."""
+    Nobody gets a digest dated before they confirmed: a digest built late (its date is
+    its week's send time) or sent days after it was built does not reach who joined
+    since (subscribers without a confirmation date, from old imports, are in)."""
+    dated = select(Digest.built_at).where(Digest.id == digest_id).scalar_subquery()
     audience = select(
         literal(digest_id), Subscriber.id, literal(_S.PENDING.value), literal(0)
-    ).where(Subscriber.state == SubscriberState.ACTIVE)
-    if confirmed_by is not None:
-        audience = audience.where(
-            Subscriber.confirmed_at.is_(None) | (Subscriber.confirmed_at <= confirmed_by)
-        )
+    ).where(
+        Subscriber.state == SubscriberState.ACTIVE,
+        Subscriber.confirmed_at.is_(None) | (Subscriber.confirmed_at <= dated),
+    )
     if until_sending:
         begun = select(Delivery.id).where(
             Delivery.digest_id == digest_id,

@@ -64,7 +64,6 @@ class DigestDraft:
     exercise_id: int | None
     entry_ids: tuple[int, ...]  # in the order the digest shows them
     built_at: datetime
-    audience_until: datetime | None = None  # who confirmed later is not queued
 
 
 @dataclass(frozen=True)
@@ -215,9 +214,7 @@ class DigestSql(SqlBase):
 
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.
-                session.execute(
-                    audience_insert(self.dialect, won, confirmed_by=draft.audience_until)
-                )
+                session.execute(audience_insert(self.dialect, won))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
             return _built(row), won is not None
 

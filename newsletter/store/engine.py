@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from newsletter.config.load import redact_url
-from newsletter.errors import SchemaOutdated, StoreError
+from newsletter.errors import ConfigError, SchemaOutdated, StoreError
 from newsletter.store.base import database_error
 
 if TYPE_CHECKING:
@@ -33,12 +33,29 @@ def make_engine(url: str) -> Engine:
             return _sqlite_engine(url, parsed.database)
         return create_engine(url, pool_pre_ping=True)
     except NoSuchModuleError:
-        raise StoreError(f"no database driver for '{parsed.drivername}' is installed") from None
+        raise _driver_error(parsed.drivername) from None
     except ModuleNotFoundError as exc:
+        if parsed.drivername in POSTGRES_SPELLINGS:
+            raise _driver_error(parsed.drivername) from None
         raise StoreError(
             f"the database driver is not installed ({exc.name}); "
             "for PostgreSQL: pip install 'newsletter-digest[postgresql]'"
         ) from None
+
+
+POSTGRES_SPELLINGS = ("postgres", "postgresql+psycopg2")
+
+
+def _driver_error(driver: str) -> ConfigError:
+    """A configuration mistake (exit 2) that says what to write instead."""
+    if driver in POSTGRES_SPELLINGS:
+        return ConfigError(
+            f"NEWSLETTER_DATABASE_URL: write postgresql+psycopg://… (psycopg 3), not {driver}://"
+        )
+    return ConfigError(
+        f"NEWSLETTER_DATABASE_URL: no database driver for '{driver}'; write sqlite:///PATH "
+        "or postgresql+psycopg://…"
+    )
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

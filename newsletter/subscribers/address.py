@@ -38,6 +38,8 @@ class Address:
 def normalize_address(raw: str) -> Address:
     """The normalized address, or InvalidAddress saying in one sentence what is wrong."""
     text = raw.strip()
+    if not text:  # an empty form, an empty row: there is no address to quote back
+        raise InvalidAddress("no email address was given")
     reason = _problem(text)
     if reason:
         raise InvalidAddress(f"{_shown(text)} is not a valid email address: {reason}")

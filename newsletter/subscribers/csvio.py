@@ -43,11 +43,14 @@ class BadRow:
 
 def read_rows(lines: Iterable[str]) -> Iterator[ImportRow | BadRow]:
     """Rows of ``email[,name]``, or of any columns under a header naming ``email`` (and
-    optionally ``name`` and ``state``). Blank lines are ignored."""
+    optionally ``name`` and ``state``). Blank lines are ignored; a row of commas only is
+    reported."""
     reader = csv.reader(lines)
     columns: dict[str, int] | None = None
     for cells in reader:
         if not any(cell.strip() for cell in cells):
+            if len(cells) > 1:  # "," or ",,": a row meant to say something, not a blank line
+                yield BadRow(reader.line_num, "an empty row (only commas)")
             continue
         if columns is None:
             columns = _header(cells)

@@ -64,7 +64,7 @@ class ImapUrl:
         try:
             port = parts.port or DEFAULT_PORTS[parts.scheme]
         except ValueError:
-            message = "NEWSLETTER_BOUNCE_IMAP_URL has a port that is not a number"
+            message = "NEWSLETTER_BOUNCE_IMAP_URL: the port must be a number from 1 to 65535"
             raise ConfigError(message) from None
         box = unquote(parts.path.strip("/")) or "INBOX"
         return cls(
