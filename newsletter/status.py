@@ -39,9 +39,15 @@ def status_data(
     entries: dict[str, int],
     now: datetime,
     digest: dict[str, Any] | None = None,
+    configured: set[str] | None = None,
 ) -> dict[str, Any]:
+    """``configured``: the keys in feeds.yaml; a feed the store knows that is not among
+    them is retired (no longer fetched, its entries kept) and listed apart, once."""
+    current = [s for s in states if configured is None or s.key in configured]
+    retired = [s for s in states if configured is not None and s.key not in configured]
     return {
-        "feeds": [feed_health(state, now) for state in states],
+        "feeds": [feed_health(state, now) for state in current],
+        "retired_feeds": [{"name": s.name, "source": s.url or s.path} for s in retired],
         "entries": entries,
         "digest": digest,
         "last_run": None

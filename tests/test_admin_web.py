@@ -256,10 +256,14 @@ def test_subscribers_add_search_export_and_erase(
     assert len(outbox(settings)) == mails
 
 
-def test_try_a_failing_feed_now(app: Flask, store: SqlStore, clock: Clock) -> None:
+def test_try_a_failing_feed_now(store: SqlStore, clock: Clock, tmp_path: Path) -> None:
     broken = FeedConfig(
         name="Broken", kind="articles", key="https://b.example/f", url="https://b.example/f"
     )
+    settings = web_settings(tmp_path / "site")
+    site = dataclasses.replace(settings, feeds=(broken,))  # in feeds.yaml: not retired
+    add_account(store, "owner@example.com", "owner", PASSWORD, clock())
+    app = make_app(site, store, clock, rate_limits=UNLIMITED)
     feed = store.sync_feeds([broken], clock())[0]
     later = clock.now.replace(year=2027)
     store.save_feed_state(

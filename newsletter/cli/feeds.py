@@ -1,4 +1,4 @@
-"""feeds export and import: the configured feeds as OPML."""
+"""feeds export and import (the configured feeds as OPML), and forget (retired feeds)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from newsletter.cli.app import App, pass_app
 
 @click.group()
 def feeds() -> None:
-    """The configured feeds as OPML, the format feed readers exchange subscriptions in."""
+    """The configured feeds as OPML (the format feed readers exchange subscriptions in), and
+    forgetting the retired ones."""
 
 
 @feeds.command(name="export")
@@ -54,6 +55,21 @@ def feeds_import(app: App, opml_file: Path) -> None:
     click.echo(result.summary(app.settings.config_path))
     for note in result.skipped:
         click.echo(f"  skipped {note}")
+
+
+@feeds.command(name="forget")
+@pass_app
+def feeds_forget(app: App) -> None:
+    """Forget the feeds no longer in feeds.yaml (`status` lists them as retired); the
+    entries they brought stay on the site and in the archive."""
+    configured = {feed.key for feed in app.settings.feeds}
+    with app.store() as store:
+        retired = [state.key for state in store.feed_states() if state.key not in configured]
+        forgotten = store.forget_feeds(retired)
+    if not forgotten:
+        click.echo("no retired feeds: every feed the database knows is in feeds.yaml")
+        return
+    click.echo(f"forgot {len(forgotten)} retired feed(s): {', '.join(forgotten)}")
 
 
 COMMANDS: list[click.Command] = [feeds]

@@ -31,7 +31,12 @@ def status(app: App, as_json: bool) -> None:
             counts = store.delivery_counts(latest.id)
             digest = {"week": latest.week, "subject": latest.subject, "deliveries": counts}
         data = status_mod.status_data(
-            store.feed_states(), store.last_run(), entries, utcnow(), digest
+            store.feed_states(),
+            store.last_run(),
+            entries,
+            utcnow(),
+            digest,
+            configured={feed.key for feed in app.settings.feeds},
         )
         data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
         data["bounce_reports_refused"] = store.refused_bounces()
@@ -105,6 +110,14 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     from newsletter.mail.bounces.stats import digest_line_of
     from newsletter.status import shown
 
+    retired = data["retired_feeds"]
+    if retired:
+        names = ", ".join(feed["name"] for feed in retired)
+        console.print(
+            f"retired (no longer in feeds.yaml, not fetched, entries kept): {names}; "
+            "`newsletter feeds forget` forgets them",
+            markup=False,
+        )
     entries = data["entries"]
     console.print(f"entries: {entries['article']} articles, {entries['question']} questions")
     digest = data["digest"]

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from newsletter.config import FeedConfig
 from newsletter.store.base import SqlBase
 from newsletter.store.bounds import fit
 from newsletter.store.locks import advisory_key
-from newsletter.store.models import Feed
+from newsletter.store.models import Entry, Feed
 
 
 class FeedKind(StrEnum):
@@ -81,6 +81,17 @@ class FeedsSql(SqlBase):
         """When the first feed was added (the site's first collect), if it ever was."""
         with self._session() as session:
             return session.scalar(select(func.min(Feed.created_at)))
+
+    def forget_feeds(self, keys: Sequence[str]) -> list[str]:
+        """Drop the feeds of ``keys`` (retired: no longer in feeds.yaml); their entries stay,
+        without a feed. Returns the names of those dropped."""
+        with self._session() as session:
+            rows = list(session.scalars(select(Feed).where(Feed.key.in_(keys))))
+            ids = [row.id for row in rows]
+            if ids:
+                session.execute(update(Entry).where(Entry.feed_id.in_(ids)).values(feed_id=None))
+                session.execute(delete(Feed).where(Feed.id.in_(ids)))
+            return [row.name for row in rows]
 
     def feed_states(self) -> list[FeedState]:
         with self._session() as session:

@@ -3,6 +3,8 @@ subscribers and their growth) and /admin/activity. Owners only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import abort
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
@@ -15,6 +17,8 @@ from newsletter.admin.overview import (
     report_lines,
     weekly_growth,
 )
+from newsletter.config import FeedConfig
+from newsletter.store.feeds import FeedState
 from newsletter.web.admin_base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
@@ -32,7 +36,7 @@ def overview() -> BaseResponse:
         "admin/overview.html",
         run=run,
         report=report_lines(run.report if run else None),
-        feeds=problem_first(store().feed_states()),
+        feeds=problem_first(_configured(store().feed_states(), ctx.settings.feeds)),
         now=now,
         upcoming=next_digest(ctx.settings, store(), now),
         counts=store().subscriber_counts(),
@@ -54,3 +58,9 @@ def try_now(feed_id: int) -> BaseResponse:
 @area("activity")
 def activity() -> BaseResponse:
     return page("admin/activity.html", lines=store().activity(ACTIVITY))
+
+
+def _configured(states: list[FeedState], feeds: Sequence[FeedConfig]) -> list[FeedState]:
+    """The feeds of feeds.yaml only: a retired one (removed from it) is not a problem."""
+    keys = {feed.key for feed in feeds}
+    return [state for state in states if state.key in keys]
