@@ -11,7 +11,7 @@ from newsletter.digest import feature_exercise, preview_digest
 from newsletter.digest.build import Preview
 from newsletter.digest.exercises import Overview, exercise_overview
 from newsletter.digest.weeks import current_week, send_time, shift_week
-from newsletter.mail.test_send import send_test_digest
+from newsletter.mail.trial import send_test_digest
 from newsletter.store import SqlStore
 
 PHONE_WIDTH = 390

@@ -7,7 +7,7 @@
     feeds     /feed.xml …          the published feeds (publish)
     archive   /archive/ …          past digests (publish)
     health    /healthz
-    admin     /admin/ …            the owner's console (web/admin_*.py, with its own cookie)
+    admin     /admin/ …            the owner's console (web/admin/, with its own cookie)
     hooks     /hooks/ses, /hooks/mailgun   bounce and complaint reports of relays
     assets    /static/<name>       the stylesheet and icons of templates/web/, /favicon.ico
     robots    /robots.txt
@@ -30,7 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from newsletter.config import Settings
 from newsletter.web import (
     access_log,
-    admin_console,
+    admin,
     archive,
     ask,
     compress,
@@ -75,7 +75,7 @@ def create_app(
     security.configure(app, ctx.secure)
     for area in (home, links, ask, static_files, robots, feeds, archive, health, hooks):
         app.register_blueprint(area.blueprint)
-    app.register_blueprint(admin_console.blueprint)
+    app.register_blueprint(admin.blueprint)
     hooks.configure(app, fetch)
     errors.register(app)
     access_log.register(app)

@@ -138,7 +138,7 @@ def _check_csrf() -> None:
     # Only for routes that exist: a POST to an unknown URL stays a 404 (or a 405).
     if request.method != "POST" or request.routing_exception is not None:
         return
-    # The console checks its own token, tied to its own session (web/admin_base.py).
+    # The console checks its own token, tied to its own session (web/admin/base.py).
     if request.endpoint not in CSRF_EXEMPT and request.blueprint != "admin":
         require_csrf()
 

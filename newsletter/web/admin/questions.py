@@ -10,7 +10,7 @@ from newsletter.admin.questions import ANSWER_MAX, BODY_MAX, Edit, bulk, edit_fo
 from newsletter.questions import InvalidQuestion, NoSuchQuestion, moderate
 from newsletter.questions.service import Action
 from newsletter.store.entries import EntryStatus
-from newsletter.web.admin_base import admin, area, blueprint, done, log, page, store
+from newsletter.web.admin.base import admin, area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
 SHOWN = 100

@@ -19,7 +19,7 @@ from newsletter.admin.overview import (
 )
 from newsletter.config import FeedConfig
 from newsletter.store.feeds import FeedState
-from newsletter.web.admin_base import area, blueprint, done, log, page, store
+from newsletter.web.admin.base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
 ACTIVITY = 200

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.admin.access import SignInRefused, sign_in, sign_out
 from newsletter.admin.accounts import new_totp_secret, password_matches, totp_step, totp_uri
-from newsletter.web.admin_base import (
+from newsletter.web.admin.base import (
     admin,
     area,
     blueprint,

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from newsletter.admin.digest import DESKTOP_WIDTH, PHONE_WIDTH, next_digest, pin, rotation
 from newsletter.admin.digest import send_test as send_test_digest
 from newsletter.errors import NewsletterError
-from newsletter.web.admin_base import admin, area, blueprint, done, log, page, store
+from newsletter.web.admin.base import admin, area, blueprint, done, log, page, store
 from newsletter.web.responses import HTML
 from newsletter.web.services import services
 

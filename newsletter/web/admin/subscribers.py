@@ -13,7 +13,7 @@ from newsletter.mail.confirm import send_confirmations
 from newsletter.store.subscribers import SubscriberSource
 from newsletter.subscribers import add_subscribers, remove_subscriber
 from newsletter.subscribers.csvio import write_rows
-from newsletter.web.admin_base import area, blueprint, done, log, page, store
+from newsletter.web.admin.base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
 STATES = ("pending", "active", "unsubscribed", "bounced")
