@@ -15,14 +15,13 @@ from newsletter.store import FeedState
 from newsletter.store.admin import AdminRecord, AdminSessionRecord
 from newsletter.store.console import GrowthEvents
 from newsletter.store.entries import EntryKind, PublishedEntry
-from newsletter.store.feeds import FeedKind
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday of 2026-W48
 
 
 def feed(name: str, failures: int = 0, gone: bool = False) -> FeedState:
     return FeedState(
-        id=len(name), key=name, name=name, kind=FeedKind.ARTICLES, url=None, path=None,
+        id=len(name), key=name, name=name, kind="articles", url=None, path=None,
         consecutive_failures=failures, gone_at=NOW if gone else None,
     )  # fmt: skip
 

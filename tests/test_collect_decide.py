@@ -30,14 +30,13 @@ from newsletter.sources.types import (
     SourceResult,
 )
 from newsletter.store import FeedState
-from newsletter.store.feeds import FeedKind
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 STATE = FeedState(
     id=1,
     key="https://a.example/f",
     name="A",
-    kind=FeedKind.ARTICLES,
+    kind="articles",
     url="https://a.example/f",
     path=None,
 )

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Row, select
 
-from newsletter.sources import SourceRequest, collect
+from newsletter.sources import SourceRequest, read_feeds
 from newsletter.store.models import Entry, Feed
 from tests.support.hostile_server import LIMITS, SCENARIOS, serve
 
@@ -84,7 +84,7 @@ def expected_keys(base: str) -> set[str]:
     ]
     return {
         entry.key
-        for result in collect(requests, LIMITS)
+        for result in read_feeds(requests, LIMITS)
         if result.parsed is not None
         for entry in result.parsed.entries
     }

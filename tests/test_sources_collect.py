@@ -1,4 +1,4 @@
-"""collect() against a real loopback server that misbehaves in every way we know of."""
+"""read_feeds() against a real loopback server that misbehaves in every way we know of."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import ConfigError, ParseError
-from newsletter.sources import Limits, SourceRequest, SourceResult, collect
+from newsletter.sources import Limits, SourceRequest, SourceResult, read_feeds
 from newsletter.sources.pool import ParsePool
 from tests.support.hostile_server import (
     GOOD_ETAG,
@@ -30,7 +30,7 @@ from tests.support.hostile_server import (
     serve,
 )
 
-# Every scenario in one collect(): the slowest are cut at the 5 s deadline, the rest are quick
+# Every scenario in one read_feeds(): the slowest are cut at the 5 s deadline, the rest are quick
 # (about 3 s in all on a quiet machine). The slow scenarios never end by themselves, so any
 # finite bound shows they were cut; this one leaves room for a machine with both cores busy.
 ALL_WITHIN_SECONDS = 60.0
@@ -80,12 +80,12 @@ class Run:
 
 @pytest.fixture(scope="module")
 def everything() -> Iterator[Run]:
-    """One collect() over every scenario; the tests below read its results."""
+    """One read_feeds() over every scenario; the tests below read its results."""
     with serve(ROUTES) as base:
         requests = [request(base, path, n) for n, path in enumerate(SCENARIOS)]
         before = peak_rss_mib()
         started = time.monotonic()
-        results = {r.request.key: r for r in collect(requests, LIMITS)}
+        results = {r.request.key: r for r in read_feeds(requests, LIMITS)}
         seconds = time.monotonic() - started
         yield Run(results, seconds, peak_rss_mib() - before, base)
 
@@ -172,7 +172,7 @@ def test_charset_and_control_characters(everything: Run) -> None:
 
 def test_we_name_ourselves_and_ask_only_for_what_we_can_inflate() -> None:
     with serve(ROUTES) as base:
-        list(collect([request(base, "/good.rss")], LIMITS))
+        list(read_feeds([request(base, "/good.rss")], LIMITS))
         (headers,) = base.received["/good.rss"]
     assert headers["user-agent"] == LIMITS.user_agent
     assert headers["accept-encoding"] == "gzip, deflate"
@@ -201,7 +201,7 @@ def test_the_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch, varia
             ),
             SourceRequest(feed_id=2, key="direct", kind="articles", url=base + "/good.atom"),
         ]
-        results = {r.request.key: r for r in collect(requests, LIMITS)}
+        results = {r.request.key: r for r in read_feeds(requests, LIMITS)}
         (proxied,) = base.received["/good.rss"]
     assert proxied["host"] == "feed.invalid"
     for result in results.values():
@@ -210,7 +210,7 @@ def test_the_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch, varia
 
 def test_unchanged_feeds_are_not_parsed_again() -> None:
     with serve(ROUTES) as base:
-        first = {r.request.key: r for r in collect(feeds(base), LIMITS)}
+        first = {r.request.key: r for r in read_feeds(feeds(base), LIMITS)}
         again = [
             request(
                 base,
@@ -221,7 +221,7 @@ def test_unchanged_feeds_are_not_parsed_again() -> None:
             )
             for path in first
         ]
-        second = {r.request.key: r for r in collect(again, LIMITS)}
+        second = {r.request.key: r for r in read_feeds(again, LIMITS)}
         rss_headers = base.received["/good.rss"][-1]
         atom_headers = base.received["/good.atom"][-1]
     not_modified, same_body = second["/good.rss"], second["/good.atom"]
@@ -246,7 +246,7 @@ def test_local_files_are_read_not_fetched(tmp_path: Path) -> None:
         SourceRequest(feed_id=2, key="gone", kind="articles", path=tmp_path / "gone.xml"),
         SourceRequest(feed_id=3, key="nothing", kind="articles"),
     ]
-    results = {r.request.key: r for r in collect(requests, LIMITS)}
+    results = {r.request.key: r for r in read_feeds(requests, LIMITS)}
     here = results["here"]
     assert here.fetch.status_code == 200 and here.parsed is not None
     assert len(here.parsed.entries) == 3
@@ -260,7 +260,7 @@ def test_requests_that_cannot_be_made_are_reported() -> None:
         SourceRequest(feed_id=2, key="ftp", kind="articles", url="ftp://e.example/feed"),
         SourceRequest(feed_id=3, key="refused", kind="articles", url=CLOSED),
     ]
-    errors = {r.request.key: r.fetch.error or "" for r in collect(requests, LIMITS)}
+    errors = {r.request.key: r.fetch.error or "" for r in read_feeds(requests, LIMITS)}
     # An unsendable stored ETag is dropped, not sent (issue 11): the request is made.
     assert errors["etag"].startswith("could not connect")
     assert errors["ftp"].startswith("unsupported URL scheme")
@@ -273,11 +273,11 @@ def test_a_certificate_file_that_cannot_be_read_is_one_config_sentence(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
     request = SourceRequest(feed_id=1, key="tls", kind="articles", url=CLOSED)
     with pytest.raises(ConfigError, match=r"^SSL_CERT_FILE=.*gone\.pem gives no certificates"):
-        list(collect([request], LIMITS))
+        list(read_feeds([request], LIMITS))
 
 
 def test_no_requests_no_results() -> None:
-    assert list(collect([], LIMITS)) == []
+    assert list(read_feeds([], LIMITS)) == []
 
 
 def test_stopping_early_releases_everything() -> None:
@@ -287,7 +287,7 @@ def test_stopping_early_releases_everything() -> None:
     with serve(ROUTES) as base:
         started = time.monotonic()
         keys = []
-        for result in collect([request(base, path) for path in slow_and_fast], patient):
+        for result in read_feeds([request(base, path) for path in slow_and_fast], patient):
             keys.append(result.request.key)
             break  # the generator is closed here: its finally cancels and cleans up
         stopped_after = time.monotonic() - started

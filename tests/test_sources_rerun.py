@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from newsletter.sources import Limits, SourceRequest, collect
+from newsletter.sources import Limits, SourceRequest, read_feeds
 from tests.support.hostile_server import GOOD_ETAG, ROUTES, serve
 
 LIMITS = Limits(concurrency=4, deadline=5, parse_workers=2)
@@ -32,7 +32,7 @@ def test_parser_processes_start_only_when_a_body_needs_parsing() -> None:
     with serve(ROUTES) as base:
         children_first: list[int] = []
         first: dict[str, Validators] = {}
-        for result in collect(_requests(base, {}), LIMITS):
+        for result in read_feeds(_requests(base, {}), LIMITS):
             children_first.append(len(multiprocessing.active_children()))
             first[result.request.key] = (
                 result.fetch.etag,
@@ -40,7 +40,7 @@ def test_parser_processes_start_only_when_a_body_needs_parsing() -> None:
                 result.body_hash,
             )
         children_again: list[int] = []
-        for result in collect(_requests(base, first), LIMITS):
+        for result in read_feeds(_requests(base, first), LIMITS):
             assert result.unchanged
             children_again.append(len(multiprocessing.active_children()))
     assert min(children_first) >= 1  # the control: parsing did start workers
@@ -57,7 +57,7 @@ def test_unchanged_feeds_reuse_one_connection() -> None:
             )
             for n in range(5)
         ]
-        results = list(collect(requests, Limits(concurrency=1, deadline=5, parse_workers=1)))
+        results = list(read_feeds(requests, Limits(concurrency=1, deadline=5, parse_workers=1)))
         opened = list(base.opened)
     assert [r.fetch.status_code for r in results] == [304] * 5
     assert len(opened) == 1, opened

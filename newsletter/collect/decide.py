@@ -17,7 +17,7 @@ from typing import Literal
 
 from newsletter.sources.types import EntryData, SourceRequest, SourceResult
 from newsletter.store.entries import EntryKind, EntryStatus, NewEntry
-from newsletter.store.feeds import FeedKind, FeedState
+from newsletter.store.feeds import FeedState
 
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(hours=12)
@@ -43,7 +43,7 @@ def source_request(state: FeedState) -> SourceRequest:
     return SourceRequest(
         feed_id=state.id,
         key=state.key,
-        kind="questions" if state.kind == FeedKind.QUESTIONS else "articles",
+        kind=state.kind,
         url=state.url,
         path=Path(state.path) if state.path else None,
         etag=state.etag,
@@ -198,7 +198,7 @@ def content_hash(entry: EntryData) -> str:
 
 def to_new_entry(entry: EntryData, feed_kind: str, now: datetime) -> NewEntry:
     published, updated = settle_dates(entry, now)
-    kind = EntryKind.QUESTION if feed_kind == FeedKind.QUESTIONS else EntryKind.ARTICLE
+    kind = EntryKind.QUESTION if feed_kind == "questions" else EntryKind.ARTICLE
     return NewEntry(
         key=entry.key,
         kind=kind,

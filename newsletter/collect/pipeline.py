@@ -182,7 +182,7 @@ def _fetch(
     # those times, and the next run asks again with the same validators.
     unchanged: list[FeedState] = []
     try:
-        for result in sources.collect(requests, settings.collect, more):
+        for result in sources.read_feeds(requests, settings.collect, more):
             state = feeds[result.request.feed_id]
             outcome = _record(store, state, result, clock(), unchanged, round_id)
             report.outcomes.append(outcome)

@@ -2,7 +2,8 @@
 clean (nh3).
 
 The only place that imports feedparser and the HTTP clients. Everything else talks to it
-through ``collect()`` and the plain values in ``types``.
+through ``read_feeds()`` (which the ``collect`` step calls) and the plain values in
+``types``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from newsletter.sources.types import (
 )
 
 if TYPE_CHECKING:
-    from newsletter.sources.collector import collect
+    from newsletter.sources.read import read_feeds
 
 __all__ = [
     "EntryData",
@@ -30,15 +31,15 @@ __all__ = [
     "ParsedFeed",
     "SourceRequest",
     "SourceResult",
-    "collect",
+    "read_feeds",
 ]
 
 
 def __getattr__(name: str) -> object:
     # The config reads only the plain values above; aiohttp and feedparser are imported
     # the first time something collects, so `newsletter --help` never pays for them.
-    if name == "collect":
-        from newsletter.sources.collector import collect
+    if name == "read_feeds":
+        from newsletter.sources.read import read_feeds
 
-        return collect
+        return read_feeds
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,22 +7,20 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import delete, func, select, text, update
 
 from newsletter.config import FeedConfig
+from newsletter.sources.types import Kind
 from newsletter.store.base import SqlBase
 from newsletter.store.bounds import fit
 from newsletter.store.locks import advisory_key
 from newsletter.store.models import Entry, Feed
 
 
-class FeedKind(StrEnum):
-    """What a feed carries (``kind:`` in feeds.yaml, spelled the same there)."""
-
-    ARTICLES = "articles"
-    QUESTIONS = "questions"  # readers' questions, published as questions
+def feed_kind(value: str) -> Kind:
+    """A stored kind as the one ``Kind`` of feeds.yaml, the sources and the store."""
+    return "questions" if value == "questions" else "articles"
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class FeedState:
     id: int
     key: str
     name: str
-    kind: FeedKind
+    kind: Kind  # what the feed carries (``kind:`` in feeds.yaml)
     url: str | None
     path: str | None
     title: str | None = None
@@ -73,7 +71,7 @@ class FeedsSql(SqlBase):
                 named = fit(
                     Feed, {"name": feed.name, "path": str(feed.path) if feed.path else None}
                 )
-                row.name, row.kind, row.path = named["name"], FeedKind(feed.kind), named["path"]
+                row.name, row.kind, row.path = named["name"], feed.kind, named["path"]
             session.flush()
             return [_feed_state(rows[feed.key]) for feed in feeds]
 
@@ -126,4 +124,4 @@ def _fetched_in(round_id: int | None) -> dict[str, object]:
 
 def _feed_state(row: Feed) -> FeedState:
     values = {name: getattr(row, name) for name in FEED_STATE_FIELDS}
-    return FeedState(**{**values, "kind": FeedKind(row.kind)})
+    return FeedState(**{**values, "kind": feed_kind(row.kind)})

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, exists, func, insert, or_, select, text, update
 
 from newsletter.store.base import SqlBase
-from newsletter.store.feeds import FEED_STATE_FIELDS, FeedKind, FeedState
+from newsletter.store.feeds import FEED_STATE_FIELDS, FeedState, feed_kind
 from newsletter.store.locks import advisory_key
 from newsletter.store.models import CollectRound, Feed
 
@@ -100,7 +100,7 @@ class LeasesSql(SqlBase):
         )
         with self._core() as connection:
             rows = connection.execute(claim).mappings().all()
-        states = [FeedState(**{**row, "kind": FeedKind(row["kind"])}) for row in rows]
+        states = [FeedState(**{**row, "kind": feed_kind(row["kind"])}) for row in rows]
         return sorted(states, key=lambda state: state.id)
 
     def renew_leases(self, owner: str, until: datetime) -> int:

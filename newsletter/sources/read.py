@@ -1,4 +1,4 @@
-"""``collect()``: many feeds at once, consumed from a plain synchronous loop.
+"""``read_feeds()``: many feeds at once, consumed from a plain synchronous loop.
 
 An event loop in a background thread fetches with one aiohttp client session, at most
 ``limits.concurrency`` feeds at a time, and hands bodies to a pool of parser processes.
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 More = Callable[[], Sequence[SourceRequest]]
 
 
-def collect(
+def read_feeds(
     requests: Iterable[SourceRequest], limits: Limits, more: More | None = None
 ) -> Iterator[SourceResult]:
     """Fetch, parse and clean every request; yield one SourceResult per request, as each ends.
