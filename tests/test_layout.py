@@ -117,3 +117,30 @@ def test_the_rules_can_fail() -> None:
     seen = {(unit, name) for unit, _path, name in _imports()}
     assert ("store", "sqlalchemy") in seen
     assert ("cli", "newsletter.store") in seen
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Each module of newsletter and the modules of newsletter it imports, lazily or only
+    for type checking included: a circle is one whichever way it is drawn."""
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    found: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        wanted: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                wanted |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                wanted |= {alias.name for alias in node.names}
+        found[name] = (wanted & modules.keys()) - {name}
+    return found
+
+
+def test_no_two_modules_import_each_other() -> None:
+    imports = _module_imports()
+    circles = sorted(
+        (a, b) for a, wanted in imports.items() for b in wanted if a < b and a in imports[b]
+    )
+    assert circles == [], "move what both need to a third module (see DEVELOPERS.md)"

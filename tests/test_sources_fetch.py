@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import FetchError
-from newsletter.sources.fetch import Inflater, read_file
+from newsletter.sources.client import Inflater
+from newsletter.sources.fetch import read_file
 from newsletter.sources.types import Limits
 from tests.support.hostile_server import GOOD_RSS
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
-from newsletter.config import deliverability
+import newsletter.config.deliverability as deliverability
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.settings import (
     WEEKDAYS,

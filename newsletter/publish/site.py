@@ -8,11 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import newsletter.publish.archive as archive
+import newsletter.publish.exercise_pages as exercise_pages
+import newsletter.publish.jsonfeed as jsonfeed
+import newsletter.publish.xmlfeeds as xmlfeeds
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.digest.release import released
-from newsletter.publish import archive, exercise_pages, jsonfeed, xmlfeeds
 from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
 from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest
 from newsletter.publish.store import ArchiveStore, PublishStore

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -20,7 +21,7 @@ from aiohttp.helpers import ProxyInfo, proxies_from_env
 from yarl import URL
 
 from newsletter.errors import ConfigError, FetchError
-from newsletter.sources.fetch import Inflater, first_line, size
+from newsletter.sources.messages import first_line, size
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
 from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
 
@@ -247,3 +248,65 @@ def _describe_http_error(exc: aiohttp.ClientError, limits: Limits) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):  # an unreadable status line or header
         return f"the server broke the HTTP protocol ({first_line(exc)})"
     return f"{type(exc).__name__}: {first_line(exc)}"
+
+
+class Inflater:
+    """Decompress gzip/deflate as it arrives, never producing more than ``cap`` bytes.
+
+    ``max_length`` makes zlib stop before the cap instead of after: a 1 MB gzip that inflates
+    to 1 GB costs at most ``cap`` bytes of memory.
+    """
+
+    def __init__(self, content_encoding: str, cap: int) -> None:
+        self._encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
+        unknown = set(self._encodings) - {"gzip", "x-gzip", "deflate", "identity"}
+        if unknown or len(self._encodings) > 1:
+            raise FetchError(f"unsupported content encoding {content_encoding!r}")
+        self._cap = cap
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._started = False
+        self._zlib = self._new_decompressor()
+
+    def feed(self, data: bytes) -> None:
+        while data:
+            if self._zlib is None:
+                self._keep(data)
+                return
+            data = self._inflate(self._zlib, data)
+
+    def _inflate(self, decompressor: zlib._Decompress, data: bytes) -> bytes:
+        """Inflate as much of ``data`` as the cap allows; return what is left to inflate."""
+        try:
+            out = decompressor.decompress(data, self._cap - self._size + 1)
+        except zlib.error as exc:
+            if self._started or self._encodings != ["deflate"]:
+                raise FetchError(f"the compressed response is corrupt ({exc})") from None
+            # Many servers send raw deflate, without the zlib header, as "deflate".
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._started = True
+            return data
+        self._started = True
+        self._keep(out)
+        if decompressor.eof:  # gzip allows several members back to back
+            self._zlib = self._new_decompressor()
+            return decompressor.unused_data
+        return decompressor.unconsumed_tail
+
+    def finish(self) -> bytes:
+        if self._zlib is not None:
+            self._keep(self._zlib.flush())
+        return b"".join(self._parts)
+
+    def _keep(self, out: bytes) -> None:
+        self._size += len(out)
+        if self._size > self._cap:
+            raise FetchError(f"response larger than {size(self._cap)} once decompressed")
+        if out:
+            self._parts.append(out)
+
+    def _new_decompressor(self) -> zlib._Decompress | None:
+        if not self._encodings or self._encodings == ["identity"]:
+            return None
+        # 32 + MAX_WBITS reads either header, zlib or gzip.
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)

@@ -7,11 +7,11 @@ Retry-After is for ``collect/`` to act on. The HTTP client itself is in ``client
 from __future__ import annotations
 
 import asyncio
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsletter.errors import FetchError
+from newsletter.sources.messages import first_line, size
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
 
 if TYPE_CHECKING:
@@ -54,77 +54,3 @@ def read_file(path: Path, limits: Limits) -> FetchResult:
     if len(body) > cap:
         return FetchResult(status_code=None, error=f"file larger than {size(cap)}")
     return FetchResult(status_code=200, body=body)
-
-
-class Inflater:
-    """Decompress gzip/deflate as it arrives, never producing more than ``cap`` bytes.
-
-    ``max_length`` makes zlib stop before the cap instead of after: a 1 MB gzip that inflates
-    to 1 GB costs at most ``cap`` bytes of memory.
-    """
-
-    def __init__(self, content_encoding: str, cap: int) -> None:
-        self._encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
-        unknown = set(self._encodings) - {"gzip", "x-gzip", "deflate", "identity"}
-        if unknown or len(self._encodings) > 1:
-            raise FetchError(f"unsupported content encoding {content_encoding!r}")
-        self._cap = cap
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._started = False
-        self._zlib = self._new_decompressor()
-
-    def feed(self, data: bytes) -> None:
-        while data:
-            if self._zlib is None:
-                self._keep(data)
-                return
-            data = self._inflate(self._zlib, data)
-
-    def _inflate(self, decompressor: zlib._Decompress, data: bytes) -> bytes:
-        """Inflate as much of ``data`` as the cap allows; return what is left to inflate."""
-        try:
-            out = decompressor.decompress(data, self._cap - self._size + 1)
-        except zlib.error as exc:
-            if self._started or self._encodings != ["deflate"]:
-                raise FetchError(f"the compressed response is corrupt ({exc})") from None
-            # Many servers send raw deflate, without the zlib header, as "deflate".
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            self._started = True
-            return data
-        self._started = True
-        self._keep(out)
-        if decompressor.eof:  # gzip allows several members back to back
-            self._zlib = self._new_decompressor()
-            return decompressor.unused_data
-        return decompressor.unconsumed_tail
-
-    def finish(self) -> bytes:
-        if self._zlib is not None:
-            self._keep(self._zlib.flush())
-        return b"".join(self._parts)
-
-    def _keep(self, out: bytes) -> None:
-        self._size += len(out)
-        if self._size > self._cap:
-            raise FetchError(f"response larger than {size(self._cap)} once decompressed")
-        if out:
-            self._parts.append(out)
-
-    def _new_decompressor(self) -> zlib._Decompress | None:
-        if not self._encodings or self._encodings == ["identity"]:
-            return None
-        # 32 + MAX_WBITS reads either header, zlib or gzip.
-        return zlib.decompressobj(32 + zlib.MAX_WBITS)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
-
-
-def size(n: int) -> str:
-    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"

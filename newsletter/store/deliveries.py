@@ -10,102 +10,45 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     func,
-    literal,
     select,
     update,
 )
 
-from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.base import SqlBase
+from newsletter.store.delivery_states import (
+    DELIVERY_TRANSITIONS,
+    HELD,
+    RESULT_STATES,
+    Claim,
+    DeliveryJob,
+    DeliveryResult,
+    DeliveryState,
+    Recovered,
+)
 from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter
-from newsletter.store.digests import DigestToSend
+from newsletter.store.digests import DigestToSend, audience_insert
 from newsletter.store.models import Delivery, Digest, Subscriber
 from newsletter.store.subscribers import SubscriberState
 
-
-class DeliveryState(StrEnum):
-    """Every state a delivery row can be in; newsletter.mail.decide decides the results."""
-
-    PENDING = "pending"  # queued, never tried (or handed back untouched)
-    RETRY = "retry"  # a temporary failure; due again at next_attempt_at
-    CLAIMED = "claimed"  # taken by a sender (claimed_by), not yet talked about to any server
-    SENDING = "sending"  # committed just before the server is given the message
-    SENT = "sent"  # the server answered 250 (reply kept)
-    FAILED = "failed"  # refused for good (5xx), or too many temporary failures
-    UNKNOWN = "unknown"  # left `sending` by a sender that died: maybe delivered, never re-sent
-    SKIPPED = "skipped"  # the subscriber left after the digest was built
-
-
 _S = DeliveryState
-# Every change a row's state may make, and who makes it: claim_deliveries (pending or due
-# retry → claimed; claimed → skipped for a subscriber who left), the writer (claimed →
-# sending or skipped; sending → the attempt's result), release/recover_claims (claimed →
-# pending, sending → unknown) and requeue_unknown (unknown → pending). A row in doubt
-# (unknown) still takes the result its own sender reports. Sent, failed and skipped are final.
-DELIVERY_TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
-    _S.PENDING: frozenset({_S.CLAIMED}),
-    _S.RETRY: frozenset({_S.CLAIMED}),
-    _S.CLAIMED: frozenset({_S.SENDING, _S.SKIPPED, _S.PENDING}),
-    _S.SENDING: frozenset({_S.SENT, _S.FAILED, _S.RETRY, _S.PENDING, _S.UNKNOWN}),
-    _S.UNKNOWN: frozenset({_S.PENDING, _S.SENT, _S.FAILED, _S.RETRY}),
-    _S.SENT: frozenset(),
-    _S.FAILED: frozenset(),
-    _S.SKIPPED: frozenset(),
-}
-# What a sender may report for one attempt: sent, retry, failed, or pending (handed back,
-# nothing was sent).
-RESULT_STATES = frozenset({_S.SENT, _S.RETRY, _S.FAILED, _S.PENDING})
-HELD = (_S.CLAIMED, _S.SENDING)  # rows a sender holds
-
-
-@dataclass(frozen=True)
-class DeliveryJob:
-    """A claimed delivery, with what its message needs to know of the subscriber."""
-
-    id: int
-    subscriber_id: int
-    email: str
-    email_key: str
-    name: str | None
-    message_id: str
-    attempts: int  # attempts made before this one
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What became of one attempt, as the sender decided it."""
-
-    id: int
-    subscriber_id: int
-    state: DeliveryState  # one of RESULT_STATES
-    attempts: int
-    reply: str | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None
-    bounced: bool = False  # a hard bounce: the subscriber is suppressed
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The rows one sender holds (claimed or sending) for a digest, and its latest
-    sign of life."""
-
-    claimed_by: str | None
-    last_seen: datetime | None
-    rows: int
-
-
-@dataclass(frozen=True)
-class Recovered:
-    released: int  # claimed rows handed back to pending: no server ever saw them
-    unknown: int  # sending rows: maybe delivered, so not re-sent by default
+__all__ = [  # re-exported: callers import the deliveries' values from here
+    "DELIVERY_TRANSITIONS",
+    "HELD",
+    "RESULT_STATES",
+    "Claim",
+    "DeliveriesSql",
+    "DeliveryJob",
+    "DeliveryResult",
+    "DeliveryState",
+    "Recovered",
+    "audience_insert",
+]
 
 
 class DeliveriesSql(SqlBase):
@@ -322,33 +265,4 @@ def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> Deliver
         subscriber.name,
         row.message_id or message_id(row.subscriber_id),
         row.attempts,
-    )
-
-
-def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:
-    """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
-    audience, frozen. A subscriber queued already is left alone. ``until_sending``: only
-    while none of the digest's rows has been tried yet (see ``queue_new_subscribers``).
-    Nobody gets a digest dated before they confirmed: a digest built late (its date is
-    its week's send time) or sent days after it was built does not reach who joined
-    since (subscribers without a confirmation date, from old imports, are in)."""
-    dated = select(Digest.built_at).where(Digest.id == digest_id).scalar_subquery()
-    audience = select(
-        literal(digest_id), Subscriber.id, literal(_S.PENDING.value), literal(0)
-    ).where(
-        Subscriber.state == SubscriberState.ACTIVE,
-        Subscriber.confirmed_at.is_(None) | (Subscriber.confirmed_at <= dated),
-    )
-    if until_sending:
-        begun = select(Delivery.id).where(
-            Delivery.digest_id == digest_id,
-            (Delivery.state != _S.PENDING) | (Delivery.attempts > 0),
-        )
-        audience = audience.where(~begun.exists())
-    return (
-        dialect_insert(dialect, Delivery)
-        .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
-        .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
-        # SQLAlchemy reports an INSERT's rowcount only when asked to.
-        .execution_options(preserve_rowcount=True)
     )

@@ -24,8 +24,8 @@ from newsletter.store.base import database_error
 from newsletter.store.bounds import fit
 from newsletter.store.models import Delivery, UTCDateTime
 
-if TYPE_CHECKING:  # deliveries.py imports this module
-    from newsletter.store.deliveries import DeliveryJob, DeliveryResult
+if TYPE_CHECKING:
+    from newsletter.store.delivery_states import DeliveryJob, DeliveryResult
 
 StartOutcome = Literal["sending", "skipped", "lost"]
 SKIPPED = "the subscriber left after the digest was built"

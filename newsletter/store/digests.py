@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 
 from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.delivery_states import DeliveryState
 from newsletter.store.entries import EntryKind, EntryStatus
-from newsletter.store.models import Digest, DigestItem, Entry, Exercise, Feed
+from newsletter.store.models import Delivery, Digest, DigestItem, Entry, Exercise, Feed, Subscriber
+from newsletter.store.subscribers import SubscriberState
 
 
 @dataclass(frozen=True)
@@ -209,9 +212,6 @@ class DigestSql(SqlBase):
                 ]
                 session.execute(dialect_insert(session, DigestItem), items)
             if won is not None:
-                # deliveries.py reads this module's DigestToSend, hence the late import.
-                from newsletter.store.deliveries import audience_insert
-
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.
                 session.execute(audience_insert(self.dialect, won))
@@ -269,4 +269,33 @@ def _entry(row: Entry, feed_name: str | None) -> DigestEntry:
         first_seen_at=row.first_seen_at,
         feed_name=feed_name,
         answer_html=row.answer_html,
+    )
+
+
+def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:
+    """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
+    audience, frozen. A subscriber queued already is left alone. ``until_sending``: only
+    while none of the digest's rows has been tried yet (see ``queue_new_subscribers``).
+    Nobody gets a digest dated before they confirmed: a digest built late (its date is
+    its week's send time) or sent days after it was built does not reach who joined
+    since (subscribers without a confirmation date, from old imports, are in)."""
+    dated = select(Digest.built_at).where(Digest.id == digest_id).scalar_subquery()
+    audience = select(
+        literal(digest_id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(0)
+    ).where(
+        Subscriber.state == SubscriberState.ACTIVE,
+        Subscriber.confirmed_at.is_(None) | (Subscriber.confirmed_at <= dated),
+    )
+    if until_sending:
+        begun = select(Delivery.id).where(
+            Delivery.digest_id == digest_id,
+            (Delivery.state != DeliveryState.PENDING) | (Delivery.attempts > 0),
+        )
+        audience = audience.where(~begun.exists())
+    return (
+        dialect_insert(dialect, Delivery)
+        .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
+        .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
+        # SQLAlchemy reports an INSERT's rowcount only when asked to.
+        .execution_options(preserve_rowcount=True)
     )

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
 from newsletter.errors import NewsletterError
 from newsletter.store.models import Suppression
 
-if TYPE_CHECKING:  # subscribers.py imports this module
-    from newsletter.store.subscribers import NewSubscriber
+
+class Keyed(Protocol):
+    """Anything with an address key (a new subscriber): subscribers.py imports this
+    module, so it is not imported back."""
+
+    @property
+    def email_key(self) -> str: ...
+
+
+K = TypeVar("K", bound=Keyed)
 
 
 class Suppressed(NewsletterError):
@@ -33,7 +41,7 @@ def suppressed(session: Any, keys: Sequence[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-def drop_suppressed(session: Any, new: Sequence[NewSubscriber]) -> list[NewSubscriber]:
+def drop_suppressed(session: Any, new: Sequence[K]) -> list[K]:
     """The new subscribers that were never erased on request."""
     if not new:
         return []

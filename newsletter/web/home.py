@@ -14,7 +14,7 @@ from newsletter.subscribers.signup import send_confirmation_if_due, sign_up
 from newsletter.web.pages import after_response, page
 from newsletter.web.security import honeypot_filled, spend_rate_limit
 from newsletter.web.services import services
-from newsletter.web.showcase import Showcase, current_showcase
+from newsletter.web.showcase import Showcase
 
 blueprint = Blueprint("home", __name__)
 
@@ -23,7 +23,7 @@ blueprint = Blueprint("home", __name__)
 def form() -> Response:
     ctx = services()
     try:
-        shown: Showcase | None = current_showcase(ctx)
+        shown: Showcase | None = ctx.current_showcase()
     except StoreError as exc:  # the form still shows; the POST will say the site is down
         logging.getLogger("newsletter.web").error("%s", exc)
         shown = None

@@ -26,7 +26,8 @@ from newsletter.subscribers.store import SignupStore
 from newsletter.subscribers.tokens import secret_key
 from newsletter.templating import make_environment
 from newsletter.web.ratelimit import RateLimits, TokenBucket
-from newsletter.web.showcase import Showcase, ShowcaseStore
+from newsletter.web.showcase import KEEP as SHOWCASE_KEEP
+from newsletter.web.showcase import Showcase, ShowcaseStore, showcase
 
 
 class WebStore(SignupStore, ShowcaseStore, QuestionsStore, HookStore, Protocol):
@@ -65,6 +66,16 @@ class Services:
         self._keys: tuple[Tokens, str] | None = None
         self.assets: dict[str, Asset] = {}  # templates/web/ files served as they are
         self.showcase: tuple[datetime, Showcase] | None = None  # the home page's, and when
+
+    def current_showcase(self) -> Showcase:
+        """The home page's showcase, read again once it is a minute old."""
+        now = self.clock()
+        kept = self.showcase
+        if kept is not None and kept[0] <= now < kept[0] + SHOWCASE_KEEP:
+            return kept[1]
+        shown = showcase(self.settings, self.store(), now)
+        self.showcase = (now, shown)  # a race reads it twice, harmlessly
+        return shown
 
     @property
     def public_dir(self) -> Path:

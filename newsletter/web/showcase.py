@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from newsletter.config import Settings
 from newsletter.digest.compose import ExerciseView, ItemView, exercise_view, item_views
@@ -21,9 +21,6 @@ from newsletter.html_text import plain_text
 from newsletter.publish.archive import exercise_href, is_week
 from newsletter.publish.store import ArchiveStore
 from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
-
-if TYPE_CHECKING:
-    from newsletter.web.services import Services
 
 HEADLINES = 5
 # Every visit to the home page would read the catalog, the weeks and the latest digest;
@@ -47,17 +44,6 @@ class Showcase:
     digest_href: str | None  # relative to the archive: <week>.html
     headlines: tuple[ItemView, ...]
     more: int  # the latest digest's items beyond the headlines
-
-
-def current_showcase(ctx: Services) -> Showcase:
-    """The app's showcase, read again once it is a minute old."""
-    now = ctx.clock()
-    kept = ctx.showcase
-    if kept is not None and kept[0] <= now < kept[0] + KEEP:
-        return kept[1]
-    shown = showcase(ctx.settings, ctx.store(), now)
-    ctx.showcase = (now, shown)  # a race reads it twice, harmlessly
-    return shown
 
 
 def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcase:
