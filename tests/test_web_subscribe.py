@@ -14,8 +14,8 @@ from flask import Flask
 from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberState
-from newsletter.subscribers.signup import send_confirmation_if_due
 from newsletter.web import RateLimits, create_app
+from newsletter.web.signup import send_confirmation_if_due
 from tests.support.clock import Clock
 from tests.support.send import recording_smtp
 from tests.support.web import (

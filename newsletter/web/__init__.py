@@ -15,7 +15,7 @@
 ``create_app`` only wires things together: it opens nothing and reads nothing until the
 first request that needs it, so importing this package (or building an app for a test)
 costs no I/O. Routes are a few lines each over ``newsletter.subscribers``,
-``newsletter.questions`` and :mod:`newsletter.subscribers.signup`; what keeps them safe (CSRF,
+``newsletter.questions`` and :mod:`newsletter.web.signup`; what keeps them safe (CSRF,
 headers, rate limits) is :mod:`newsletter.web.security`.
 """
 

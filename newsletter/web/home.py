@@ -10,11 +10,11 @@ from flask import Blueprint, Response, request
 from newsletter.errors import StoreError
 from newsletter.store.suppressions import Suppressed
 from newsletter.subscribers import InvalidAddress, normalize_address
-from newsletter.subscribers.signup import send_confirmation_if_due, sign_up
 from newsletter.web.pages import after_response, page
 from newsletter.web.security import honeypot_filled, spend_rate_limit
 from newsletter.web.services import services
 from newsletter.web.showcase import Showcase
+from newsletter.web.signup import send_confirmation_if_due, sign_up
 
 blueprint = Blueprint("home", __name__)
 
