@@ -265,6 +265,10 @@ def test_requests_that_cannot_be_made_are_reported() -> None:
     assert errors["etag"].startswith("could not connect")
     assert errors["ftp"].startswith("unsupported URL scheme")
     assert errors["refused"].startswith("could not connect")
+    # Said as a person reads it, not as aiohttp does (issue 19, item 8): no "ssl:default
+    # [Connect call failed ('127.0.0.1', 9)]" for an http:// URL.
+    port = CLOSED.split(":")[2].split("/")[0]
+    assert errors["refused"] == f"could not connect to 127.0.0.1:{port} (connection refused)"
 
 
 def test_a_certificate_file_that_cannot_be_read_is_one_config_sentence(

@@ -7,7 +7,7 @@ verifies the Signature over the message's fields (SignatureVersion 1: SHA1withRS
 SHA256withRSA). A SubscriptionConfirmation is then confirmed by fetching its SubscribeURL
 (an SNS host too); a Notification's SES report acts once, keyed by the SNS MessageId.
 
-Certificates are fetched through :mod:`newsletter.sources.sns` over httpx (or the fetcher
+Certificates are fetched through :mod:`newsletter.sources.sns` over aiohttp (or the fetcher
 the caller injects: the tests serve their own) and kept per URL: SNS signs with few.
 """
 

@@ -21,7 +21,7 @@ from aiohttp.helpers import ProxyInfo, proxies_from_env
 from yarl import URL
 
 from newsletter.errors import ConfigError, FetchError
-from newsletter.sources.messages import first_line, size
+from newsletter.sources.messages import first_line, os_reason, size
 from newsletter.sources.types import FetchResult, Limits, SourceRequest
 from newsletter.sources.validators import ETAG_LIMIT, LAST_MODIFIED_LIMIT, usable
 
@@ -238,11 +238,10 @@ def _describe_http_error(exc: aiohttp.ClientError, limits: Limits) -> str:
     if isinstance(exc, aiohttp.InvalidURL):
         return f"cannot make this request ({first_line(exc)})"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"cannot find the host {exc.host} (DNS: {exc.os_error.strerror or 'no answer'})"
+        return f"cannot find the host {exc.host} (DNS: {os_reason(exc.os_error)})"
     if isinstance(exc, aiohttp.ClientConnectorError):
         # Not aiohttp's own text ("… ssl:default [Connect call failed …]", even for http://).
-        reason = exc.os_error.strerror or first_line(exc.os_error) or "refused"
-        return f"could not connect to {exc.host}:{exc.port} ({reason.lower()})"
+        return f"could not connect to {exc.host}:{exc.port} ({os_reason(exc.os_error)})"
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return f"the server broke the HTTP protocol ({first_line(exc)})"
     if isinstance(exc, aiohttp.ClientResponseError):  # an unreadable status line or header

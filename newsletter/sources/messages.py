@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
@@ -13,3 +15,10 @@ def size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
     return f"{n} bytes"
+
+
+def os_reason(error: OSError) -> str:
+    """ "connection refused", not asyncio's "Connect call failed ('127.0.0.1', 80)"."""
+    if error.errno:
+        return os.strerror(error.errno).lower()
+    return (error.strerror or first_line(error)).lower()

@@ -4,30 +4,30 @@ that confirms a subscription. Which URLs are allowed is the caller's decision
 
 from __future__ import annotations
 
-import httpx
-
 from newsletter.errors import SourceError
+from newsletter.sources.once import RequestFailed, request_once
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT = 10.0  # seconds for the whole request
+CONNECT_TIMEOUT = 5.0
 MAX_BYTES = 64 * 1024  # a certificate is ~2 KB, a confirmation answer less
 USER_AGENT = "newsletter (SNS webhook)"
 
 
 def fetch_sns(url: str) -> bytes:
     """The body of a 200 answer to GET ``url``; no redirects followed."""
-    headers = {"User-Agent": USER_AGENT}
     try:
-        with (
-            httpx.Client(timeout=TIMEOUT, headers=headers, follow_redirects=False) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise SourceError(f"{url} answered {response.status_code}")
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise SourceError(f"{url} sent more than {MAX_BYTES} bytes")
-            return body
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        answer = request_once(
+            "GET",
+            url,
+            headers={"User-Agent": USER_AGENT},
+            timeout=TIMEOUT,
+            connect_timeout=CONNECT_TIMEOUT,
+            max_bytes=MAX_BYTES,
+        )
+    except RequestFailed as exc:
         raise SourceError(f"cannot fetch {url}: {exc}") from None
+    if answer.status != 200:
+        raise SourceError(f"{url} answered {answer.status}")
+    if len(answer.body) > MAX_BYTES:
+        raise SourceError(f"{url} sent more than {MAX_BYTES} bytes")
+    return answer.body

@@ -1,6 +1,6 @@
 """Plain values that cross the boundary of ``sources/``.
 
-Nothing here imports feedparser, httpx or SQLAlchemy: ``collect/`` and ``store/`` use these
+Nothing here imports feedparser, aiohttp or SQLAlchemy: ``collect/`` and ``store/`` use these
 types without knowing how a feed was fetched or parsed.
 """
 

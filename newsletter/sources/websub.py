@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import httpx
-
 from newsletter import __version__
 from newsletter.errors import SourceError
+from newsletter.sources.once import RequestFailed, request_once
 
-TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+TIMEOUT = 5.0  # seconds for each ping
+CONNECT_TIMEOUT = 3.0
 USER_AGENT = f"newsletter/{__version__} (WebSub publisher)"
 
 
@@ -22,34 +22,30 @@ class HubPingError(SourceError):
     """The hub could not be told; the feeds are published all the same."""
 
 
-def ping_hub(hub: str, topics: Sequence[str], timeout: httpx.Timeout = TIMEOUT) -> None:
+def ping_hub(hub: str, topics: Sequence[str], timeout: float = TIMEOUT) -> None:
     """POST ``hub.mode=publish`` with each topic URL; raise one HubPingError on failure.
 
     One request per topic: hubs differ on whether they accept several ``hub.url`` at once.
     """
-    if not topics:
-        return
-    headers = {"User-Agent": USER_AGENT}
-    failures: list[str] = []
-    with httpx.Client(timeout=timeout, headers=headers, follow_redirects=False) as client:
-        for topic in topics:
-            problem = _ping(client, hub, topic)
-            if problem:
-                failures.append(problem)
+    failures = [problem for topic in topics if (problem := _ping(hub, topic, timeout))]
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise HubPingError(f"the WebSub hub {hub} was not notified: {failures[0]}{more}")
 
 
-def _ping(client: httpx.Client, hub: str, topic: str) -> str | None:
+def _ping(hub: str, topic: str, timeout: float) -> str | None:
     try:
-        response = client.post(hub, data={"hub.mode": "publish", "hub.url": topic})
-    except httpx.TimeoutException:
-        return f"no answer within {client.timeout.read:g} s"
-    except httpx.ConnectError as exc:
-        return f"cannot connect ({exc})"
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return f"{exc.__class__.__name__}: {exc}"
-    if not response.is_success:
-        return f"it answered {response.status_code} {response.reason_phrase} for {topic}"
+        answer = request_once(
+            "POST",
+            hub,
+            headers={"User-Agent": USER_AGENT},
+            data={"hub.mode": "publish", "hub.url": topic},
+            timeout=timeout,
+            connect_timeout=min(CONNECT_TIMEOUT, timeout),
+            max_bytes=4096,
+        )
+    except RequestFailed as exc:
+        return str(exc)
+    if not 200 <= answer.status < 300:
+        return f"it answered {answer.status} {answer.reason} for {topic}"
     return None

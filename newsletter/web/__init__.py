@@ -68,7 +68,7 @@ def create_app(
     too); without it, every visitor would share the proxy's address, and its rate limit.
     The server must then pass those headers on (:func:`newsletter.web.server.make_server`
     with the same ``proxies``). ``fetch`` gets the SNS certificates of /hooks/ses (default:
-    over HTTPS with httpx)."""
+    over HTTPS with aiohttp)."""
     app = Flask(__name__, static_folder=None)
     ctx = Services(settings, store, clock or utc_now, rate_limits)
     app.extensions[Services.KEY] = ctx

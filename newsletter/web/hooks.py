@@ -22,7 +22,7 @@ MAX_BODY = 256 * 1024  # SNS's largest message
 
 
 def configure(app: Flask, fetch: Callable[[str], bytes] | None) -> None:
-    """SNS certificates come through ``fetch`` (default: over HTTPS with httpx)."""
+    """SNS certificates come through ``fetch`` (default: over HTTPS with aiohttp)."""
     app.extensions[KEY] = Certificates(fetch)
 
 
