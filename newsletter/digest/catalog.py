@@ -14,6 +14,7 @@ import yaml
 
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.errors import ConfigError
+from newsletter.pictures.spec import picture
 from newsletter.store.exercises import ExerciseData
 
 CATALOG_FILE = "exercises.yaml"
@@ -70,7 +71,9 @@ def _refuse_empty(path: Path) -> None:
 
 
 def _exercise(doc: Doc, node: yaml.Node) -> ExerciseData:
-    keys = doc.mapping(node, "an exercise", FIELDS, required=FIELDS)
+    keys = doc.mapping(node, "an exercise", (*FIELDS, "picture"), required=FIELDS)
+    if "picture" in keys:
+        picture(doc, keys["picture"])  # checked here so a mistake stops the load; drawn by pictures
     values = {name: _text(doc, keys[name], name) for name in FIELDS if name != "sitting"}
     if not SLUG.fullmatch(values["slug"]):
         raise doc.error(
