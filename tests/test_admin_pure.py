@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 from newsletter.admin.access import session_valid
-from newsletter.admin.overview import growth_svg, problem_first, report_lines, weekly_growth
+from newsletter.admin.overview import (
+    WeekGrowth,
+    attention,
+    growth_sentence,
+    growth_svg,
+    problem_first,
+    run_story,
+    weekly_growth,
+)
 from newsletter.digest.compose import ItemView, answer_paragraphs, question_of_the_week
 from newsletter.publish.items import ANSWER_HEADING, feed_item
 from newsletter.store import FeedState
@@ -96,15 +104,42 @@ def test_an_answer_follows_its_question_in_every_feed_format() -> None:
     assert plain.content_html == "<p>Why do feet hurt?</p>"
 
 
-def test_the_last_run_report_reads_as_short_lines() -> None:
-    report = {
-        "collect": {"feeds": 3, "not_due": 0, "failed": [{"feed": "x", "error": "500"}]},
-        "digest": {"week": "2026-W48", "status": "not_due", "exercise": None},
-        "errors": {"publish": "disk full"},
-    }
-    assert report_lines(report) == [
-        "collect: feeds 3, not due 0, failed 1",
-        "digest: week 2026-W48, status not_due, exercise -",
-        "errors: publish disk full",
+RUN: dict[str, object] = {
+    "collect": {"feeds": 3, "new": 5, "updated": 1, "failed": [{"feed": "x", "error": "500"}]},
+    "digest": {"week": "2026-W48", "status": "built", "items": 1},
+    "send": {"week": "2026-W48", "sent": 40, "retry": 2, "failed": 1, "nothing": None},
+    "errors": {"publish": "disk full"},
+}
+
+
+def test_problems_come_first_as_sentences() -> None:
+    feeds = [feed("a", 2), feed("b"), feed("gone", 4, gone=True)]
+    assert attention(RUN, feeds) == [
+        "The publish step failed: disk full",
+        "1 email could not be delivered.",
+        "2 emails wait for a retry.",
+        "1 feed failing: a.",
     ]
-    assert report_lines(None) == []
+    assert attention(None, [feed("b")]) == []
+
+
+def test_the_last_run_reads_as_sentences() -> None:
+    assert run_story(RUN) == [
+        "Fetched 3 feeds: 5 new articles, 1 updated, 1 failed.",
+        "Digest 2026-W48: built, 1 item.",
+        "Sent 40 emails for 2026-W48.",
+    ]
+    quiet: dict[str, object] = {
+        "digest": {"week": "2026-W49", "status": "not_due"},
+        "send": {"nothing": "not due"},
+    }
+    assert run_story(quiet) == ["Digest 2026-W49 is not due yet.", "Nothing to send: not due."]
+    assert run_story(None) == []
+
+
+def test_growth_in_one_sentence() -> None:
+    rows = [WeekGrowth(f"2026-W{n}", 3, 2, 1, 0) for n in range(40, 49)]
+    assert growth_sentence(rows) == (
+        "This week: 2 confirmed, 1 left, 0 bounced. Last 4 weeks: +4 active."
+    )
+    assert growth_sentence([]) == "No subscriber activity yet."

@@ -119,21 +119,72 @@ def _describe(rows: Sequence[WeekGrowth]) -> str:
     return f"Over the last {len(rows)} weeks: {said}."
 
 
-def report_lines(report: dict[str, object] | None) -> list[str]:
-    """The last run's report (one dict per step, as `run` stored it) as short lines."""
-    lines = []
-    for step, values in (report or {}).items():
-        if isinstance(values, dict):
-            said = ", ".join(f"{key.replace('_', ' ')} {_said(v)}" for key, v in values.items())
+def attention(report: dict[str, object] | None, feeds: Sequence[FeedState]) -> list[str]:
+    """What needs the owner, as sentences, worst first: a step that failed, mail not
+    handed over, feeds failing. Empty when all is well."""
+    said = [f"The {step} step failed: {error}" for step, error in _part(report, "errors").items()]
+    sent = _part(report, "send")
+    for key, what in (("failed", "could not be delivered"), ("retry", "wait for a retry")):
+        if count := _count(sent, key):
+            said.append(f"{_n(count, 'email')} {what}.")
+    failing = [f.name for f in feeds if f.consecutive_failures and not f.gone]
+    if failing:
+        more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
+        shown = ", ".join(failing[:3]) + more
+        said.append(f"{_n(len(failing), 'feed')} failing: {shown}.")
+    return said
+
+
+def run_story(report: dict[str, object] | None) -> list[str]:
+    """The last run's steps as one sentence each, in the order they ran."""
+    story = []
+    collect = _part(report, "collect")
+    if collect:
+        story.append(
+            f"Fetched {_n(_count(collect, 'feeds'), 'feed')}: "
+            f"{_n(_count(collect, 'new'), 'new article')}, {_count(collect, 'updated')} updated"
+            + (f", {_count(collect, 'failed')} failed." if _count(collect, "failed") else ".")
+        )
+    digest = _part(report, "digest")
+    if digest:
+        week, status = digest.get("week"), digest.get("status")
+        if status == "not_due":
+            story.append(f"Digest {week} is not due yet.")
         else:
-            said = _said(values)
-        lines.append(f"{step}: {said}")
-    return lines
+            story.append(f"Digest {week}: {status}, {_n(_count(digest, 'items'), 'item')}.")
+    sent = _part(report, "send")
+    if sent.get("nothing"):
+        story.append(f"Nothing to send: {sent['nothing']}.")
+    elif sent:
+        story.append(f"Sent {_n(_count(sent, 'sent'), 'email')} for {sent.get('week')}.")
+    return story
 
 
-def _said(value: object) -> str:
+def growth_sentence(rows: Sequence[WeekGrowth]) -> str:
+    """This week's and the last four weeks' net change, in words."""
+    if not rows:
+        return "No subscriber activity yet."
+    this = rows[-1]
+    month = rows[-4:]
+    net = sum(r.confirmed - r.unsubscribed - r.bounced for r in month)
+    sign = f"+{net}" if net > 0 else str(net)
+    return (
+        f"This week: {this.confirmed} confirmed, {this.unsubscribed} left, "
+        f"{this.bounced} bounced. Last {len(month)} weeks: {sign} active."
+    )
+
+
+def _part(report: dict[str, object] | None, step: str) -> dict[str, object]:
+    values = (report or {}).get(step)
+    return values if isinstance(values, dict) else {}
+
+
+def _count(values: dict[str, object], key: str) -> int:
+    value = values.get(key)
     if isinstance(value, list):
-        return str(len(value))
-    if isinstance(value, dict):
-        return "; ".join(f"{k} {v}" for k, v in value.items())
-    return "-" if value is None else str(value)
+        return len(value)
+    return value if isinstance(value, int) else 0
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -11,10 +11,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.admin.digest import next_digest
 from newsletter.admin.overview import (
+    attention,
+    growth_sentence,
     growth_since,
     growth_svg,
     problem_first,
-    report_lines,
+    run_story,
     weekly_growth,
 )
 from newsletter.config import FeedConfig
@@ -32,15 +34,19 @@ def overview() -> BaseResponse:
     now, zone = ctx.clock(), ctx.settings.newsletter.timezone
     growth = weekly_growth(store().growth_events(growth_since(now, zone)), now, zone)
     run = store().last_run()
+    report = run.report if run else None
+    feeds = problem_first(_configured(store().feed_states(), ctx.settings.feeds))
     return page(
         "admin/overview.html",
         run=run,
-        report=report_lines(run.report if run else None),
-        feeds=problem_first(_configured(store().feed_states(), ctx.settings.feeds)),
+        problems=attention(report, feeds),
+        story=run_story(report),
+        feeds=feeds,
         now=now,
         upcoming=next_digest(ctx.settings, store(), now),
         counts=store().subscriber_counts(),
         growth=growth,
+        growth_said=growth_sentence(growth),
         chart=Markup(growth_svg(growth)),  # nosec B704  # numbers and our own labels only
     )
 
