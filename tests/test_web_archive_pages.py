@@ -108,10 +108,14 @@ def test_each_exercise_has_a_page_with_the_weeks_it_was_featured(
     assert index.status_code == 200
     for exercise in catalog:
         assert f'<a href="{exercise.slug}.html">' in index.get_data(as_text=True)
+    # A grid of pictures, each with its own ids and words for the movement.
+    assert index.get_data(as_text=True).count("<svg ") == len(catalog)
+    assert f'<title id="pic-{slug}">' in index.get_data(as_text=True)
     page = client.get(f"/archive/exercises/{slug}.html")
     html, text = page.get_data(as_text=True), main_text(page)
     exercise = next(e for e in catalog if e.slug == slug)
     assert f"<h1>{exercise.name}</h1>" in html
+    assert '<figure class="picture"><svg ' in html and f'aria-labelledby="pic-{slug}"' in html
     assert "How to do it" in text and "Strengthens" in text
     assert '<a href="../2026-W48.html">The digest of <time datetime="2026-11-23">' in html
     assert '<link rel="stylesheet" href="../../static/site.css?v=' in html

@@ -11,9 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from newsletter.config import Settings
+from newsletter.digest.catalog import catalog_path
 from newsletter.digest.compose import ExerciseView, exercise_view, long_date
 from newsletter.digest.weeks import send_day
+from newsletter.pictures.model import Picture
+from newsletter.pictures.spec import load_pictures
+from newsletter.pictures.svg import render
 from newsletter.publish.pages import render_page
 from newsletter.store.archive import Feature
 from newsletter.store.exercises import ExerciseRecord
@@ -36,6 +42,7 @@ class ExerciseEntry:
     href: str  # from the index
     view: ExerciseView
     weeks: tuple[Featured, ...]  # newest first
+    picture: Markup | None = None  # the inline SVG, when exercises.yaml draws one
 
 
 def page_name(slug: str) -> str:
@@ -53,8 +60,9 @@ def shown_exercises(
     weeks: dict[int, list[str]] = {}
     for feature in features:
         weeks.setdefault(feature.exercise_id, []).append(feature.week)
+    pictures = load_pictures(catalog_path(settings.root))
     return [
-        _entry(settings, exercise, weeks.get(exercise.id, []))
+        _entry(settings, exercise, weeks.get(exercise.id, []), pictures.get(exercise.slug))
         for exercise in catalog
         if is_slug(exercise.slug) and (exercise.active or exercise.id in weeks)
     ]
@@ -72,10 +80,13 @@ def exercises_index(settings: Settings, entries: Sequence[ExerciseEntry]) -> byt
     )
 
 
-def _entry(settings: Settings, exercise: ExerciseRecord, weeks: list[str]) -> ExerciseEntry:
+def _entry(
+    settings: Settings, exercise: ExerciseRecord, weeks: list[str], picture: Picture | None
+) -> ExerciseEntry:
     featured = []
     for week in sorted(weeks, reverse=True):
         day = send_day(week, settings.newsletter.send_on)
         featured.append(Featured(week, f"../{week}.html", day.isoformat(), long_date(day)))
     view = exercise_view(exercise)
-    return ExerciseEntry(exercise.slug, f"{exercise.slug}.html", view, tuple(featured))
+    drawn = None if picture is None else Markup(render(picture, exercise.slug))
+    return ExerciseEntry(exercise.slug, f"{exercise.slug}.html", view, tuple(featured), drawn)
