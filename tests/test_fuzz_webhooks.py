@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from newsletter.hooks.sns import sns_url
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
 from newsletter.web import UNLIMITED, create_app
 from tests.fuzzing import fuzz_settings
 from tests.support.clock import Clock
+from tests.support.sns import certificate
 from tests.support.web import add_subscriber, subscriber, web_settings
 
 PEOPLE = ("ann@example.org", "bob@example.org")
@@ -79,6 +83,12 @@ bodies = st.one_of(
 ).map(Body)
 
 
+def self_signed(clock: Clock) -> bytes:
+    """A certificate valid now, made with a key that signed none of the fuzzed messages."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return certificate(key, clock() - timedelta(days=1), 31)
+
+
 @pytest.fixture
 def hooks(tmp_path: Path, clock: Clock) -> Iterator[tuple[FlaskClient, SqlStore]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'fuzz.sqlite3'}")
@@ -91,9 +101,13 @@ def hooks(tmp_path: Path, clock: Clock) -> Iterator[tuple[FlaskClient, SqlStore]
     )
     for address in PEOPLE:
         add_subscriber(store, address, "active", clock.now)
+    stranger = self_signed(clock)
 
     def no_network(url: str) -> bytes:
-        raise AssertionError(f"a forged body made us fetch {url}")
+        # A body naming a real SNS host gets this far; a stranger's certificate is served,
+        # so the signature is what refuses it. Any other host must never be asked.
+        assert sns_url(url, suffix=".pem"), f"a forged body made us fetch {url}"
+        return stranger
 
     app = create_app(settings, store, clock, rate_limits=UNLIMITED, fetch=no_network)
     app.config["PROPAGATE_EXCEPTIONS"] = False

@@ -10,15 +10,13 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -30,6 +28,7 @@ from newsletter.store.models import BounceEvent
 from newsletter.store.subscribers import SubscriberState
 from newsletter.web import UNLIMITED, create_app
 from tests.support.clock import Clock
+from tests.support.sns import certificate as _certificate
 from tests.support.web import add_subscriber, subscriber, web_settings
 
 ARN = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
@@ -43,21 +42,6 @@ PEOPLE = ("ann@example.org", "bob@example.org", "cy@example.org")
 
 def _key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _certificate(key: rsa.RSAPrivateKey, start: datetime, days: int) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 class Sns:
