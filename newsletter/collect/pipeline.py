@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +23,7 @@ from newsletter.collect.decide import (
     to_new_entry,
     waited_long_enough,
 )
-from newsletter.collect.rounds import LeaseKeeper, SharedRound
+from newsletter.collect.rounds import LeaseKeeper, SharedRound, lease_clock
 from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
@@ -51,6 +51,7 @@ class CollectReport:
     not_due: int = 0
     by_others: int = 0  # due feeds other collectors of the shared round fetched
     left_to_others: bool = False  # stopped waiting for collectors that never finished
+    lost: int = 0  # fetched, but the lease ran out first: not recorded (another's now)
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -77,6 +78,7 @@ class CollectReport:
             f"{self.new} new and {self.updated} updated entries"
             + (f"; {self.not_due} feed(s) waiting for their retry time" if self.not_due else "")
             + (f"; {self.by_others} fetched by other collectors" if self.by_others else "")
+            + (f"; {self.lost} result(s) dropped as their lease ran out" if self.lost else "")
             + ("; stopped waiting for the other collectors" if self.left_to_others else "")
         )
 
@@ -113,15 +115,18 @@ def collect(
     report = CollectReport(due=len(due), not_due=len(states) - len(due))
     on_start(len(due))
     lease = timedelta(seconds=settings.collect.lease_seconds)
-    round_id = store.join_round(now, lease) if due else None
+    leases = lease_clock(store, clock) if due else clock
+    round_id = store.join_round(leases(), lease) if due else None
     if round_id is None:
         requests = [source_request(state) for state in due.values()]
-        _fetch(settings, store, clock, due, requests, None, None, report, on_feed)
+        _fetch(settings, store, clock, due, requests, None, report, on_feed)
     else:
         batch = settings.collect.concurrency
-        shared = SharedRound(store, round_id, list(due), clock, lease, batch)
-        _collect_round(settings, store, shared, sleep, report, on_feed)
-        report.due, report.by_others = len(shared.claimed), len(due) - len(shared.claimed)
+        shared = SharedRound(store, round_id, list(due), leases, lease, batch)
+        _collect_round(settings, store, clock, shared, sleep, report, on_feed)
+        # Feeds whose lease ran out before they were fetched or recorded are the others'.
+        report.due = len(report.outcomes)
+        report.by_others = len(due) - report.due
     report.seconds = time.monotonic() - started
     return report
 
@@ -129,6 +134,7 @@ def collect(
 def _collect_round(
     settings: Settings,
     store: CollectStore,
+    local: Clock,
     shared: SharedRound,
     sleep: Callable[[float], None],
     report: CollectReport,
@@ -149,8 +155,8 @@ def _collect_round(
                 requests = shared.claim()
                 if requests:
                     waiting_since = None
-                    more = (shared.claim, shared.round_id)
-                    _fetch(settings, store, clock, shared.claimed, requests, *more, report, on_feed)
+                    feeds = shared.claimed
+                    _fetch(settings, store, local, feeds, requests, shared, report, on_feed)
                 elif others is None and shared.finish():
                     return
                 else:
@@ -172,23 +178,45 @@ def _fetch(
     clock: Clock,
     feeds: dict[int, FeedState],
     requests: list[SourceRequest],
-    more: Callable[[], Sequence[SourceRequest]] | None,
-    round_id: int | None,
+    shared: SharedRound | None,
     report: CollectReport,
     on_feed: Callable[[FeedOutcome], None],
 ) -> None:
+    """Fetch ``requests`` (and, in a shared round, what ``shared`` claims meanwhile) and
+    record each result; in a shared round only while its lease is held."""
     # An unchanged feed only moves its health times: those are written together at the
     # end (one commit instead of one per 304); a crash before then loses nothing but
     # those times, and the next run asks again with the same validators.
     unchanged: list[FeedState] = []
+    more = None if shared is None else shared.claim
+    held = None if shared is None else shared.still_held
     try:
-        for result in sources.read_feeds(requests, settings.collect, more):
+        for result in sources.read_feeds(requests, settings.collect, more, held):
             state = feeds[result.request.feed_id]
-            outcome = _record(store, state, result, clock(), unchanged, round_id)
+            outcome = _record(store, state, result, clock(), unchanged, shared)
+            if outcome is None:
+                report.lost += 1
+                continue
             report.outcomes.append(outcome)
             on_feed(outcome)
     finally:
-        store.save_feed_states(unchanged, round_id)
+        _save_unchanged(store, unchanged, shared)
+
+
+def _save_unchanged(
+    store: CollectStore, unchanged: list[FeedState], shared: SharedRound | None
+) -> None:
+    if shared is None:
+        store.save_feed_states(unchanged)
+    else:
+        store.save_feed_states(unchanged, shared.round_id, shared.held())
+
+
+def _save(store: CollectStore, state: FeedState, shared: SharedRound | None) -> bool:
+    """Record a feed's state; in a shared round only while this collector holds it."""
+    if shared is None:
+        return store.save_feed_state(state)
+    return store.save_feed_state(state, shared.round_id, shared.held())
 
 
 def _record(
@@ -197,17 +225,19 @@ def _record(
     result: SourceResult,
     now: datetime,
     unchanged: list[FeedState],
-    round_id: int | None,
-) -> FeedOutcome:
+    shared: SharedRound | None,
+) -> FeedOutcome | None:
     """Apply one result; whatever it raises fails this feed only. Only a store that cannot
-    even record the failure (the database is down) stops the run."""
+    even record the failure (the database is down) stops the run. None: the lease ran
+    out before the result came, so it is not recorded (the feed is another's now)."""
     try:
-        return _apply(store, state, result, now, unchanged, round_id)
+        return _apply(store, state, result, now, unchanged, shared)
     except Exception as exc:
         logger.exception("recording %s failed", state.key)
         message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
         decision = failure(state, message, now)
-        store.save_feed_state(decision.state, round_id)
+        if not _save(store, decision.state, shared):
+            return None
         return FeedOutcome(name=state.name, outcome="failed", message=message)
 
 
@@ -220,8 +250,8 @@ def _apply(
     result: SourceResult,
     now: datetime,
     unchanged: list[FeedState],
-    round_id: int | None,
-) -> FeedOutcome:
+    shared: SharedRound | None,
+) -> FeedOutcome | None:
     decision = decide(state, result, now)
     if decision.outcome == "not_modified":
         unchanged.append(decision.state)
@@ -232,7 +262,9 @@ def _apply(
         counts = store.save_entries(state.id, entries, now)
     # Entries first, then the validators: if we die in between, the next run fetches
     # the feed again instead of trusting an ETag whose entries were never stored.
-    store.save_feed_state(decision.state, round_id)
+    if not _save(store, decision.state, shared):
+        logger.info("%s: not recorded, its lease ran out first", state.key)
+        return None
     return FeedOutcome(
         name=state.name,
         outcome=decision.outcome,

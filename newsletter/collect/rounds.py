@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 from newsletter.collect.decide import lease_renewal_due, source_request
-from newsletter.collect.store import RoundStore
+from newsletter.collect.store import CollectStore, RoundStore
 from newsletter.errors import StoreError
 from newsletter.sources.types import SourceRequest
-from newsletter.store.feeds import FeedState
+from newsletter.store.feeds import FeedState, HeldLease
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -32,14 +32,26 @@ def collector_name() -> str:
     return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def lease_clock(store: RoundStore, clock: Clock) -> Clock:
+    """The clock leases are reckoned by: the database's, read once, moved on by ``clock``.
+    Collectors whose machines' clocks disagree (by more than a lease, even) then agree on
+    whose lease ran out; and a test that advances ``clock`` advances the leases too."""
+    database = store.database_now()
+    if database is None:
+        return clock
+    offset = database - clock()
+    return lambda: clock() + offset
+
+
 class SharedRound:
-    """The feeds this collector claimed in round ``round_id``, claimed ``batch`` at a time.
+    """The feeds this collector claimed in round ``round_id``, claimed ``batch`` at a time;
+    ``clock`` is the lease clock (``lease_clock``).
     ``claim`` may be called from the sources' thread while the pipeline reads ``claimed``:
     a feed is in ``claimed`` before its request is handed out."""
 
     def __init__(
         self,
-        store: RoundStore,
+        store: CollectStore,
         round_id: int,
         due: Sequence[int],
         clock: Clock,
@@ -62,6 +74,15 @@ class SharedRound:
         )
         self.claimed.update((state.id, state) for state in states)
         return [source_request(state) for state in states]
+
+    def held(self) -> HeldLease:
+        """This collector's leases as of now, for recording a result only while held."""
+        return HeldLease(self.owner, self.clock())
+
+    def still_held(self, feed_id: int) -> bool:
+        """Asked before each fetch: a feed whose lease ran out (this collector was paused
+        past it) may be another's by now, and is left to it."""
+        return self.store.lease_held(feed_id, self.held())
 
     def others_until(self) -> datetime | None:
         return self.store.others_lease_until(self.owner, self.clock())

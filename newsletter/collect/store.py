@@ -8,12 +8,16 @@ from typing import Protocol
 
 from newsletter.config import FeedConfig
 from newsletter.store.entries import NewEntry, SaveCounts
-from newsletter.store.feeds import FeedState
+from newsletter.store.feeds import FeedState, HeldLease
 
 
 class RoundStore(Protocol):
     """Rounds shared by the collectors of several machines, and their feed leases. A lease
     is live while ``now`` is before its end; an ``owner`` is one collector process."""
+
+    def database_now(self) -> datetime | None:
+        """The database's clock, by which leases are reckoned; None: no rounds (SQLite)."""
+        ...
 
     def join_round(self, now: datetime, lease: timedelta) -> int | None:
         """Join the newest round while it is open, else start the next one; its id. None:
@@ -61,13 +65,25 @@ class CollectStore(RoundStore, Protocol):
         keep their rows (and their entries) but are not returned."""
         ...
 
-    def save_feed_state(self, state: FeedState, round_id: int | None = None) -> None:
+    def save_feed_state(
+        self, state: FeedState, round_id: int | None = None, lease: HeldLease | None = None
+    ) -> bool:
         """Write a feed's validators and health, as decided by ``collect``; with a
-        ``round_id``, the feed is done for that round and its lease ends."""
+        ``round_id``, the feed is done for that round and its lease ends. With a ``lease``,
+        only while that lease is still held; whether it was written."""
         ...
 
-    def save_feed_states(self, states: Sequence[FeedState], round_id: int | None = None) -> None:
+    def save_feed_states(
+        self,
+        states: Sequence[FeedState],
+        round_id: int | None = None,
+        lease: HeldLease | None = None,
+    ) -> None:
         """``save_feed_state`` for many feeds in one transaction (the unchanged ones)."""
+        ...
+
+    def lease_held(self, feed_id: int, lease: HeldLease) -> bool:
+        """Whether ``lease.owner`` still holds the feed's lease at ``lease.now``."""
         ...
 
     def save_entries(

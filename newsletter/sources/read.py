@@ -30,17 +30,23 @@ logger = logging.getLogger(__name__)
 
 
 More = Callable[[], Sequence[SourceRequest]]
+StillHeld = Callable[[int], bool]
 
 
 def read_feeds(
-    requests: Iterable[SourceRequest], limits: Limits, more: More | None = None
+    requests: Iterable[SourceRequest],
+    limits: Limits,
+    more: More | None = None,
+    still_held: StillHeld | None = None,
 ) -> Iterator[SourceResult]:
     """Fetch, parse and clean every request; yield one SourceResult per request, as each ends.
 
     ``more``, when given, is asked for further requests whenever every request so far has
     a slot (so that what is asked for is fetched soon: a collector's leases), until it
     answers none. It runs in a thread of its own, never the caller's, and must not block
-    for long.
+    for long. ``still_held``, when given, is asked (in a thread, with the feed id) right
+    before each request is fetched; a feed it refuses is dropped without a result (its
+    lease ran out: another collector fetches it).
 
     Results come in completion order, not request order. With no requests at all it yields
     nothing (``more`` is not asked). One feed's failure never raises:
@@ -52,7 +58,7 @@ def read_feeds(
     pending = list(requests)
     if not pending:
         return
-    runner = _Runner(pending, limits, more)
+    runner = _Runner(pending, limits, more, still_held)
     runner.start()
     try:
         while (item := runner.results.get()) is not None:
@@ -101,12 +107,17 @@ class _Runner:
     """The background thread and its event loop. ``results`` ends with None."""
 
     def __init__(
-        self, requests: list[SourceRequest], limits: Limits, more: More | None = None
+        self,
+        requests: list[SourceRequest],
+        limits: Limits,
+        more: More | None = None,
+        still_held: StillHeld | None = None,
     ) -> None:
         self.results: queue.Queue[SourceResult | _Crashed | None] = queue.Queue()
         self._requests = requests
         self._limits = limits
         self._more = more
+        self._still_held = still_held
         self._loop = asyncio.new_event_loop()
         self._main: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="newsletter-sources", daemon=True)
@@ -181,6 +192,8 @@ class _Runner:
     ) -> None:
         # A slot covers parsing too, so at most `concurrency` bodies are held in memory.
         async with slots:
+            if not await self._held(request):
+                return
             started = time.monotonic()
             try:
                 result = await self._fetch_and_parse(client, pool, request)
@@ -193,6 +206,12 @@ class _Runner:
             # queue for a slow consumer hold entries, not megabytes of raw feed.
             fetched = replace(result.fetch, body=None)
             self.results.put(replace(result, fetch=fetched, elapsed=time.monotonic() - started))
+
+    async def _held(self, request: SourceRequest) -> bool:
+        if self._still_held is None:
+            return True
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._still_held, request.feed_id)
 
     async def _fetch_and_parse(
         self, client: Client | None, pool: ParsePool, request: SourceRequest

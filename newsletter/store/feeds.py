@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ColumnElement, delete, func, select, text, update
 
 from newsletter.config import FeedConfig
 from newsletter.sources.types import Kind
@@ -53,6 +53,16 @@ class FeedState:
 FEED_STATE_FIELDS = [f.name for f in dataclasses.fields(FeedState)]
 
 
+@dataclass(frozen=True)
+class HeldLease:
+    """A result is recorded only while its collector still holds the feed's lease at
+    ``now`` (the database's time): one paused past its lease must not overwrite what the
+    collector that took the feed over recorded."""
+
+    owner: str
+    now: datetime
+
+
 class FeedsSql(SqlBase):
     """Feeds and their fetch state."""
 
@@ -95,13 +105,21 @@ class FeedsSql(SqlBase):
         with self._session() as session:
             return [_feed_state(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
 
-    def save_feed_state(self, state: FeedState, round_id: int | None = None) -> None:
+    def save_feed_state(
+        self, state: FeedState, round_id: int | None = None, lease: HeldLease | None = None
+    ) -> bool:
         values = {name: getattr(state, name) for name in FEED_STATE_FIELDS if name != "id"}
         values = fit(Feed, values) | _fetched_in(round_id)
+        save = update(Feed).where(Feed.id == state.id, *_still_held(lease)).values(**values)
         with self._session() as session:
-            session.execute(update(Feed).where(Feed.id == state.id).values(**values))
+            return bool(session.execute(save).rowcount)  # type: ignore[attr-defined]
 
-    def save_feed_states(self, states: Sequence[FeedState], round_id: int | None = None) -> None:
+    def save_feed_states(
+        self,
+        states: Sequence[FeedState],
+        round_id: int | None = None,
+        lease: HeldLease | None = None,
+    ) -> None:
         if not states:
             return
         # In id order: collectors of other machines update the same rows, and the same
@@ -112,7 +130,20 @@ class FeedsSql(SqlBase):
         ]
         with self._session() as session:
             # An ORM bulk UPDATE by primary key: one executemany, one commit for them all.
-            session.execute(update(Feed), rows)
+            session.execute(update(Feed).where(*_still_held(lease)), rows)
+
+    def lease_held(self, feed_id: int, lease: HeldLease) -> bool:
+        """Whether ``lease.owner`` still holds the feed at ``lease.now``: asked before each
+        fetch, so that a collector does not fetch a feed another one has taken over."""
+        held = select(Feed.id).where(Feed.id == feed_id, *_still_held(lease))
+        with self._session() as session:
+            return session.scalar(held) is not None
+
+
+def _still_held(lease: HeldLease | None) -> list[ColumnElement[bool]]:
+    if lease is None:
+        return []
+    return [Feed.lease_owner == lease.owner, Feed.lease_until > lease.now]
 
 
 def _fetched_in(round_id: int | None) -> dict[str, object]:

@@ -64,6 +64,16 @@ class LeasesSql(SqlBase):
             start = insert(CollectRound).values(started_at=now, collectors=1)
             return int(connection.execute(start.returning(CollectRound.id)).scalar_one())
 
+    def database_now(self) -> datetime | None:
+        """The database server's clock (PostgreSQL), by which every collector sharing a
+        round reckons its leases whatever its own machine's clock says; None without
+        rounds (SQLite)."""
+        if self.dialect != "postgresql":
+            return None
+        with self._core() as connection:
+            now: datetime = connection.execute(select(func.clock_timestamp())).scalar_one()
+        return now
+
     def latest_round(self) -> RoundInfo | None:
         with self._core() as connection:
             return _newest_round(connection)
