@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from newsletter.config import Settings
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
+from newsletter.formats import FORMATS
 from newsletter.html_text import excerpt, one_line, plain_text
 from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
 from newsletter.store.digests import DigestEntry
@@ -105,11 +106,7 @@ def compose(
         question_of_week=featured,
         more=chosen.more,
         archive_url=urljoin(base, "archive/"),
-        feed_urls=(
-            ("RSS", urljoin(base, "feed.xml")),
-            ("Atom", urljoin(base, "atom.xml")),
-            ("JSON Feed", urljoin(base, "feed.json")),
-        ),
+        feed_urls=tuple((feed.title, urljoin(base, feed.path)) for feed in FORMATS),
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
     )
 

@@ -16,6 +16,7 @@ from newsletter.digest.compose import (
     long_date,
 )
 from newsletter.digest.weeks import send_day
+from newsletter.formats import DIGESTS
 from newsletter.html_text import excerpt, plain_text
 from newsletter.publish import xmlfeeds
 from newsletter.publish.items import (
@@ -31,7 +32,7 @@ from newsletter.store.archive import ArchivedDigest
 from newsletter.store.digests import DigestSummary
 
 WEEK = re.compile(r"\d{4}-W(0[1-9]|[1-4][0-9]|5[0-3])")
-FEED_NAME = "archive/feed.xml"
+FEED_NAME = DIGESTS.path
 DESCRIPTION_CHARS = 155  # what search results show of a meta description
 
 

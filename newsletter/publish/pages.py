@@ -17,6 +17,7 @@ from jinja2 import Environment
 from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.config.settings import WEEKDAYS
+from newsletter.formats import DIGESTS, FORMATS
 from newsletter.templating import make_environment
 
 
@@ -27,10 +28,7 @@ def page_links(settings: Settings, root: str) -> dict[str, str]:
         "ask": root + "ask",
         "archive": root + "archive/",
         "exercises": root + "archive/exercises/",
-        "rss": root + "feed.xml",
-        "atom": root + "atom.xml",
-        "json": root + "feed.json",
-        "digests": root + "archive/feed.xml",
+        **{feed.key: root + feed.path for feed in (*FORMATS, DIGESTS)},
         "css": _asset_url(settings, root, "site.css"),
         "icon": _asset_url(settings, root, "favicon.svg"),
     }
@@ -41,6 +39,7 @@ def render_page(settings: Settings, template: str, root: str, **context: Any) ->
     values = {
         "site": settings.site,
         "links": page_links(settings, root),
+        "feeds": FORMATS,
         "send_day": WEEKDAYS[settings.newsletter.send_on.weekday].title(),
         "noindex": False,
         "section": "archive",

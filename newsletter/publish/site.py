@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,22 +11,26 @@ from typing import Any
 
 import newsletter.publish.archive as archive
 import newsletter.publish.exercise_pages as exercise_pages
-import newsletter.publish.jsonfeed as jsonfeed
-import newsletter.publish.xmlfeeds as xmlfeeds
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.digest.release import released
+from newsletter.formats import DIGESTS, FORMATS, FeedFormat
 from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
-from newsletter.publish.items import entries_updated, feed_items, feed_meta, newest
+from newsletter.publish.items import (
+    FeedItem,
+    FeedMeta,
+    entries_updated,
+    feed_items,
+    feed_meta,
+    newest,
+)
 from newsletter.publish.store import ArchiveStore, PublishStore
 from newsletter.sources.websub import HubPingError, ping_hub
 from newsletter.store.digests import DigestSummary
 from newsletter.store.entries import PublishedEntry
 
-RSS_NAME, ATOM_NAME, JSON_NAME = "feed.xml", "atom.xml", "feed.json"
-ENTRY_FEEDS = (RSS_NAME, ATOM_NAME, JSON_NAME)
-FEEDS = (*ENTRY_FEEDS, archive.FEED_NAME)
+FEEDS = (*(f.path for f in FORMATS), DIGESTS.path)
 INDEX_NAME = "archive/index.html"
 
 
@@ -111,15 +116,21 @@ def static_files(settings: Settings) -> dict[str, bytes]:
 
 
 def entry_feeds(settings: Settings, entries: Sequence[PublishedEntry]) -> dict[str, bytes]:
-    """feed.xml, atom.xml and feed.json of ``entries`` (newest first)."""
+    """Every feed of :data:`~newsletter.formats.FORMATS` of ``entries`` (newest first)."""
+    return {f.path: _render(f, settings, entries) for f in FORMATS}
+
+
+def _render(feed: FeedFormat, settings: Settings, entries: Sequence[PublishedEntry]) -> bytes:
     meta = feed_meta(settings, entries_updated(entries))
-    items = feed_items(entries, settings)
-    generator = xmlfeeds.feed_generator(meta, items, meta.url(ATOM_NAME))
-    return {
-        RSS_NAME: xmlfeeds.rss(generator, meta, RSS_NAME),
-        ATOM_NAME: xmlfeeds.atom(generator, meta, ATOM_NAME),
-        JSON_NAME: jsonfeed.json_feed(meta, items, JSON_NAME),
-    }
+    return renderer(feed)(meta, feed_items(entries, settings), feed.path)
+
+
+def renderer(feed: FeedFormat) -> Callable[[FeedMeta, Sequence[FeedItem], str], bytes]:
+    """The function ``feed.renderer`` names."""
+    module, function = feed.renderer.split(":")
+    found: Callable[[FeedMeta, Sequence[FeedItem], str], bytes]
+    found = getattr(importlib.import_module(module), function)
+    return found
 
 
 @dataclass(frozen=True)
@@ -132,12 +143,13 @@ class Rendered:
 
 def render_feed(settings: Settings, store: PublishStore, name: str, now: datetime) -> Rendered:
     """One feed of :data:`FEEDS`, straight from the store (for the web app)."""
-    if name == archive.FEED_NAME:
+    if name == DIGESTS.path:
         digests = released(store.digest_summaries(), now, settings.newsletter)
         updated = newest(d.built_at for d in digests[: settings.site.feed_items])
         return Rendered(archive.digests_feed(settings, digests), updated)
     entries = store.latest_entries(settings.site.feed_items)
-    return Rendered(entry_feeds(settings, entries)[name], entries_updated(entries))
+    (feed,) = (f for f in FORMATS if f.path == name)
+    return Rendered(_render(feed, settings, entries), entries_updated(entries))
 
 
 def render_archive_index(settings: Settings, store: PublishStore, now: datetime) -> Rendered:

@@ -80,6 +80,21 @@ def feed_generator(meta: FeedMeta, items: Sequence[FeedItem], feed_id: str) -> A
     return generator
 
 
+# The entries' feeds are identified by atom.xml's URL, in RSS too, as they always were:
+# readers key their items on it.
+ENTRIES_FEED_ID = "atom.xml"
+
+
+def rss_feed(meta: FeedMeta, items: Sequence[FeedItem], name: str) -> bytes:
+    """The entries' RSS feed (a renderer of ``newsletter.formats``)."""
+    return rss(feed_generator(meta, items, meta.url(ENTRIES_FEED_ID)), meta, name)
+
+
+def atom_feed(meta: FeedMeta, items: Sequence[FeedItem], name: str) -> bytes:
+    """The entries' Atom feed (a renderer of ``newsletter.formats``)."""
+    return atom(feed_generator(meta, items, meta.url(ENTRIES_FEED_ID)), meta, name)
+
+
 def rss(generator: Any, meta: FeedMeta, name: str) -> bytes:
     generator.link(_links(meta, name, RSS_TYPE), replace=True)
     return bytes(generator.rss_str(pretty=True))

@@ -14,12 +14,12 @@ import gzip
 
 from flask import Flask, Response, request
 
+from newsletter.formats import DIGESTS, FORMATS
+
 TEXT_TYPES = frozenset(
     {
-        "application/atom+xml",
-        "application/feed+json",
+        *(feed.media_type for feed in (*FORMATS, DIGESTS)),
         "application/json",
-        "application/rss+xml",
         "application/xml",
         "image/svg+xml",
     }

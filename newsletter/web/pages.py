@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, request, url_for
 
 from newsletter.config.settings import WEEKDAYS
+from newsletter.formats import DIGESTS, FORMATS
 from newsletter.web.responses import HTML
 from newsletter.web.security import CSRF_FIELD, HONEYPOT_FIELD, csrf_token
 from newsletter.web.services import Services, services
@@ -22,6 +23,7 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
         "site": ctx.settings.site,
         "send_day": WEEKDAYS[ctx.settings.newsletter.send_on.weekday].title(),
         "links": _links(ctx),
+        "feeds": FORMATS,
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,  # called only by pages with a form: no cookie otherwise
         "honeypot_field": HONEYPOT_FIELD,
@@ -58,10 +60,7 @@ def _links(ctx: Services) -> dict[str, str]:
         "ask": url_for("ask.form"),
         "archive": root + "archive/",
         "exercises": root + "archive/exercises/",
-        "rss": root + "feed.xml",
-        "atom": root + "atom.xml",
-        "json": root + "feed.json",
-        "digests": root + "archive/feed.xml",
+        **{feed.key: root + feed.path for feed in (*FORMATS, DIGESTS)},
         # The content's hash in the URL: a changed stylesheet is never taken from a cache.
         "css": asset_url("site.css"),
         "icon": asset_url("favicon.svg"),

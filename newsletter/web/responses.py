@@ -12,9 +12,6 @@ from flask import Response, abort, request
 from newsletter.publish import Rendered
 from newsletter.web.services import services
 
-RSS = "application/rss+xml; charset=utf-8"
-ATOM = "application/atom+xml; charset=utf-8"
-JSON_FEED = "application/feed+json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 MAX_AGE = 300  # seconds a cache may reuse a feed before asking again (then a cheap 304)
 
