@@ -1,11 +1,12 @@
-"""Take docs/img/admin-overview.png: the console's overview on a made-up site.
+"""Take docs/img/admin-{overview,questions}-{390,1280}.png: the console's overview and
+question queue on a made-up site, at phone and desktop widths.
 
     .venv/bin/python docs/admin_screenshot.py
 
 A fresh SQLite site in a temporary folder, filled with twelve weeks of subscribers, three
 feeds (one failing), a last run and a pending question, at a fixed time; the real app
 under waitress on a loopback port; Debian's Chromium (Playwright) signs in and takes the
-picture at 1280 px. Run it again after changing the console's look.
+pictures. Run it again after changing the console's look.
 """
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
 from tests.support.web import web_settings  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-OUT = ROOT / "docs" / "img" / "admin-overview.png"
+OUT = ROOT / "docs" / "img"
+SHOTS = (("admin-overview", ""), ("admin-questions", "questions"))
+WIDTHS = (390, 1280)
 PASSWORD = "screenshot passphrase"
+FEEDS = (
+    FeedConfig(name="Running Training", kind="articles", key="a", url="https://a.example/f"),
+    FeedConfig(name="Trail Notes", kind="articles", key="b", url="https://b.example/f"),
+    FeedConfig(name="Foot Health Weekly", kind="articles", key="c", url="https://c.example/f"),
+)
 
 
 def fill(store: SqlStore) -> None:
@@ -49,12 +57,7 @@ def fill(store: SqlStore) -> None:
                 store.set_subscriber_state(record.id, "active", when + timedelta(hours=1))
             if n % 9 == 8:
                 store.set_subscriber_state(record.id, "unsubscribed", when + timedelta(days=3))
-    feeds = [
-        FeedConfig(name="Running Training", kind="articles", key="a", url="https://a.example/f"),
-        FeedConfig(name="Trail Notes", kind="articles", key="b", url="https://b.example/f"),
-        FeedConfig(name="Foot Health Weekly", kind="articles", key="c", url="https://c.example/f"),
-    ]
-    states = store.sync_feeds(feeds, NOW)
+    states = store.sync_feeds(FEEDS, NOW)
     store.save_feed_state(dataclasses.replace(states[0], last_success_at=NOW))
     store.save_feed_state(dataclasses.replace(states[1], last_success_at=NOW))
     store.save_feed_state(
@@ -68,8 +71,8 @@ def fill(store: SqlStore) -> None:
     run = store.start_run("run", NOW - timedelta(minutes=5))
     report = {
         "collect": {"feeds": 3, "not_due": 0, "new": 14, "updated": 2, "failed": [{}]},
-        "digest": {"week": "2026-W48", "status": "not_due"},
         "publish": {"written": 3, "unchanged": 1},
+        "send": {"week": "2026-W47", "sent": 118, "retry": 3, "failed": 1},
     }
     store.finish_run(run, NOW - timedelta(minutes=4), report)
     question = QuestionInput("How soon can I run after a sprain?", "It still aches.", "Sam")
@@ -87,6 +90,7 @@ def main() -> None:
         store = SqlStore(engine)
         fill(store)
         settings = web_settings(root / "site", base_url="http://127.0.0.1/")
+        settings = dataclasses.replace(settings, feeds=FEEDS)  # the overview shows these only
         server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", 0)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -100,14 +104,18 @@ def main() -> None:
                 page.get_by_label("Password").fill(PASSWORD)
                 with page.expect_navigation():
                     page.get_by_role("button", name="Sign in").click()
-                OUT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(OUT), full_page=True)
+                OUT.mkdir(parents=True, exist_ok=True)
+                for width in WIDTHS:
+                    page.set_viewport_size({"width": width, "height": 900})
+                    for name, path in SHOTS:
+                        page.goto(base + path)
+                        page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
+                        print(f"wrote docs/img/{name}-{width}.png")
                 browser.close()
         finally:
             server.close()
             thread.join(timeout=10)
             store.close()
-    print(f"wrote {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -160,7 +160,7 @@ def test_the_owner_runs_the_week_from_the_console(console: Console, page: Any) -
     follow(page, "Questions")
     assert "bea@example.com" in page.content(), "the owner sees the asker's address"
     check(page, "questions")
-    page.get_by_label(f"Select question {first.id}").check()
+    page.get_by_label(f"Select “{first.title}”").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Approve selected").click()
     assert console.store.question(first.id).status == "approved"  # type: ignore[union-attr]

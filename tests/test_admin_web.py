@@ -148,6 +148,9 @@ def test_a_moderator_sees_questions_only(app: Flask, store: SqlStore, clock: Clo
     moderator = signed_in(app, "mod@example.com")
     queue = moderator.get("/admin/questions")
     assert queue.status_code == 200 and "Title" in queue.get_data(as_text=True)
+    shown = queue.get_data(as_text=True)
+    assert '<p class="question-text">Body</p>' in shown, "the question's text, not only its title"
+    assert 'Select<span class="visually-hidden"> “Title”</span>' in shown, "named by the question"
     assert "ann@example.com" not in queue.get_data(as_text=True), "the owner's to see"
     for path in ("/admin/", "/admin/subscribers", "/admin/digest", "/admin/subscribers.csv",
                  "/admin/activity", "/admin/digest/email"):  # fmt: skip
