@@ -155,6 +155,7 @@ def test_the_home_page_shows_this_weeks_exercise_and_the_latest_headlines(
     name = next(e.name for e in store.exercise_catalog() if e.slug == slug)
     assert "This week\u2019s foot exercise" in text and name in text
     assert f'href="/archive/exercises/{slug}.html"' in html
+    assert '<figure class="picture"><svg ' in html and f'<title id="pic-{slug}">' in html
     assert "In the latest digest" in text
     assert 'href="/archive/2026-W48.html"' in html
     for title in ("Tempo runs &lt;b&gt;explained", "Hill repeats", "Why do my shins hurt?"):

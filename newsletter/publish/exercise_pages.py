@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -43,6 +44,16 @@ class ExerciseEntry:
     view: ExerciseView
     weeks: tuple[Featured, ...]  # newest first
     picture: Markup | None = None  # the inline SVG, when exercises.yaml draws one
+
+
+def picture_markup(root: Path, slug: str) -> Markup | None:
+    """The inline SVG of one exercise of the site's catalog, when it draws one."""
+    picture = load_pictures(catalog_path(root)).get(slug)
+    return None if picture is None else _drawn(picture, slug)
+
+
+def _drawn(picture: Picture, slug: str) -> Markup:
+    return Markup(render(picture, slug))
 
 
 def page_name(slug: str) -> str:

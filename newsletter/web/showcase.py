@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from markupsafe import Markup
+
 from newsletter.config import Settings
 from newsletter.digest.compose import ExerciseView, ItemView, exercise_view, item_views
 from newsletter.digest.release import released
@@ -19,6 +21,7 @@ from newsletter.digest.rotation import NoExercises, choose_exercise
 from newsletter.digest.weeks import current_week
 from newsletter.html_text import plain_text
 from newsletter.publish.archive import exercise_href, is_week
+from newsletter.publish.exercise_pages import picture_markup
 from newsletter.publish.store import ArchiveStore
 from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
@@ -40,6 +43,7 @@ class ShowcaseStore(ArchiveStore, Protocol):
 class Showcase:
     exercise: ExerciseView | None
     exercise_href: str | None  # relative to the archive: exercises/<slug>.html
+    picture: Markup | None  # the exercise's inline SVG
     digest_subject: str | None
     digest_href: str | None  # relative to the archive: <week>.html
     headlines: tuple[ItemView, ...]
@@ -57,6 +61,7 @@ def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcas
     return Showcase(
         exercise=exercise_view(exercise) if exercise else None,
         exercise_href=exercise_href(exercise.slug) if exercise else None,
+        picture=picture_markup(settings.root, exercise.slug) if exercise else None,
         digest_subject=plain_text(latest.subject) or f"Week {latest.week}" if latest else None,
         digest_href=f"{latest.week}.html" if latest else None,
         headlines=item_views(settings, entries[:HEADLINES]),
