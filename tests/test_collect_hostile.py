@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +48,15 @@ def write_site(site: Path, base: str) -> None:
     )
 
 
+MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'peak-kib {peak}', flush=True)\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_collect(
     site: Path, database_url: str, command: str = "collect"
 ) -> tuple[int, str, float, float]:
@@ -56,24 +64,21 @@ def run_collect(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
     env["NEWSLETTER_DATABASE_URL"] = database_url
     started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "newsletter", *command.split()],
-            cwd=site,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        # This child's own peak, not RUSAGE_CHILDREN's: that is the largest of every child
-        # this test process ever waited for (a browser, pip, another test's server).
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        output = out.read()
+    # Started from a small Python that reports its child's peak: the collect's own memory,
+    # whatever this test process has grown to (a fork counts the parent's pages until exec,
+    # and RUSAGE_CHILDREN would be the largest child this process ever had).
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "newsletter", *command.split()],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     seconds = time.monotonic() - started
-    peak = usage.ru_maxrss / 1024  # KiB on Linux
-    return process.returncode, output, seconds, peak
+    output, _, peak_line = measured.stdout.rpartition("peak-kib ")
+    return measured.returncode, output + measured.stderr, seconds, int(peak_line) / 1024
 
 
 def expected_keys(base: str) -> set[str]:

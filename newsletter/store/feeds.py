@@ -130,7 +130,11 @@ class FeedsSql(SqlBase):
         ]
         with self._session() as session:
             # An ORM bulk UPDATE by primary key: one executemany, one commit for them all.
-            session.execute(update(Feed).where(*_still_held(lease)), rows)
+            # The lease condition is an extra WHERE on a bulk UPDATE by primary key, which
+            # the ORM cannot mirror into loaded objects (none are loaded here).
+            statement = update(Feed).where(*_still_held(lease))
+            options = {"synchronize_session": None} if lease is not None else {}
+            session.execute(statement, rows, execution_options=options)
 
     def lease_held(self, feed_id: int, lease: HeldLease) -> bool:
         """Whether ``lease.owner`` still holds the feed at ``lease.now``: asked before each
