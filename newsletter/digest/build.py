@@ -29,7 +29,7 @@ from newsletter.digest.select import (
 from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, parse_week
 from newsletter.errors import StoreError
-from newsletter.store.digests import BuiltDigest, Candidates, DigestDraft
+from newsletter.store.digests import BuiltDigest, Candidates, CandidateWindow, DigestDraft
 from newsletter.store.exercises import ExerciseRecord
 
 OLDER_LOOKBACK = timedelta(days=3650)  # "any time": a feed's whole history
@@ -95,8 +95,8 @@ def build_digest(
     if recorded is not None:
         return Built(week, recorded, False, _exercise_by_id(catalog, recorded.exercise_id))
     check_build(week, now, settings.newsletter, store.digest_weeks(), late)
-    period, candidates = _contents(settings, store, now, week)
-    older = _older_than_first(settings, store, now, week) if period.first else 0
+    period, window, candidates = _contents(settings, store, now, week)
+    older = _older_than_first(store, window, candidates.total) if period.first else 0
     if not candidates.total and (
         settings.newsletter.skip_empty or (never_empty_first and period.first)
     ):
@@ -132,7 +132,7 @@ def preview_digest(
                 stored=True,
                 item_count=recorded.item_count,
             )
-    _period, candidates = _contents(settings, store, now, week)
+    _period, _window, candidates = _contents(settings, store, now, week)
     exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     return Preview(
@@ -148,28 +148,25 @@ def preview_digest(
 
 def _contents(
     settings: Settings, store: DigestStore, now: datetime, week: str
-) -> tuple[Period, Candidates]:
+) -> tuple[Period, CandidateWindow, Candidates]:
     previous = store.digest_before(week)
     period = digest_period(
         week, now, settings.newsletter, previous.period_end if previous else None
     )
     window = candidate_window(period, store.first_digest_start())
-    return period, store.digest_candidates(window, MAX_CANDIDATES)
+    return period, window, store.digest_candidates(window, MAX_CANDIDATES)
 
 
-def _older_than_first(settings: Settings, store: DigestStore, now: datetime, week: str) -> int:
-    """How many entries the first digest leaves out for being published before its
-    window (a feed's history, seen at once by the first collect): said, not dropped
-    silently. They are on the site and in the feeds."""
-    period = digest_period(week, now, settings.newsletter, None)
-    window = candidate_window(period, None)
+def _older_than_first(store: DigestStore, window: CandidateWindow, within: int) -> int:
+    """How many entries the first digest (its ``window``, holding ``within``) leaves out
+    for being published before it (a feed's history, seen at once by the first collect):
+    said, not dropped silently. They are on the site and in the feeds."""
     published = window.articles_published_since
     everything = replace(
         window,
         articles_published_since=published - OLDER_LOOKBACK,
         questions_published_since=published - OLDER_LOOKBACK,
     )
-    within = store.digest_candidates(window, 0).total
     return store.digest_candidates(everything, 0).total - within
 
 
