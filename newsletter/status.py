@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,14 +40,12 @@ def status_data(
     entries: dict[str, int],
     now: datetime,
     digest: dict[str, Any] | None = None,
-    configured: set[str] | None = None,
+    retired: Sequence[FeedState] = (),
 ) -> dict[str, Any]:
-    """``configured``: the keys in feeds.yaml; a feed the store knows that is not among
-    them is retired (no longer fetched, its entries kept) and listed apart, once."""
-    current = [s for s in states if configured is None or s.key in configured]
-    retired = [s for s in states if configured is not None and s.key not in configured]
+    """``states``: the feeds of feeds.yaml; ``retired``: those it no longer lists (not
+    fetched, their entries kept), listed apart, once (``store.feeds.split_retired``)."""
     return {
-        "feeds": [feed_health(state, now) for state in current],
+        "feeds": [feed_health(state, now) for state in states],
         "retired_feeds": [{"name": s.name, "source": s.url or s.path} for s in retired],
         "entries": entries,
         "digest": digest,

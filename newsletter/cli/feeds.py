@@ -62,10 +62,11 @@ def feeds_import(app: App, opml_file: Path) -> None:
 def feeds_forget(app: App) -> None:
     """Forget the feeds no longer in feeds.yaml (`status` lists them as retired); the
     entries they brought stay on the site and in the archive."""
-    configured = {feed.key for feed in app.settings.feeds}
+    from newsletter.store.feeds import split_retired
+
     with app.store() as store:
-        retired = [state.key for state in store.feed_states() if state.key not in configured]
-        forgotten = store.forget_feeds(retired)
+        _, retired = split_retired(store.feed_states(), app.settings.feeds)
+        forgotten = store.forget_feeds([state.key for state in retired])
     if not forgotten:
         click.echo("no retired feeds: every feed the database knows is in feeds.yaml")
         return

@@ -22,6 +22,7 @@ def status(app: App, as_json: bool) -> None:
     from newsletter import status as status_mod
     from newsletter.mail.bounces.stats import digest_stats
     from newsletter.store.entries import EntryKind
+    from newsletter.store.feeds import split_retired
 
     with app.store() as store:
         entries = {kind.value: store.entry_count(kind) for kind in EntryKind}
@@ -30,14 +31,8 @@ def status(app: App, as_json: bool) -> None:
         if latest is not None:
             counts = store.delivery_counts(latest.id)
             digest = {"week": latest.week, "subject": latest.subject, "deliveries": counts}
-        data = status_mod.status_data(
-            store.feed_states(),
-            store.last_run(),
-            entries,
-            utcnow(),
-            digest,
-            configured={feed.key for feed in app.settings.feeds},
-        )
+        current, retired = split_retired(store.feed_states(), app.settings.feeds)
+        data = status_mod.status_data(current, store.last_run(), entries, utcnow(), digest, retired)
         data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
         data["bounce_reports_refused"] = store.refused_bounces()
     if as_json:

@@ -53,6 +53,16 @@ class FeedState:
 FEED_STATE_FIELDS = [f.name for f in dataclasses.fields(FeedState)]
 
 
+def split_retired(
+    states: Sequence[FeedState], feeds: Sequence[FeedConfig]
+) -> tuple[list[FeedState], list[FeedState]]:
+    """(the feeds of feeds.yaml, the retired ones): a feed the store knows that feeds.yaml
+    no longer lists is not fetched, and its entries are kept."""
+    keys = {feed.key for feed in feeds}
+    current = [state for state in states if state.key in keys]
+    return current, [state for state in states if state.key not in keys]
+
+
 @dataclass(frozen=True)
 class HeldLease:
     """A result is recorded only while its collector still holds the feed's lease at

@@ -3,8 +3,6 @@ subscribers and their growth) and /admin/activity. Owners only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from flask import abort
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
@@ -19,8 +17,7 @@ from newsletter.admin.overview import (
     run_story,
     weekly_growth,
 )
-from newsletter.config import FeedConfig
-from newsletter.store.feeds import FeedState
+from newsletter.store.feeds import split_retired
 from newsletter.web.admin.base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
@@ -35,7 +32,8 @@ def overview() -> BaseResponse:
     growth = weekly_growth(store().growth_events(growth_since(now, zone)), now, zone)
     run = store().last_run()
     report = run.report if run else None
-    feeds = problem_first(_configured(store().feed_states(), ctx.settings.feeds))
+    # A retired feed (removed from feeds.yaml) is not a problem.
+    feeds = problem_first(split_retired(store().feed_states(), ctx.settings.feeds)[0])
     return page(
         "admin/overview.html",
         run=run,
@@ -64,9 +62,3 @@ def try_now(feed_id: int) -> BaseResponse:
 @area("activity")
 def activity() -> BaseResponse:
     return page("admin/activity.html", lines=store().activity(ACTIVITY))
-
-
-def _configured(states: list[FeedState], feeds: Sequence[FeedConfig]) -> list[FeedState]:
-    """The feeds of feeds.yaml only: a retired one (removed from it) is not a problem."""
-    keys = {feed.key for feed in feeds}
-    return [state for state in states if state.key in keys]
