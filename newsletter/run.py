@@ -14,22 +14,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from newsletter.collect import CollectReport, FeedOutcome, collect
-from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
-from newsletter.digest.store import DigestStore
 from newsletter.errors import NewsletterError
 from newsletter.mail import SendOptions, SendReport, send_digest
-from newsletter.mail.bounces.process import BounceStore, fetch_bounces
-from newsletter.mail.store import SendStore
+from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.publish import publish_site
-from newsletter.publish.store import ArchiveStore
+from newsletter.store import SqlStore
 
 Clock = Callable[[], datetime]
-
-
-class RunStore(CollectStore, DigestStore, ArchiveStore, SendStore, BounceStore, Protocol):
-    """What `run`'s steps ask of the database: each step's own protocol."""
 
 
 class StepReport(Protocol):
@@ -64,7 +57,7 @@ class RunReport:
 
 def run_all(
     settings: Settings,
-    store: RunStore,
+    store: SqlStore,
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
@@ -75,7 +68,7 @@ def run_all(
 
 def run_collect(
     settings: Settings,
-    store: RunStore,
+    store: SqlStore,
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
@@ -88,7 +81,7 @@ def run_collect(
 
 
 def run_after_collect(
-    settings: Settings, store: RunStore, clock: Clock, report: RunReport
+    settings: Settings, store: SqlStore, clock: Clock, report: RunReport
 ) -> RunReport:
     """Bounces, digest, publish and send: the steps only one run at a time may take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
@@ -105,7 +98,7 @@ def run_after_collect(
     return report
 
 
-def send_due_digest(settings: Settings, store: RunStore, clock: Clock) -> SendReport:
+def send_due_digest(settings: Settings, store: SqlStore, clock: Clock) -> SendReport:
     """Only the digest that is due: never one built ahead for a coming week, never an
     older one once a newer is due (cron never says --late)."""
     choice = week_to_send(None, store.digest_weeks(), clock(), settings.newsletter, late=False)

@@ -28,7 +28,8 @@ from newsletter.admin.accounts import (
     totp_step,
 )
 from newsletter.errors import NewsletterError
-from newsletter.store.admin import AdminRecord, AdminSessionRecord, AdminStore
+from newsletter.store import SqlStore
+from newsletter.store.admin import AdminRecord, AdminSessionRecord
 
 SESSION_LIFETIME = timedelta(hours=12)
 ADDRESS_MAX = 64
@@ -59,7 +60,7 @@ def token_hash(token: str) -> str:
 
 
 def sign_in(
-    store: AdminStore,
+    store: SqlStore,
     email: str,
     password: str,
     code: str,
@@ -107,7 +108,7 @@ def session_valid(found: AdminSessionRecord, now: datetime) -> bool:
     )
 
 
-def current_admin(store: AdminStore, token: str, now: datetime) -> AdminRecord | None:
+def current_admin(store: SqlStore, token: str, now: datetime) -> AdminRecord | None:
     """The signed-in account of this token, or None (read on every request: revoking a
     session, or every session of an account, takes effect at once)."""
     found = store.admin_session(token_hash(token))
@@ -116,7 +117,7 @@ def current_admin(store: AdminStore, token: str, now: datetime) -> AdminRecord |
     return found.admin
 
 
-def sign_out(store: AdminStore, token: str, now: datetime) -> None:
+def sign_out(store: SqlStore, token: str, now: datetime) -> None:
     store.revoke_admin_session(token_hash(token), now)
 
 

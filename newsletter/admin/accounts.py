@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsletter.errors import BadInput
-from newsletter.store.admin import AdminRecord, AdminStore
+from newsletter.store import SqlStore
+from newsletter.store.admin import AdminRecord
 from newsletter.subscribers import InvalidAddress, normalize_address
 
 Role = Literal["owner", "moderator"]
@@ -75,7 +76,7 @@ def account_key(email: str) -> tuple[str, str]:
 
 
 def add_account(
-    store: AdminStore, email: str, role: Role, password: str, now: datetime
+    store: SqlStore, email: str, role: Role, password: str, now: datetime
 ) -> AdminRecord:
     shown, key = account_key(email)
     created = store.create_admin(shown, key, role, hash_password(check_password(password)), now)
@@ -84,21 +85,21 @@ def add_account(
     return created
 
 
-def reset_account(store: AdminStore, email: str, password: str, now: datetime) -> str:
+def reset_account(store: SqlStore, email: str, password: str, now: datetime) -> str:
     shown, key = account_key(email)
     if not store.set_admin_password(key, hash_password(check_password(password)), now):
         raise AccountError(f"{shown} has no account; see `admin list`")
     return shown
 
 
-def remove_account(store: AdminStore, email: str) -> str:
+def remove_account(store: SqlStore, email: str) -> str:
     shown, key = account_key(email)
     if not store.delete_admin(key):
         raise AccountError(f"{shown} has no account; see `admin list`")
     return shown
 
 
-def list_accounts(store: AdminStore) -> list[AccountLine]:
+def list_accounts(store: SqlStore) -> list[AccountLine]:
     return [
         AccountLine(a.email, a.role, a.totp_secret is not None, a.created_at)
         for a in store.admins()

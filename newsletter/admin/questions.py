@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from newsletter.html_text import html_to_paragraphs, paragraphs
 from newsletter.questions import (
@@ -24,16 +23,11 @@ from newsletter.questions import (
     moderate,
 )
 from newsletter.questions.service import Action
-from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
-from newsletter.store.console import ConsoleStore
+from newsletter.store import SqlStore
 from newsletter.store.questions import QuestionRecord
 
 ANSWER_MAX = 8000
-
-
-class Store(QuestionsStore, ConsoleStore, Protocol):
-    pass
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ class Edit:
     answer: str  # plain text; "" withdraws an answer
 
 
-def edit_form(store: Store, question_id: int) -> tuple[QuestionRecord, Edit]:
+def edit_form(store: SqlStore, question_id: int) -> tuple[QuestionRecord, Edit]:
     """The question and what its edit form starts with."""
     found = store.question(question_id)
     if found is None:
@@ -54,7 +48,7 @@ def edit_form(store: Store, question_id: int) -> tuple[QuestionRecord, Edit]:
     )
 
 
-def save_edit(store: Store, question_id: int, edit: Edit, now: datetime) -> QuestionRecord:
+def save_edit(store: SqlStore, question_id: int, edit: Edit, now: datetime) -> QuestionRecord:
     """Check and store the title, text and answer; InvalidQuestion names every problem."""
     found = store.question(question_id)
     if found is None:
@@ -73,7 +67,7 @@ def save_edit(store: Store, question_id: int, edit: Edit, now: datetime) -> Ques
     return store.question(question_id) or found
 
 
-def bulk(store: Store, ids: Sequence[int], action: Action, now: datetime) -> list[int]:
+def bulk(store: SqlStore, ids: Sequence[int], action: Action, now: datetime) -> list[int]:
     """Apply one decision to each question; the ids that changed."""
     changed = []
     for question_id in ids:

@@ -24,10 +24,9 @@ from newsletter.collect.decide import (
     waited_long_enough,
 )
 from newsletter.collect.rounds import LeaseKeeper, SharedRound, lease_clock
-from newsletter.collect.store import CollectStore
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
-from newsletter.store import FeedState, SaveCounts
+from newsletter.store import FeedState, SaveCounts, SqlStore
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class CollectReport:
 
 def collect(
     settings: Settings,
-    store: CollectStore,
+    store: SqlStore,
     clock: Clock,
     on_start: Callable[[int], None] = lambda total: None,
     on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
@@ -133,7 +132,7 @@ def collect(
 
 def _collect_round(
     settings: Settings,
-    store: CollectStore,
+    store: SqlStore,
     local: Clock,
     shared: SharedRound,
     sleep: Callable[[float], None],
@@ -174,7 +173,7 @@ def _collect_round(
 
 def _fetch(
     settings: Settings,
-    store: CollectStore,
+    store: SqlStore,
     clock: Clock,
     feeds: dict[int, FeedState],
     requests: list[SourceRequest],
@@ -204,7 +203,7 @@ def _fetch(
 
 
 def _save_unchanged(
-    store: CollectStore, unchanged: list[FeedState], shared: SharedRound | None
+    store: SqlStore, unchanged: list[FeedState], shared: SharedRound | None
 ) -> None:
     if shared is None:
         store.save_feed_states(unchanged)
@@ -212,7 +211,7 @@ def _save_unchanged(
         store.save_feed_states(unchanged, shared.round_id, shared.held())
 
 
-def _save(store: CollectStore, state: FeedState, shared: SharedRound | None) -> bool:
+def _save(store: SqlStore, state: FeedState, shared: SharedRound | None) -> bool:
     """Record a feed's state; in a shared round only while this collector holds it."""
     if shared is None:
         return store.save_feed_state(state)
@@ -220,7 +219,7 @@ def _save(store: CollectStore, state: FeedState, shared: SharedRound | None) -> 
 
 
 def _record(
-    store: CollectStore,
+    store: SqlStore,
     state: FeedState,
     result: SourceResult,
     now: datetime,
@@ -245,7 +244,7 @@ MESSAGE_LIMIT = 500
 
 
 def _apply(
-    store: CollectStore,
+    store: SqlStore,
     state: FeedState,
     result: SourceResult,
     now: datetime,

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 from newsletter.collect.decide import lease_renewal_due, source_request
-from newsletter.collect.store import CollectStore, RoundStore
 from newsletter.errors import StoreError
 from newsletter.sources.types import SourceRequest
+from newsletter.store import SqlStore
 from newsletter.store.feeds import FeedState, HeldLease
 
 Clock = Callable[[], datetime]
@@ -32,7 +32,7 @@ def collector_name() -> str:
     return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def lease_clock(store: RoundStore, clock: Clock) -> Clock:
+def lease_clock(store: SqlStore, clock: Clock) -> Clock:
     """The clock leases are reckoned by: the database's, read once, moved on by ``clock``.
     Collectors whose machines' clocks disagree (by more than a lease, even) then agree on
     whose lease ran out; and a test that advances ``clock`` advances the leases too."""
@@ -51,7 +51,7 @@ class SharedRound:
 
     def __init__(
         self,
-        store: CollectStore,
+        store: SqlStore,
         round_id: int,
         due: Sequence[int],
         clock: Clock,

@@ -26,9 +26,9 @@ from newsletter.digest.select import (
     candidate_window,
     digest_period,
 )
-from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, parse_week
 from newsletter.errors import StoreError
+from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest, Candidates, CandidateWindow, DigestDraft
 from newsletter.store.exercises import ExerciseRecord
 
@@ -63,7 +63,7 @@ class Preview:
     item_count: int
 
 
-def sync_catalog(settings: Settings, store: DigestStore, now: datetime) -> list[ExerciseRecord]:
+def sync_catalog(settings: Settings, store: SqlStore, now: datetime) -> list[ExerciseRecord]:
     """Load exercises.yaml (the site's, else ours) into the store; return the catalog."""
     store.sync_exercises(load_catalog(catalog_path(settings.root)), now)
     return store.exercise_catalog()
@@ -79,7 +79,7 @@ def resolve_week(settings: Settings, now: datetime, week: str | None) -> str:
 
 def build_digest(
     settings: Settings,
-    store: DigestStore,
+    store: SqlStore,
     now: datetime,
     week: str | None = None,
     late: bool = False,
@@ -114,7 +114,7 @@ def build_digest(
 
 
 def preview_digest(
-    settings: Settings, store: DigestStore, now: datetime, week: str | None = None
+    settings: Settings, store: SqlStore, now: datetime, week: str | None = None
 ) -> Preview:
     """The digest of ``week`` as it is (when built) or would be now; nothing recorded."""
     week = resolve_week(settings, now, week)
@@ -147,7 +147,7 @@ def preview_digest(
 
 
 def _contents(
-    settings: Settings, store: DigestStore, now: datetime, week: str
+    settings: Settings, store: SqlStore, now: datetime, week: str
 ) -> tuple[Period, CandidateWindow, Candidates]:
     previous = store.digest_before(week)
     period = digest_period(
@@ -157,7 +157,7 @@ def _contents(
     return period, window, store.digest_candidates(window, MAX_CANDIDATES)
 
 
-def _older_than_first(store: DigestStore, window: CandidateWindow, within: int) -> int:
+def _older_than_first(store: SqlStore, window: CandidateWindow, within: int) -> int:
     """How many entries the first digest (its ``window``, holding ``within``) leaves out
     for being published before it (a feed's history, seen at once by the first collect):
     said, not dropped silently. They are on the site and in the feeds."""

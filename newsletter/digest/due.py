@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from newsletter.config import Settings
 from newsletter.digest.build import build_digest, sync_catalog
 from newsletter.digest.release import first_digest_waits
-from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, send_time, shift_week
+from newsletter.store import SqlStore
 
 Status = Literal["built", "already_built", "not_due", "skipped", "first_waits", "first_empty"]
 
@@ -74,7 +74,7 @@ class DigestReport:
         }
 
 
-def build_due_digest(settings: Settings, store: DigestStore, now: datetime) -> DigestReport:
+def build_due_digest(settings: Settings, store: SqlStore, now: datetime) -> DigestReport:
     """Build the current week's digest when ``now`` has reached the week's ``send_on``
     time (in the newsletter's timezone) and it is not built yet; else say why not."""
     zone = settings.newsletter.timezone

@@ -9,9 +9,9 @@ from datetime import datetime
 from newsletter.config import Settings
 from newsletter.digest.build import resolve_week, sync_catalog
 from newsletter.digest.rotation import choose_exercise
-from newsletter.digest.store import DigestStore
 from newsletter.digest.weeks import current_week, shift_week
 from newsletter.errors import BadInput
+from newsletter.store import SqlStore
 from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
 
 UPCOMING_WEEKS = 4
@@ -45,7 +45,7 @@ class Overview:
     upcoming: tuple[Upcoming, ...]  # this week and the next few
 
 
-def exercise_overview(settings: Settings, store: DigestStore, now: datetime) -> Overview:
+def exercise_overview(settings: Settings, store: SqlStore, now: datetime) -> Overview:
     catalog = sync_catalog(settings, store, now)
     stored = store.featured_weeks()
     lines = tuple(
@@ -60,7 +60,7 @@ def exercise_overview(settings: Settings, store: DigestStore, now: datetime) -> 
 
 
 def feature_exercise(
-    settings: Settings, store: DigestStore, slug: str, now: datetime, week: str | None = None
+    settings: Settings, store: SqlStore, slug: str, now: datetime, week: str | None = None
 ) -> tuple[str, ExerciseRecord]:
     """Pin the exercise ``slug`` to ``week`` (default: the current week), unless that
     week's digest is built: a digest, once built, never changes."""

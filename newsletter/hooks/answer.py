@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from newsletter.errors import NewsletterError
-from newsletter.store.bounces import BounceAction, BounceReport
+from newsletter.store import SqlStore
+from newsletter.store.bounces import BounceReport
 
 
 class HookRefused(NewsletterError):
@@ -34,17 +35,8 @@ class HookAnswer:
     text: str
 
 
-class HookStore(Protocol):
-    """What the webhooks need of the store: the bounce mailbox's own function, so a report
-    acts the same way whichever road it came by, and once (its key is recorded with it)."""
-
-    def record_bounce(
-        self, report: BounceReport, now: datetime, soft_limit: int
-    ) -> BounceAction | None: ...
-
-
 def record(
-    store: HookStore, reports: list[BounceReport], now: datetime, soft_limit: int
+    store: SqlStore, reports: list[BounceReport], now: datetime, soft_limit: int
 ) -> tuple[bool, str]:
     """(all seen before, one line) after acting on each report once."""
     actions = [store.record_bounce(report, now, soft_limit) for report in reports]

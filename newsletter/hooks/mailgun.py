@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, json_value, record
+from newsletter.hooks.answer import HookAnswer, HookRefused, json_value, record
+from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceKind, BounceReport
 
 WINDOW = timedelta(minutes=10)  # Mailgun's clock against ours, plus its first retries
@@ -24,7 +25,7 @@ MAX_TOKEN = 200
 
 
 def handle_mailgun(
-    body: bytes, signing_key: str | None, store: HookStore, now: datetime, soft_limit: int
+    body: bytes, signing_key: str | None, store: SqlStore, now: datetime, soft_limit: int
 ) -> HookAnswer:
     """Verify one Mailgun POST and act on it; HookRefused (nothing changed) when it fails."""
     if not signing_key:

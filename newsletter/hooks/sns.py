@@ -30,8 +30,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from newsletter.errors import SourceError
-from newsletter.hooks.answer import HookAnswer, HookRefused, HookStore, json_value, record
+from newsletter.hooks.answer import HookAnswer, HookRefused, json_value, record
 from newsletter.sources.sns import fetch_sns
+from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceKind, BounceReport
 
 Fetch = Callable[[str], bytes]
@@ -100,7 +101,7 @@ def handle_ses(
     body: bytes,
     topics: tuple[str, ...],
     certificates: Certificates,
-    store: HookStore,
+    store: SqlStore,
     now: datetime,
     soft_limit: int,
 ) -> HookAnswer:

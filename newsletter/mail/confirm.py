@@ -10,7 +10,6 @@ from newsletter.config import Settings
 from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import Sender, simple_message
-from newsletter.mail.store import ConfirmStore
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
@@ -19,6 +18,7 @@ from newsletter.mail.transport import (
     transport_factory,
 )
 from newsletter.mail.verp import verp_for
+from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers.tokens import Links, load_tokens
 from newsletter.templating import make_environment
@@ -36,7 +36,7 @@ class ConfirmationSent:
 
 def send_confirmations(
     settings: Settings,
-    store: ConfirmStore,
+    store: SqlStore,
     subscribers: Sequence[SubscriberRecord],
     clock: Callable[[], datetime],
     transport: Transport | None = None,

@@ -42,7 +42,6 @@ from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
 from newsletter.mail.size import unsubscribe_mailbox
-from newsletter.mail.store import SendStore
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
@@ -53,6 +52,7 @@ from newsletter.mail.transport import (
     transport_factory,
 )
 from newsletter.mail.verp import verp_for
+from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState, Recovered
 from newsletter.store.delivery_writer import DeliveryWriter
 from newsletter.store.digests import DigestToSend
@@ -92,7 +92,7 @@ class SendOptions:
 
 def send_digest(
     settings: Settings,
-    store: SendStore,
+    store: SqlStore,
     clock: Clock,
     options: SendOptions | None = None,
     progress: Progress | None = None,
@@ -150,7 +150,7 @@ class _Job:
     def __init__(
         self,
         settings: Settings,
-        store: SendStore,
+        store: SqlStore,
         clock: Clock,
         digest: DigestToSend,
         options: SendOptions,

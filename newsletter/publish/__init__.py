@@ -1,6 +1,6 @@
 """Publish what was collected: RSS 2.0, Atom and JSON Feed, and the digest archive.
 
-Reads the store through :class:`newsletter.publish.store.PublishStore`; writes files
+Reads the store through :class:`newsletter.store.SqlStore`; writes files
 atomically and only when their bytes change; tells the WebSub hub (through ``sources/``)
 which feeds changed. ``publish_site`` is what ``newsletter publish`` and ``run`` call; the
 ``render_*`` functions give the web app the same bytes before anything was published.

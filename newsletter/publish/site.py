@@ -25,8 +25,8 @@ from newsletter.publish.items import (
     feed_meta,
     newest,
 )
-from newsletter.publish.store import ArchiveStore, PublishStore
 from newsletter.sources.websub import HubPingError, ping_hub
+from newsletter.store import SqlStore
 from newsletter.store.digests import DigestSummary
 from newsletter.store.entries import PublishedEntry
 
@@ -69,7 +69,7 @@ class PublishReport:
 
 
 def publish_site(
-    settings: Settings, store: ArchiveStore, now: datetime, out_dir: Path | None = None
+    settings: Settings, store: SqlStore, now: datetime, out_dir: Path | None = None
 ) -> PublishReport:
     """Write the feeds and the archive to ``out_dir`` (default: the site's public/).
 
@@ -141,7 +141,7 @@ class Rendered:
     updated: datetime
 
 
-def render_feed(settings: Settings, store: PublishStore, name: str, now: datetime) -> Rendered:
+def render_feed(settings: Settings, store: SqlStore, name: str, now: datetime) -> Rendered:
     """One feed of :data:`FEEDS`, straight from the store (for the web app)."""
     if name == DIGESTS.path:
         digests = released(store.digest_summaries(), now, settings.newsletter)
@@ -152,13 +152,13 @@ def render_feed(settings: Settings, store: PublishStore, name: str, now: datetim
     return Rendered(_render(feed, settings, entries), entries_updated(entries))
 
 
-def render_archive_index(settings: Settings, store: PublishStore, now: datetime) -> Rendered:
+def render_archive_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
     digests = released(store.digest_summaries(), now, settings.newsletter)
     return Rendered(archive.index_page(settings, digests), _archive_updated(digests))
 
 
 def render_archive_page(
-    settings: Settings, store: ArchiveStore, week: str, now: datetime
+    settings: Settings, store: SqlStore, week: str, now: datetime
 ) -> Rendered | None:
     digests = released(store.digest_summaries(), now, settings.newsletter)
     if not any(d.week == week for d in digests):  # unknown, or not mailed yet
@@ -170,7 +170,7 @@ def render_archive_page(
 
 
 def render_exercise_page(
-    settings: Settings, store: ArchiveStore, slug: str, now: datetime
+    settings: Settings, store: SqlStore, slug: str, now: datetime
 ) -> Rendered | None:
     """An exercise's page, or None for a slug that has none."""
     if not exercise_pages.is_slug(slug):
@@ -182,14 +182,14 @@ def render_exercise_page(
     return Rendered(exercise_pages.exercise_page(settings, entry), updated)
 
 
-def render_exercises_index(settings: Settings, store: ArchiveStore, now: datetime) -> Rendered:
+def render_exercises_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
     shown = _shown_exercises(settings, store, now)
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
     return Rendered(exercise_pages.exercises_index(settings, shown), updated)
 
 
 def _shown_exercises(
-    settings: Settings, store: ArchiveStore, now: datetime
+    settings: Settings, store: SqlStore, now: datetime
 ) -> list[exercise_pages.ExerciseEntry]:
     """The exercise pages, with only the weeks already mailed (as publish writes them)."""
     features = released(store.features(), now, settings.newsletter)

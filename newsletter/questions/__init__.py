@@ -2,7 +2,7 @@
 the feeds and the next digest once a moderator approves them.
 
 ``text`` cleans what a stranger typed; ``service`` checks it, stores it through the store's
-:class:`~newsletter.questions.store.QuestionsStore`, and applies moderation decisions.
+:class:`~newsletter.store.SqlStore`, and applies moderation decisions.
 """
 
 from newsletter.questions.service import (

@@ -20,8 +20,8 @@ from typing import Literal
 
 from newsletter.errors import BadInput, NewsletterError
 from newsletter.html_text import clean_line, has_visible, paragraphs
-from newsletter.questions.store import QuestionsStore
 from newsletter.questions.text import to_html
+from newsletter.store import SqlStore
 from newsletter.store.entries import ENTRY_STATUS_TRANSITIONS, EntryStatus
 from newsletter.store.questions import NewQuestion, QuestionRecord
 from newsletter.subscribers import InvalidAddress, normalize_address
@@ -100,7 +100,7 @@ def check_question(given: QuestionInput) -> NewQuestion:
 
 
 def ask_question(
-    store: QuestionsStore, given: QuestionInput, now: datetime, approved: bool = False
+    store: SqlStore, given: QuestionInput, now: datetime, approved: bool = False
 ) -> QuestionRecord:
     """Keep a question: pending until a moderator approves it (unless ``approved``)."""
     return store.add_question(check_question(given), _initial(approved), now)
@@ -116,7 +116,7 @@ def decide_moderation(current: EntryStatus, action: Action) -> EntryStatus | Non
     return target if target in ENTRY_STATUS_TRANSITIONS[current] else None
 
 
-def moderate(store: QuestionsStore, question_id: int, action: Action, now: datetime) -> Moderation:
+def moderate(store: SqlStore, question_id: int, action: Action, now: datetime) -> Moderation:
     """Approve or reject a question (``questions approve`` / ``reject``)."""
     for _ in range(2):  # a second look if another moderator acted meanwhile
         found = store.question(question_id)
@@ -132,7 +132,7 @@ def moderate(store: QuestionsStore, question_id: int, action: Action, now: datet
 
 
 def list_questions(
-    store: QuestionsStore, pending_only: bool, limit: int = LIST_LIMIT
+    store: SqlStore, pending_only: bool, limit: int = LIST_LIMIT
 ) -> Sequence[QuestionRecord]:
     return store.questions([EntryStatus.PENDING] if pending_only else None, limit)
 

@@ -3,10 +3,10 @@
 Each table family has its module (``feeds``, ``entries``, ``runs``, ``exercises``,
 ``digests``, ``subscribers``, ``deliveries``, ``questions``) holding its SQL mixin and the
 plain values and state enums that cross the boundary; no ORM object leaves this package.
-:class:`SqlStore` composes the mixins. The callers declare the narrow protocols they need
-(``collect.store.CollectStore``, ``mail.store.SendStore``, ``subscribers.store``,
-``web.services.WebStore``, ...), each method one transaction, times timezone-aware UTC,
-errors :class:`newsletter.errors.StoreError` with a one-sentence message.
+:class:`SqlStore` composes the mixins, and callers take it as it is (there is one
+implementation, and no test substitutes another): each method is one transaction, times are
+timezone-aware UTC, errors are :class:`newsletter.errors.StoreError` with a one-sentence
+message.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import delete, func, or_, select, update
 
@@ -62,72 +61,13 @@ class ActivityRecord:
     subject: str
 
 
-class AdminStore(Protocol):
-    """What ``newsletter.admin`` asks of the database; every method is one transaction."""
-
-    def create_admin(
-        self, email: str, email_key: str, role: str, password_hash: str, now: datetime
-    ) -> AdminRecord | None:
-        """Insert an account; None when that address has one already."""
-        ...
-
-    def admin(self, email_key: str) -> AdminRecord | None: ...
-
-    def admins(self) -> list[AdminRecord]: ...
-
-    def delete_admin(self, email_key: str) -> bool: ...
-
-    def set_admin_password(self, email_key: str, password_hash: str, now: datetime) -> bool:
-        """Replace the hash and end every session of the account."""
-        ...
-
-    def set_admin_totp(
-        self, admin_id: int, secret: str | None, used_step: int | None = None
-    ) -> None:
-        """Turn two-factor on (``used_step``: the step of the code that confirmed it, spent)
-        or off."""
-        ...
-
-    def end_admin_sessions(self, admin_id: int) -> None:
-        """Sign out everywhere: raise the account's session generation."""
-        ...
-
-    def use_totp_step(self, admin_id: int, step: int) -> bool:
-        """Record that the code of ``step`` was used; False when it (or a later one) was
-        used already, so that a code seen over a shoulder cannot sign in a second time."""
-        ...
-
-    def create_admin_session(
-        self, admin_id: int, token_hash: str, now: datetime, expires_at: datetime
-    ) -> None: ...
-
-    def admin_session(self, token_hash: str) -> AdminSessionRecord | None: ...
-
-    def revoke_admin_session(self, token_hash: str, now: datetime) -> None: ...
-
-    def reserve_login_attempt(
-        self, account_key: str, address: str, since: datetime, now: datetime
-    ) -> tuple[int, Failures]:
-        """Record an attempt as failed and count the failures before it since ``since``
-        (for the account, only those after its password last changed), one account at a
-        time: (the attempt's id, the counts)."""
-        ...
-
-    def login_succeeded(self, attempt_id: int) -> None: ...
-
-    def log_activity(self, admin_email: str, action: str, subject: str, now: datetime) -> None: ...
-
-    def activity(self, limit: int) -> list[ActivityRecord]:
-        """The newest ``limit`` lines of the activity log, newest first."""
-        ...
-
-
 class AdminSql(SqlBase):
     """Implements :class:`AdminStore`."""
 
     def create_admin(
         self, email: str, email_key: str, role: str, password_hash: str, now: datetime
     ) -> AdminRecord | None:
+        """Insert an account; None when that address has one already."""
         with self._session() as session:
             if session.scalar(select(Admin.id).where(Admin.email_key == email_key)):
                 return None
@@ -163,6 +103,7 @@ class AdminSql(SqlBase):
             return True
 
     def set_admin_password(self, email_key: str, password_hash: str, now: datetime) -> bool:
+        """Replace the hash and end every session of the account."""
         query = (
             update(Admin)
             .where(Admin.email_key == email_key)
@@ -178,11 +119,15 @@ class AdminSql(SqlBase):
     def set_admin_totp(
         self, admin_id: int, secret: str | None, used_step: int | None = None
     ) -> None:
+        """Turn two-factor on (``used_step``: the step of the code that confirmed it, spent)
+        or off."""
         values = {"totp_secret": secret, "totp_last_step": used_step}
         with self._session() as session:
             session.execute(update(Admin).where(Admin.id == admin_id).values(**values))
 
     def use_totp_step(self, admin_id: int, step: int) -> bool:
+        """Record that the code of ``step`` was used; False when it (or a later one) was
+        used already, so that a code seen over a shoulder cannot sign in a second time."""
         query = (
             update(Admin)
             .where(
@@ -195,6 +140,7 @@ class AdminSql(SqlBase):
             return bool(getattr(session.execute(query), "rowcount", 0))
 
     def end_admin_sessions(self, admin_id: int) -> None:
+        """Sign out everywhere: raise the account's session generation."""
         query = (
             update(Admin)
             .where(Admin.id == admin_id)
@@ -251,6 +197,9 @@ class AdminSql(SqlBase):
     def reserve_login_attempt(
         self, account_key: str, address: str, since: datetime, now: datetime
     ) -> tuple[int, Failures]:
+        """Record an attempt as failed and count the failures before it since ``since``
+        (for the account, only those after its password last changed), one account at a
+        time: (the attempt's id, the counts)."""
         with self._session() as session:
             if self.dialect == "postgresql":
                 # One attempt per account at a time; SQLite has one writer at a time anyway,
@@ -299,6 +248,7 @@ class AdminSql(SqlBase):
             )
 
     def activity(self, limit: int) -> list[ActivityRecord]:
+        """The newest ``limit`` lines of the activity log, newest first."""
         query = (
             select(AdminActivity)
             .order_by(AdminActivity.at.desc(), AdminActivity.id.desc())

@@ -34,10 +34,10 @@ class Feature:
 
 
 class ArchiveSql(SqlBase):
-    """The archive's reads that span digests, their items, entries and exercises
-    (declared by ``newsletter.publish.store.ArchiveStore``)."""
+    """The archive's reads that span digests, their items, entries and exercises."""
 
     def archived_digest(self, week: str) -> ArchivedDigest | None:
+        """The digest of ``week`` with its exercise and its entries, or None."""
         with self._session() as session:
             digest = session.scalars(select(Digest).where(Digest.week == week)).first()
             if digest is None:
@@ -63,6 +63,7 @@ class ArchiveSql(SqlBase):
             return ArchivedDigest(summary, exercise_record(exercise) if exercise else None, entries)
 
     def features(self) -> list[Feature]:
+        """The exercise of every built digest, oldest week first."""
         query = (
             select(Digest.week, Digest.exercise_id)
             .where(Digest.exercise_id.is_not(None))

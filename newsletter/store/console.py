@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -65,39 +65,6 @@ class GrowthEvents:
     bounced: list[datetime]
 
 
-class ConsoleStore(Protocol):
-    def edit_question(
-        self, question_id: int, title: str, content_html: str, content_hash: str, now: datetime
-    ) -> bool: ...
-
-    def answer_question(self, question_id: int, answer_html: str | None, now: datetime) -> bool:
-        """Store (or, with None, withdraw) the answer published with the question."""
-        ...
-
-    def question_answers(self, question_ids: Sequence[int]) -> dict[int, str]: ...
-
-    def search_subscribers(
-        self, text: str, state: str | None, limit: int
-    ) -> list[SubscriberRecord]:
-        """Addresses containing ``text`` (case-insensitive), newest first."""
-        ...
-
-    def subscriber_history(self, subscriber_id: int) -> list[Received]: ...
-
-    def erase_subscriber(self, subscriber_id: int, now: datetime) -> bool:
-        """Delete the person's rows (deliveries, subscriber), their address wherever else it
-        is (the activity log, questions they asked), and keep a hashed suppression."""
-        ...
-
-    def is_suppressed(self, email_key: str) -> bool: ...
-
-    def digest_history(self, limit: int) -> list[DigestHistory]: ...
-
-    def growth_events(self, since: datetime) -> GrowthEvents: ...
-
-    def try_feed_now(self, feed_id: int, now: datetime) -> bool: ...
-
-
 class ConsoleSql(SqlBase):
     """Implements :class:`ConsoleStore`."""
 
@@ -113,6 +80,7 @@ class ConsoleSql(SqlBase):
         return self._update_question(question_id, values)
 
     def answer_question(self, question_id: int, answer_html: str | None, now: datetime) -> bool:
+        """Store (or, with None, withdraw) the answer published with the question."""
         values = {"answer_html": answer_html, "answered_at": now if answer_html else None}
         return self._update_question(question_id, {**values, "changed_at": now})
 
@@ -135,6 +103,7 @@ class ConsoleSql(SqlBase):
     def search_subscribers(
         self, text: str, state: str | None, limit: int = SEARCH_LIMIT
     ) -> list[SubscriberRecord]:
+        """Addresses containing ``text`` (case-insensitive), newest first."""
         query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
         if text:
             escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -155,6 +124,8 @@ class ConsoleSql(SqlBase):
             return [Received(*row) for row in session.execute(query)]
 
     def erase_subscriber(self, subscriber_id: int, now: datetime) -> bool:
+        """Delete the person's rows (deliveries, subscriber), their address wherever else it
+        is (the activity log, questions they asked), and keep a hashed suppression."""
         with self._session() as session:
             found = session.get(Subscriber, subscriber_id)
             if found is None:

@@ -55,6 +55,7 @@ class DeliveriesSql(SqlBase):
     """Digests' deliveries: queue, claim, advance, recover, count."""
 
     def digest_to_send(self, week: str | None) -> DigestToSend | None:
+        """That week's digest, or the latest one."""
         query = select(
             Digest.id, Digest.week, Digest.subject, Digest.html, Digest.text, Digest.built_at
         )
@@ -78,6 +79,7 @@ class DeliveriesSql(SqlBase):
         return max(count, 0)
 
     def delivery_claims(self, digest_id: int) -> list[Claim]:
+        """Who holds rows (claimed or sending) of the digest, and their last sign of life."""
         query = (
             select(Delivery.claimed_by, func.max(Delivery.claimed_at), func.count())
             .where(Delivery.digest_id == digest_id, Delivery.state.in_(HELD))
@@ -87,6 +89,7 @@ class DeliveriesSql(SqlBase):
             return [Claim(by, seen, int(n)) for by, seen, n in connection.execute(query)]
 
     def recover_claims(self, digest_id: int, claimers: Sequence[str | None]) -> Recovered:
+        """Rows of senders known dead: claimed → pending, sending → unknown."""
         released = unknown = 0
         with self._core() as connection:
             for claimer in claimers:
@@ -109,6 +112,7 @@ class DeliveriesSql(SqlBase):
         return Recovered(released=released, unknown=unknown)
 
     def requeue_unknown(self, digest_id: int) -> int:
+        """Rows in doubt (unknown) go back to pending: the owner chose to risk a duplicate."""
         statement = (
             update(Delivery)
             .where(Delivery.digest_id == digest_id, Delivery.state == _S.UNKNOWN)
@@ -125,6 +129,11 @@ class DeliveriesSql(SqlBase):
         limit: int,
         message_id: Callable[[int], str],
     ) -> list[DeliveryJob]:
+        """Take up to ``limit`` due rows (pending first, then retries whose time has come);
+        rows of subscribers no longer active become skipped. ``message_id`` makes, from the
+        subscriber id, the Message-ID of a row that has none yet (it is stored with the
+        row's ``sending`` mark). On PostgreSQL concurrent claimers skip
+        each other's rows (FOR UPDATE SKIP LOCKED)."""
         with self._core() as connection:
             claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
             rows = claim(_S.PENDING, limit)
@@ -187,6 +196,11 @@ class DeliveriesSql(SqlBase):
         return list(connection.execute(statement))
 
     def open_delivery_writer(self, claimer: str) -> DeliveryWriter:
+        """One sender's worker's commits, its SQL prepared once: each records finished
+        attempts, hands back marked rows never sent, and marks the next rows ``sending``
+        (storing their Message-IDs) in one commit, answering for each 'lost' when the row is
+        no longer ours, 'skipped' when its subscriber left meanwhile. ``close()`` it when
+        done."""
         return DeliveryWriter(self.engine, claimer)
 
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
@@ -195,6 +209,7 @@ class DeliveriesSql(SqlBase):
         # rows in id order and skipping those a worker holds means the heartbeat never waits
         # on a worker, so the two can never deadlock; a skipped row was just touched by its
         # worker anyway.
+        """The heartbeat: stamp our held rows with ``now``, never waiting on a worker."""
         held = (
             select(Delivery.id)
             .where(
@@ -210,6 +225,7 @@ class DeliveriesSql(SqlBase):
             return connection.execute(statement).rowcount
 
     def release_claims(self, digest_id: int, claimer: str) -> int:
+        """Our claimed rows that no server saw go back to pending."""
         statement = (
             update(Delivery)
             .where(
@@ -223,6 +239,7 @@ class DeliveriesSql(SqlBase):
             return connection.execute(statement).rowcount
 
     def delivery_counts(self, digest_id: int) -> dict[DeliveryState, int]:
+        """Rows of the digest per state, every state present."""
         counts = dict.fromkeys(DeliveryState, 0)
         query = (
             select(Delivery.state, func.count())
@@ -234,6 +251,7 @@ class DeliveriesSql(SqlBase):
         return counts
 
     def due_count(self, digest_id: int, now: datetime) -> int:
+        """Pending rows, and retries whose time has come."""
         pending = select(func.count()).where(
             Delivery.digest_id == digest_id, Delivery.state == _S.PENDING
         )
@@ -246,6 +264,7 @@ class DeliveriesSql(SqlBase):
             return int(connection.scalar(pending) or 0) + int(connection.scalar(retry) or 0)
 
     def next_retry_at(self, digest_id: int) -> datetime | None:
+        """When the earliest waiting retry is due, if any."""
         query = select(func.min(Delivery.next_attempt_at)).where(
             Delivery.digest_id == digest_id, Delivery.state == _S.RETRY
         )

@@ -131,29 +131,35 @@ _SUMMARY_COLUMNS = (
 
 
 class DigestSql(SqlBase):
-    """The digests and digest_items tables (``digest.store.DigestStore``, the archive's
-    reads of ``publish.store.PublishStore``)."""
+    """The digests and digest_items tables: building (``digest``) and the archive's reads
+    (``publish``)."""
 
     def built_digest(self, week: str) -> BuiltDigest | None:
+        """The digest recorded for ``week``, if any."""
         with self._session() as session:
             row = session.scalars(select(Digest).where(Digest.week == week)).first()
             return None if row is None else _built(row)
 
     def digest_before(self, week: str) -> BuiltDigest | None:
+        """The latest digest of a week before ``week``, if any."""
         query = select(Digest).where(Digest.week < week).order_by(Digest.week.desc()).limit(1)
         with self._session() as session:
             row = session.scalars(query).first()
             return None if row is None else _built(row)
 
     def digest_weeks(self) -> list[str]:
+        """The weeks that have a digest, oldest first."""
         with self._session() as session:
             return list(session.scalars(select(Digest.week).order_by(Digest.week)))
 
     def first_digest_start(self) -> datetime | None:
+        """The period start of the earliest digest: nothing older is ever news."""
         with self._session() as session:
             return session.scalar(select(func.min(Digest.period_start)))
 
     def digest_candidates(self, window: CandidateWindow, limit: int) -> Candidates:
+        """The entries of ``window``: the ``limit`` newest (by published time, then id),
+        and how many there are in all."""
         article = and_(
             Entry.kind == EntryKind.ARTICLE,
             Entry.first_seen_at >= window.articles_since,
@@ -187,6 +193,8 @@ class DigestSql(SqlBase):
             return Candidates(entries, total)
 
     def save_digest(self, draft: DigestDraft) -> tuple[BuiltDigest, bool]:
+        """Record a week's digest and its items once. When another builder recorded the
+        week first, return theirs and False; ours is dropped."""
         values = {
             "week": draft.week,
             "subject": draft.subject,
@@ -219,6 +227,7 @@ class DigestSql(SqlBase):
             return _built(row), won is not None
 
     def digest_summaries(self) -> list[DigestSummary]:
+        """Every digest built so far, newest week first, with its exercise's name."""
         query = (
             select(*_SUMMARY_COLUMNS)
             .outerjoin(Exercise, Digest.exercise_id == Exercise.id)
@@ -228,6 +237,7 @@ class DigestSql(SqlBase):
             return [DigestSummary(*row) for row in session.execute(query)]
 
     def get_digest(self, week: str) -> StoredDigest | None:
+        """The digest of ``week`` (``YYYY-Www``), or None when none was built."""
         query = (
             select(*_SUMMARY_COLUMNS, Digest.html, Digest.text)
             .outerjoin(Exercise, Digest.exercise_id == Exercise.id)

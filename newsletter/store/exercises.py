@@ -54,6 +54,9 @@ class ExercisesSql(SqlBase):
     """The exercises and featured_exercises tables."""
 
     def sync_exercises(self, exercises: Sequence[ExerciseData], now: datetime) -> None:
+        """Make the table match the catalog file: insert or update by slug, in file order;
+        exercises no longer in the file become inactive, never deleted (past weeks
+        reference them)."""
         rows = [
             {**_exercise_values(exercise), "position": position, "active": True, "updated_at": now}
             for position, exercise in enumerate(exercises)
@@ -73,16 +76,20 @@ class ExercisesSql(SqlBase):
             )
 
     def exercise_catalog(self) -> list[ExerciseRecord]:
+        """Every exercise ever loaded: the active ones in catalog order, then the rest."""
         query = select(Exercise).order_by(Exercise.active.desc(), Exercise.position, Exercise.id)
         with self._session() as session:
             return [_exercise(row) for row in session.scalars(query)]
 
     def featured_weeks(self) -> dict[str, FeaturedWeek]:
+        """Every week whose exercise is chosen or pinned, by week."""
         with self._session() as session:
             rows = session.scalars(select(FeaturedExercise).order_by(FeaturedExercise.week))
             return {row.week: _featured(row) for row in rows}
 
     def feature_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
+        """Record the choice for ``week`` unless one is recorded already; return the
+        recorded one (a choice, once made, never changes)."""
         values = {"week": week, "exercise_id": exercise_id, "pinned": False, "chosen_at": now}
         with self._session() as session:
             statement = dialect_insert(session, FeaturedExercise).values(values)
@@ -90,6 +97,8 @@ class ExercisesSql(SqlBase):
             return _featured(session.get_one(FeaturedExercise, week))
 
     def pin_week(self, week: str, exercise_id: int, now: datetime) -> FeaturedWeek:
+        """Record the owner's pin for ``week``, replacing any choice (the caller checks
+        that the week's digest is not built)."""
         values = {"week": week, "exercise_id": exercise_id, "pinned": True, "chosen_at": now}
         with self._session() as session:
             statement = dialect_insert(session, FeaturedExercise).values(values)

@@ -77,6 +77,9 @@ class FeedsSql(SqlBase):
     """Feeds and their fetch state."""
 
     def sync_feeds(self, feeds: Sequence[FeedConfig], now: datetime) -> list[FeedState]:
+        """Create rows for newly configured feeds, refresh names and kinds, and return
+        the states of the configured feeds in config order. Feeds no longer configured
+        keep their rows (and their entries) but are not returned."""
         with self._session() as session:
             if self.dialect == "postgresql":
                 # Collectors on several machines may add the same new feeds at once.
@@ -118,6 +121,9 @@ class FeedsSql(SqlBase):
     def save_feed_state(
         self, state: FeedState, round_id: int | None = None, lease: HeldLease | None = None
     ) -> bool:
+        """Write a feed's validators and health, as decided by ``collect``; with a
+        ``round_id``, the feed is done for that round and its lease ends. With a ``lease``,
+        only while that lease is still held; whether it was written."""
         values = {name: getattr(state, name) for name in FEED_STATE_FIELDS if name != "id"}
         values = fit(Feed, values) | _fetched_in(round_id)
         save = update(Feed).where(Feed.id == state.id, *_still_held(lease)).values(**values)
@@ -130,6 +136,7 @@ class FeedsSql(SqlBase):
         round_id: int | None = None,
         lease: HeldLease | None = None,
     ) -> None:
+        """``save_feed_state`` for many feeds in one transaction (the unchanged ones)."""
         if not states:
             return
         # In id order: collectors of other machines update the same rows, and the same

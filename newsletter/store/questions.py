@@ -1,7 +1,7 @@
 """Reader questions in SQL: rows of ``entries`` with kind 'question'.
 
 A question asked on the web has no feed (``feed_id`` NULL), a random key, and the asker's
-name and address; the address is never published (``publish.store.PublishStore`` does not read it).
+name and address; the address is never published (no read of ``publish`` selects it).
 Questions that arrive through a `kind: questions` feed are rows of the same table and can be
 moderated the same way.
 """
@@ -46,9 +46,10 @@ class QuestionRecord:
 
 
 class QuestionsSql(SqlBase):
-    """Implements :class:`newsletter.questions.store.QuestionsStore`."""
+    """Reader questions: asking, reading, moderating."""
 
     def add_question(self, new: NewQuestion, status: EntryStatus, now: datetime) -> QuestionRecord:
+        """Insert a question asked now (no feed)."""
         row = Entry(
             key=new.key,
             kind=EntryKind.QUESTION,
@@ -70,10 +71,12 @@ class QuestionsSql(SqlBase):
             return _record(row, None)
 
     def question(self, question_id: int) -> QuestionRecord | None:
+        """The question with that entry id; None when there is none (or it is an article)."""
         with self._session() as session:
             return _one(session, question_id)
 
     def questions(self, statuses: Sequence[EntryStatus] | None, limit: int) -> list[QuestionRecord]:
+        """Up to ``limit`` questions (of those statuses), newest first."""
         query = (
             select(Entry, Feed.name)
             .outerjoin(Feed, Entry.feed_id == Feed.id)
@@ -89,6 +92,7 @@ class QuestionsSql(SqlBase):
             return [_record(row, name) for row, name in session.execute(query)]
 
     def question_counts(self) -> dict[EntryStatus, int]:
+        """Questions per status, every status present."""
         counts = dict.fromkeys(EntryStatus, 0)
         query = (
             select(Entry.status, func.count())
@@ -106,6 +110,10 @@ class QuestionsSql(SqlBase):
         now: datetime,
         expected: Sequence[EntryStatus],
     ) -> QuestionRecord | None:
+        """Move a question from one of the ``expected`` statuses to ``status``; None when it
+        does not exist or is in another status by now. A web question that becomes approved
+        is dated ``now`` (published and first seen), so that the feeds show it as new and the
+        next digest, which covers what was first seen since the previous one, carries it."""
         with self._session() as session:
             # FOR UPDATE on PostgreSQL: two moderators at once see each other's decision.
             row = session.get(Entry, question_id, with_for_update=True)

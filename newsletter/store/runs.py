@@ -49,6 +49,7 @@ class RunsSql(SqlBase):
             )
 
     def last_run(self) -> RunRecord | None:
+        """The latest run (`newsletter run` or `collect`), for the health check."""
         with self._session() as session:
             run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
             if run is None:

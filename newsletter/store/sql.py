@@ -36,4 +36,4 @@ class SqlStore(
     RunLockSql,
     LeasesSql,
 ):
-    """Implements every store protocol its callers declare."""
+    """The store every caller takes: one mixin per table family."""

@@ -115,6 +115,7 @@ class SubscribersSql(SqlBase):
     """The subscribers table."""
 
     def subscriber(self, email_key: str) -> SubscriberRecord | None:
+        """The subscriber with that (lower-cased) address, if any."""
         with self._session() as session:
             row = session.scalars(select(Subscriber).where(Subscriber.email_key == email_key))
             found = row.first()
@@ -156,6 +157,7 @@ class SubscribersSql(SqlBase):
             return _record(found) if found else None
 
     def mark_confirmation_sent(self, subscriber_id: int, now: datetime) -> None:
+        """Stamp ``confirm_sent_at``: the interval before another one may go counts from it."""
         with self._session() as session:
             session.execute(
                 update(Subscriber).where(Subscriber.id == subscriber_id).values(confirm_sent_at=now)
@@ -232,6 +234,9 @@ class SubscribersSql(SqlBase):
     def claim_confirmation(
         self, subscriber_id: int, previous: datetime | None, now: datetime
     ) -> bool:
+        """Stamp ``confirm_sent_at = now`` if the subscriber is still pending and its stamp
+        is still ``previous`` (what the caller read); False when someone else got there
+        first or the subscriber is no longer pending."""
         query = update(Subscriber).where(
             Subscriber.id == subscriber_id,
             Subscriber.state == SubscriberState.PENDING,
@@ -244,6 +249,8 @@ class SubscribersSql(SqlBase):
     def release_confirmation(
         self, subscriber_id: int, claimed: datetime, previous: datetime | None
     ) -> None:
+        """Undo a claim whose email could not be sent (if the stamp is still ours), so the
+        person can ask again at once."""
         query = update(Subscriber).where(Subscriber.id == subscriber_id, _stamp_is(claimed))
         with self._session() as session:
             session.execute(query.values(confirm_sent_at=previous))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsletter.errors import BadInput, NewsletterError
+from newsletter.store import SqlStore
 from newsletter.store.subscribers import (
     NewSubscriber,
     StateChange,
@@ -28,7 +29,6 @@ from newsletter.subscribers.states import (
     decide_import,
     decide_unsubscribe,
 )
-from newsletter.subscribers.store import SubscriberStore
 from newsletter.subscribers.tokens import Purpose, Tokens
 
 CHUNK = 500  # import rows per transaction
@@ -81,7 +81,7 @@ class ImportReport:
 
 
 def add_subscribers(
-    store: SubscriberStore,
+    store: SqlStore,
     emails: Sequence[str],
     confirmed: bool,
     now: datetime,
@@ -95,7 +95,7 @@ def add_subscribers(
 
 
 def _add(
-    store: SubscriberStore,
+    store: SqlStore,
     address: Address,
     confirmed: bool,
     now: datetime,
@@ -122,7 +122,7 @@ def _add(
     raise NewsletterError(f"{address.email} changed while being added; try again")
 
 
-def remove_subscriber(store: SubscriberStore, email: str, now: datetime) -> str:
+def remove_subscriber(store: SqlStore, email: str, now: datetime) -> str:
     """Unsubscribe an address; the row is kept so no import brings it back."""
     address = normalize_address(email)
     existing = store.subscriber(address.key)
@@ -134,7 +134,7 @@ def remove_subscriber(store: SubscriberStore, email: str, now: datetime) -> str:
     return f"{existing.email} unsubscribed (kept on file, so no import brings it back)"
 
 
-def import_subscribers(store: SubscriberStore, lines: Iterable[str], now: datetime) -> ImportReport:
+def import_subscribers(store: SqlStore, lines: Iterable[str], now: datetime) -> ImportReport:
     """Import ``email[,name]`` rows as confirmed, except addresses that unsubscribed or
     bounced here before. Flat in memory: a chunk of rows at a time."""
     report = ImportReport()
@@ -155,7 +155,7 @@ def import_subscribers(store: SubscriberStore, lines: Iterable[str], now: dateti
 
 
 def _import_chunk(
-    store: SubscriberStore, rows: list[ImportRow], now: datetime, report: ImportReport
+    store: SqlStore, rows: list[ImportRow], now: datetime, report: ImportReport
 ) -> None:
     if not rows:
         return
@@ -186,7 +186,7 @@ def _import_chunk(
 
 
 def confirm_subscription(
-    store: SubscriberStore, tokens: Tokens, token: str, now: datetime
+    store: SqlStore, tokens: Tokens, token: str, now: datetime
 ) -> SubscriberRecord:
     """A confirm link was followed: pending becomes active; any other state stays."""
     subscriber = linked_subscriber(store, tokens, "confirm", token)
@@ -199,7 +199,7 @@ def confirm_subscription(
 
 
 def unsubscribe_with_token(
-    store: SubscriberStore, tokens: Tokens, token: str, now: datetime
+    store: SqlStore, tokens: Tokens, token: str, now: datetime
 ) -> SubscriberRecord:
     """An unsubscribe link (or its one-click POST): unsubscribed at once, whatever the
     state; a second click changes nothing."""
@@ -212,7 +212,7 @@ def unsubscribe_with_token(
 
 
 def linked_subscriber(
-    store: SubscriberStore, tokens: Tokens, purpose: Purpose, token: str
+    store: SqlStore, tokens: Tokens, purpose: Purpose, token: str
 ) -> SubscriberRecord:
     """The subscriber a link is for, changing nothing (the page a GET shows); InvalidLink
     for a token that is forged, altered, cut short, for another purpose or for an address

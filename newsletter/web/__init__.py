@@ -28,6 +28,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
+from newsletter.store import SqlStore
 from newsletter.web import (
     access_log,
     admin,
@@ -45,14 +46,14 @@ from newsletter.web import (
     static_files,
 )
 from newsletter.web.ratelimit import UNLIMITED, Rate, RateLimits
-from newsletter.web.services import Services, WebStore, utc_now
+from newsletter.web.services import Services, utc_now
 
 __all__ = ["UNLIMITED", "Rate", "RateLimits", "create_app"]
 
 
 def create_app(
     settings: Settings,
-    store: WebStore | None = None,
+    store: SqlStore | None = None,
     clock: Callable[[], datetime] | None = None,
     *,
     rate_limits: RateLimits | None = None,

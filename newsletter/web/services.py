@@ -10,36 +10,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 from flask import Flask, current_app
 from jinja2 import Environment
 
 from newsletter.assets import Asset
 from newsletter.config import Settings
-from newsletter.hooks.answer import HookStore
-from newsletter.questions.store import QuestionsStore
-from newsletter.store import open_store
-from newsletter.store.runs import RunRecord
+from newsletter.store import SqlStore, open_store
 from newsletter.subscribers import Tokens
-from newsletter.subscribers.store import SignupStore
 from newsletter.subscribers.tokens import secret_key
 from newsletter.templating import make_environment
 from newsletter.web.ratelimit import RateLimits, TokenBucket
 from newsletter.web.showcase import KEEP as SHOWCASE_KEEP
-from newsletter.web.showcase import Showcase, ShowcaseStore, showcase
-
-
-class WebStore(SignupStore, ShowcaseStore, QuestionsStore, HookStore, Protocol):
-    """What the routes ask of the database: the sign-up and its links, the feeds, the
-    archive and the home page's showcase, reader questions, the relays' reports, and the
-    health check's last run."""
-
-    def last_run(self) -> RunRecord | None:
-        """The latest run (`newsletter run` or `collect`), for the health check."""
-        ...
-
-    def close(self) -> None: ...
+from newsletter.web.showcase import Showcase, showcase
 
 
 def utc_now() -> datetime:
@@ -52,7 +35,7 @@ class Services:
     def __init__(
         self,
         settings: Settings,
-        store: WebStore | None,
+        store: SqlStore | None,
         clock: Callable[[], datetime],
         limits: RateLimits | None = None,
     ) -> None:
@@ -87,7 +70,7 @@ class Services:
         """The site is served over https: its cookies say Secure."""
         return self.settings.env.base_url.lower().startswith("https:")
 
-    def store(self) -> WebStore:
+    def store(self) -> SqlStore:
         if self._store is None:
             with self._lock:  # requests run in threads; open the database once
                 if self._store is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from markupsafe import Markup
 
@@ -22,21 +21,13 @@ from newsletter.digest.weeks import current_week
 from newsletter.html_text import plain_text
 from newsletter.publish.archive import exercise_href, is_week
 from newsletter.publish.exercise_pages import picture_markup
-from newsletter.publish.store import ArchiveStore
-from newsletter.store.exercises import ExerciseRecord, FeaturedWeek
+from newsletter.store import SqlStore
+from newsletter.store.exercises import ExerciseRecord
 
 HEADLINES = 5
 # Every visit to the home page would read the catalog, the weeks and the latest digest;
 # they change once a week, so a minute-old answer is as good and costs nothing.
 KEEP = timedelta(minutes=1)
-
-
-class ShowcaseStore(ArchiveStore, Protocol):
-    """What the showcase reads: the archive's reads and the weeks' recorded exercises."""
-
-    def featured_weeks(self) -> dict[str, FeaturedWeek]:
-        """Every week whose exercise is chosen or pinned, by week."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +41,7 @@ class Showcase:
     more: int  # the latest digest's items beyond the headlines
 
 
-def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcase:
+def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
     week = current_week(now, settings.newsletter.timezone)
     exercise = this_weeks_exercise(store, week)
     # Only a digest already mailed: one built ahead stays off the site until its send time.
@@ -69,7 +60,7 @@ def showcase(settings: Settings, store: ShowcaseStore, now: datetime) -> Showcas
     )
 
 
-def this_weeks_exercise(store: ShowcaseStore, week: str) -> ExerciseRecord | None:
+def this_weeks_exercise(store: SqlStore, week: str) -> ExerciseRecord | None:
     catalog = store.exercise_catalog()
     try:
         choice = choose_exercise(week, catalog, store.featured_weeks())

@@ -6,7 +6,7 @@ is sent: a confirmation email, at most one per address per :data:`CONFIRM_INTERV
 form cannot be used to flood someone's inbox.
 
 Deciding that an email is due and recording that it went are one compare-and-set in the
-store (:meth:`~newsletter.subscribers.store.SignupStore.claim_confirmation`): two sign-ups of one
+store (:meth:`~newsletter.subscribers.store.SqlStore.claim_confirmation`): two sign-ups of one
 address arriving together send one email. A send that fails gives the claim back.
 """
 
@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from newsletter.config import Settings
 from newsletter.mail import ConfirmationSent, send_confirmations
 from newsletter.mail.transport import Transport
+from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
 from newsletter.subscribers.service import add_subscribers
-from newsletter.subscribers.store import SignupStore
 
 CONFIRM_INTERVAL = timedelta(hours=24)
 
@@ -34,7 +34,7 @@ class Signup:
     to_confirm: int | None  # subscriber id; None: nothing to send (already active)
 
 
-def sign_up(store: SignupStore, email: str, now: datetime) -> Signup:
+def sign_up(store: SqlStore, email: str, now: datetime) -> Signup:
     """Add ``email`` as the subscribers' state machine decides (new, pending, unsubscribed
     and bounced addresses become pending; active ones stay). Raises InvalidAddress."""
     [added] = add_subscribers(store, [email], confirmed=False, now=now, source=SubscriberSource.WEB)
@@ -57,7 +57,7 @@ def confirmation_due(subscriber: SubscriberRecord, now: datetime) -> bool:
 
 def send_confirmation_if_due(
     settings: Settings,
-    store: SignupStore,
+    store: SqlStore,
     subscriber_id: int,
     clock: Callable[[], datetime],
     transport: Transport | None = None,

@@ -23,7 +23,7 @@ from datetime import datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
@@ -33,21 +33,14 @@ from newsletter.mail.bounces.imap import ImapMailbox, ImapUrl
 from newsletter.mail.bounces.mailbox import MAX_MESSAGE, MailboxMessage, local_messages
 from newsletter.mail.bounces.stats import digest_line, digest_stats
 from newsletter.mail.verp import Verp, VerpRef, verp_for
-from newsletter.store.bounces import BounceAction, BounceReport, DigestBounceStats
+from newsletter.store import SqlStore
+from newsletter.store.bounces import BounceReport, DigestBounceStats
 from newsletter.subscribers.tokens import Tokens, load_tokens
 
 Clock = Callable[[], datetime]
 # Addresses of one report acted on without VERP: a real report names the few recipients of
 # one message; a forged one naming 50,000 would be 50,000 transactions.
 MAX_NAMED = 100
-
-
-class BounceStore(Protocol):
-    def record_bounce(
-        self, report: BounceReport, now: datetime, soft_limit: int
-    ) -> BounceAction | None: ...
-
-    def bounce_stats(self, limit: int = 4) -> list[DigestBounceStats]: ...
 
 
 @dataclass
@@ -84,7 +77,7 @@ class BounceRun:
 
 
 def fetch_bounces(
-    settings: Settings, store: BounceStore, clock: Clock, after_commit: Callable[[int], None]
+    settings: Settings, store: SqlStore, clock: Clock, after_commit: Callable[[int], None]
 ) -> BounceRun:
     """The IMAP mailbox of NEWSLETTER_BOUNCE_IMAP_URL."""
     if not settings.env.bounce_imap_url:
@@ -96,7 +89,7 @@ def fetch_bounces(
 
 def process_path(
     settings: Settings,
-    store: BounceStore,
+    store: SqlStore,
     path: Path,
     clock: Clock,
     after_commit: Callable[[int], None],
@@ -107,7 +100,7 @@ def process_path(
 
 def process_messages(
     settings: Settings,
-    store: BounceStore,
+    store: SqlStore,
     messages: Iterable[MailboxMessage],
     clock: Clock,
     source: str,
