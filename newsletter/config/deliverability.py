@@ -15,7 +15,6 @@ from newsletter.config.settings import Dkim
 from newsletter.errors import ConfigError
 
 NEWSLETTER_KEYS = ("unsubscribe_address", "dkim")
-ENV_KEYS = ("DKIM_KEY_FILE", "MAILGUN_SIGNING_KEY", "SES_TOPIC_ARN")
 # local+TOKEN must fit the 64 characters of a local part (RFC 5321); tokens are 29.
 MAX_LOCAL = 34
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 
 import newsletter.config.deliverability as deliverability
+import newsletter.config.variables as variables
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.settings import (
     WEEKDAYS,
@@ -33,18 +33,6 @@ from newsletter.sources.types import Kind, Limits
 FEED_ITEMS_MAX = 1000  # entries per published feed: a feed of every entry is no feed
 
 KINDS: tuple[Kind, ...] = ("articles", "questions")
-ENV_PREFIX = "NEWSLETTER_"
-ENV_KNOWN = (
-    "CONFIG",
-    "DATABASE_URL",
-    "SMTP_URL",
-    "OUTBOX",
-    "BASE_URL",
-    "SECRET_KEY",
-    "DEBUG",
-    "BOUNCE_IMAP_URL",
-    *deliverability.ENV_KEYS,
-)
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 IMAP_SCHEMES = ("imaps", "imap+starttls", "imap")
 BOUNCE_KEYS = ("bounce_address", "soft_bounce_limit")
@@ -256,23 +244,11 @@ def _http_url(doc: Doc, node: yaml.Node, where: str) -> str:
     return url
 
 
-def _env_hint(suffix: str) -> str:
-    """A "did you mean" for a misspelt NEWSLETTER_* name, else the list of known ones."""
-    guess = difflib.get_close_matches(suffix, ENV_KNOWN, n=1)
-    if guess:
-        return f"did you mean {ENV_PREFIX}{guess[0]}?"
-    return "known ones are: " + ", ".join(ENV_PREFIX + k for k in ENV_KNOWN)
-
-
 def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
     for name in environ:
-        suffix = name.removeprefix(ENV_PREFIX)
-        if (
-            name.startswith(ENV_PREFIX)
-            and suffix not in ENV_KNOWN
-            and not suffix.startswith("TEST_")
-        ):
-            raise ConfigError(f"unknown environment variable {name}; {_env_hint(suffix)}")
+        hint = variables.unknown_hint(name)
+        if hint is not None:
+            raise ConfigError(hint)
     smtp_url = environ.get("NEWSLETTER_SMTP_URL") or None
     if smtp_url is not None and urlsplit(smtp_url).scheme not in SMTP_SCHEMES:
         raise ConfigError(

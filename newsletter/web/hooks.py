@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, request
 
 from newsletter.hooks import Certificates, HookAnswer, HookRefused, handle_mailgun, handle_ses
+from newsletter.web.security import csrf_exempt
 from newsletter.web.services import services
 
 blueprint = Blueprint("hooks", __name__)
@@ -27,6 +28,7 @@ def configure(app: Flask, fetch: Callable[[str], bytes] | None) -> None:
 
 
 @blueprint.post("/hooks/ses")
+@csrf_exempt  # SNS signs the body
 def ses() -> Response:
     ctx = services()
     topics, limit = ctx.settings.env.ses_topic_arns, ctx.settings.newsletter.soft_bounce_limit
@@ -37,6 +39,7 @@ def ses() -> Response:
 
 
 @blueprint.post("/hooks/mailgun")
+@csrf_exempt  # Mailgun signs the body
 def mailgun() -> Response:
     ctx = services()
     key, limit = ctx.settings.env.mailgun_signing_key, ctx.settings.newsletter.soft_bounce_limit
