@@ -55,15 +55,9 @@ class RunReport:
         return data
 
 
-def run_all(
-    settings: Settings,
-    store: SqlStore,
-    clock: Clock,
-    on_start: Callable[[int], None] = lambda total: None,
-    on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
-) -> RunReport:
-    report = run_collect(settings, store, clock, on_start, on_feed)
-    return run_after_collect(settings, store, clock, report)
+def run_all(settings: Settings, store: SqlStore, clock: Clock) -> RunReport:
+    """Every step, quietly (the command shows progress and takes the lock in between)."""
+    return run_after_collect(settings, store, clock, run_collect(settings, store, clock))
 
 
 def run_collect(

@@ -10,6 +10,7 @@ import click
 from newsletter.cli.app import App, Refused, interactive, pass_app, utcnow
 
 if TYPE_CHECKING:
+    from newsletter.questions.service import Action
     from newsletter.store.questions import QuestionRecord
 
 EXCERPT = 400  # characters of a question's body shown by `questions list`
@@ -89,10 +90,7 @@ def questions_list(app: App, pending: bool, limit: int) -> None:
 @pass_app
 def questions_approve(app: App, question_id: int) -> None:
     """Approve a question: it appears in the feeds and the next digest."""
-    from newsletter.questions import moderate
-
-    with app.store() as store:
-        click.echo(moderate(store, question_id, "approve", utcnow()).summary())
+    _moderate(app, question_id, "approve")
 
 
 @questions.command(name="reject")
@@ -100,10 +98,14 @@ def questions_approve(app: App, question_id: int) -> None:
 @pass_app
 def questions_reject(app: App, question_id: int) -> None:
     """Reject a question: it is in no feed and no digest (approve it later to undo)."""
+    _moderate(app, question_id, "reject")
+
+
+def _moderate(app: App, question_id: int, action: Action) -> None:
     from newsletter.questions import moderate
 
     with app.store() as store:
-        click.echo(moderate(store, question_id, "reject", utcnow()).summary())
+        click.echo(moderate(store, question_id, action, utcnow()).summary())
 
 
 def describe(record: QuestionRecord) -> list[str]:

@@ -23,7 +23,7 @@ from newsletter.collect.decide import (
     to_new_entry,
     waited_long_enough,
 )
-from newsletter.collect.rounds import LeaseKeeper, SharedRound, lease_clock
+from newsletter.collect.rounds import SharedRound, keeping_leases, lease_clock
 from newsletter.config import Settings
 from newsletter.sources.types import SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts, SqlStore
@@ -145,7 +145,7 @@ def _collect_round(
     other."""
     clock = shared.clock
     waiting_since: datetime | None = None
-    with LeaseKeeper(shared):
+    with keeping_leases(shared):
         try:
             while True:
                 # Read the others' leases before claiming: a lease that ran out in between
@@ -183,92 +183,79 @@ def _fetch(
 ) -> None:
     """Fetch ``requests`` (and, in a shared round, what ``shared`` claims meanwhile) and
     record each result; in a shared round only while its lease is held."""
-    # An unchanged feed only moves its health times: those are written together at the
-    # end (one commit instead of one per 304); a crash before then loses nothing but
-    # those times, and the next run asks again with the same validators.
-    unchanged: list[FeedState] = []
+    recorder = _Recorder(store, shared)
     more = None if shared is None else shared.claim
     held = None if shared is None else shared.still_held
     try:
         for result in sources.read_feeds(requests, settings.collect, more, held):
-            state = feeds[result.request.feed_id]
-            outcome = _record(store, state, result, clock(), unchanged, shared)
+            outcome = recorder.record(feeds[result.request.feed_id], result, clock())
             if outcome is None:
                 report.lost += 1
                 continue
             report.outcomes.append(outcome)
             on_feed(outcome)
     finally:
-        _save_unchanged(store, unchanged, shared)
-
-
-def _save_unchanged(
-    store: SqlStore, unchanged: list[FeedState], shared: SharedRound | None
-) -> None:
-    if shared is None:
-        store.save_feed_states(unchanged)
-    else:
-        store.save_feed_states(unchanged, shared.round_id, shared.held())
-
-
-def _save(store: SqlStore, state: FeedState, shared: SharedRound | None) -> bool:
-    """Record a feed's state; in a shared round only while this collector holds it."""
-    if shared is None:
-        return store.save_feed_state(state)
-    return store.save_feed_state(state, shared.round_id, shared.held())
-
-
-def _record(
-    store: SqlStore,
-    state: FeedState,
-    result: SourceResult,
-    now: datetime,
-    unchanged: list[FeedState],
-    shared: SharedRound | None,
-) -> FeedOutcome | None:
-    """Apply one result; whatever it raises fails this feed only. Only a store that cannot
-    even record the failure (the database is down) stops the run. None: the lease ran
-    out before the result came, so it is not recorded (the feed is another's now)."""
-    try:
-        return _apply(store, state, result, now, unchanged, shared)
-    except Exception as exc:
-        logger.exception("recording %s failed", state.key)
-        message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
-        decision = failure(state, message, now)
-        if not _save(store, decision.state, shared):
-            return None
-        return FeedOutcome(name=state.name, outcome="failed", message=message)
+        recorder.save_unchanged()
 
 
 MESSAGE_LIMIT = 500
 
 
-def _apply(
-    store: SqlStore,
-    state: FeedState,
-    result: SourceResult,
-    now: datetime,
-    unchanged: list[FeedState],
-    shared: SharedRound | None,
-) -> FeedOutcome | None:
-    decision = decide(state, result, now)
-    if decision.outcome == "not_modified":
-        unchanged.append(decision.state)
-        return FeedOutcome(name=state.name, outcome=decision.outcome, message=decision.message)
-    counts = SaveCounts()
-    if result.parsed is not None and decision.outcome == "ok":
-        entries = [to_new_entry(e, state.kind, now) for e in result.parsed.entries]
-        counts = store.save_entries(state.id, entries, now)
-    # Entries first, then the validators: if we die in between, the next run fetches
-    # the feed again instead of trusting an ETag whose entries were never stored.
-    if not _save(store, decision.state, shared):
-        logger.info("%s: not recorded, its lease ran out first", state.key)
-        return None
-    return FeedOutcome(
-        name=state.name,
-        outcome=decision.outcome,
-        new=counts.new,
-        updated=counts.updated,
-        message=decision.message,
-        warning=decision.state.last_warning if decision.outcome == "ok" else None,
-    )
+@dataclass
+class _Recorder:
+    """Records the results of one fetch; in a shared round only while this collector holds
+    the feed. An unchanged feed only moves its health times: those are written together at
+    the end (one commit instead of one per 304); a crash before then loses nothing but
+    those times, and the next run asks again with the same validators."""
+
+    store: SqlStore
+    shared: SharedRound | None
+    unchanged: list[FeedState] = field(default_factory=list)
+
+    def save_unchanged(self) -> None:
+        if self.shared is None:
+            self.store.save_feed_states(self.unchanged)
+        else:
+            self.store.save_feed_states(self.unchanged, self.shared.round_id, self.shared.held())
+
+    def save(self, state: FeedState) -> bool:
+        if self.shared is None:
+            return self.store.save_feed_state(state)
+        return self.store.save_feed_state(state, self.shared.round_id, self.shared.held())
+
+    def record(self, state: FeedState, result: SourceResult, now: datetime) -> FeedOutcome | None:
+        """Apply one result; whatever it raises fails this feed only. Only a store that
+        cannot even record the failure (the database is down) stops the run. None: the
+        lease ran out before the result came, so it is not recorded (the feed is another's
+        now)."""
+        try:
+            return self._apply(state, result, now)
+        except Exception as exc:
+            logger.exception("recording %s failed", state.key)
+            message = f"internal error: {exc.__class__.__name__}: {exc}"[:MESSAGE_LIMIT]
+            if not self.save(failure(state, message, now).state):
+                return None
+            return FeedOutcome(name=state.name, outcome="failed", message=message)
+
+    def _apply(self, state: FeedState, result: SourceResult, now: datetime) -> FeedOutcome | None:
+        decision = decide(state, result, now)
+        if decision.outcome == "not_modified":
+            self.unchanged.append(decision.state)
+            return FeedOutcome(name=state.name, outcome=decision.outcome, message=decision.message)
+        counts = SaveCounts()
+        if result.parsed is not None and decision.outcome == "ok":
+            entries = [to_new_entry(e, state.kind, now) for e in result.parsed.entries]
+            counts = self.store.save_entries(state.id, entries, now)
+        # Entries first, then the validators: if we die in between, the next run fetches
+        # the feed again instead of trusting an ETag whose entries were never stored.
+        if not self.save(decision.state):
+            logger.info("%s: not recorded, its lease ran out first", state.key)
+            return None
+        return FeedOutcome(
+            name=state.name,
+            outcome=decision.outcome,
+            new=counts.new,
+            updated=counts.updated,
+            message=decision.message,
+            warning=decision.state.last_warning if decision.outcome == "ok" else None,
+        )

@@ -12,9 +12,9 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from types import TracebackType
 
 from newsletter.collect.decide import lease_renewal_due, source_request
 from newsletter.errors import StoreError
@@ -99,41 +99,35 @@ class SharedRound:
             logger.warning("could not give back the leased feeds: %s", exc)
 
 
-class LeaseKeeper:
-    """A thread that renews a collector's leases while it works: `with LeaseKeeper(...)`.
-    It wakes a few times per lease and renews once the leases are half spent."""
+@contextmanager
+def keeping_leases(shared: SharedRound) -> Iterator[None]:
+    """Renew a collector's leases from a thread while the body works. The thread wakes a
+    few times per lease and renews once the leases are half spent."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_renew_until, args=(shared, stop), name="newsletter-leases", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
-    def __init__(self, shared: SharedRound) -> None:
-        self._shared = shared
-        self._clock = shared.clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="newsletter-leases", daemon=True)
 
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
+def _renew_until(shared: SharedRound, stop: threading.Event) -> None:
+    lease = shared.lease
+    renewed = shared.clock()
+    while not stop.wait(lease.total_seconds() / 8):
+        now = shared.clock()
+        if lease_renewal_due(renewed, now, lease):
+            renewed = _renew(shared, now) or renewed
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
 
-    def _run(self) -> None:
-        lease = self._shared.lease
-        renewed = self._clock()
-        while not self._stop.wait(lease.total_seconds() / 8):
-            now = self._clock()
-            if lease_renewal_due(renewed, now, lease):
-                renewed = self._renew(now) or renewed
-
-    def _renew(self, now: datetime) -> datetime | None:
-        try:
-            self._shared.store.renew_leases(self._shared.owner, now + self._shared.lease)
-        except StoreError as exc:  # the next tick tries again; at worst the leases run out
-            logger.warning("could not renew the leased feeds: %s", exc)
-            return None
-        return now
+def _renew(shared: SharedRound, now: datetime) -> datetime | None:
+    try:
+        shared.store.renew_leases(shared.owner, now + shared.lease)
+    except StoreError as exc:  # the next tick tries again; at worst the leases run out
+        logger.warning("could not renew the leased feeds: %s", exc)
+        return None
+    return now

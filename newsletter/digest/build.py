@@ -123,26 +123,32 @@ def preview_digest(
     if recorded is not None:
         exercise = _exercise_by_id(catalog, recorded.exercise_id)
         if exercise is not None:
-            return Preview(
-                week,
-                recorded.subject,
-                web_copy(recorded.html, settings.env.base_url),
-                web_copy(recorded.text, settings.env.base_url),
-                exercise,
-                stored=True,
-                item_count=recorded.item_count,
-            )
+            return _preview(settings, week, recorded, exercise, recorded.item_count, stored=True)
     _period, _window, candidates = _contents(settings, store, now, week)
     exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
+    count = len(rendered.sections.entries)
+    return _preview(settings, week, rendered, exercise, count, stored=False)
+
+
+def _preview(
+    settings: Settings,
+    week: str,
+    digest: BuiltDigest | Rendered,
+    exercise: ExerciseRecord,
+    item_count: int,
+    stored: bool,
+) -> Preview:
+    """A digest as a browser shows it: its links filled in from the base URL of now."""
+    base_url = settings.env.base_url
     return Preview(
         week,
-        rendered.subject,
-        web_copy(rendered.html, settings.env.base_url),
-        web_copy(rendered.text, settings.env.base_url),
+        digest.subject,
+        web_copy(digest.html, base_url),
+        web_copy(digest.text, base_url),
         exercise,
-        stored=False,
-        item_count=len(rendered.sections.entries),
+        stored=stored,
+        item_count=item_count,
     )
 
 

@@ -229,23 +229,28 @@ def _reason(response: aiohttp.ClientResponse) -> str:
 
 
 def _describe_http_error(exc: aiohttp.ClientError, limits: Limits) -> str:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"could not connect within {limits.connect_timeout:g} s"
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return f"the server sent nothing for {limits.read_timeout:g} s"
-    if isinstance(exc, aiohttp.NonHttpUrlClientError):
-        return f"unsupported URL scheme ({exc})"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return f"cannot make this request ({first_line(exc)})"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"cannot find the host {exc.host} (DNS: {os_reason(exc.os_error)})"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        # Not aiohttp's own text ("… ssl:default [Connect call failed …]", even for http://).
-        return f"could not connect to {exc.host}:{exc.port} ({os_reason(exc.os_error)})"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return f"the server broke the HTTP protocol ({first_line(exc)})"
-    if isinstance(exc, aiohttp.ClientResponseError):  # an unreadable status line or header
-        return f"the server broke the HTTP protocol ({first_line(exc)})"
+    # Most specific first: aiohttp's classes nest (a DNS error is a connector error).
+    match exc:
+        case aiohttp.ConnectionTimeoutError():
+            return f"could not connect within {limits.connect_timeout:g} s"
+        case aiohttp.ServerTimeoutError():
+            return f"the server sent nothing for {limits.read_timeout:g} s"
+        case aiohttp.NonHttpUrlClientError():
+            return f"unsupported URL scheme ({exc})"
+        case aiohttp.InvalidURL():
+            return f"cannot make this request ({first_line(exc)})"
+        case aiohttp.ClientConnectorDNSError():
+            return f"cannot find the host {exc.host} (DNS: {os_reason(exc.os_error)})"
+        case aiohttp.ClientConnectorError():
+            # Not aiohttp's own text ("… ssl:default [Connect call failed …]", even for
+            # http://).
+            return f"could not connect to {exc.host}:{exc.port} ({os_reason(exc.os_error)})"
+        case (
+            aiohttp.ServerDisconnectedError()
+            | aiohttp.ClientPayloadError()
+            | aiohttp.ClientResponseError()  # an unreadable status line or header
+        ):
+            return f"the server broke the HTTP protocol ({first_line(exc)})"
     return f"{type(exc).__name__}: {first_line(exc)}"
 
 

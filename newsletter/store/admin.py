@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, record
 from newsletter.store.models import Admin, AdminActivity, AdminLoginAttempt, AdminSession
 
 ADMIN_ROLES = ("owner", "moderator")
@@ -82,16 +82,19 @@ class AdminSql(SqlBase):
             )
             session.add(row)
             session.flush()
-            return _admin(row)
+            return record(AdminRecord, row)
 
     def admin(self, email_key: str) -> AdminRecord | None:
         with self._session() as session:
             row = session.scalars(select(Admin).where(Admin.email_key == email_key)).first()
-            return None if row is None else _admin(row)
+            return None if row is None else record(AdminRecord, row)
 
     def admins(self) -> list[AdminRecord]:
         with self._session() as session:
-            return [_admin(row) for row in session.scalars(select(Admin).order_by(Admin.id))]
+            return [
+                record(AdminRecord, row)
+                for row in session.scalars(select(Admin).order_by(Admin.id))
+            ]
 
     def delete_admin(self, email_key: str) -> bool:
         with self._session() as session:
@@ -182,7 +185,11 @@ class AdminSql(SqlBase):
                 return None
             row, account = found
             return AdminSessionRecord(
-                _admin(account), row.generation, row.created_at, row.expires_at, row.revoked_at
+                record(AdminRecord, account),
+                row.generation,
+                row.created_at,
+                row.expires_at,
+                row.revoked_at,
             )
 
     def revoke_admin_session(self, token_hash: str, now: datetime) -> None:
@@ -259,16 +266,3 @@ class AdminSql(SqlBase):
                 ActivityRecord(row.at, row.admin_email, row.action, row.subject)
                 for row in session.scalars(query)
             ]
-
-
-def _admin(row: Admin) -> AdminRecord:
-    return AdminRecord(
-        id=row.id,
-        email=row.email,
-        email_key=row.email_key,
-        role=row.role,
-        password_hash=row.password_hash,
-        totp_secret=row.totp_secret,
-        session_generation=row.session_generation,
-        created_at=row.created_at,
-    )

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, record
 from newsletter.store.digests import DigestEntry, DigestSummary
 from newsletter.store.digests import _entry as digest_entry
 from newsletter.store.exercises import ExerciseRecord
-from newsletter.store.exercises import _exercise as exercise_record
 from newsletter.store.models import Digest, DigestItem, Entry, Exercise, Feed
 
 
@@ -60,7 +59,9 @@ class ArchiveSql(SqlBase):
                 digest.item_count,
                 exercise.name if exercise else None,
             )
-            return ArchivedDigest(summary, exercise_record(exercise) if exercise else None, entries)
+            return ArchivedDigest(
+                summary, record(ExerciseRecord, exercise) if exercise else None, entries
+            )
 
     def features(self) -> list[Feature]:
         """The exercise of every built digest, oldest week first."""

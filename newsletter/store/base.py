@@ -4,9 +4,10 @@ dialect's own INSERT … ON CONFLICT."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,3 +72,13 @@ def dialect_insert(dialect: str | Session, table: Any) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert(table)
+
+
+Record = TypeVar("Record")
+
+
+def record(kind: type[Record], row: object) -> Record:
+    """The plain value of an ORM row whose columns carry the value type's field names: what
+    crosses the store's boundary, so no ORM object leaves this package."""
+    names = (f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return kind(**{name: getattr(row, name) for name in names})

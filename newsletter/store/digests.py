@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select
 
-from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.delivery_states import DeliveryState
 from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import Delivery, Digest, DigestItem, Entry, Exercise, Feed, Subscriber
@@ -55,8 +55,8 @@ class Candidates:
 
 
 @dataclass(frozen=True)
-class DigestDraft:
-    """A rendered digest, ready to be recorded once for its week."""
+class _Digest:
+    """What a digest is, drafted or recorded: its week, its rendering, what it covers."""
 
     week: str
     subject: str
@@ -65,22 +65,21 @@ class DigestDraft:
     period_start: datetime
     period_end: datetime
     exercise_id: int | None
+
+
+@dataclass(frozen=True)
+class DigestDraft(_Digest):
+    """A rendered digest, ready to be recorded once for its week."""
+
     entry_ids: tuple[int, ...]  # in the order the digest shows them
     built_at: datetime
 
 
-@dataclass(frozen=True)
-class BuiltDigest:
+@dataclass(frozen=True, kw_only=True)
+class BuiltDigest(_Digest):
     """A digest as recorded: built once, never rebuilt."""
 
     id: int
-    week: str
-    subject: str
-    html: str
-    text: str
-    period_start: datetime
-    period_end: datetime
-    exercise_id: int | None
     item_count: int
     built_at: datetime
 
@@ -138,14 +137,14 @@ class DigestSql(SqlBase):
         """The digest recorded for ``week``, if any."""
         with self._session() as session:
             row = session.scalars(select(Digest).where(Digest.week == week)).first()
-            return None if row is None else _built(row)
+            return None if row is None else record(BuiltDigest, row)
 
     def digest_before(self, week: str) -> BuiltDigest | None:
         """The latest digest of a week before ``week``, if any."""
         query = select(Digest).where(Digest.week < week).order_by(Digest.week.desc()).limit(1)
         with self._session() as session:
             row = session.scalars(query).first()
-            return None if row is None else _built(row)
+            return None if row is None else record(BuiltDigest, row)
 
     def digest_weeks(self) -> list[str]:
         """The weeks that have a digest, oldest first."""
@@ -224,7 +223,7 @@ class DigestSql(SqlBase):
                 # no crash can leave a built digest that nobody is queued to receive.
                 session.execute(audience_insert(self.dialect, won))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
-            return _built(row), won is not None
+            return record(BuiltDigest, row), won is not None
 
     def digest_summaries(self) -> list[DigestSummary]:
         """Every digest built so far, newest week first, with its exercise's name."""
@@ -249,21 +248,6 @@ class DigestSql(SqlBase):
             return None
         summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
         return StoredDigest(summary, html=row.html, text=row.text)
-
-
-def _built(row: Digest) -> BuiltDigest:
-    return BuiltDigest(
-        id=row.id,
-        week=row.week,
-        subject=row.subject,
-        html=row.html,
-        text=row.text,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        exercise_id=row.exercise_id,
-        item_count=row.item_count,
-        built_at=row.built_at,
-    )
 
 
 def _entry(row: Entry, feed_name: str | None) -> DigestEntry:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 
-from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.models import Exercise, FeaturedExercise
 
 
@@ -58,7 +58,12 @@ class ExercisesSql(SqlBase):
         exercises no longer in the file become inactive, never deleted (past weeks
         reference them)."""
         rows = [
-            {**_exercise_values(exercise), "position": position, "active": True, "updated_at": now}
+            {
+                **dataclasses.asdict(exercise),
+                "position": position,
+                "active": True,
+                "updated_at": now,
+            }
             for position, exercise in enumerate(exercises)
         ]
         with self._session() as session:
@@ -79,7 +84,7 @@ class ExercisesSql(SqlBase):
         """Every exercise ever loaded: the active ones in catalog order, then the rest."""
         query = select(Exercise).order_by(Exercise.active.desc(), Exercise.position, Exercise.id)
         with self._session() as session:
-            return [_exercise(row) for row in session.scalars(query)]
+            return [record(ExerciseRecord, row) for row in session.scalars(query)]
 
     def featured_weeks(self) -> dict[str, FeaturedWeek]:
         """Every week whose exercise is chosen or pinned, by week."""
@@ -105,31 +110,6 @@ class ExercisesSql(SqlBase):
             changed = {name: statement.excluded[name] for name in values if name != "week"}
             session.execute(statement.on_conflict_do_update(index_elements=["week"], set_=changed))
             return _featured(session.get_one(FeaturedExercise, week))
-
-
-def _exercise_values(exercise: ExerciseData) -> dict[str, Any]:
-    return {
-        "slug": exercise.slug,
-        "name": exercise.name,
-        "how": exercise.how,
-        "strengthens": exercise.strengthens,
-        "equipment": exercise.equipment,
-        "sitting": exercise.sitting,
-    }
-
-
-def _exercise(row: Exercise) -> ExerciseRecord:
-    return ExerciseRecord(
-        id=row.id,
-        slug=row.slug,
-        position=row.position,
-        name=row.name,
-        how=row.how,
-        strengthens=row.strengthens,
-        equipment=row.equipment,
-        sitting=row.sitting,
-        active=row.active,
-    )
 
 
 def _featured(row: FeaturedExercise) -> FeaturedWeek:

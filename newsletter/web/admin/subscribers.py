@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.errors import NewsletterError
 from newsletter.mail.confirm import send_confirmations
-from newsletter.store.subscribers import SubscriberSource
+from newsletter.store.subscribers import SubscriberRecord, SubscriberSource
 from newsletter.subscribers import add_subscribers, remove_subscriber
 from newsletter.subscribers.csvio import write_rows
 from newsletter.web.admin.base import area, blueprint, done, log, page, store
@@ -38,9 +38,7 @@ def subscribers() -> BaseResponse:
 @blueprint.get("/subscribers/<int:subscriber_id>")
 @area("subscribers")
 def subscriber(subscriber_id: int) -> BaseResponse:
-    found = store().subscriber_by_id(subscriber_id)
-    if found is None:
-        abort(404)
+    found = _person(subscriber_id)
     return page(
         "admin/subscriber.html", person=found, history=store().subscriber_history(subscriber_id)
     )
@@ -67,9 +65,7 @@ def subscriber_add() -> BaseResponse:
 @blueprint.post("/subscribers/<int:subscriber_id>/remove")
 @area("subscribers")
 def subscriber_remove(subscriber_id: int) -> BaseResponse:
-    found = store().subscriber_by_id(subscriber_id)
-    if found is None:
-        abort(404)
+    found = _person(subscriber_id)
     said = remove_subscriber(store(), found.email, services().clock())
     log("removed subscriber", found.email)
     return done("admin.subscriber", said, subscriber_id=subscriber_id)
@@ -96,3 +92,10 @@ def subscribers_csv() -> BaseResponse:
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
     return response
+
+
+def _person(subscriber_id: int) -> SubscriberRecord:
+    found = store().subscriber_by_id(subscriber_id)
+    if found is None:
+        abort(404)
+    return found
