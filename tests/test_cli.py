@@ -130,8 +130,8 @@ def test_a_second_run_exits_0_at_once_and_the_lock_dies_with_its_holder(
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from newsletter.lock import RunLock\n"
-            "with RunLock(Path('db/run.lock')):\n"
+            "import sys; from pathlib import Path; from newsletter.store.filelock import FileLock\n"
+            "with FileLock(Path('db/run.lock')):\n"
             "    print('locked', flush=True); sys.stdin.read()",
         ],
         cwd=site,

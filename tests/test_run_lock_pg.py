@@ -3,6 +3,7 @@ it dies with the connection of the process that held it, however that process en
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -20,14 +21,25 @@ HOLD = (
     "from newsletter.store import SqlStore\n"
     "from newsletter.store.engine import make_engine\n"
     "store = SqlStore(make_engine(sys.argv[1]))\n"
-    "with store.run_lock() as held:\n"
-    "    print(held, flush=True); sys.stdin.read()\n"
+    "with store.run_lock() as lock:\n"
+    "    print(lock.held, flush=True); sys.stdin.read()\n"
 )
 
 
 def _postgres_only(store: SqlStore) -> None:
     if store.dialect != "postgresql":
         pytest.skip("the advisory lock is PostgreSQL's; SQLite keeps the file lock")
+
+
+def test_on_sqlite_the_run_lock_is_a_file_beside_the_database(store: SqlStore) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("the file lock is SQLite's")
+    other = SqlStore(store.engine)
+    with store.run_lock() as first, other.run_lock() as second:
+        assert first.held and not second.held
+        assert second.holder == f"pid {os.getpid()}"
+    with other.run_lock() as again, store.send_lock() as sending:
+        assert again.held and sending.held  # the send lock is another file
 
 
 def test_a_second_holder_is_refused_until_the_first_lets_go(
@@ -37,9 +49,9 @@ def test_a_second_holder_is_refused_until_the_first_lets_go(
     other = SqlStore(make_engine(database_url))
     try:
         with store.run_lock() as first, other.run_lock() as second:
-            assert (first, second) == (True, False)
+            assert (first.held, second.held) == (True, False)
         with other.run_lock() as again:
-            assert again
+            assert again.held
     finally:
         other.close()
 
@@ -74,8 +86,8 @@ def _wait_until_the_lock_is_free(store: SqlStore) -> None:
     that condition (the lock can be taken), not for a time."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with store.run_lock() as held:
-            if held:
+        with store.run_lock() as lock:
+            if lock.held:
                 return
         time.sleep(0.05)
     pytest.fail("the lock of a killed process was still held a minute later")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from newsletter.lock import RunLock
 from newsletter.progress import SendProgress
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
@@ -79,7 +78,8 @@ def test_a_second_sender_on_sqlite_steps_aside(
     if store.dialect != "sqlite":
         pytest.skip("PostgreSQL senders share a digest instead")
     digest_id = queued(store)
-    with RunLock(tmp_path / "site" / "db" / "send.lock"):
+    with store.send_lock() as lock:  # the file beside the database
+        assert lock.held
         result = newsletter("send")
     assert result.exit_code == 0
     assert "is sending it; nothing to do" in result.stdout

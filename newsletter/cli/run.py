@@ -8,7 +8,6 @@ import click
 
 from newsletter.cli.app import App, pass_app, utcnow, verbose_option
 from newsletter.errors import NewsletterError
-from newsletter.lock import Busy, RunLock
 
 if TYPE_CHECKING:
     from newsletter.run import RunReport
@@ -29,15 +28,15 @@ def run(app: App, verbose: bool) -> None:
 
     settings = app.settings
     require_transport(settings)  # before anything: a cron line without a mail server is exit 2
-    if not settings.env.database_url.startswith("sqlite"):
-        with app.store() as store:
+    with app.store() as store:
+        if store.shared_by_machines:
             _run_shared(app, store, verbose or app.verbose)
-        return
-    try:
-        with RunLock(settings.db_dir / "run.lock"), app.store() as store:
+            return
+        with store.run_lock() as lock:
+            if not lock.held:
+                click.echo(f"another newsletter run is in progress ({lock.holder}); nothing to do")
+                return
             _run_locked(app, store, verbose or app.verbose)
-    except Busy as busy:
-        click.echo(f"another newsletter run is in progress (pid {busy}); nothing to do")
 
 
 def _run_locked(app: App, store: SqlStore, verbose: bool) -> None:
@@ -54,10 +53,10 @@ def _run_shared(app: App, store: SqlStore, verbose: bool) -> None:
     from newsletter.run import run_after_collect
 
     report, run_id = _collect(app, store, verbose)
-    with store.run_lock() as held:
-        if held:
+    with store.run_lock() as lock:
+        if lock.held:
             report = run_after_collect(app.settings, store, utcnow, report)
-    if not held:
+    if not lock.held:
         click.echo(
             "collected; another newsletter run holds this database's lock, "
             "so it does the rest (bounces, digest, publish, send)"

@@ -19,13 +19,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsletter.config import Settings
 from newsletter.errors import BadInput
-from newsletter.lock import Busy, RunLock
 from newsletter.mail.claims import current_claimer, process_alive
 from newsletter.mail.decide import (
     ERROR_STREAK,
@@ -100,8 +98,8 @@ def send_digest(
     """Deliver the due messages of a digest (that week's, else the latest one).
 
     Safe to call often and from several processes: on SQLite one sender at a time takes
-    the digest (db/send.lock) and a second returns at once; on PostgreSQL several share it.
-    A report with ``paused`` set means sending stopped early and left rows pending."""
+    the digest (``store.send_lock``) and a second returns at once; on PostgreSQL several
+    share it. A report with ``paused`` set means sending stopped early and left rows pending."""
     options = options or SendOptions()
     digest = store.digest_to_send(options.week)
     if digest is None:
@@ -110,17 +108,12 @@ def send_digest(
                 f"there is no digest for {options.week}; build it with `newsletter digest`"
             )
         return SendReport(nothing="no digest has been built yet")
-    exclusive = store.dialect == "sqlite"
-    lock: AbstractContextManager[object] = (
-        RunLock(settings.db_dir / "send.lock") if exclusive else nullcontext()
-    )
-    try:
-        with lock:
-            job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
-            return job.run(exclusive)
-    except Busy as busy:
-        message = f"another `newsletter send` (pid {busy}) is sending it; nothing to do"
-        return SendReport(week=digest.week, busy=message)
+    with store.send_lock() as lock:
+        if not lock.held:
+            message = f"another `newsletter send` ({lock.holder}) is sending it; nothing to do"
+            return SendReport(week=digest.week, busy=message)
+        job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
+        return job.run(exclusive=not store.shared_by_machines)
 
 
 def message_ids(digest: DigestToSend, domain: str, key: str) -> Callable[[int], str]:

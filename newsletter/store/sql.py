@@ -13,7 +13,7 @@ from newsletter.store.exercises import ExercisesSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
-from newsletter.store.locks import RunLockSql
+from newsletter.store.locks import LocksSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
@@ -33,7 +33,7 @@ class SqlStore(
     LinksSql,
     AdminSql,
     ConsoleSql,
-    RunLockSql,
+    LocksSql,
     LeasesSql,
 ):
     """The store every caller takes: one mixin per table family."""

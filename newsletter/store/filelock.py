@@ -1,4 +1,4 @@
-"""An exclusive, non-blocking lock for `newsletter run`.
+"""An exclusive, non-blocking file lock: SQLite's run and send locks (one machine).
 
 ``flock`` belongs to the open file, so the kernel frees it when the process dies,
 however it dies: a killed run never leaves a stale lock behind (rss2email #83).
@@ -16,12 +16,25 @@ class Busy(Exception):
     """Another process holds the lock."""
 
 
-class RunLock:
+class FileLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`Busy` with the holder's pid at once."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -33,14 +46,8 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
