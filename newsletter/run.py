@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from newsletter.collect import CollectReport, FeedOutcome, collect
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
+from newsletter.digest.variants import variant_source
 from newsletter.errors import NewsletterError
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.bounces.process import fetch_bounces
@@ -98,7 +99,8 @@ def send_due_digest(settings: Settings, store: SqlStore, clock: Clock) -> SendRe
     choice = week_to_send(None, store.digest_weeks(), clock(), settings.newsletter, late=False)
     if choice.week is None:
         return SendReport(nothing=choice.waiting or "no digest has been built yet")
-    return send_digest(settings, store, clock, SendOptions(week=choice.week))
+    options = SendOptions(week=choice.week)
+    return send_digest(settings, store, clock, options, variants=variant_source(settings, store))
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

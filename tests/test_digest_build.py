@@ -122,7 +122,7 @@ def test_preview_records_nothing_and_shows_what_the_build_will_be(
     assert not shown.stored and shown.item_count == 1
     assert store.built_digest("2026-W48") is None and store.featured_weeks() == {}
     assert UNSUBSCRIBE_PLACEHOLDER not in shown.html + shown.text
-    assert re.search(f'<a href="{BASE_URL}"[^>]*>Unsubscribe</a>', shown.html)
+    assert re.search(f'<a href="{BASE_URL}"[^>]*>unsubscribe</a>', shown.html)
 
     built = build_digest(settings, store, SEND_W48, "2026-W48")
     assert built.exercise == shown.exercise

@@ -71,6 +71,7 @@ def send(
     to whoever is left, never twice to the rest.
     """
     from newsletter.digest import parse_week, week_to_send
+    from newsletter.digest.variants import variant_source
     from newsletter.mail import SendOptions, send_digest
     from newsletter.mail.transport import require_transport
     from newsletter.progress import SendProgress
@@ -87,7 +88,8 @@ def send(
         if choice.week is not None and not yes and interactive():
             _confirm(store, choice.week, now)
         options = SendOptions(choice.week, workers, rate, retry_unknown)
-        report = send_digest(app.settings, store, utcnow, options, SendProgress())
+        variants = variant_source(app.settings, store)
+        report = send_digest(app.settings, store, utcnow, options, SendProgress(), variants)
     click.echo(report.summary())
     if report.paused:
         raise SendPaused("sending paused; see the line above")

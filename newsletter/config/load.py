@@ -207,7 +207,9 @@ def _feeds(doc: Doc, node: yaml.Node, root: Path) -> tuple[FeedConfig, ...]:
 
 
 def _feed(doc: Doc, node: yaml.Node, root: Path) -> FeedConfig:
-    keys = doc.mapping(node, "a feed", ("name", "url", "path", "kind"), required=("name",))
+    keys = doc.mapping(
+        node, "a feed", ("name", "url", "path", "kind", "section"), required=("name",)
+    )
     line = node.start_mark.line + 1
     if ("url" in keys) == ("path" in keys):
         raise doc.error(node, "a feed needs exactly one of 'url: https://…' or 'path: file.xml'")
@@ -215,16 +217,19 @@ def _feed(doc: Doc, node: yaml.Node, root: Path) -> FeedConfig:
     if kind not in KINDS:
         raise doc.error(keys["kind"], f"unknown kind '{kind}'; write 'articles' or 'questions'")
     name = doc.text(keys["name"], "name", limit=200)
+    section = doc.text(keys["section"], "section", limit=100) if "section" in keys else None
+    if section is not None and kind != "articles":
+        raise doc.error(keys["section"], "only feeds of articles have a section")
     if "url" in keys:
         url = _http_url(doc, keys["url"], "url")
-        return FeedConfig(name=name, kind=kind, key=url, url=url, line=line)
+        return FeedConfig(name=name, kind=kind, key=url, url=url, line=line, section=section)
     written = doc.text(keys["path"], "path", limit=MAX_URL - len("path:"))
     try:
         path = (root / written).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop
         raise doc.error(keys["path"], f"path '{written}' cannot be used ({exc})") from None
     key = "path:" + written
-    return FeedConfig(name=name, kind=kind, key=key, path=path, line=line)
+    return FeedConfig(name=name, kind=kind, key=key, path=path, line=line, section=section)
 
 
 def _http_url(doc: Doc, node: yaml.Node, where: str) -> str:

@@ -64,6 +64,7 @@ class FeedConfig:
     url: str | None = None
     path: Path | None = None  # absolute, resolved against the folder of feeds.yaml
     line: int = 0  # where feeds.yaml defines it, for messages
+    section: str | None = None  # readers turn sections on or off; default: the feed's name
 
 
 @dataclass(frozen=True)

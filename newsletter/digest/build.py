@@ -26,11 +26,12 @@ from newsletter.digest.select import (
     candidate_window,
     digest_period,
 )
-from newsletter.digest.weeks import current_week, parse_week
+from newsletter.digest.weeks import current_week, parse_week, send_day
 from newsletter.errors import StoreError
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest, Candidates, CandidateWindow, DigestDraft
 from newsletter.store.exercises import ExerciseRecord
+from newsletter.subscribers.preferences import first_of_month
 
 OLDER_LOOKBACK = timedelta(days=3650)  # "any time": a feed's whole history
 
@@ -107,7 +108,9 @@ def build_digest(
     exercise = _known(catalog, featured.exercise_id)
     rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
     draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter))
-    digest, created = store.save_digest(draft)
+    # Monthly readers get the digest of the month's first send day.
+    monthly = first_of_month(send_day(week, settings.newsletter.send_on).day)
+    digest, created = store.save_digest(replace(draft, monthly=monthly))
     winner = exercise if created else _exercise_by_id(catalog, digest.exercise_id)
     more = rendered.sections.more if created else 0
     return Built(week, digest, created, winner, more, first=period.first, older=older)

@@ -18,7 +18,7 @@ from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
 from newsletter.formats import FORMATS
 from newsletter.html_text import excerpt, one_line, plain_text
-from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
+from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
 from newsletter.store.digests import DigestEntry
 from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
@@ -72,7 +72,7 @@ class DigestView:
     site_url: str
     week: str
     issue_date: str  # "Monday 23 November 2026"
-    exercise: ExerciseView
+    exercise: ExerciseView | None  # None: the reader turned the exercise off
     articles: tuple[ItemView, ...]
     questions: tuple[ItemView, ...]
     more: int
@@ -82,25 +82,41 @@ class DigestView:
     nothing_new: str = NOTHING_NEW
     # The newest answered question, with its answer, in a section of its own.
     question_of_week: ItemView | None = None
+    preferences_url: str = PREFERENCES_PLACEHOLDER
+    # A digest covering several weeks (a monthly reader's): the exercises of the weeks
+    # before this one, by name, oldest first; empty for a week's digest.
+    earlier_exercises: tuple[str, ...] = ()
+    monthly: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "Your monthly digest" if self.monthly else "Weekly digest"
 
 
 def compose(
-    settings: Settings, week: str, exercise: ExerciseRecord, chosen: Sections
+    settings: Settings,
+    week: str,
+    exercise: ExerciseRecord | None,
+    chosen: Sections,
+    earlier: Sequence[str] | None = None,
 ) -> DigestView:
+    """The digest's view. ``earlier``: for a digest covering several weeks, the names of
+    the exercises of the weeks before this one (None: this week's digest alone)."""
     zone = ZoneInfo(settings.newsletter.timezone)
     base = SITE_PLACEHOLDER  # filled in when sent or shown (see mail.message)
     articles = tuple(_item(e, zone) for e in chosen.articles)
     questions = tuple(_item(e, zone) for e in chosen.questions)
     featured, others = question_of_the_week(questions)
+    said = subject(exercise.name if exercise else None, len(articles), len(questions))
     return DigestView(
-        subject=subject(exercise.name, len(articles), len(questions)),
+        subject=f"Your month: {said}" if earlier is not None else said,
         preheader=preheader(exercise, articles + questions),
         language=settings.site.language,
         site_title=settings.site.title,
         site_url=settings.site.url,
         week=week,
         issue_date=long_date(send_day(week, settings.newsletter.send_on)),
-        exercise=_exercise(exercise),
+        exercise=_exercise(exercise) if exercise else None,
         articles=articles,
         questions=others,
         question_of_week=featured,
@@ -108,6 +124,8 @@ def compose(
         archive_url=urljoin(base, "archive/"),
         feed_urls=tuple((feed.title, urljoin(base, feed.path)) for feed in FORMATS),
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
+        earlier_exercises=tuple(earlier or ()),
+        monthly=earlier is not None,
     )
 
 
@@ -121,21 +139,23 @@ def question_of_the_week(
     return None, questions
 
 
-def subject(exercise_name: str, articles: int, questions: int) -> str:
+def subject(exercise_name: str | None, articles: int, questions: int) -> str:
     """The From: line already names the site, so the subject says what is inside."""
     news = [
         _count(articles, "new article", "new articles"),
         _count(questions, "reader question", "reader questions"),
     ]
     said = " and ".join(part for part in news if part)
+    if exercise_name is None:
+        return said[:1].upper() + said[1:] if said else "Nothing new this week"
     if not said:
         return f"This week's foot exercise: {exercise_name}"
     return f"{exercise_name}, plus {said}"
 
 
-def preheader(exercise: ExerciseRecord, items: tuple[ItemView, ...]) -> str:
+def preheader(exercise: ExerciseRecord | None, items: tuple[ItemView, ...]) -> str:
     """The line inboxes show after the subject: the headlines, else the exercise's use."""
-    if items:
+    if items or exercise is None:
         text = "Inside: " + " · ".join(item.title for item in items)
     else:
         sitting = " You can do it sitting down." if exercise.sitting else ""
@@ -150,7 +170,8 @@ def long_date(day: date) -> str:
 def web_copy(document: str, base_url: str) -> str:
     """A digest for the web (archive, preview): the unsubscribe link leads to the site,
     and the site's links are on today's base URL."""
-    return with_site_url(document.replace(UNSUBSCRIBE_PLACEHOLDER, base_url), base_url)
+    personal = document.replace(UNSUBSCRIBE_PLACEHOLDER, base_url)
+    return with_site_url(personal.replace(PREFERENCES_PLACEHOLDER, base_url), base_url)
 
 
 def _count(n: int, one: str, many: str) -> str:

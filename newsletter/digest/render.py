@@ -48,14 +48,18 @@ class DigestRenderer:
         self,
         settings: Settings,
         week: str,
-        exercise: ExerciseRecord,
+        exercise: ExerciseRecord | None,
         budget: int = CLIP_BYTES,
         env: Environment | None = None,
         size: SizeOf | None = None,
+        earlier: Sequence[str] | None = None,
+        text_only: bool = False,
     ) -> None:
         self.settings = settings
         self.week = week
         self.exercise = exercise
+        self.earlier = earlier  # a digest of several weeks: the earlier weeks' exercises
+        self.text_only = text_only
         self.budget = budget  # bytes as sent
         self.env = env or make_environment(settings.root)
         self.size = size or digest_size(settings)
@@ -68,8 +72,9 @@ class DigestRenderer:
         def fits(keep: int) -> bool:
             if keep not in tried:
                 chosen = sections(entries, keep, total)
-                view = compose(self.settings, self.week, self.exercise, chosen)
-                tried[keep] = (chosen, view, self.html(view), self.text(view))
+                view = compose(self.settings, self.week, self.exercise, chosen, self.earlier)
+                html = "" if self.text_only else self.html(view)
+                tried[keep] = (chosen, view, html, self.text(view))
             _chosen, view, html, text = tried[keep]
             return self.size(view.subject, text, html) <= self.budget
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import binascii
 import html
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from newsletter.mail.headers import clean_header_text, header_line, mailbox
 from newsletter.subscribers.address import InvalidAddress, normalize_address
 
 PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
+PREFERENCES_PLACEHOLDER = "%%PREFERENCES_URL%%"  # each subscriber's preferences page
 # The site's links in a stored digest (archive, feeds) are filled in when it is sent or
 # shown, from NEWSLETTER_BASE_URL as it is then: a digest built before the base URL was
 # set does not carry http://127.0.0.1:8000/ to its readers.
@@ -40,7 +42,10 @@ ADDED_ON_THE_WAY = 3_000
 LONGEST_TO = mailbox("\u00e9" * 100, "a" * 64 + "@" + "b" * 185 + ".com")
 LONGEST_MESSAGE_ID = "<digest-0000-W00." + "0" * 32 + "@" + "b" * 185 + ".com>"
 # Slots filled per subscriber.
-TO, MESSAGE_ID, UNSUBSCRIBE, URL_TEXT, URL_HTML = range(5)
+TO, MESSAGE_ID, UNSUBSCRIBE, URL_TEXT, URL_HTML, PREFS_TEXT, PREFS_HTML = range(7)
+_TEXT_SLOTS = {PLACEHOLDER: URL_TEXT, PREFERENCES_PLACEHOLDER: PREFS_TEXT}
+_HTML_SLOTS = {PLACEHOLDER: URL_HTML, PREFERENCES_PLACEHOLDER: PREFS_HTML}
+_PLACEHOLDERS = re.compile(f"({re.escape(PLACEHOLDER)}|{re.escape(PREFERENCES_PLACEHOLDER)})")
 Piece = bytes | int
 
 
@@ -95,29 +100,47 @@ class DigestMessage:
             UNSUBSCRIBE,
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
         ]
-        self.pieces = _merge(headers + _multipart(boundary, text, html_body, URL_TEXT, URL_HTML))
+        # A reader who chose plain text gets one text/plain part (html_body "").
+        body = _multipart(boundary, text, html_body) if html_body else _text_only(text)
+        self.pieces = _merge(headers + body)
 
     def render(
-        self, to: str, message_id: str, unsubscribe_url: str, unsubscribe_mailto: str | None = None
+        self,
+        to: str,
+        message_id: str,
+        unsubscribe_url: str,
+        unsubscribe_mailto: str | None = None,
+        preferences_url: str | None = None,
     ) -> bytes:
         """``to``: a mailbox from :func:`newsletter.mail.headers.mailbox`; ``message_id``
         with its angle brackets; ``unsubscribe_url``: ASCII, no spaces; ``unsubscribe_mailto``
         (``mailto:…``), when given, is List-Unsubscribe's second way, for clients that
-        unsubscribe by email."""
+        unsubscribe by email; ``preferences_url`` (ASCII), where the body links to the
+        reader's preferences page (default: the unsubscribe page)."""
+        preferences = preferences_url or unsubscribe_url
         slots = {
             TO: _to_line(to),
             MESSAGE_ID: b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
             UNSUBSCRIBE: _unsubscribe_line(unsubscribe_url, unsubscribe_mailto),
             URL_TEXT: _open_end(_qp(unsubscribe_url)),
             URL_HTML: _open_end(_qp(html.escape(unsubscribe_url))),
+            PREFS_TEXT: _open_end(_qp(preferences)),
+            PREFS_HTML: _open_end(_qp(html.escape(preferences))),
         }
         return b"".join(slots[p] if isinstance(p, int) else p for p in self.pieces)
 
 
-def sent_size(message: DigestMessage, longest_url: str, longest_mailto: str | None = None) -> int:
+def sent_size(
+    message: DigestMessage,
+    longest_url: str,
+    longest_mailto: str | None = None,
+    longest_preferences: str | None = None,
+) -> int:
     """The bytes of the biggest message this digest can become on arrival: every
     subscriber's parts at their longest, plus what relays and signing add."""
-    data = message.render(LONGEST_TO, LONGEST_MESSAGE_ID, longest_url, longest_mailto)
+    data = message.render(
+        LONGEST_TO, LONGEST_MESSAGE_ID, longest_url, longest_mailto, longest_preferences
+    )
     return len(data) + ADDED_ON_THE_WAY
 
 
@@ -134,36 +157,43 @@ def simple_message(
         f"Message-ID: {message_id}\r\n".encode("ascii"),
         b"MIME-Version: 1.0\r\n",
     ]
-    pieces = headers + _multipart(f"=_nl_{secrets.token_hex(12)}", text, html_body, None, None)
+    pieces = headers + _multipart(f"=_nl_{secrets.token_hex(12)}", text, html_body, False)
     return b"".join(p for p in pieces if isinstance(p, bytes)), message_id
 
 
-def _multipart(
-    boundary: str, text: str, html_body: str, text_slot: int | None, html_slot: int | None
-) -> list[Piece]:
+def _multipart(boundary: str, text: str, html_body: str, personal: bool = True) -> list[Piece]:
     line = boundary.encode("ascii")
     return [
         b'Content-Type: multipart/alternative;\r\n boundary="' + line + b'"\r\n\r\n',
         b"--" + line + b"\r\n",
         b'Content-Type: text/plain; charset="utf-8"\r\n',
         b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-        *_body(text, text_slot),
+        *_body(text, _TEXT_SLOTS if personal else {}),
         b"\r\n--" + line + b"\r\n",
         b'Content-Type: text/html; charset="utf-8"\r\n',
         b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-        *_body(html_body, html_slot),
+        *_body(html_body, _HTML_SLOTS if personal else {}),
         b"\r\n--" + line + b"--\r\n",
     ]
 
 
-def _body(text: str, slot: int | None) -> list[Piece]:
-    """The encoded body with ``slot`` where each placeholder was."""
-    if slot is None or PLACEHOLDER not in text:
+def _text_only(text: str) -> list[Piece]:
+    return [
+        b'Content-Type: text/plain; charset="utf-8"\r\n',
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+        *_body(text, _TEXT_SLOTS),
+        b"\r\n",
+    ]
+
+
+def _body(text: str, slots: dict[str, int]) -> list[Piece]:
+    """The encoded body with a slot where each of the placeholders of ``slots`` was."""
+    if not slots or not any(placeholder in text for placeholder in slots):
         return [_qp(text)]
-    segments = text.split(PLACEHOLDER)
+    segments = _PLACEHOLDERS.split(text)  # text, placeholder, text, …, text
     pieces: list[Piece] = []
-    for segment in segments[:-1]:
-        pieces += [_open_end(_qp(segment)), slot]
+    for segment, placeholder in zip(segments[::2], segments[1::2], strict=False):
+        pieces += [_open_end(_qp(segment)), slots[placeholder]]
     return [*pieces, _qp(segments[-1])]
 
 

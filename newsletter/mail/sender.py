@@ -35,7 +35,7 @@ from newsletter.mail.decide import (
 )
 from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
-from newsletter.mail.message import DigestMessage, Sender, with_site_url
+from newsletter.mail.message import DigestMessage, MessageError, Sender, with_site_url
 from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.report import SendReport
@@ -54,6 +54,7 @@ from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState, Recovered
 from newsletter.store.delivery_writer import DeliveryWriter
 from newsletter.store.digests import DigestToSend
+from newsletter.store.preferences import Rendering
 from newsletter.subscribers.tokens import Links, Tokens, secret_key
 
 Clock = Callable[[], datetime]
@@ -88,12 +89,18 @@ class SendOptions:
     retry_unknown: bool = False  # also re-send rows a dead sender left in doubt
 
 
+# Renders a digest as some readers chose it (their rows' ``variant``): the digest step's
+# ``digest.variants.variant_source``, handed in so that mail/ knows nothing of sections.
+VariantSource = Callable[[DigestToSend, str], Rendering]
+
+
 def send_digest(
     settings: Settings,
     store: SqlStore,
     clock: Clock,
     options: SendOptions | None = None,
     progress: Progress | None = None,
+    variants: VariantSource | None = None,
 ) -> SendReport:
     """Deliver the due messages of a digest (that week's, else the latest one).
 
@@ -113,6 +120,7 @@ def send_digest(
             message = f"another `newsletter send` ({lock.holder}) is sending it; nothing to do"
             return SendReport(week=digest.week, busy=message)
         job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
+        job.variants = variants
         return job.run(exclusive=not store.shared_by_machines)
 
 
@@ -159,9 +167,14 @@ class _Job:
         self.links = Links(settings.env.base_url, Tokens(key), unsubscribe_mailbox(settings))
         base = settings.env.base_url
         text, html = with_site_url(digest.text, base), with_site_url(digest.html, base)
+        self.date = clock()
         self.message = DigestMessage(
-            self.sender, settings.site.title, digest.subject, text, html, clock()
+            self.sender, settings.site.title, digest.subject, text, html, self.date
         )
+        self.variants: VariantSource | None = None
+        # One message per variant in use, built on first need: never one per reader.
+        self.messages: dict[str, DigestMessage] = {"": self.message}
+        self._variant_lock = threading.Lock()
         self.message_ids = message_ids(digest, self.sender.domain, key)
         self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
         self.verp = verp_for(settings)  # None: the From address is every return path
@@ -305,10 +318,37 @@ class _Job:
 
     def _envelope(self, job: DeliveryJob) -> Envelope:
         url, mailto = self.links.unsubscribe_ways(job.subscriber_id, job.email_key)
-        data = self.message.render(mailbox(job.name, job.email), job.message_id, url, mailto)
+        preferences = self.links.preferences(job.subscriber_id, job.email_key)
+        message = self._message_for(job.variant)
+        to = mailbox(job.name, job.email)
+        data = message.render(to, job.message_id, url, mailto, preferences)
         if self.signer is not None:
             data = self.signer.sign(data, self.clock())
         return Envelope(self._return_path(job), job.email, data, job.message_id)
+
+    def _message_for(self, variant: str) -> DigestMessage:
+        found = self.messages.get(variant)
+        if found is not None:
+            return found
+        with self._variant_lock:  # the first worker to need it renders it; the rest wait
+            found = self.messages.get(variant)
+            if found is None:
+                found = self._variant_message(variant)
+                self.messages[variant] = found
+        return found
+
+    def _variant_message(self, variant: str) -> DigestMessage:
+        if self.variants is None:
+            raise MessageError(
+                "this digest has readers with their own preferences; "
+                "send it with `newsletter send` or `newsletter run`"
+            )
+        rendering = self.variants(self.digest, variant)
+        base = self.settings.env.base_url
+        text = with_site_url(rendering.text, base)
+        html = with_site_url(rendering.html, base) if rendering.html else ""
+        title = self.settings.site.title
+        return DigestMessage(self.sender, title, rendering.subject, text, html, self.date)
 
     def _count(self, verdict: Verdict, job: DeliveryJob, result: DeliveryResult) -> None:
         # Counted by where the row went: a retry that gave up is a failure, and a row handed

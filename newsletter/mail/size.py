@@ -32,9 +32,10 @@ def digest_size(settings: Settings) -> SizeOf:
     sender = Sender.parse(settings.newsletter.sender)
     links = Links(settings.env.base_url, Tokens("x" * 16), unsubscribe_mailbox(settings))
     url, mailto = links.unsubscribe_ways(1, "x")  # tokens have one length
+    preferences = links.preferences(1, "x")
 
     def size(subject: str, text: str, html: str) -> int:
         message = DigestMessage(sender, settings.site.title, subject, text, html, _ANY_DATE)
-        return sent_size(message, url, mailto)
+        return sent_size(message, url, mailto, preferences)
 
     return size

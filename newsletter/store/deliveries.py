@@ -32,7 +32,7 @@ from newsletter.store.delivery_states import (
     Recovered,
 )
 from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter
-from newsletter.store.digests import DigestToSend, audience_insert
+from newsletter.store.digests import DigestToSend, audience_insert, mark_last_week
 from newsletter.store.models import Delivery, Digest, Subscriber
 from newsletter.store.subscribers import SubscriberState
 
@@ -76,6 +76,9 @@ class DeliveriesSql(SqlBase):
         with self._core() as connection:
             statement = audience_insert(self.dialect, digest_id, until_sending=True)
             count = connection.execute(statement).rowcount
+            week = connection.scalar(select(Digest.week).where(Digest.id == digest_id))
+            if count > 0 and week is not None:
+                connection.execute(mark_last_week(digest_id, week))
         return max(count, 0)
 
     def delivery_claims(self, digest_id: int) -> list[Claim]:
@@ -191,7 +194,13 @@ class DeliveriesSql(SqlBase):
             update(Delivery)
             .where(Delivery.id.in_(due))
             .values(state=_S.CLAIMED, claimed_by=claimer, claimed_at=now)
-            .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
+            .returning(
+                Delivery.id,
+                Delivery.subscriber_id,
+                Delivery.message_id,
+                Delivery.attempts,
+                Delivery.variant,
+            )
         )
         return list(connection.execute(statement))
 
@@ -284,4 +293,5 @@ def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> Deliver
         subscriber.name,
         row.message_id or message_id(row.subscriber_id),
         row.attempts,
+        row.variant,
     )

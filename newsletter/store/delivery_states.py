@@ -54,6 +54,7 @@ class DeliveryJob:
     name: str | None
     message_id: str
     attempts: int  # attempts made before this one
+    variant: str = ""  # the digest as the reader chose it (subscribers.preferences.Variant)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 
 from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.delivery_states import DeliveryState
@@ -73,6 +73,7 @@ class DigestDraft(_Digest):
 
     entry_ids: tuple[int, ...]  # in the order the digest shows them
     built_at: datetime
+    monthly: bool = False  # the month's first: monthly readers get it too
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +205,7 @@ class DigestSql(SqlBase):
             "exercise_id": draft.exercise_id,
             "item_count": len(draft.entry_ids),
             "built_at": draft.built_at,
+            "monthly": draft.monthly,
         }
         with self._session() as session:
             # The week is unique: when two builders race, the database picks the winner
@@ -222,6 +224,7 @@ class DigestSql(SqlBase):
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.
                 session.execute(audience_insert(self.dialect, won))
+                session.execute(mark_last_week(won, draft.week))
             row = session.scalars(select(Digest).where(Digest.week == draft.week)).one()
             return record(BuiltDigest, row), won is not None
 
@@ -267,18 +270,40 @@ def _entry(row: Entry, feed_name: str | None) -> DigestEntry:
 
 
 def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:
-    """One pending delivery per active subscriber, in one INSERT … SELECT: the digest's
-    audience, frozen. A subscriber queued already is left alone. ``until_sending``: only
-    while none of the digest's rows has been tried yet (see ``queue_new_subscribers``).
+    """One pending delivery per subscriber the digest is for, in one INSERT … SELECT: the
+    digest's audience, frozen. A subscriber queued already is left alone. ``until_sending``:
+    only while none of the digest's rows has been tried yet (see ``queue_new_subscribers``).
     Nobody gets a digest dated before they confirmed: a digest built late (its date is
     its week's send time) or sent days after it was built does not reach who joined
-    since (subscribers without a confirmation date, from old imports, are in)."""
-    dated = select(Digest.built_at).where(Digest.id == digest_id).scalar_subquery()
+    since (subscribers without a confirmation date, from old imports, are in). A reader
+    paused at its date is left out, and a monthly reader unless it is the month's first.
+
+    Each row records the variant its reader chose (``subscribers.preferences.Variant``,
+    encoded): their own part, plus the week of their last digest when this one must cover
+    the weeks since (a monthly reader's, or one back from monthly), so a change of mind
+    applies from the next digest and the rows already queued keep what they were."""
+    digest = select(Digest).where(Digest.id == digest_id).subquery()
+    dated = select(digest.c.built_at).scalar_subquery()
+    monthly = select(digest.c.monthly).scalar_subquery()
+    previous = (
+        select(func.max(Digest.week))
+        .where(Digest.week < select(digest.c.week).scalar_subquery())
+        .scalar_subquery()
+    )
+    behind = Subscriber.last_week.is_not(None) & (Subscriber.last_week < previous)
+    since = case((Subscriber.choice == "", literal("since=")), else_=Subscriber.choice + ";since=")
+    variant = case((behind, since + Subscriber.last_week), else_=Subscriber.choice)
     audience = select(
-        literal(digest_id), Subscriber.id, literal(DeliveryState.PENDING.value), literal(0)
+        literal(digest_id),
+        Subscriber.id,
+        literal(DeliveryState.PENDING.value),
+        literal(0),
+        variant,
     ).where(
         Subscriber.state == SubscriberState.ACTIVE,
         Subscriber.confirmed_at.is_(None) | (Subscriber.confirmed_at <= dated),
+        Subscriber.paused_until.is_(None) | (Subscriber.paused_until <= dated),
+        (Subscriber.frequency != "monthly") | monthly,
     )
     if until_sending:
         begun = select(Delivery.id).where(
@@ -288,8 +313,21 @@ def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -
         audience = audience.where(~begun.exists())
     return (
         dialect_insert(dialect, Delivery)
-        .from_select(["digest_id", "subscriber_id", "state", "attempts"], audience)
+        .from_select(["digest_id", "subscriber_id", "state", "attempts", "variant"], audience)
         .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
         # SQLAlchemy reports an INSERT's rowcount only when asked to.
         .execution_options(preserve_rowcount=True)
+    )
+
+
+def mark_last_week(digest_id: int, week: str) -> Any:
+    """Remember the week of the last digest queued for each of its readers (a monthly
+    reader's next digest covers the weeks after it)."""
+    queued = select(Delivery.subscriber_id).where(Delivery.digest_id == digest_id)
+    return (
+        update(Subscriber)
+        .where(Subscriber.id.in_(queued))
+        .where(Subscriber.last_week.is_(None) | (Subscriber.last_week < week))
+        .values(last_week=week)
+        .execution_options(synchronize_session=False)
     )

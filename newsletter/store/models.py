@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -175,6 +176,26 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What they chose to get (newsletter.subscribers.preferences): the format and the
+    # sections left out, encoded as the reader's part of every digest variant ("" = all).
+    choice: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    frequency: Mapped[str] = mapped_column(String(10), default="weekly", server_default="weekly")
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The week of the last digest queued for them: a monthly reader's next one covers the
+    # weeks after it. Cleared by a pause, whose weeks are not sent later.
+    last_week: Mapped[str | None] = mapped_column(String(8))
+
+
+class SubscriberEvent(Base):
+    """A line of a subscriber's history other than their digests: what they changed."""
+
+    __tablename__ = "subscriber_events"
+    __table_args__ = (Index("ix_subscriber_events_subscriber_id_id", "subscriber_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    what: Mapped[str] = mapped_column(String(1000))
 
 
 class Digest(Base):
@@ -190,6 +211,24 @@ class Digest(Base):
     exercise_id: Mapped[int | None] = mapped_column(ForeignKey("exercises.id"))
     subject: Mapped[str] = mapped_column(String(500))
     html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The month's first digest: monthly readers get this one (and the weeks before it).
+    monthly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class DigestVariant(Base):
+    """A digest as some readers chose it (sections, format, weeks covered): rendered once
+    for all who share the choice, and kept, so every sender sends the same bytes."""
+
+    __tablename__ = "digest_variants"
+    __table_args__ = (UniqueConstraint("digest_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(600))
+    subject: Mapped[str] = mapped_column(String(500))
+    html: Mapped[str] = mapped_column(Text)  # "" for plain text only
     text: Mapped[str] = mapped_column(Text)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -226,6 +265,8 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply: Mapped[str | None] = mapped_column(Text)  # the server's answer to the message
     error: Mapped[str | None] = mapped_column(Text)
+    # The digest variant the subscriber was queued with ("" = the digest as built).
+    variant: Mapped[str] = mapped_column(String(600), default="", server_default="")
 
 
 class Run(Base):

@@ -14,6 +14,7 @@ from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
 from newsletter.store.locks import LocksSql
+from newsletter.store.preferences import PreferencesSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
@@ -35,5 +36,6 @@ class SqlStore(
     ConsoleSql,
     LocksSql,
     LeasesSql,
+    PreferencesSql,
 ):
     """The store every caller takes: one mixin per table family."""

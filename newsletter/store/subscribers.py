@@ -71,6 +71,9 @@ class SubscriberRecord:
     unsubscribed_at: datetime | None = None
     bounced_at: datetime | None = None
     confirm_sent_at: datetime | None = None
+    choice: str = ""  # see newsletter.subscribers.preferences: format and sections left out
+    frequency: str = "weekly"
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ from itsdangerous import BadData, URLSafeSerializer
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 
-Purpose = Literal["confirm", "unsubscribe"]
-PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe")
+Purpose = Literal["confirm", "unsubscribe", "preferences"]
+PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe", "preferences")
 KEY_FILE = "secret.key"
 MIN_KEY_LENGTH = 16
 
@@ -153,6 +153,10 @@ class Links:
 
     def confirm(self, subscriber_id: int, email_key: str) -> str:
         return self.base + "confirm/" + self.tokens.make("confirm", subscriber_id, email_key)
+
+    def preferences(self, subscriber_id: int, email_key: str) -> str:
+        token = self.tokens.make("preferences", subscriber_id, email_key)
+        return self.base + "preferences/" + token
 
     def unsubscribe(self, subscriber_id: int, email_key: str) -> str:
         return self.unsubscribe_ways(subscriber_id, email_key)[0]
