@@ -18,7 +18,7 @@ import pytest
 from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
-from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
+from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest
 from tests.support.digest import SEND_W48, add, article, question, site_settings
@@ -106,9 +106,12 @@ def test_the_html_is_built_for_mail_clients(store: SqlStore, tmp_path: Path) -> 
         html.index(s) for s in ("Toe tapping</h1>", "New on the site", "Readers\u2019 questions")
     ]
     assert order == sorted(order)
-    # Every link is absolute; the unsubscribe placeholder is there once, in a link.
+    # Every link is absolute; the unsubscribe and preferences placeholders are there once
+    # each, in a link, filled per reader.
     links = re.findall(r'href="([^"]*)"', html)
-    assert all(re.match(r"https?://", link) for link in links if link != UNSUBSCRIBE_PLACEHOLDER)
+    personal = (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER)
+    assert all(re.match(r"https?://", link) for link in links if link not in personal)
+    assert links.count(PREFERENCES_PLACEHOLDER) == 1
     assert "https://news.example.com/archive/" in links
     assert "https://news.example.com/feed.xml" in links
     assert links.count(UNSUBSCRIBE_PLACEHOLDER) == 1

@@ -85,11 +85,11 @@ class PreferencesSql(SqlBase):
             return True
 
     def subscriber_events(self, subscriber_id: int) -> list[tuple[datetime, str]]:
-        """Their changes, newest first."""
+        """Their changes, in the order they were made."""
         query = (
             select(SubscriberEvent.at, SubscriberEvent.what)
             .where(SubscriberEvent.subscriber_id == subscriber_id)
-            .order_by(SubscriberEvent.id.desc())
+            .order_by(SubscriberEvent.id)
         )
         with self._session() as session:
             return [(at, what) for at, what in session.execute(query)]

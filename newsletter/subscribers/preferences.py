@@ -118,14 +118,21 @@ class Choice:
     def nothing_on(self, available: Sequence[Section]) -> bool:
         return all(s.key in self.off for s in available)
 
-    def changes_from(self, before: Choice, now: datetime) -> list[str]:
-        """What changed, in words, for the subscriber's history."""
+    def changes_from(
+        self, before: Choice, now: datetime, available: Sequence[Section] = ()
+    ) -> list[str]:
+        """What changed, in words, for the subscriber's history (sections by their labels)."""
+        labels = {s.key: s.label for s in available}
+
+        def named(keys: frozenset[str]) -> str:
+            return ", ".join(sorted(labels.get(key, key) for key in keys))
+
         said = []
         turned_off, turned_on = self.off - before.off, before.off - self.off
         if turned_off:
-            said.append("turned off " + ", ".join(sorted(turned_off)))
+            said.append("turned off " + named(turned_off))
         if turned_on:
-            said.append("turned on " + ", ".join(sorted(turned_on)))
+            said.append("turned on " + named(turned_on))
         if self.frequency != before.frequency:
             said.append(f"now {self.frequency}")
         if self.format != before.format:

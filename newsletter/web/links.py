@@ -1,4 +1,4 @@
-"""The links of emails: confirm and unsubscribe.
+"""The links of emails: confirm, unsubscribe, and the reader's preferences.
 
 A GET only shows a page with a button, because mail systems and link scanners open every
 link in a message; the POST of that button acts. The unsubscribe URL also takes the
@@ -13,15 +13,17 @@ from typing import NoReturn
 
 from flask import Blueprint, Response, abort, request
 
-from newsletter.store.subscribers import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord, SubscriberState
 from newsletter.subscribers import (
     InvalidLink,
     confirm_subscription,
     linked_subscriber,
     unsubscribe_with_token,
 )
+from newsletter.subscribers.choosing import BadChoice, current_choice, read_form, save_choice
+from newsletter.subscribers.preferences import PAUSE_WEEKS, Choice, sections
 from newsletter.subscribers.service import MAX_TOKEN
-from newsletter.subscribers.tokens import Purpose
+from newsletter.subscribers.tokens import Links, Purpose
 from newsletter.web.pages import page
 from newsletter.web.security import (
     csrf_exempt,
@@ -52,7 +54,14 @@ def confirm(token: str) -> Response:
         found = confirm_subscription(ctx.store(), ctx.tokens(), _checked(token), ctx.clock())
     except InvalidLink:
         _bad_link()
-    return page("web/confirmed.html", noindex=True, email=found.email, state=found.state)
+    links = Links(ctx.settings.env.base_url, ctx.tokens())
+    return page(
+        "web/confirmed.html",
+        noindex=True,
+        email=found.email,
+        state=found.state,
+        preferences_url=links.preferences(found.id, found.email_key),
+    )
 
 
 @blueprint.get("/unsubscribe/<token>")
@@ -74,6 +83,54 @@ def unsubscribe(token: str) -> Response:
     except InvalidLink:
         _bad_link()
     return page("web/unsubscribed.html", noindex=True, email=found.email)
+
+
+@blueprint.get("/preferences/<token>")
+def preferences_page(token: str) -> Response:
+    subscriber = _linked("preferences", token)
+    return _preferences(subscriber, token, current_choice(subscriber))
+
+
+@blueprint.post("/preferences/<token>")
+def preferences(token: str) -> Response:
+    subscriber = _linked("preferences", token)
+    ctx = services()
+    available = sections(ctx.settings.feeds)
+    now = ctx.clock()
+    try:
+        submitted = read_form(
+            request.form.get, request.form.getlist, available, current_choice(subscriber), now
+        )
+    except BadChoice:
+        abort(400)
+    if submitted.choice is None:  # everything off: no empty digests; offer to leave
+        links = Links(ctx.settings.env.base_url, ctx.tokens())
+        return page(
+            "web/preferences_all_off.html",
+            noindex=True,
+            email=subscriber.email,
+            unsubscribe_url=links.unsubscribe(subscriber.id, subscriber.email_key),
+            preferences_url=links.preferences(subscriber.id, subscriber.email_key),
+        )
+    saved = save_choice(ctx.store(), subscriber, submitted.choice, now, available)
+    return _preferences(subscriber, token, submitted.choice, saved=saved)
+
+
+def _preferences(
+    subscriber: SubscriberRecord, token: str, choice: Choice, saved: bool | None = None
+) -> Response:
+    ctx = services()
+    return page(
+        "web/preferences.html",
+        noindex=True,
+        email=subscriber.email,
+        active=subscriber.state == SubscriberState.ACTIVE,
+        choice=choice,
+        available=sections(ctx.settings.feeds),
+        paused=choice.paused(ctx.clock()),
+        pause_weeks=PAUSE_WEEKS,
+        saved=saved,
+    )
 
 
 def _linked(purpose: Purpose, token: str) -> SubscriberRecord:
