@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 
 import newsletter.config.deliverability as deliverability
+import newsletter.config.fediverse as fediverse
 import newsletter.config.variables as variables
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.settings import (
@@ -46,11 +47,11 @@ def load_settings(config_path: Path, environ: Mapping[str, str] | None = None) -
     top = doc.mapping(
         doc.root,
         "the top level",
-        ("site", "newsletter", "collect", "feeds"),
+        ("site", "newsletter", "collect", "feeds", "fediverse"),
         required=("site", "newsletter", "feeds"),
     )
     root = config_path.parent
-    return Settings(
+    settings = Settings(
         config_path=config_path,
         root=root,
         site=_site(doc, top["site"]),
@@ -59,6 +60,10 @@ def load_settings(config_path: Path, environ: Mapping[str, str] | None = None) -
         feeds=_feeds(doc, top["feeds"], root),
         env=load_environment(environ, root),
     )
+    if "fediverse" not in top:
+        return settings
+    account = fediverse.fediverse(doc, top["fediverse"], settings.env.base_url)
+    return dataclasses.replace(settings, fediverse=account)
 
 
 def _site(doc: Doc, node: yaml.Node) -> Site:

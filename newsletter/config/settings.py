@@ -57,6 +57,19 @@ class Newsletter:
 
 
 @dataclass(frozen=True)
+class Fediverse:
+    """The site as one fediverse account, @username@<host of the base URL> (docs/fediverse.md)."""
+
+    username: str = "news"
+    name: str | None = None  # the display name; None: the site's title
+    summary: str | None = None  # the profile's text; None: the site's description
+    # Remote fetches (keys, actors) and deliveries to loopback and private addresses: for a
+    # trial on one machine and the tests; refused otherwise (a follower could name any host).
+    allow_private_addresses: bool = False
+    line: int = 0  # where feeds.yaml's fediverse: starts, for messages
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     name: str
     kind: Kind
@@ -89,6 +102,7 @@ class Settings:
     collect: Limits
     feeds: tuple[FeedConfig, ...]
     env: Environment
+    fediverse: Fediverse | None = None  # None: off (no fediverse: in feeds.yaml, or enabled: false)
 
     @property
     def db_dir(self) -> Path:

@@ -385,3 +385,81 @@ class Suppression(Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FediverseAccount(Base):
+    """The site's fediverse account: one row (id 1), made on first use. The key pair is
+    generated once and never changes: followers' servers keep its public half."""
+
+    __tablename__ = "fediverse_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # posts start from here
+
+
+class FediverseFollower(Base):
+    """A remote account that follows the site (Follow accepted; Undo removes the row)."""
+
+    __tablename__ = "fediverse_followers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(1024), unique=True)  # its actor id (a URL)
+    inbox: Mapped[str] = mapped_column(String(1024))
+    shared_inbox: Mapped[str | None] = mapped_column(String(1024))  # one POST per server
+    follow_id: Mapped[str | None] = mapped_column(Text)  # the Follow activity's id
+    followed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FediversePost(Base):
+    """What followers were told about one of our things (an entry, a week's exercise): its
+    hash as last sent (a change sends Update), or deleted (Delete was sent)."""
+
+    __tablename__ = "fediverse_posts"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # entry:12, exercise:2026-W48
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FediverseActivity(Base):
+    """An activity we sent (Create, Update, Delete, Accept), kept as sent: the outbox shows
+    the public ones, and each delivery row points here."""
+
+    __tablename__ = "fediverse_activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # made once: a rerun adds none
+    type: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)  # the JSON as delivered
+    public: Mapped[bool] = mapped_column(Boolean)  # in the outbox (an Accept is not)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FediverseDelivery(Base):
+    """One activity to one inbox (a server's shared inbox when it has one), the fediverse's
+    ledger (newsletter/fediverse/delivery.py): pending → sending → sent | pending (retry,
+    later) | failed; a dead sender's ``sending`` rows go back to pending."""
+
+    __tablename__ = "fediverse_deliveries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox"),
+        Index("ix_fediverse_deliveries_state_next", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("fediverse_activities.id", ondelete="CASCADE")
+    )
+    inbox: Mapped[str] = mapped_column(String(1024))
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[int | None] = mapped_column(Integer)  # the inbox's last HTTP status
+    error: Mapped[str | None] = mapped_column(Text)

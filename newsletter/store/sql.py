@@ -10,6 +10,7 @@ from newsletter.store.deliveries import DeliveriesSql
 from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
+from newsletter.store.fediverse import FediverseSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
@@ -37,5 +38,6 @@ class SqlStore(
     LocksSql,
     LeasesSql,
     PreferencesSql,
+    FediverseSql,
 ):
     """The store every caller takes: one mixin per table family."""

@@ -9,6 +9,7 @@
     health    /healthz
     admin     /admin/ …            the owner's console (web/admin/, with its own cookie)
     hooks     /hooks/ses, /hooks/mailgun   bounce and complaint reports of relays
+    fediverse /.well-known/webfinger, /actor, /inbox …   the site as a fediverse account
     assets    /static/<name>       the stylesheet and icons of templates/web/, /favicon.ico
     robots    /robots.txt
 
@@ -36,6 +37,7 @@ from newsletter.web import (
     ask,
     compress,
     errors,
+    fediverse,
     feeds,
     health,
     home,
@@ -76,6 +78,8 @@ def create_app(
     security.configure(app, ctx.secure)
     for area in (home, links, ask, static_files, robots, feeds, archive, health, hooks):
         app.register_blueprint(area.blueprint)
+    app.register_blueprint(fediverse.blueprint)
+    fediverse.configure(app)
     app.register_blueprint(admin.blueprint)
     hooks.configure(app, fetch)
     errors.register(app)

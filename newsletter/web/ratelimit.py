@@ -34,9 +34,12 @@ class RateLimits:
     subscribe: Rate | None = Rate(burst=5, per=120.0)
     questions: Rate | None = Rate(burst=3, per=600.0)
     links: Rate | None = Rate(burst=10, per=60.0)
+    # POSTs to the fediverse inbox per server (by its key's host): a busy instance's
+    # deliveries come in bursts of a few hundred; an abusive one is held to 5 a second.
+    inbox: Rate | None = Rate(burst=300, per=0.2)
 
 
-UNLIMITED = RateLimits(subscribe=None, questions=None, links=None)
+UNLIMITED = RateLimits(subscribe=None, questions=None, links=None, inbox=None)
 
 
 class TokenBucket:

@@ -1,0 +1,157 @@
+"""Delivering activities to followers' inboxes from the ledger (``fediverse_deliveries``).
+
+Each round claims a batch of due rows (committed as ``sending`` before any POST), posts them
+concurrently (:func:`newsletter.sources.fediverse.post_all`: a few per server, a server
+that cannot be reached skipped for the rest of the call) and writes each answer. What a
+killed run left ``sending`` goes back to pending after :data:`LEASE`: servers drop an
+activity whose id they have, so a crash costs at most one batch of duplicates and never a
+missed follower.
+
+:func:`next_step` is the policy, pure: 2xx is done; 410 Gone drops the inbox and its
+followers; a refusal that will not change (400, 403, 404, 405, 413, 422) fails that row;
+anything else (no answer, 5xx, 401 while a key is being refetched, 429) is tried again
+later, backing off, until the row is :data:`GIVE_UP` old: then that inbox is dropped too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from newsletter.fediverse.account import Account
+from newsletter.sources.fediverse import Post, post_all
+from newsletter.store import SqlStore
+from newsletter.store.fediverse import FediState
+
+Clock = Callable[[], datetime]
+LEASE = timedelta(minutes=15)  # a row sending for longer belongs to a dead run
+BATCH = 500  # rows per claim: the most a crash can send twice
+MAX_ROUNDS = 100  # per run: 50,000 deliveries, then cron's next run goes on
+GIVE_UP = timedelta(days=3)
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+FINAL = frozenset({400, 403, 404, 405, 413, 422})
+
+
+@dataclass(frozen=True)
+class Step:
+    state: FediState
+    next_attempt_at: datetime | None = None
+    drop_inbox: str | None = None  # why the inbox and its followers go
+
+
+def next_step(status: int | None, attempts: int, created_at: datetime, now: datetime) -> Step:
+    if status is not None and 200 <= status < 300:
+        return Step(FediState.SENT)
+    if status == 410:
+        return Step(FediState.FAILED, drop_inbox="the inbox answered 410 Gone")
+    if status in FINAL:
+        return Step(FediState.FAILED)
+    if now - created_at >= GIVE_UP:
+        return Step(FediState.FAILED, drop_inbox=f"failing since {created_at:%Y-%m-%d %H:%M}")
+    wait = BACKOFF[min(attempts, len(BACKOFF)) - 1] if attempts else BACKOFF[0]
+    return Step(FediState.PENDING, next_attempt_at=now + wait)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    recovered: int = 0  # rows a dead run left sending, queued again
+    dropped: list[str] = field(default_factory=list)  # inboxes dropped, and why
+    waiting: int = 0  # due rows left when the run stopped
+    oldest_waiting: datetime | None = None
+    followers: int = 0
+
+    @property
+    def behind(self) -> bool:
+        return self.waiting > 0
+
+    def summary(self) -> str:
+        text = (
+            f"federate: {self.sent} delivered, {self.retrying} to retry, {self.failed} failed "
+            f"({self.followers} followers)"
+        )
+        if self.dropped:
+            text += f"; dropped {len(self.dropped)} inbox(es): " + "; ".join(self.dropped[:3])
+        if self.behind and self.oldest_waiting is not None:
+            text += (
+                f"; BEHIND: {self.waiting} deliveries due, the oldest since "
+                f"{self.oldest_waiting:%Y-%m-%d %H:%M} UTC"
+            )
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "recovered": self.recovered,
+            "dropped": list(self.dropped),
+            "waiting": self.waiting,
+            "oldest_waiting": self.oldest_waiting.isoformat() if self.oldest_waiting else None,
+            "followers": self.followers,
+        }
+
+
+def deliver(
+    store: SqlStore,
+    account: Account,
+    clock: Clock,
+    claimer: str,
+    *,
+    batch: int = BATCH,
+    max_rounds: int = MAX_ROUNDS,
+    activity_key: str | None = None,
+) -> DeliveryReport:
+    """Deliver what is due, round after round, until nothing is due (or ``max_rounds``);
+    only that activity's rows when ``activity_key`` is given (the Accept of a new follower)."""
+    report = DeliveryReport(recovered=store.recover_fedi_deliveries(clock() - LEASE))
+    down: set[str] = set()  # inboxes that could not be reached in this run
+    sign = account.signer(clock)
+    for _ in range(max_rounds):
+        jobs = store.claim_fedi_deliveries(claimer, clock(), batch, sorted(down), activity_key)
+        if not jobs:
+            break
+        posts = [Post(job.id, job.inbox, job.body.encode("utf-8")) for job in jobs]
+        answers = {a.id: a for a in post_all(posts, sign, account.bounds)}
+        now = clock()
+        for job in jobs:
+            answer = answers[job.id]
+            step = next_step(answer.status, job.attempts, job.created_at, now)
+            if answer.unreachable and job.inbox not in down and step.next_attempt_at:
+                down.add(job.inbox)  # its other rows wait with this one: not tried in vain
+                store.postpone_inbox(job.inbox, step.next_attempt_at)
+            store.finish_fedi_delivery(
+                job.id,
+                step.state,
+                now,
+                status=answer.status,
+                error=answer.error,
+                next_attempt_at=step.next_attempt_at,
+            )
+            _count(report, step)
+            if step.drop_inbox is not None:
+                store.drop_inbox(job.inbox, step.drop_inbox)
+                report.dropped.append(f"{job.inbox} ({step.drop_inbox})")
+    backlog = store.fedi_backlog(clock())
+    report.waiting, report.oldest_waiting = backlog.due, backlog.oldest_due
+    report.followers = backlog.followers
+    return report
+
+
+def _count(report: DeliveryReport, step: Step) -> None:
+    if step.state == FediState.SENT:
+        report.sent += 1
+    elif step.state == FediState.PENDING:
+        report.retrying += 1
+    else:
+        report.failed += 1
