@@ -1,5 +1,5 @@
 """`newsletter run`: collect → bounces (when a mailbox is set) → digest (when due) →
-publish → send, and one report.
+publish → federate (when the site is a fediverse account) → send, and one report.
 
 Each step is its capability's own function; this module only orders them. A step that
 fails is reported and the next steps still run (a broken publish must not stop this
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from newsletter.collect import CollectReport, FeedOutcome, collect
@@ -18,12 +18,15 @@ from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.variants import variant_source
 from newsletter.errors import NewsletterError
+from newsletter.fediverse.delivery import DeliveryReport
+from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
 
 Clock = Callable[[], datetime]
+BEHIND = timedelta(hours=1)  # deliveries due longer than this make the run fail (exit 1)
 
 
 class StepReport(Protocol):
@@ -83,6 +86,12 @@ def run_after_collect(
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
+    if settings.fediverse is not None:
+        _step(report, "federate", lambda: federate(settings, store, clock))
+        federated = report.steps.get("federate")
+        if isinstance(federated, DeliveryReport) and federated.behind_since(clock(), BEHIND):
+            # Federation that stopped silently is the complaint we answer (WordPress #873).
+            report.errors["federate"] = federated.summary()
     _step(report, "send", lambda: send_due_digest(settings, store, clock))
     sent = report.steps.get("send")
     if isinstance(sent, SendReport) and sent.paused:

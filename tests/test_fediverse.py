@@ -344,3 +344,24 @@ def test_a_reply_to_one_of_our_posts_waits_for_moderation(
     assert question.status == "pending"
     assert question.author == REMOTE
     assert "after an injury" in question.content_html
+
+
+# What followers are told ----------------------------------------------------------------
+
+
+def test_posts_are_created_updated_and_deleted_once() -> None:
+    from newsletter.fediverse.activities import PostContent
+    from newsletter.fediverse.posts import plan
+    from newsletter.store.fediverse import PostState
+
+    post = PostContent("entry:1", "<p>Hills</p>", "https://www.example.com/hills", NOW)
+    (create,) = plan([post], {}, [], US, NOW)
+    assert create[0].type == "Create" and json.loads(create[0].body)["object"]["type"] == "Note"
+    sent = {"entry:1": create[1]}
+    assert plan([post], sent, [], US, NOW) == []  # unchanged: nothing
+    edited = PostContent("entry:1", "<p>Hills, edited</p>", post.url, NOW)
+    (update,) = plan([edited], sent, [], US, NOW)
+    assert update[0].type == "Update" and update[0].key != create[0].key
+    (gone,) = plan([], sent, ["entry:1"], US, NOW)
+    assert gone[0].type == "Delete" and gone[1] == PostState("entry:1", post.content_hash, True)
+    assert plan([], {"entry:1": gone[1]}, ["entry:1"], US, NOW) == []

@@ -75,6 +75,11 @@ class DeliveryReport:
     def behind(self) -> bool:
         return self.waiting > 0
 
+    def behind_since(self, now: datetime, margin: timedelta) -> bool:
+        """Deliveries have been due for longer than ``margin``: cron must hear of it."""
+        oldest = self.oldest_waiting
+        return self.behind and oldest is not None and now - oldest > margin
+
     def summary(self) -> str:
         text = (
             f"federate: {self.sent} delivered, {self.retrying} to retry, {self.failed} failed "

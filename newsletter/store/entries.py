@@ -91,7 +91,7 @@ class PublishedEntry:
 
 
 # PublishedEntry's fields, but for the feed's name and URL.
-_ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (
     Entry.id,
     Entry.key,
     Entry.kind,
@@ -144,14 +144,14 @@ class EntriesSql(SqlBase):
         """The ``limit`` newest approved articles and questions, newest first (by
         ``published_at``, then by id), each with the name and URL of its feed."""
         query = (
-            select(*_ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
+            select(*ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
             .outerjoin(Feed, Entry.feed_id == Feed.id)
             .where(Entry.kind.in_(PUBLISHED_KINDS), Entry.status == EntryStatus.APPROVED)
             .order_by(Entry.published_at.desc(), Entry.id.desc())
             .limit(limit)
         )
         with self._session() as session:
-            return [_published(row) for row in session.execute(query)]
+            return [published(row) for row in session.execute(query)]
 
 
 Existing = tuple[int, str, int | None]  # id, content hash, owning feed
@@ -211,5 +211,5 @@ def _update_statement(entry_id: int, entry: NewEntry, now: datetime) -> Any:
     return update(Entry).where(Entry.id == entry_id).values(**fit(Entry, values))
 
 
-def _published(row: Any) -> PublishedEntry:
+def published(row: Any) -> PublishedEntry:
     return PublishedEntry(**{**row._asdict(), "kind": EntryKind(row.kind)})

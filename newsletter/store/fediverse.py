@@ -20,13 +20,24 @@ from sqlalchemy.orm import Session
 
 from newsletter.errors import StoreError
 from newsletter.store.base import SqlBase, dialect_insert, record
+from newsletter.store.entries import (
+    ENTRY_COLUMNS,
+    EntryKind,
+    EntryStatus,
+    PublishedEntry,
+    published,
+)
+from newsletter.store.exercises import ExerciseRecord
 from newsletter.store.models import (
     Entry,
+    Exercise,
+    FeaturedExercise,
     FediverseAccount,
     FediverseActivity,
     FediverseDelivery,
     FediverseFollower,
     FediversePost,
+    Feed,
 )
 
 
@@ -162,6 +173,41 @@ class FediverseSql(SqlBase):
     def has_entry_key(self, key: str) -> bool:
         with self._session() as session:
             return session.scalar(select(Entry.id).where(Entry.key == key)) is not None
+
+    def entries_to_post(self, since: datetime, limit: int = 500) -> list[PublishedEntry]:
+        """Approved articles first seen since ``since``, and questions answered since then
+        (what followers are told about): the newest ``limit``."""
+        fresh_article = (Entry.kind == EntryKind.ARTICLE) & (Entry.first_seen_at >= since)
+        answered = (
+            (Entry.kind == EntryKind.QUESTION)
+            & (Entry.answered_at >= since)
+            & Entry.answer_html.is_not(None)
+        )
+        query = (
+            select(*ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
+            .outerjoin(Feed, Entry.feed_id == Feed.id)
+            .where(Entry.status == EntryStatus.APPROVED, fresh_article | answered)
+            .order_by(Entry.first_seen_at.desc(), Entry.id.desc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [published(row) for row in session.execute(query)][::-1]
+
+    def weeks_to_post(self, since: datetime) -> list[tuple[str, ExerciseRecord]]:
+        """The weeks' exercises chosen since ``since``, with the exercise."""
+        query = (
+            select(FeaturedExercise.week, Exercise)
+            .join(Exercise, Exercise.id == FeaturedExercise.exercise_id)
+            .where(FeaturedExercise.chosen_at >= since)
+            .order_by(FeaturedExercise.week)
+        )
+        with self._session() as session:
+            return [(week, record(ExerciseRecord, row)) for week, row in session.execute(query)]
+
+    def approved_entry_ids(self, ids: Sequence[int]) -> set[int]:
+        query = select(Entry.id).where(Entry.id.in_(ids), Entry.status == EntryStatus.APPROVED)
+        with self._session() as session:
+            return set(session.scalars(query))
 
     def post_states(self, keys: Sequence[str] | None = None) -> dict[str, PostState]:
         """What followers were told, by post key (all posts when ``keys`` is None)."""
