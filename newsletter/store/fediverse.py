@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import delete, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from newsletter.errors import StoreError
@@ -458,7 +458,7 @@ def _queue_select(session: Session, activity_id: int, inboxes: object, now: date
         literal(0),
         literal(now, FediverseDelivery.created_at.type),
         literal(now, FediverseDelivery.next_attempt_at.type),
-    )
+    ).where(true())  # SQLite reads ON CONFLICT after INSERT … SELECT only past a WHERE
     columns = ["activity_id", "inbox", "state", "attempts", "created_at", "next_attempt_at"]
     insert = dialect_insert(session, FediverseDelivery).from_select(columns, source)
     session.execute(insert.on_conflict_do_nothing())
