@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -19,12 +20,13 @@ from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceReport
 from newsletter.store.entries import EntryStatus
 from newsletter.store.models import Delivery, Feed
+from newsletter.store.preferences import StoredChoice
 from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers import import_subscribers
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
 from tests.support.send import queued
-from tests.support.web import Browser, add_subscriber, make_app, outbox, web_settings
+from tests.support.web import Browser, add_subscriber, main_text, make_app, outbox, web_settings
 
 PASSWORD = "correct horse battery staple"
 OPEN = {"admin.sign_in_form", "admin.sign_in", "admin.stylesheet"}
@@ -347,3 +349,32 @@ def test_a_next_with_a_line_break_is_ignored(app: Flask) -> None:
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/admin/"
     assert "X" not in answer.headers
+
+
+def test_the_console_counts_readers_choices_and_shows_each_readers_changes(
+    app: Flask, store: SqlStore, clock: Clock
+) -> None:
+    ann = add_subscriber(store, "ann@example.com", "active", clock())
+    add_subscriber(store, "bob@example.com", "active", clock())
+    add_subscriber(store, "cy@example.com", "pending", clock())
+    until = clock() + timedelta(weeks=4)
+    chosen = StoredChoice("fmt=text;off=exercise", "monthly", until)
+    assert store.save_choice(ann.id, chosen, ["now monthly", "plain text only"], clock())
+    owner = signed_in(app)
+
+    listed = main_text(owner.get("/admin/subscribers"))
+    assert "What the 2 active readers chose" in listed
+    for line in (
+        "Every week 1",
+        "Once a month 1",
+        "Designed email 1",
+        "Plain text only 1",
+        "Paused now 1",
+        "The foot exercise of the week 1",
+        "Reader questions and answers 2",
+    ):
+        assert line in listed, line
+    person = main_text(owner.get(f"/admin/subscribers/{ann.id}"))
+    assert "Gets: once a month, plain text only, without The foot exercise of the week" in person
+    assert f"Paused until {until:%Y-%m-%d}" in person
+    assert "now monthly" in person and "plain text only" in person

@@ -5,11 +5,12 @@ by import."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from newsletter.store import SqlStore
+from newsletter.store.preferences import StoredChoice
 from newsletter.store.subscribers import (
     SUBSCRIBER_TRANSITIONS,
     StateChange,
@@ -152,16 +153,41 @@ def test_import_without_a_header_and_with_bad_states(store: SqlStore) -> None:
     assert report.new == 2 and not report.bad
     report = import_subscribers(store, io.StringIO("email,state\ncy@example.net,gone\n"), NOW)
     assert report.bad[0].line == 2 and "unknown state 'gone'" in report.bad[0].problem
+    bad_choices = (
+        "email,choice,frequency,paused_until\n"
+        "d@example.net,fmt=pdf,,\n"
+        "e@example.net,since=2026-W01,,\n"
+        "f@example.net,,daily,\n"
+        "g@example.net,,,next week\n"
+    )
+    report = import_subscribers(store, io.StringIO(bad_choices), NOW)
+    assert [(b.line, b.problem.split()[0]) for b in report.bad] == [
+        (2, "choice"),
+        (3, "choice"),
+        (4, "unknown"),
+        (5, "paused_until"),
+    ]
+    assert report.new == 0
 
 
-def test_export_then_import_elsewhere_keeps_every_state(store: SqlStore, tmp_path: object) -> None:
-    add_subscribers(store, ["ann@example.org", "bob@example.org"], True, NOW)
+def test_export_then_import_elsewhere_keeps_every_state_and_choice(
+    store: SqlStore, tmp_path: object
+) -> None:
+    (ann,) = add_subscribers(store, ["ann@example.org"], True, NOW)
+    add_subscribers(store, ["bob@example.org"], True, NOW)
     add_subscribers(store, ["cy@example.net"], False, NOW)
     remove_subscriber(store, "bob@example.org", NOW)
+    until = NOW + timedelta(weeks=2)
+    chosen = StoredChoice("fmt=text;off=exercise", "monthly", until)
+    assert store.save_choice(ann.subscriber.id, chosen, ["plain text only"], NOW)
     out = io.StringIO()
     assert write_rows(store.iter_subscribers(), out) == 3
     lines = out.getvalue().splitlines()
-    assert lines[0] == "email,name,state,source,created_at,confirmed_at,unsubscribed_at,bounced_at"
+    assert lines[0] == (
+        "email,name,state,source,created_at,confirmed_at,unsubscribed_at,bounced_at,"
+        "choice,frequency,paused_until"
+    )
+    assert lines[1].endswith(",fmt=text;off=exercise,monthly,2026-12-09T09:00:00Z")
     assert lines[2].startswith("bob@example.org,,unsubscribed,cli,2026-11-25T09:00:00Z")
     from newsletter.store.engine import make_engine, upgrade
 
@@ -175,6 +201,13 @@ def test_export_then_import_elsewhere_keeps_every_state(store: SqlStore, tmp_pat
             ("bob@example.org", "unsubscribed"),
             ("cy@example.net", "pending"),
         ]
+        moved = other.subscriber("ann@example.org")
+        assert moved is not None
+        assert (moved.choice, moved.frequency, moved.paused_until) == (
+            "fmt=text;off=exercise",
+            "monthly",
+            until,
+        )
     finally:
         other.close()
 

@@ -83,6 +83,9 @@ class NewSubscriber:
     name: str | None
     state: SubscriberState
     source: SubscriberSource
+    choice: str = ""  # what they chose to get (an import of our own export carries it)
+    frequency: str = "weekly"
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TextIO
 
 from newsletter.html_text import controls_to_spaces
 from newsletter.store.subscribers import SubscriberRecord, SubscriberState
 from newsletter.subscribers.address import Address, InvalidAddress, normalize_address
+from newsletter.subscribers.preferences import FREQUENCIES, BadVariant, Frequency, Variant
 from newsletter.subscribers.states import STATES
 
 EXPORT_COLUMNS = (
@@ -23,7 +24,11 @@ EXPORT_COLUMNS = (
     "confirmed_at",
     "unsubscribed_at",
     "bounced_at",
+    "choice",  # the preferences page's choices (subscribers.preferences), for an import
+    "frequency",
+    "paused_until",
 )
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 NAME_LIMIT = 200
 
 
@@ -33,6 +38,9 @@ class ImportRow:
     address: Address
     name: str | None
     state: SubscriberState  # active unless the file says otherwise (our own exports do)
+    choice: str = ""  # sections and format, as the preferences page saves them
+    frequency: Frequency = "weekly"
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,8 @@ def _header(cells: list[str]) -> dict[str, int] | None:
     names = [cell.strip().lower() for cell in cells]
     if "email" not in names:
         return None
-    return {name: names.index(name) for name in ("email", "name", "state") if name in names}
+    known = ("email", "name", "state", "choice", "frequency", "paused_until")
+    return {name: names.index(name) for name in known if name in names}
 
 
 def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | BadRow:
@@ -97,7 +106,33 @@ def _row(line: int, cells: list[str], columns: dict[str, int]) -> ImportRow | Ba
     state = cell("state").lower() or SubscriberState.ACTIVE
     if state not in STATES:
         return BadRow(line, f"unknown state '{state[:20]}'; write one of {', '.join(STATES)}")
-    return ImportRow(line, address, clean_name(cell("name")), SubscriberState(state))
+    chosen = _choice(cell("choice"), cell("frequency").lower(), cell("paused_until"))
+    if isinstance(chosen, str):
+        return BadRow(line, chosen)
+    return ImportRow(line, address, clean_name(cell("name")), SubscriberState(state), *chosen)
+
+
+def _choice(
+    choice: str, frequency: str, paused_until: str
+) -> tuple[str, Frequency, datetime | None] | str:
+    """The preferences columns of a row, checked; a string: what is wrong."""
+    try:
+        variant = Variant.decode(choice)
+    except BadVariant:
+        return f"choice '{choice[:40]}' is not one this program wrote"
+    if variant.since is not None:
+        return f"choice '{choice[:40]}' names a week; leave it out"
+    if frequency and frequency not in FREQUENCIES:
+        return f"unknown frequency '{frequency[:20]}'; write weekly or monthly"
+    try:
+        until = (
+            datetime.strptime(paused_until, TIME_FORMAT).replace(tzinfo=UTC)
+            if paused_until
+            else None
+        )
+    except ValueError:
+        return f"paused_until '{paused_until[:30]}' is not a time like 2027-01-31T07:00:00Z"
+    return variant.encode(), ("monthly" if frequency == "monthly" else "weekly"), until
 
 
 # A spreadsheet runs a cell starting with one of these as a formula; the address
@@ -114,7 +149,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.strftime(TIME_FORMAT)
     text = str(value)
     return "'" + text if text.startswith(ESCAPED_STARTS) else text
 

@@ -171,6 +171,28 @@ def choice_totals(counts: Sequence[tuple[str, str, bool, int]]) -> Counter[str]:
     return totals
 
 
+@dataclass(frozen=True)
+class ChoiceLine:
+    """One line of the owner's counts: what, and how many active readers."""
+
+    label: str
+    readers: int
+
+
+def choice_lines(
+    totals: Counter[str], available: Sequence[Section], active: int
+) -> list[ChoiceLine]:
+    """The owner's counts in words: frequency, format, pauses, then each section's readers."""
+    lines = [
+        ChoiceLine("Every week", totals["weekly"]),
+        ChoiceLine("Once a month", totals["monthly"]),
+        ChoiceLine("Designed email", totals["html"]),
+        ChoiceLine("Plain text only", totals["text"]),
+        ChoiceLine("Paused now", totals["paused"]),
+    ]
+    return lines + [ChoiceLine(s.label, active - totals[f"off:{s.key}"]) for s in available]
+
+
 def pause_end(weeks: int, now: datetime) -> datetime:
     if weeks not in PAUSE_WEEKS:
         raise ValueError(f"a pause is {', '.join(map(str, PAUSE_WEEKS))} weeks")

@@ -168,7 +168,14 @@ def _import_chunk(
         if state is not None and found is None:
             address = row.address
             subscriber = NewSubscriber(
-                address.email, address.key, row.name, state, SubscriberSource.IMPORT
+                address.email,
+                address.key,
+                row.name,
+                state,
+                SubscriberSource.IMPORT,
+                row.choice,
+                row.frequency,
+                row.paused_until,
             )
             new[address.key] = (subscriber, outcome)
         elif state is not None and found is not None:

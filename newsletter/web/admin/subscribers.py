@@ -4,17 +4,25 @@ subscriber's history, and erasure on request. Owners only."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from flask import Response, abort, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.errors import NewsletterError
 from newsletter.mail.confirm import send_confirmations
-from newsletter.store.subscribers import SubscriberRecord, SubscriberSource
+from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
 from newsletter.subscribers import add_subscribers, remove_subscriber
+from newsletter.subscribers.choosing import current_choice
 from newsletter.subscribers.csvio import write_rows
+from newsletter.subscribers.preferences import choice_lines, choice_totals, sections
 from newsletter.web.admin.base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
+
+
+def now() -> datetime:
+    return services().clock()
+
 
 STATES = ("pending", "active", "unsubscribed", "bounced")
 
@@ -25,13 +33,17 @@ def subscribers() -> BaseResponse:
     text = request.args.get("q", "").strip()[:320]
     state = request.args.get("state", "")
     state = state if state in STATES else ""
+    counts = store().subscriber_counts()
+    chosen = [(c.choice, c.frequency, c.paused, c.readers) for c in store().choice_counts(now())]
+    available = sections(services().settings.feeds)
     return page(
         "admin/subscribers.html",
         found=store().search_subscribers(text, state or None, 200),
         q=text,
         state=state,
         states=STATES,
-        counts=store().subscriber_counts(),
+        counts=counts,
+        choices=choice_lines(choice_totals(chosen), available, counts[SubscriberState.ACTIVE]),
     )
 
 
@@ -39,8 +51,17 @@ def subscribers() -> BaseResponse:
 @area("subscribers")
 def subscriber(subscriber_id: int) -> BaseResponse:
     found = _person(subscriber_id)
+    available = sections(services().settings.feeds)
+    labels = {s.key: s.label for s in available}
+    choice = current_choice(found)
     return page(
-        "admin/subscriber.html", person=found, history=store().subscriber_history(subscriber_id)
+        "admin/subscriber.html",
+        person=found,
+        history=store().subscriber_history(subscriber_id),
+        choice=choice,
+        off=sorted(labels.get(key, key) for key in choice.off),
+        paused=choice.paused(now()),
+        changes=store().subscriber_events(subscriber_id),
     )
 
 
