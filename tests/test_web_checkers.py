@@ -23,7 +23,7 @@ from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.web import UNLIMITED
 from newsletter.web.server import make_server
-from tests.support.browser import needs_chromium
+from tests.support.browser import ARTIFACTS, needs_chromium
 from tests.support.clock import Clock
 from tests.support.digest import SEND_W48, site_settings
 from tests.support.web import make_app, serving
@@ -127,3 +127,29 @@ def _violations(page: Any, axe: str, name: str) -> dict[str, list[str]]:
         for v in result["violations"]
     ]
     return {name: problems} if problems else {}
+
+
+@needs_chromium
+def test_the_preferences_page_works_without_javascript_on_a_phone(
+    served: str, browser: Any, store: SqlStore, settings: Settings, clock: Clock
+) -> None:
+    """At 390 px nothing scrolls sideways, and with scripts off a reader still saves."""
+    path = get_paths(store, settings, clock)["preferences-active"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(served + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.uncheck("input[value=questions]")
+        page.check("#frequency-monthly")
+        page.check("#format-text")
+        page.click("button[type=submit]")
+        assert "Saved. Your next digest is sent this way." in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "preferences-390.png"), full_page=True)
+    finally:
+        context.close()
+    after = store.subscriber("active@example.com")
+    assert after is not None and after.frequency == "monthly"
+    assert after.choice == "fmt=text;off=questions"

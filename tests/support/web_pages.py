@@ -82,6 +82,8 @@ def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, st
         "confirm-gone": path(links.confirm(gone.id, gone.email_key)),
         "unsubscribe-active": path(links.unsubscribe(active.id, active.email_key)),
         "unsubscribe-gone": path(links.unsubscribe(gone.id, gone.email_key)),
+        "preferences-active": path(links.preferences(active.id, active.email_key)),
+        "preferences-gone": path(links.preferences(gone.id, gone.email_key)),
         "not-found": "/nothing-here",
         "bad-link": "/confirm/forged",
     }
@@ -102,6 +104,14 @@ def post_pages(app: Flask, store: SqlStore, settings: Settings, clock: Clock) ->
     unsubscribe = "/" + links.unsubscribe(pending.id, pending.email_key).removeprefix(
         settings.env.base_url
     )
+    reader = add_subscriber(store, "chooser@example.com", "active", clock())
+    preferences = "/" + links.preferences(reader.id, reader.email_key).removeprefix(
+        settings.env.base_url
+    )
+    chosen = {"on": "exercise", "frequency": "monthly", "format": "text", "pause": "2"}
+    pages["preferences-saved"] = lambda: _post(visitor, preferences, chosen, 200)
+    nothing = {"frequency": "weekly", "format": "html", "pause": ""}
+    pages["preferences-all-off"] = lambda: _post(visitor, preferences, nothing, 200)
     pages["unsubscribed"] = lambda: _post(visitor, unsubscribe, {}, 200)
     pages["csrf"] = lambda: _post(Browser(app), "/ask", {"title": "x"}, 403)
     pages["not-allowed"] = lambda: _post(visitor, "/feed.xml", {}, 405)
