@@ -14,7 +14,16 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import collect, collectors_pg, publish, scale_pg, send, startup, subscribe_load
+from bench import (
+    collect,
+    collectors_pg,
+    preferences,
+    publish,
+    scale_pg,
+    send,
+    startup,
+    subscribe_load,
+)
 from bench.table import print_table
 
 Rows = list[dict[str, object]]
@@ -31,6 +40,7 @@ def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
         "collect1000": lambda: collect.run(1000, with_rss2email=False, with_reader=False),
         "publish": publish.run,
         "send": send.run,
+        "preferences": preferences.run,
         "pg": lambda: scale_pg.run(pg_sizes),
         "collectors": lambda: collectors_pg.run(300),
     }
