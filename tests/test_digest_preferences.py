@@ -206,7 +206,12 @@ def test_each_reader_gets_what_their_preferences_at_send_time_say(
             text = text_of(message)
             shown = {t for w in weeks_entries for t in weeks_entries[w] if t in text}
             assert shown == wanted, (seed, week, address, reader.choice, since)
-            assert ("FOOT EXERCISE OF THE WEEK" in text) == (EXERCISE not in reader.choice.off)
+            exercise_on = EXERCISE not in reader.choice.off
+            assert ("FOOT EXERCISE OF THE WEEK" in text) == exercise_on
+            # A digest of several weeks lists the earlier weeks' exercises, if wanted.
+            listed = "THE EXERCISES OF THE WEEKS BEFORE" in text
+            assert listed == (exercise_on and since is not None and len(covered) > 1)
+            assert message["Subject"].startswith("Your month: ") == (since is not None)
             assert message.is_multipart() == (reader.choice.format == "html")
             assert message["List-Unsubscribe"] and message["List-Unsubscribe-Post"]
             reader.got += sorted(shown)

@@ -51,8 +51,10 @@ def render_variant(
     exercise = None
     if EXERCISE not in variant.off and built.exercise_id is not None:
         exercise = next((e for e in store.exercise_catalog() if e.id == built.exercise_id), None)
-    earlier = None
-    if since is not None:
+    earlier = None  # this week alone
+    if since is not None and EXERCISE in variant.off:
+        earlier = []  # several weeks, but no exercises wanted
+    elif since is not None:
         features = store.weeks_features(digest.week, since)
         earlier = [f.exercise_name for f in features if f.week != digest.week and f.exercise_name]
     renderer = DigestRenderer(
