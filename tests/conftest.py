@@ -24,6 +24,8 @@ from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
 from tests.support.clock import Clock
+from tests.support.dovecot import Dovecot, dovecot_missing, running_dovecot
+from tests.support.postfix import MailServer, mail_server_missing, running_mail_server
 from tests.support.send import Recorder, recording_smtp
 from tests.support.web import web_settings
 
@@ -157,4 +159,26 @@ def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[Recorder, str]]:
     It offers PIPELINING unless a module parametrizes it (``indirect``) with False.
     """
     with recording_smtp(pipelining=getattr(request, "param", True)) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh Dovecot on loopback for one test: IMAPS and IMAP+STARTTLS, one user (the
+    bounce mailbox; see tests/support/dovecot.py)."""
+    reason = dovecot_missing()
+    if reason:
+        pytest.skip(reason)
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A fresh Postfix on loopback relaying readers.test over LMTP to a fresh Dovecot that
+    keeps every address's mail for IMAP (see tests/support/postfix.py)."""
+    reason = mail_server_missing()
+    if reason:
+        pytest.skip(reason)
+    with running_mail_server() as server:
         yield server

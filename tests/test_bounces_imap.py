@@ -18,7 +18,7 @@ from newsletter.run import run_all
 from newsletter.store import SqlStore
 from newsletter.store.models import BounceEvent, BounceStreak
 from tests.support.bounces import bounce_site, mailbox_of_week
-from tests.support.dovecot import Dovecot, dovecot_fixture  # noqa: F401  (the fixture)
+from tests.support.dovecot import Dovecot
 from tests.support.send import run_newsletter
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,125 @@
+"""A week's digest as a site owner sends it: `newsletter run` hands it to a real Postfix on
+loopback (tests/support/postfix.py), which relays it over LMTP to a real Dovecot; each
+subscriber's mailbox is read back over IMAP. What arrives is what a reader's provider
+gets: one digest each, both List-Unsubscribe headers, and a DKIM signature that still
+verifies after the relay has added its own headers.
+
+Issues 21 and 22 extend this test (preferences, the programme's steps)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from newsletter.store import SqlStore
+from newsletter.store.deliveries import DeliveryState
+from tests.support.deliverability import DOMAIN, SELECTOR, DkimKey
+from tests.support.postfix import READERS_DOMAIN, MailServer
+from tests.support.send import BASE_URL, SECRET
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).parents[1]
+CLOCKED = ROOT / "tests" / "support" / "clocked.py"
+FRIDAY_BEFORE = "2026-11-20T09:00:00+00:00"  # the site runs before W48's send time
+WEDNESDAY = "2026-11-25T09:00:00+00:00"  # W48's digest is due (Monday 23 Nov 07:00, London)
+READERS_OF_THE_WEEK = [f"{name}@{READERS_DOMAIN}" for name in ("ann", "bob", "cat")]
+
+
+def signing_site(folder: Path, key: DkimKey) -> Path:
+    """The bundled site (four feeds from examples/, a week of articles and questions),
+    signing with ``key`` as newsletter.dkim."""
+    folder.mkdir()
+    shutil.copytree(ROOT / "examples", folder / "examples")
+    config = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+    dkim = f"newsletter:\n  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n"
+    assert config.count("newsletter:\n") == 1, "the bundled feeds.yaml changed shape"
+    (folder / "feeds.yaml").write_text(config.replace("newsletter:\n", dkim), encoding="utf-8")
+    return folder
+
+
+def newsletter(site: Path, env: dict[str, str], now: str, *args: str) -> str:
+    """The command in the site's folder, its clock at ``now`` (tests/support/clocked.py)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    result = subprocess.run(
+        [sys.executable, str(CLOCKED), *args],
+        cwd=site,
+        env={**environ, **env, "CLOCKED_NOW": now},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_a_week_through_postfix_arrives_once_per_reader_signed_with_one_click_unsubscribe(
+    store: SqlStore, database_url: str, mail_server: MailServer, tmp_path: Path
+) -> None:
+    key = DkimKey(tmp_path)
+    site = signing_site(tmp_path / "site", key)
+    env = {
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_SMTP_URL": mail_server.smtp_url,
+        "NEWSLETTER_DKIM_KEY_FILE": str(key.path),
+        "NEWSLETTER_SECRET_KEY": SECRET,
+        "NEWSLETTER_BASE_URL": BASE_URL,
+    }
+    newsletter(site, env, FRIDAY_BEFORE, "run")
+    newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", *READERS_OF_THE_WEEK)
+    said = newsletter(site, env, WEDNESDAY, "run")
+    mail_server.wait_until_delivered(len(READERS_OF_THE_WEEK))
+    newsletter(site, env, WEDNESDAY, "run")  # again, as cron would: nothing more goes out
+    mail_server.wait_until_delivered(len(READERS_OF_THE_WEEK))
+
+    digest = store.digest_to_send("2026-W48")
+    assert digest is not None, said
+    assert store.delivery_counts(digest.id)[DeliveryState.SENT] == len(READERS_OF_THE_WEEK)
+    assert mail_server.dovecot.delivered() == len(READERS_OF_THE_WEEK), "none twice"
+    for address in READERS_OF_THE_WEEK:
+        [data] = mail_server.mailbox(address)
+        message = parse(data)
+        assert str(message["Delivered-To"]) == address
+        assert address in str(message["To"])
+        assert message["Subject"] == digest.subject
+        assert str(message["Received"]).count("mx.postfix.test"), "it came through Postfix"
+        unsubscribe = str(message["List-Unsubscribe"])
+        assert f"<{BASE_URL}unsubscribe/" in unsubscribe and "<mailto:" in unsubscribe
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert key.verify(data), f"the DKIM signature fails as delivered to {address}"
+        assert not key.verify(data.replace(b"unsubscribe/", b"unsubscribe/x", 1))
+
+
+def test_the_harness_refuses_other_domains_and_reports_what_is_stuck(
+    mail_server: MailServer,
+) -> None:
+    """The harness itself: nothing leaves for a domain it does not serve, and a wait
+    that cannot succeed fails with the queue and the mail log in its message."""
+    with smtplib.SMTP("127.0.0.1", mail_server.postfix.port, timeout=60) as client:
+        to = ["eve@example.org", f"dan@{READERS_DOMAIN}"]
+        refused = client.sendmail("news@example.com", to, b"Subject: hello\r\n\r\nHi.\r\n")
+    assert list(refused) == ["eve@example.org"]
+    mail_server.wait_until_delivered(1)
+    assert [parse(data)["Subject"] for data in mail_server.mailbox(f"dan@{READERS_DOMAIN}")] == [
+        "hello"
+    ]
+    with pytest.raises(AssertionError) as failed:
+        mail_server.wait_until_delivered(2, within=0.5)
+    said = str(failed.value)
+    assert "1 of 2 messages delivered and 0 still queued" in said and "status=sent" in said, said
