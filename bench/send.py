@@ -244,9 +244,9 @@ def run(
             runs["baseline"].append(measure("baseline", port, messages))
             for workers in (1, 4):
                 runs[str(workers)].append(measure("ours", port, messages, workers))
-        base = _median(runs["baseline"])
+        base = median(runs["baseline"])
         for workers in (1, 4):
-            mine = _median(runs[str(workers)])
+            mine = median(runs[str(workers)])
             rows.append(
                 {
                     "figure": f"send {messages:,} digests, {workers} worker(s), SQLite",
@@ -257,7 +257,7 @@ def run(
                     "target": 1.0,  # issue 15: no slower than raw smtplib
                 }
             )
-        mine = _median(runs["1"])
+        mine = median(runs["1"])
         rows.append(
             {
                 "figure": "  the same, CPU seconds (1 worker; the load-proof figure)",
@@ -290,7 +290,7 @@ def run(
     return rows
 
 
-def _median(results: list[dict[str, float]]) -> dict[str, float]:
+def median(results: list[dict[str, float]]) -> dict[str, float]:
     ordered = sorted(results, key=lambda result: result["seconds"])
     return ordered[len(ordered) // 2]
 

@@ -20,6 +20,7 @@ from bench import (
     rss2email,
     scale_pg,
     send,
+    send_postfix,
     startup,
     subscribe_load,
 )
@@ -108,6 +109,17 @@ def test_send() -> None:
     rows = send.run(messages=30, lists=(20, 40))
     assert_rows(rows)
     assert all("send" in str(row["figure"]) for row in rows[:2]), rows
+
+
+def test_send_into_postfix() -> None:
+    """Through a real Postfix (tests/support/postfix.py), which must log every message of
+    every run discarded exactly once."""
+    rows = send_postfix.run(messages=30, rounds=1)
+    if "skipped" in rows[0]:
+        pytest.skip(str(rows[0]["skipped"]))
+    assert_rows(rows)
+    assert [row["target"] for row in rows] == [1.0, None, None]
+    assert "all 90 found discarded once" in str(rows[2]["note"]), rows[2]["note"]
 
 
 def test_postgresql_scale() -> None:
