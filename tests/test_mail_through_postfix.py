@@ -4,7 +4,8 @@ subscriber's mailbox is read back over IMAP. What arrives is what a reader's pro
 gets: one digest each, both List-Unsubscribe headers, and a DKIM signature that still
 verifies after the relay has added its own headers.
 
-Issues 21 and 22 extend this test (preferences, the programme's steps)."""
+Issue 21's readers with their own choices get theirs the same way; issue 22 (the programme's
+steps) extends it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import shutil
 import smtplib
 import subprocess
 import sys
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,6 +24,8 @@ import pytest
 
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
+from newsletter.subscribers.choosing import save_choice
+from newsletter.subscribers.preferences import Choice
 from tests.support.deliverability import DOMAIN, SELECTOR, DkimKey
 from tests.support.postfix import READERS_DOMAIN, MailServer
 from tests.support.send import BASE_URL, SECRET
@@ -123,3 +127,73 @@ def test_the_harness_refuses_other_domains_and_reports_what_is_stuck(
         mail_server.wait_until_delivered(2, within=0.5)
     said = str(failed.value)
     assert "1 of 2 messages delivered and 0 still queued" in said and "status=sent" in said, said
+
+
+WEDNESDAY_W50 = "2026-12-09T09:00:00+00:00"  # Wednesday of W50: its digest (7 December) is due
+MARATHON_ONLY = f"ann@{READERS_DOMAIN}"
+MONTHLY = f"bob@{READERS_DOMAIN}"
+PLAIN_TEXT = f"cat@{READERS_DOMAIN}"
+OTHER_SECTIONS = frozenset(
+    {"feed-running-training", "feed-beginner-running-tips", "questions", "exercise"}
+)
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_readers_preferences_hold_through_postfix(
+    store: SqlStore, database_url: str, mail_server: MailServer, tmp_path: Path
+) -> None:
+    """Issue 21: three readers with their own choices, a week and then the month's first
+    digest through Postfix into their mailboxes, read back over IMAP."""
+    key = DkimKey(tmp_path)
+    site = signing_site(tmp_path / "site", key)
+    env = {
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_SMTP_URL": mail_server.smtp_url,
+        "NEWSLETTER_DKIM_KEY_FILE": str(key.path),
+        "NEWSLETTER_SECRET_KEY": SECRET,
+        "NEWSLETTER_BASE_URL": BASE_URL,
+    }
+    newsletter(site, env, FRIDAY_BEFORE, "run")
+    readers = (MARATHON_ONLY, MONTHLY, PLAIN_TEXT)
+    newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", *readers)
+    chosen = {
+        MARATHON_ONLY: Choice(off=OTHER_SECTIONS),
+        MONTHLY: Choice(frequency="monthly"),
+        PLAIN_TEXT: Choice(format="text"),
+    }
+    for address, choice in chosen.items():
+        record = store.subscriber(address)
+        assert record is not None
+        assert save_choice(store, record, choice, datetime(2026, 11, 20, 10, tzinfo=UTC))
+
+    newsletter(site, env, WEDNESDAY, "run")
+    mail_server.wait_until_delivered(2)  # the marathon reader's and the plain-text reader's
+
+    assert mail_server.mailbox(MONTHLY) == [], "a monthly reader waits for the month's digest"
+    [marathon] = [parse(data) for data in mail_server.mailbox(MARATHON_ONLY)]
+    text = text_part(marathon)
+    assert "Marathon Running Tips \u00b7" in text
+    for other in ("Running Training \u00b7", "Beginner Running Tips \u00b7", "Asked by"):
+        assert other not in text, other
+    assert "FOOT EXERCISE OF THE WEEK" not in text
+    [data] = mail_server.mailbox(PLAIN_TEXT)
+    plain = parse(data)
+    assert not plain.is_multipart() and plain.get_content_type() == "text/plain"
+    assert "Marathon Running Tips \u00b7" in plain.get_content()
+    assert "Running Training \u00b7" in plain.get_content()
+    assert f"<{BASE_URL}unsubscribe/" in str(plain["List-Unsubscribe"])
+    assert "<mailto:" in str(plain["List-Unsubscribe"])
+    assert plain["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"{BASE_URL}preferences/" in plain.get_content()
+    assert key.verify(data), "the plain-text message's DKIM signature fails as delivered"
+
+    newsletter(site, env, WEDNESDAY_W50, "run")  # 7 December: the month's first digest
+    mail_server.wait_until_delivered(5)
+    [monthly] = [parse(data) for data in mail_server.mailbox(MONTHLY)]
+    assert "2026-W50" in str(monthly["Message-ID"])
+    assert len(mail_server.mailbox(MARATHON_ONLY)) == len(mail_server.mailbox(PLAIN_TEXT)) == 2

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.slow
 
 
 def _run(*command: str | Path, cwd: Path | None = None, **env: str) -> str:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    # The installed wheel must be what runs: no NEWSLETTER_* setting, no checkout on the path.
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_") and k != "PYTHONPATH"
+    }
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
