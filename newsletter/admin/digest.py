@@ -1,5 +1,6 @@
-"""The console's digest page: the next digest as readers will get it, the exercise
-rotation with a way to pin a week, a test sent to the signed-in owner, and past digests."""
+"""The console's digest page: the next digest as readers will get it, the editor's note
+that heads it, the exercise rotation with a way to pin a week, a test sent to the signed-in
+owner, and past digests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from newsletter.config import Settings
 from newsletter.digest import feature_exercise, preview_digest
 from newsletter.digest.build import Preview
 from newsletter.digest.exercises import Overview, exercise_overview
+from newsletter.digest.note import save_note
 from newsletter.digest.weeks import current_week, send_time, shift_week
+from newsletter.html_text import has_visible
 from newsletter.mail.trial import send_test_digest
 from newsletter.store import SqlStore
 
@@ -53,3 +56,30 @@ def send_test(settings: Settings, store: SqlStore, to: str, now: datetime) -> st
     shown = next_digest(settings, store, now).preview
     send_test_digest(settings, to, shown.subject, shown.text, shown.html, now)
     return f"a test of {shown.week} was sent to {to}"
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    said: str  # the console's notice
+    done: str | None  # the activity log's words; None when nothing changed
+    week: str  # the digest the note heads (or would have)
+
+
+def write_note(
+    settings: Settings, store: SqlStore, text: str, by: str, now: datetime
+) -> NoteChange:
+    """Keep the note for the next digest (an empty one removes it). InvalidNote when it
+    is too long."""
+    if not has_visible(text):
+        return remove_note(settings, store, now)
+    save_note(store, text, by, now)
+    week = next_week(settings, store, now)
+    said = f"note saved: it heads digest {week} when it is built"
+    return NoteChange(said, "wrote the note", week)
+
+
+def remove_note(settings: Settings, store: SqlStore, now: datetime) -> NoteChange:
+    week = next_week(settings, store, now)
+    if not store.clear_editor_note():
+        return NoteChange("there was no note to remove", None, week)
+    return NoteChange(f"note removed: digest {week} goes out without one", "removed the note", week)

@@ -2,6 +2,7 @@
 
     catalog file ─► store (exercises) ─► rotation ─┐
     store (previous digest, candidates) ─► select ─┼─► render once ─► store (digests)
+    store (the editor's note, if any) ─────────────┤   (takes the note)
                                                    └─ skip when empty and skip_empty
 
 A week's digest is built once: a rebuild returns the recorded one, and when two builders
@@ -106,8 +107,11 @@ def build_digest(
     choice = choose_exercise(week, catalog, store.featured_weeks())
     featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
     exercise = _known(catalog, featured.exercise_id)
-    rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
-    draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter))
+    note = _waiting_note(store)
+    rendered = DigestRenderer(settings, week, exercise, note=note).render(
+        candidates.entries, candidates.total
+    )
+    draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter), note)
     # Monthly readers get the digest of the month's first send day.
     monthly = first_of_month(send_day(week, settings.newsletter.send_on).day)
     digest, created = store.save_digest(replace(draft, monthly=monthly))
@@ -129,7 +133,8 @@ def preview_digest(
             return _preview(settings, week, recorded, exercise, recorded.item_count, stored=True)
     _period, _window, candidates = _contents(settings, store, now, week)
     exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
-    rendered = DigestRenderer(settings, week, exercise).render(candidates.entries, candidates.total)
+    renderer = DigestRenderer(settings, week, exercise, note=_waiting_note(store))
+    rendered = renderer.render(candidates.entries, candidates.total)
     count = len(rendered.sections.entries)
     return _preview(settings, week, rendered, exercise, count, stored=False)
 
@@ -179,8 +184,19 @@ def _older_than_first(store: SqlStore, window: CandidateWindow, within: int) -> 
     return store.digest_candidates(everything, 0).total - within
 
 
+def _waiting_note(store: SqlStore) -> str | None:
+    """The editor's note for the next digest built, if the owner wrote one."""
+    found = store.editor_note()
+    return found.markdown if found else None
+
+
 def _draft(
-    week: str, period: Period, exercise: ExerciseRecord, rendered: Rendered, now: datetime
+    week: str,
+    period: Period,
+    exercise: ExerciseRecord,
+    rendered: Rendered,
+    now: datetime,
+    note: str | None,
 ) -> DigestDraft:
     return DigestDraft(
         week=week,
@@ -192,6 +208,7 @@ def _draft(
         exercise_id=exercise.id,
         entry_ids=tuple(e.id for e in rendered.sections.entries),
         built_at=now,
+        note=note,
     )
 
 

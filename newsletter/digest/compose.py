@@ -1,7 +1,7 @@
 """What the digest templates see: plain values, every link absolute, every text plain.
 
-Titles, excerpts and exercise texts are text; the HTML template escapes them. Nothing
-here is marked safe.
+Titles, excerpts and exercise texts are text; the HTML template escapes them. The one
+thing marked safe is the editor's note, and only by ``digest.note``, after the allowlist.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from newsletter.config import Settings
+from newsletter.digest.note import note_markup, note_text
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
 from newsletter.formats import FORMATS
@@ -92,6 +95,10 @@ class DigestView:
     def kind(self) -> str:
         return "Your monthly digest" if self.monthly else "Weekly digest"
 
+    # The editor's note at the top: HTML kept to the allowlist, and its plain text.
+    note_html: Markup | None = None
+    note_text: str = ""
+
 
 def compose(
     settings: Settings,
@@ -99,9 +106,11 @@ def compose(
     exercise: ExerciseRecord | None,
     chosen: Sections,
     earlier: Sequence[str] | None = None,
+    note: str | None = None,
 ) -> DigestView:
     """The digest's view. ``earlier``: for a digest covering several weeks, the names of
-    the exercises of the weeks before this one (None: this week's digest alone)."""
+    the exercises of the weeks before this one (None: this week's digest alone); ``note``:
+    the editor's (Markdown)."""
     zone = ZoneInfo(settings.newsletter.timezone)
     base = SITE_PLACEHOLDER  # filled in when sent or shown (see mail.message)
     articles = tuple(_item(e, zone) for e in chosen.articles)
@@ -126,6 +135,8 @@ def compose(
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
         earlier_exercises=tuple(earlier or ()),
         monthly=earlier is not None,
+        note_html=note_markup(note),
+        note_text=note_text(note) if note else "",
     )
 
 

@@ -54,12 +54,14 @@ class DigestRenderer:
         size: SizeOf | None = None,
         earlier: Sequence[str] | None = None,
         text_only: bool = False,
+        note: str | None = None,
     ) -> None:
         self.settings = settings
         self.week = week
         self.exercise = exercise
         self.earlier = earlier  # a digest of several weeks: the earlier weeks' exercises
         self.text_only = text_only
+        self.note = note  # the editor's note (Markdown), at the top
         self.budget = budget  # bytes as sent
         self.env = env or make_environment(settings.root)
         self.size = size or digest_size(settings)
@@ -72,7 +74,9 @@ class DigestRenderer:
         def fits(keep: int) -> bool:
             if keep not in tried:
                 chosen = sections(entries, keep, total)
-                view = compose(self.settings, self.week, self.exercise, chosen, self.earlier)
+                view = compose(
+                    self.settings, self.week, self.exercise, chosen, self.earlier, self.note
+                )
                 html = "" if self.text_only else self.html(view)
                 tried[keep] = (chosen, view, html, self.text(view))
             _chosen, view, html, text = tried[keep]

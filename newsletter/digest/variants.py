@@ -58,7 +58,12 @@ def render_variant(
         features = store.weeks_features(digest.week, since)
         earlier = [f.exercise_name for f in features if f.week != digest.week and f.exercise_name]
     renderer = DigestRenderer(
-        settings, digest.week, exercise, earlier=earlier, text_only=variant.format == "text"
+        settings,
+        digest.week,
+        exercise,
+        earlier=earlier,
+        text_only=variant.format == "text",
+        note=built.note,  # the editor's note heads every reader's digest of the week
     )
     rendered = renderer.render(entries, len(entries))
     return Rendering(rendered.subject, rendered.html, rendered.text, len(rendered.sections.entries))

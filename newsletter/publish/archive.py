@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from newsletter.config import Settings
 from newsletter.digest.compose import (
     ExerciseView,
@@ -15,6 +17,7 @@ from newsletter.digest.compose import (
     item_views,
     long_date,
 )
+from newsletter.digest.note import note_markup
 from newsletter.digest.weeks import send_day
 from newsletter.formats import DIGESTS
 from newsletter.html_text import excerpt, plain_text
@@ -57,6 +60,7 @@ class DigestPage:
     description: str
     older: Neighbour | None
     newer: Neighbour | None
+    note: Markup | None = None  # the editor's note, as the email carried it
 
 
 def is_week(week: str) -> bool:
@@ -99,6 +103,7 @@ def digest_view(
         description=_description(settings, subject, articles + questions, exercise),
         older=_neighbour(weeks, at + 1, "Older digest") if at >= 0 else None,
         newer=_neighbour(weeks, at - 1, "Newer digest") if at >= 1 else None,
+        note=note_markup(digest.note),
     )
 
 

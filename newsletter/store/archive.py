@@ -22,6 +22,7 @@ class ArchivedDigest:
     summary: DigestSummary
     exercise: ExerciseRecord | None
     entries: tuple[DigestEntry, ...]  # in the order the digest showed them
+    note: str | None = None  # the editor's note it carried (Markdown)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ class ArchiveSql(SqlBase):
                 exercise.name if exercise else None,
             )
             return ArchivedDigest(
-                summary, record(ExerciseRecord, exercise) if exercise else None, entries
+                summary,
+                record(ExerciseRecord, exercise) if exercise else None,
+                entries,
+                note=digest.note,
             )
 
     def features(self) -> list[Feature]:

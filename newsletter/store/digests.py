@@ -7,12 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
 
 from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.delivery_states import DeliveryState
 from newsletter.store.entries import EntryKind, EntryStatus
-from newsletter.store.models import Delivery, Digest, DigestItem, Entry, Exercise, Feed, Subscriber
+from newsletter.store.models import (
+    Delivery,
+    Digest,
+    DigestItem,
+    EditorNote,
+    Entry,
+    Exercise,
+    Feed,
+    Subscriber,
+)
 from newsletter.store.subscribers import SubscriberState
 
 
@@ -74,6 +83,7 @@ class DigestDraft(_Digest):
     entry_ids: tuple[int, ...]  # in the order the digest shows them
     built_at: datetime
     monthly: bool = False  # the month's first: monthly readers get it too
+    note: str | None = None  # the editor's note it carries (Markdown), taken from the draft
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +93,7 @@ class BuiltDigest(_Digest):
     id: int
     item_count: int
     built_at: datetime
+    note: str | None = None  # the editor's note it carries (Markdown)
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,7 @@ class DigestSql(SqlBase):
             "item_count": len(draft.entry_ids),
             "built_at": draft.built_at,
             "monthly": draft.monthly,
+            "note": draft.note,
         }
         with self._session() as session:
             # The week is unique: when two builders race, the database picks the winner
@@ -220,6 +232,11 @@ class DigestSql(SqlBase):
                     for position, entry_id in enumerate(draft.entry_ids)
                 ]
                 session.execute(dialect_insert(session, DigestItem), items)
+            if won is not None and draft.note is not None:
+                # The note is the digest's now: taken from the draft in the same
+                # transaction, unless the owner rewrote it meanwhile (then the new words
+                # wait for the next digest rather than being lost).
+                session.execute(delete(EditorNote).where(EditorNote.markdown == draft.note))
             if won is not None:
                 # The audience is frozen in the same transaction that records the digest:
                 # no crash can leave a built digest that nobody is queued to receive.

@@ -215,6 +215,7 @@ class Digest(Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     # The month's first digest: monthly readers get this one (and the weeks before it).
     monthly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    note: Mapped[str | None] = mapped_column(Text)  # the editor's note (Markdown) it carries
 
 
 class DigestVariant(Base):
@@ -231,6 +232,18 @@ class DigestVariant(Base):
     html: Mapped[str] = mapped_column(Text)  # "" for plain text only
     text: Mapped[str] = mapped_column(Text)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EditorNote(Base):
+    """The owner's note for the next digest, waiting for it: at most one row (id 1). The
+    digest built next takes it (``digests.note``) in the transaction that records it."""
+
+    __tablename__ = "editor_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    markdown: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(320))  # a console account, or the CLI
 
 
 class DigestItem(Base):

@@ -15,6 +15,7 @@ from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
 from newsletter.store.locks import LocksSql
+from newsletter.store.notes import NotesSql
 from newsletter.store.preferences import PreferencesSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
@@ -27,6 +28,7 @@ class SqlStore(
     RunsSql,
     ExercisesSql,
     DigestSql,
+    NotesSql,
     ArchiveSql,
     SubscribersSql,
     DeliveriesSql,

@@ -1,13 +1,23 @@
-"""/admin/digest: the next digest as the email (phone and desktop widths), the exercise
-rotation and pinning, a test sent to the signed-in owner, and past digests."""
+"""/admin/digest: the next digest as the email (phone and desktop widths), the editor's
+note, the exercise rotation and pinning, a test sent to the signed-in owner, and past
+digests."""
 
 from __future__ import annotations
 
 from flask import Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from newsletter.admin.digest import DESKTOP_WIDTH, PHONE_WIDTH, next_digest, pin, rotation
+from newsletter.admin.digest import (
+    DESKTOP_WIDTH,
+    PHONE_WIDTH,
+    next_digest,
+    pin,
+    remove_note,
+    rotation,
+    write_note,
+)
 from newsletter.admin.digest import send_test as send_test_digest
+from newsletter.digest.note import NOTE_MAX, note_markup
 from newsletter.errors import NewsletterError
 from newsletter.web.admin.base import admin, area, blueprint, done, log, page, store
 from newsletter.web.responses import HTML
@@ -27,9 +37,13 @@ PREVIEW_CSP = (
 def digest() -> BaseResponse:
     ctx = services()
     now = ctx.clock()
+    note = store().editor_note()
     return page(
         "admin/digest.html",
         upcoming=next_digest(ctx.settings, store(), now),
+        note=note,
+        note_preview=note_markup(note.markdown if note else None),
+        note_max=NOTE_MAX,
         now=now,
         rotation=rotation(ctx.settings, store(), now),
         past=store().digest_history(PAST),
@@ -63,6 +77,23 @@ def pin_week() -> BaseResponse:
         return done("admin.digest", str(exc))
     log("pinned exercise", f"{slug} to {week}")
     return done("admin.digest", said)
+
+
+@blueprint.post("/digest/note")
+@area("digest")
+def save_note() -> BaseResponse:
+    ctx = services()
+    text, now = request.form.get("note", ""), ctx.clock()
+    try:
+        if request.form.get("action") == "remove":
+            change = remove_note(ctx.settings, store(), now)
+        else:
+            change = write_note(ctx.settings, store(), text, admin().email, now)
+    except NewsletterError as exc:
+        return done("admin.digest", f"the note was not saved: {exc}", _anchor="note")
+    if change.done:
+        log(change.done, f"for {change.week}")
+    return done("admin.digest", change.said, _anchor="note")
 
 
 @blueprint.post("/digest/test")
