@@ -17,12 +17,15 @@ from newsletter.admin.overview import (
     run_story,
     weekly_growth,
 )
+from newsletter.admin.questions import Edit, edit_changes, save_notice
 from newsletter.digest.compose import ItemView, answer_paragraphs, question_of_the_week
 from newsletter.publish.items import ANSWER_HEADING, feed_item
+from newsletter.questions.service import Moderation
 from newsletter.store import FeedState
 from newsletter.store.admin import AdminRecord, AdminSessionRecord
 from newsletter.store.console import GrowthEvents
-from newsletter.store.entries import EntryKind, PublishedEntry
+from newsletter.store.entries import EntryKind, EntryStatus, PublishedEntry
+from newsletter.store.questions import QuestionRecord
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday of 2026-W48
 
@@ -143,3 +146,28 @@ def test_growth_in_one_sentence() -> None:
         "This week: 2 confirmed, 1 left, 0 bounced. Last 4 weeks: +4 active."
     )
     assert growth_sentence([]) == "No subscriber activity yet."
+
+
+def _moderated(status: EntryStatus, changed: bool) -> Moderation:
+    question = QuestionRecord(7, "Shin splints?", "<p>x</p>", None, None, status, NOW, NOW, None)
+    return Moderation(question, changed)
+
+
+def test_save_and_approve_says_what_changed() -> None:
+    """Issue 19: after "Save and approve" the console said only "question 7 saved"."""
+    old = Edit("Shin splints?", "They hurt.", "")
+    answered = edit_changes(old, Edit("Shin splints?", "They hurt.", "Rest a week."))
+    assert answered == ["answered question"]
+    assert save_notice(7, answered, _moderated(EntryStatus.APPROVED, True)) == (
+        "question 7 saved (answer saved) and approved: it is in the feeds after the next "
+        "publish, and in the next digest"
+    )
+    both = edit_changes(Edit("Shin?", "Hurt.", "Rest."), Edit("Shins?", "Hurt.", " "))
+    assert save_notice(7, both, _moderated(EntryStatus.REJECTED, True)) == (
+        "question 7 saved (title or text edited, answer withdrawn) and rejected: it is in no "
+        "feed and no digest"
+    )
+    assert save_notice(7, [], _moderated(EntryStatus.APPROVED, False)) == (
+        "question 7 saved (nothing changed); it was already approved"
+    )
+    assert save_notice(7, [], None) == "question 7 saved (nothing changed)"

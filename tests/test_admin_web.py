@@ -187,6 +187,11 @@ def test_answer_is_published_in_the_feeds_and_the_digest(
         "answer": "Rest for a week.\n\nThen run on grass.", "action": "approve",
     })  # fmt: skip
     assert saved.status_code == 303
+    notice = owner.get(saved.headers["Location"]).get_data(as_text=True)
+    assert (
+        f"question {question.id} saved (title or text edited, answer saved) and approved: it "
+        "is in the feeds after the next publish, and in the next digest"
+    ) in notice, "says what changed"
     clock.advance(minutes=1)  # the next digest covers what was approved before now
     feed = owner.get("/feed.xml").get_data(as_text=True)
     assert "Shin splints again?" in feed and "Rest for a week." in feed

@@ -22,7 +22,7 @@ from newsletter.questions import (
     check_question,
     moderate,
 )
-from newsletter.questions.service import Action
+from newsletter.questions.service import CONSEQUENCES, Action, Moderation
 from newsletter.questions.text import to_html
 from newsletter.store import SqlStore
 from newsletter.store.questions import QuestionRecord
@@ -67,6 +67,36 @@ def save_edit(store: SqlStore, question_id: int, edit: Edit, now: datetime) -> Q
     return store.question(question_id) or found
 
 
+def edit_changes(old: Edit, new: Edit) -> list[str]:
+    """What a save changed, in words (the activity log's, and the notice's)."""
+    changes = []
+    if (old.title, old.body) != (new.title.strip(), new.body.strip()):
+        changes.append("edited question")
+    if old.answer != new.answer.strip():
+        changes.append("answered question" if new.answer.strip() else "withdrew answer")
+    return changes
+
+
+_SAVED = {
+    "edited question": "title or text edited",
+    "answered question": "answer saved",
+    "withdrew answer": "answer withdrawn",
+}
+
+
+def save_notice(question_id: int, changes: Sequence[str], moderation: Moderation | None) -> str:
+    """What "Save", "Save and approve" and "Save and reject" did, in one sentence: what the
+    edit changed, and the decision with what it means for readers."""
+    edited = ", ".join(_SAVED[change] for change in changes) or "nothing changed"
+    said = f"question {question_id} saved ({edited})"
+    if moderation is None:
+        return said
+    status = moderation.question.status
+    if not moderation.changed:
+        return f"{said}; it was already {status}"
+    return f"{said} and {status}: {CONSEQUENCES[status]}"
+
+
 def bulk(store: SqlStore, ids: Sequence[int], action: Action, now: datetime) -> list[int]:
     """Apply one decision to each question; the ids that changed."""
     changed = []
@@ -79,4 +109,13 @@ def bulk(store: SqlStore, ids: Sequence[int], action: Action, now: datetime) -> 
     return changed
 
 
-__all__ = ["ANSWER_MAX", "BODY_MAX", "Edit", "bulk", "edit_form", "save_edit"]
+__all__ = [
+    "ANSWER_MAX",
+    "BODY_MAX",
+    "Edit",
+    "bulk",
+    "edit_changes",
+    "edit_form",
+    "save_edit",
+    "save_notice",
+]

@@ -61,6 +61,13 @@ class QuestionInput:
     email: str = ""
 
 
+# What a moderation decision means for readers, said after it.
+CONSEQUENCES = {
+    EntryStatus.APPROVED: "it is in the feeds after the next publish, and in the next digest",
+    EntryStatus.REJECTED: "it is in no feed and no digest",
+}
+
+
 @dataclass(frozen=True)
 class Moderation:
     question: QuestionRecord
@@ -70,12 +77,7 @@ class Moderation:
         status, number = self.question.status, self.question.id
         if not self.changed:
             return f"question {number} was already {status}"
-        if status == EntryStatus.APPROVED:
-            return (
-                f"question {number} approved: it is in the feeds after the next publish, "
-                "and in the next digest"
-            )
-        return f"question {number} rejected: it is in no feed and no digest"
+        return f"question {number} {status}: {CONSEQUENCES[status]}"
 
 
 def check_question(given: QuestionInput) -> NewQuestion:

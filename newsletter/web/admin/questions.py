@@ -6,7 +6,16 @@ from __future__ import annotations
 from flask import abort, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from newsletter.admin.questions import ANSWER_MAX, BODY_MAX, Edit, bulk, edit_form, save_edit
+from newsletter.admin.questions import (
+    ANSWER_MAX,
+    BODY_MAX,
+    Edit,
+    bulk,
+    edit_changes,
+    edit_form,
+    save_edit,
+    save_notice,
+)
 from newsletter.questions import InvalidQuestion, NoSuchQuestion, moderate
 from newsletter.questions.service import Action
 from newsletter.store.entries import EntryStatus
@@ -70,19 +79,14 @@ def question_save(question_id: int) -> BaseResponse:
         abort(404)
     except InvalidQuestion as exc:
         return _edit_page(before, edit, exc.problems, 400)
-    _log_edit(question_id, old, edit)
+    changes = edit_changes(old, edit)
+    for change in changes:
+        log(change, f"#{question_id}")
     action = ACTIONS.get(form.get("action", ""))
-    if action is not None:
-        moderate(store(), question_id, action, now)
+    moderation = moderate(store(), question_id, action, now) if action else None
+    if moderation is not None and moderation.changed:
         log(f"{action}d question", f"#{question_id} {saved.title}")
-    return done("admin.questions", f"question {question_id} saved")
-
-
-def _log_edit(question_id: int, old: Edit, new: Edit) -> None:
-    if (old.title, old.body) != (new.title.strip(), new.body.strip()):
-        log("edited question", f"#{question_id}")
-    if old.answer != new.answer.strip():
-        log("answered question" if new.answer.strip() else "withdrew answer", f"#{question_id}")
+    return done("admin.questions", save_notice(question_id, changes, moderation))
 
 
 def _edit_page(found: object, edit: Edit, problems: dict[str, str], status: int) -> BaseResponse:
