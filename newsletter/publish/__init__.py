@@ -1,4 +1,5 @@
-"""Publish what was collected: RSS 2.0, Atom and JSON Feed, and the digest archive.
+"""Publish what was collected: RSS 2.0, Atom and JSON Feed, the digest archive, and a
+page per answered question.
 
 Reads the store through :class:`newsletter.store.SqlStore`; writes files
 atomically and only when their bytes change; tells the WebSub hub (through ``sources/``)
@@ -17,6 +18,7 @@ from newsletter.publish.site import (
     render_exercise_page,
     render_exercises_index,
     render_feed,
+    render_question_page,
 )
 
 __all__ = [
@@ -30,4 +32,5 @@ __all__ = [
     "render_exercise_page",
     "render_exercises_index",
     "render_feed",
+    "render_question_page",
 ]

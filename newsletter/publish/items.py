@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from newsletter.config import Settings
 from newsletter.html_text import plain_text
 from newsletter.publish.safe import is_safe_id, safe_html, safe_url
-from newsletter.store.entries import PublishedEntry
+from newsletter.store.entries import EntryKind, PublishedEntry
 
 # What an empty feed says it was last updated: a fixed instant, never "now", so publishing
 # an empty store twice gives the same bytes.
@@ -94,13 +94,26 @@ def feed_meta(
     )
 
 
+def question_path(question_id: int) -> str:
+    """Where an answered question's page is, below the base URL (the app's route; publish
+    writes it as this path with .html)."""
+    return f"questions/{question_id}"
+
+
+def page_of(entry: PublishedEntry, base_url: str) -> str | None:
+    """The entry's page on this site: an answered question has one, holding the answer."""
+    if entry.kind == EntryKind.QUESTION and entry.answer_html:
+        return base_url + question_path(entry.id)
+    return None
+
+
 def feed_items(entries: Sequence[PublishedEntry], settings: Settings) -> list[FeedItem]:
     """One item per entry, in the given order, with ids unique within the feed."""
     authority = tag_authority(settings)
     used: set[str] = set()
     items = []
     for entry in entries:
-        item = feed_item(entry, authority, settings.site.url)
+        item = feed_item(entry, authority, settings.site.url, settings.env.base_url)
         if item.id in used:
             # Two rows claiming one guid: the store key is unique, so its tag URI is too.
             item = _with_id(item, entry_tag(authority, entry.key))
@@ -109,8 +122,11 @@ def feed_items(entries: Sequence[PublishedEntry], settings: Settings) -> list[Fe
     return items
 
 
-def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
-    link = safe_url(entry.link)
+def feed_item(entry: PublishedEntry, authority: str, site_url: str, base_url: str = "") -> FeedItem:
+    """The item of ``entry``. An answered question links to its page on this site (at
+    ``base_url``), where the answer is; its id stays what it was before the answer."""
+    own_link = safe_url(entry.link)
+    link = (safe_url(page_of(entry, base_url)) if base_url else None) or own_link
     title = plain_text(entry.title) or "Untitled"
     content = safe_html(entry.content_html)
     summary = safe_html(entry.summary_html)
@@ -121,7 +137,7 @@ def feed_item(entry: PublishedEntry, authority: str, site_url: str) -> FeedItem:
     if summary == content:
         summary = ""
     published = second(entry.published_at)
-    ident = item_id(entry, link, authority)
+    ident = item_id(entry, own_link, authority)
     return FeedItem(
         id=ident,
         id_is_link=ident == link,

@@ -11,12 +11,18 @@ from typing import Any
 
 import newsletter.publish.archive as archive
 import newsletter.publish.exercise_pages as exercise_pages
+import newsletter.publish.questions as question_pages
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
 from newsletter.config import Settings
 from newsletter.digest.release import released
 from newsletter.formats import DIGESTS, FORMATS, FeedFormat
-from newsletter.publish.files import ensure_folder, remove_stale_temporaries, write_if_changed
+from newsletter.publish.files import (
+    PublishError,
+    ensure_folder,
+    remove_stale_temporaries,
+    write_if_changed,
+)
 from newsletter.publish.items import (
     FeedItem,
     FeedMeta,
@@ -42,6 +48,7 @@ class PublishReport:
     digests: int = 0
     written: list[str] = field(default_factory=list)  # paths relative to out_dir
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # pages of questions no longer answered
     pinged: list[str] = field(default_factory=list)  # feed URLs the hub was told about
     problems: list[str] = field(default_factory=list)  # one sentence each; never fatal
 
@@ -63,6 +70,7 @@ class PublishReport:
             "digests": self.digests,
             "written": list(self.written),
             "unchanged": list(self.unchanged),
+            "removed": list(self.removed),
             "pinged": list(self.pinged),
             "problems": list(self.problems),
         }
@@ -101,10 +109,33 @@ def publish_site(
     for entry in entries_of:
         page = exercise_pages.exercise_page(settings, entry)
         _write(report, out, exercise_pages.page_name(entry.slug), page)
+    _write_question_pages(settings, store, report, out)
     for name, data in static_files(settings).items():
         _write(report, out, name, data)
     _notify_hub(settings, report)
     return report
+
+
+def _write_question_pages(
+    settings: Settings, store: SqlStore, report: PublishReport, out: Path
+) -> None:
+    """A page per answered question; the page of one rejected or whose answer was withdrawn
+    since goes, so the app stops serving it from the file."""
+    kept = set()
+    for entry in store.answered_questions():
+        name = question_pages.file_name(entry.id)
+        _write(report, out, name, question_pages.question_page(settings, entry))
+        kept.add(name)
+    for path in sorted((out / question_pages.FOLDER).glob("*.html")):
+        name = question_pages.FOLDER + path.name
+        if name not in kept:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # another publish removed it
+            except OSError as exc:
+                raise PublishError(f"cannot remove {path}: {exc.strerror or exc}") from None
+            report.removed.append(name)
 
 
 def static_files(settings: Settings) -> dict[str, bytes]:
@@ -186,6 +217,16 @@ def render_exercises_index(settings: Settings, store: SqlStore, now: datetime) -
     shown = _shown_exercises(settings, store, now)
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
     return Rendered(exercise_pages.exercises_index(settings, shown), updated)
+
+
+def render_question_page(settings: Settings, store: SqlStore, question_id: int) -> Rendered | None:
+    """An answered question's page, or None when it is not (or no longer) answered."""
+    found = store.answered_questions(question_id)
+    if not found:
+        return None
+    (entry,) = found
+    updated = max(entry.changed_at, entry.published_at)
+    return Rendered(question_pages.question_page(settings, entry), newest([updated]))
 
 
 def _shown_exercises(

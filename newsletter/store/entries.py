@@ -153,6 +153,24 @@ class EntriesSql(SqlBase):
         with self._session() as session:
             return [published(row) for row in session.execute(query)]
 
+    def answered_questions(self, question_id: int | None = None) -> list[PublishedEntry]:
+        """The approved questions that have an answer (each has a page of its own), newest
+        answer first; or only the one with ``question_id``."""
+        query = (
+            select(*ENTRY_COLUMNS, Feed.name.label("feed_name"), Feed.url.label("feed_url"))
+            .outerjoin(Feed, Entry.feed_id == Feed.id)
+            .where(
+                Entry.kind == EntryKind.QUESTION,
+                Entry.status == EntryStatus.APPROVED,
+                Entry.answer_html.is_not(None),
+            )
+            .order_by(Entry.answered_at.desc(), Entry.id.desc())
+        )
+        if question_id is not None:
+            query = query.where(Entry.id == question_id)
+        with self._session() as session:
+            return [published(row) for row in session.execute(query)]
+
 
 Existing = tuple[int, str, int | None]  # id, content hash, owning feed
 

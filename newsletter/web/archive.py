@@ -1,4 +1,5 @@
-"""The digest archive: the index, one page per digest, and one per exercise.
+"""The digest archive: the index, one page per digest, and one per exercise; and a page
+per answered question (/questions/N).
 
 Each is the file ``publish`` wrote, else the same bytes rendered from the store. They are
 pages in the site's look, under the pages' own Content-Security-Policy.
@@ -14,8 +15,10 @@ from newsletter.publish import (
     render_archive_page,
     render_exercise_page,
     render_exercises_index,
+    render_question_page,
 )
 from newsletter.publish.archive import is_week, page_name
+from newsletter.publish.questions import file_name as question_file
 from newsletter.web.responses import HTML, published_or_rendered
 from newsletter.web.services import services
 
@@ -65,4 +68,14 @@ def exercise(slug: str) -> Response:
         exercise_pages.page_name(slug),
         HTML,
         lambda: render_exercise_page(ctx.settings, ctx.store(), slug, ctx.clock()),
+    )
+
+
+@blueprint.get("/questions/<int:question_id>")
+def question(question_id: int) -> Response:
+    ctx = services()
+    return published_or_rendered(
+        question_file(question_id),
+        HTML,
+        lambda: render_question_page(ctx.settings, ctx.store(), question_id),
     )

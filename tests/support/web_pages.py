@@ -17,6 +17,7 @@ from flask import Flask
 
 from newsletter.config import Settings
 from newsletter.digest import build_digest
+from newsletter.questions import QuestionInput, ask_question
 from newsletter.store import SqlStore
 from newsletter.subscribers import Links, load_tokens
 from tests.support.clock import Clock
@@ -51,6 +52,9 @@ def build_site(settings: Settings, store: SqlStore) -> dict[str, str]:
         article("nolink", "An article without a link", SEND_W48 - timedelta(days=3), link=None),
         question("shins", "Why do my shins hurt?", SEND_W48 - timedelta(days=2), "Ann", "<p>?</p>"),
     )
+    # The editor's note, with each kind of Markdown it renders, heads W48's page.
+    note = "## Hello\n\nA *short* note with [a link](https://www.example.com/).\n\n- one\n- two"
+    store.set_editor_note(note, "owner@example.com", SEND_W48 - timedelta(days=1))
     w48 = build_digest(settings, store, SEND_W48, "2026-W48")
     assert w47.exercise is not None and w48.exercise is not None
     return {"2026-W47": w47.exercise.slug, "2026-W48": w48.exercise.slug}
@@ -63,6 +67,9 @@ def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, st
     active = add_subscriber(store, "active@example.com", "active", clock())
     gone = add_subscriber(store, "gone@example.com", "unsubscribed", clock())
     slugs = [e.slug for e in store.exercise_catalog() if e.active]
+    given = QuestionInput("Do I need new shoes?", "Mine are a year old.", "Bo")
+    answered = ask_question(store, given, clock(), approved=True)
+    store.answer_question(answered.id, "<p>After about 800 km.</p>", clock())
 
     def path(url: str) -> str:
         return "/" + url.removeprefix(settings.env.base_url)
@@ -84,6 +91,7 @@ def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, st
         "unsubscribe-gone": path(links.unsubscribe(gone.id, gone.email_key)),
         "preferences-active": path(links.preferences(active.id, active.email_key)),
         "preferences-gone": path(links.preferences(gone.id, gone.email_key)),
+        "question": f"/questions/{answered.id}",
         "not-found": "/nothing-here",
         "bad-link": "/confirm/forged",
     }
