@@ -1,4 +1,4 @@
-"""The published feeds, declared once.
+"""The published feeds, declared once (and where the answered questions' pages are).
 
 Every place that lists the feeds loops over :data:`FORMATS`: ``publish`` writes them, the
 web app routes and compresses them, the pages link them (``<link rel="alternate">`` and
@@ -35,3 +35,14 @@ FORMATS = (
 
 DIGESTS = FeedFormat("digests", "archive/feed.xml", "application/rss+xml", "Past digests", "")
 """The feed of past digests (RSS), rendered by ``publish.archive`` from the digests."""
+
+
+QUESTIONS = "questions/"
+"""Where the answered questions' pages are, below the site's root (``publish`` writes
+``questions/N.html``, the app serves ``/questions/N``, the feeds and the asker's email link
+there)."""
+
+
+def question_path(question_id: int) -> str:
+    """An answered question's page, below the base URL."""
+    return f"{QUESTIONS}{question_id}"

@@ -1,5 +1,6 @@
 """`newsletter run`: collect → bounces (when a mailbox is set) → digest (when due) →
-publish → federate (when the site is a fediverse account) → send, and one report.
+publish → federate (when the site is a fediverse account) → send → answers (the askers
+told their question is answered), and one report.
 
 Each step is its capability's own function; this module only orders them. A step that
 fails is reported and the next steps still run (a broken publish must not stop this
@@ -21,6 +22,7 @@ from newsletter.errors import NewsletterError
 from newsletter.fediverse.delivery import DeliveryReport
 from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
+from newsletter.mail.answers import tell_askers
 from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
@@ -81,7 +83,8 @@ def run_collect(
 def run_after_collect(
     settings: Settings, store: SqlStore, clock: Clock, report: RunReport
 ) -> RunReport:
-    """Bounces, digest, publish and send: the steps only one run at a time may take."""
+    """Bounces, digest, publish, send and answers: the steps only one run at a time may
+    take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
@@ -93,6 +96,8 @@ def run_after_collect(
             # Federation that stopped silently is the complaint we answer (WordPress #873).
             report.errors["federate"] = federated.summary()
     _step(report, "send", lambda: send_due_digest(settings, store, clock))
+    # After publish: the answer's page the email links to is on the site by then.
+    _step(report, "answers", lambda: tell_askers(settings, store, clock))
     sent = report.steps.get("send")
     if isinstance(sent, SendReport) and sent.paused:
         report.errors["send"] = f"sending paused: {sent.paused}"

@@ -16,6 +16,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
+from newsletter.formats import question_path
 from newsletter.html_text import plain_text
 from newsletter.publish.safe import is_safe_id, safe_html, safe_url
 from newsletter.store.entries import EntryKind, PublishedEntry
@@ -92,12 +93,6 @@ def feed_meta(
         hub=site.websub_hub,
         updated=second(updated),
     )
-
-
-def question_path(question_id: int) -> str:
-    """Where an answered question's page is, below the base URL (the app's route; publish
-    writes it as this path with .html)."""
-    return f"questions/{question_id}"
 
 
 def page_of(entry: PublishedEntry, base_url: str) -> str | None:

@@ -15,13 +15,13 @@ from markupsafe import Markup
 
 from newsletter.config import Settings
 from newsletter.digest.compose import long_date
+from newsletter.formats import QUESTIONS, question_path
 from newsletter.html_text import excerpt, plain_text
-from newsletter.publish.items import question_path
 from newsletter.publish.pages import render_page
 from newsletter.publish.safe import safe_html, safe_url
 from newsletter.store.entries import PublishedEntry
 
-FOLDER = "questions/"
+FOLDER = QUESTIONS
 DESCRIPTION_CHARS = 155  # what search results show of a meta description
 
 

@@ -59,6 +59,7 @@ class QuestionInput:
     body: str
     name: str = ""
     email: str = ""
+    notify: bool = False  # "email me once when it is answered" (needs the email)
 
 
 # What a moderation decision means for readers, said after it.
@@ -89,6 +90,8 @@ def check_question(given: QuestionInput) -> NewQuestion:
     if len(name) > NAME_MAX:
         problems["name"] = f"the name is longer than {NAME_MAX} characters"
     email = _checked_email(given.email.strip(), problems)
+    if given.notify and not given.email.strip():
+        problems["email"] = "give your email address to hear when it is answered"
     if problems:
         raise InvalidQuestion(problems)
     return NewQuestion(
@@ -98,6 +101,7 @@ def check_question(given: QuestionInput) -> NewQuestion:
         content_hash=hashlib.sha256(f"{title}\0{body}".encode()).hexdigest(),
         author=name or None,
         author_email=email,
+        asker_wants_answer=given.notify and email is not None,
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
@@ -127,6 +128,26 @@ class Entry(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     answer_html: Mapped[str | None] = mapped_column(Text)  # the owner's answer to a question
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The asker agreed, on the form, to one email when it is answered (see AnswerEmail).
+    asker_wants_answer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AnswerEmail(Base):
+    """The one email telling an asker their question is answered: the row is written
+    (``sending``) before the message goes to the server, so it goes once, and a sender
+    that died meanwhile leaves it ``sending``, never to be sent again (see
+    newsletter/store/answer_emails.py for the states)."""
+
+    __tablename__ = "answer_emails"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Exercise(Base):

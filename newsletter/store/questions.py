@@ -30,6 +30,7 @@ class NewQuestion:
     content_hash: str
     author: str | None
     author_email: str | None
+    asker_wants_answer: bool = False  # one email when it is answered (needs author_email)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class QuestionRecord:
     published_at: datetime  # when it was approved (web questions); the feed's date otherwise
     first_seen_at: datetime
     feed_name: str | None  # None: asked on the web
+    asker_wants_answer: bool = False  # the asker agreed to one email when it is answered
 
 
 class QuestionsSql(SqlBase):
@@ -60,6 +62,7 @@ class QuestionsSql(SqlBase):
             content_html=new.content_html,
             author=new.author,
             author_email=new.author_email,
+            asker_wants_answer=new.asker_wants_answer and new.author_email is not None,
             published_at=now,
             first_seen_at=now,
             changed_at=now,
@@ -149,4 +152,5 @@ def _record(row: Entry, feed_name: str | None) -> QuestionRecord:
         published_at=row.published_at,
         first_seen_at=row.first_seen_at,
         feed_name=feed_name,
+        asker_wants_answer=row.asker_wants_answer,
     )

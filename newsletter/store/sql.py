@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsletter.store.admin import AdminSql
+from newsletter.store.answer_emails import AnswerEmailsSql
 from newsletter.store.archive import ArchiveSql
 from newsletter.store.bounces import BouncesSql
 from newsletter.store.console import ConsoleSql
@@ -33,6 +34,7 @@ class SqlStore(
     SubscribersSql,
     DeliveriesSql,
     QuestionsSql,
+    AnswerEmailsSql,
     BouncesSql,
     LinksSql,
     AdminSql,

@@ -26,7 +26,12 @@ LIMITS = {"title": TITLE_MAX, "body": BODY_MAX, "name": NAME_MAX, "email": 254}
 @blueprint.get("/ask")
 def form() -> Response:
     return page(
-        "web/ask.html", section="ask", values=dict.fromkeys(FIELDS, ""), problems={}, limits=LIMITS
+        "web/ask.html",
+        section="ask",
+        values=dict.fromkeys(FIELDS, ""),
+        notify=False,
+        problems={},
+        limits=LIMITS,
     )
 
 
@@ -38,12 +43,19 @@ def ask() -> BaseResponse:
         spend_rate_limit("questions")  # a bot sees what a person would
         return thanks
     values = {field: request.form.get(field, "") for field in FIELDS}
-    given = QuestionInput(**values)
+    notify = request.form.get("notify") == "yes"
+    given = QuestionInput(**values, notify=notify)
     try:
         check_question(given)
     except InvalidQuestion as exc:  # sent back to be fixed: no row, so no cost to count
         return page(
-            "web/ask.html", 400, section="ask", values=values, problems=exc.problems, limits=LIMITS
+            "web/ask.html",
+            400,
+            section="ask",
+            values=values,
+            notify=notify,
+            problems=exc.problems,
+            limits=LIMITS,
         )
     spend_rate_limit("questions")  # the limit counts the rows a visitor makes us keep
     ctx = services()
