@@ -71,6 +71,8 @@ def test_the_archive_has_an_index_and_a_page_per_digest(store: SqlStore, tmp_pat
     assert '<html lang="en-GB">' in index
     assert 'name="viewport"' in index
     assert "<title>Past digests · Best Running Tips</title>" in index
+    # Nobody was mailed these (no subscriber, no send): the page must not say "sent" (issue 19).
+    assert "Every weekly digest so far, newest first" in index and " sent" not in index
     page = (out / "2026-W48.html").read_text(encoding="utf-8")
     # A page on the web, not the email: no unsubscribe link, the subscription on offer.
     assert "%%UNSUBSCRIBE_URL%%" not in page and "nsubscribe" not in page
@@ -97,7 +99,7 @@ def test_an_empty_archive_says_so(store: SqlStore, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     publish_site(settings, store, NOW)
     index = (settings.root / "public" / "archive" / "index.html").read_text(encoding="utf-8")
-    assert "No digest has been sent yet." in index
+    assert "No digest yet: the first one is on its way." in index
     assert '<a href="../">Subscribe</a>' in index  # the way to subscribe
 
 

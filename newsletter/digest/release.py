@@ -53,8 +53,9 @@ def released(
     digests: Sequence[Digestish], now: datetime, newsletter: Newsletter
 ) -> list[Digestish]:
     """The digests whose send time has come: all the archive and its feed may show. One
-    built ahead for a future week stays off the site until it is mailed, so nobody reads
-    next week's digest on the web first."""
+    built ahead for a future week stays off the site until its send time, so nobody reads
+    next week's digest on the web first. Whether anyone was mailed it does not count (a new
+    site's archive fills before it has subscribers)."""
     return [d for d in digests if due_at(d.week, newsletter) <= now]
 
 
