@@ -176,6 +176,9 @@ def test_the_owner_runs_the_week_from_the_console(console: Console, page: Any) -
     assert "Wear wool socks." in feed and "bea@example.com" not in feed
     follow(page, "Digest")
     check(page, "digest")
+    # Issue 19: the preview is as tall as the window, not a 640-pixel slot.
+    shown = page.locator("iframe.phone").bounding_box()
+    assert shown is not None and shown["height"] >= 0.8 * PHONE["height"], shown
     email = page.frame_locator("iframe.phone").locator("body").inner_text()
     assert "Reader question of the week" in email.title() or "READER QUESTION" in email.upper()
     assert "Wear wool socks." in email

@@ -218,6 +218,22 @@ def test_send_a_test_to_me_records_no_delivery(
         assert connection.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
+def test_the_email_preview_is_tall_and_resizable(app: Flask) -> None:
+    """Issue 19: the preview was a frame 640 pixels high, whatever the window."""
+    owner = signed_in(app)
+    page = owner.get("/admin/digest").get_data(as_text=True)
+    frames = re.findall(r'<div class="frame (\w+)">\s*<iframe ([^>]*)>', page)
+    assert [name for name, _ in frames] == ["phone", "desktop"]
+    assert all("height=" not in attributes for _, attributes in frames), "no fixed height"
+    assert '<a href="/admin/digest/email" target="_blank" rel="noopener">' in page
+    css = owner.get(re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)[0]).text
+    rule = re.search(r"\.frame \{([^}]*)\}", css)
+    assert rule is not None
+    assert "resize: both" in rule[1] and "height: 85vh" in rule[1] and "overflow: hidden" in rule[1]
+    assert ".frame.phone { width: 390px; }" in css and ".frame.desktop { width: 700px; }" in css
+    assert "width: 100%; height: 100%" in css.split("iframe.email {", 1)[1].split("}")[0]
+
+
 def test_pin_a_week(app: Flask, store: SqlStore, clock: Clock) -> None:
     owner = signed_in(app)
     page = owner.get("/admin/digest").get_data(as_text=True)
