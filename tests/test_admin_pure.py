@@ -11,6 +11,7 @@ from newsletter.admin.access import session_valid
 from newsletter.admin.overview import (
     WeekGrowth,
     attention,
+    digest_sentence,
     growth_sentence,
     growth_svg,
     problem_first,
@@ -129,7 +130,7 @@ def test_problems_come_first_as_sentences() -> None:
 def test_the_last_run_reads_as_sentences() -> None:
     assert run_story(RUN) == [
         "Fetched 3 feeds: 5 new articles, 1 updated, 1 failed.",
-        "Digest 2026-W48: built, 1 item.",
+        "Digest 2026-W48 built: 1 item.",
         "Sent 40 emails for 2026-W48.",
     ]
     quiet: dict[str, object] = {
@@ -171,3 +172,16 @@ def test_save_and_approve_says_what_changed() -> None:
         "question 7 saved (nothing changed); it was already approved"
     )
     assert save_notice(7, [], None) == "question 7 saved (nothing changed)"
+
+
+def test_the_run_story_says_the_digest_step_in_words() -> None:
+    """Issue 19: the overview showed raw statuses ("Digest 2026-W49: first_waits, 0 items")."""
+    statuses = ("built", "already_built", "not_due", "skipped", "first_waits", "first_empty")
+    said = {s: digest_sentence({"week": "2026-W49", "status": s, "items": 2}) for s in statuses}
+    for status, sentence in said.items():
+        assert sentence.startswith("Digest 2026-W49 ") and "_" not in sentence, (status, sentence)
+    assert said["first_waits"] == (
+        "Digest 2026-W49 will be the site's first: what is collected until it is due goes into it."
+    )
+    assert said["already_built"] == "Digest 2026-W49 was built already: 2 items."
+    assert digest_sentence({"week": "2026-W49", "status": "new_one"}) == "Digest 2026-W49: new one."

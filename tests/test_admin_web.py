@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from newsletter.admin.accounts import add_account
 from newsletter.config import FeedConfig, Settings
+from newsletter.digest import preview_digest
 from newsletter.questions import QuestionInput, ask_question
 from newsletter.store import SqlStore
 from newsletter.store.bounces import BounceReport
@@ -232,6 +233,19 @@ def test_the_email_preview_is_tall_and_resizable(app: Flask) -> None:
     assert "resize: both" in rule[1] and "height: 85vh" in rule[1] and "overflow: hidden" in rule[1]
     assert ".frame.phone { width: 390px; }" in css and ".frame.desktop { width: 700px; }" in css
     assert "width: 100%; height: 100%" in css.split("iframe.email {", 1)[1].split("}")[0]
+
+
+def test_the_next_digest_card_names_the_exercise_once(
+    app: Flask, settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    """Issue 19: the card showed the subject (which names the exercise), then "exercise: …"."""
+    owner = signed_in(app)
+    page = owner.get("/admin/").get_data(as_text=True)
+    card = re.search(r"<h2>Next digest</h2>(.*?)</section>", page, re.S)
+    assert card is not None
+    name = preview_digest(settings, store, clock()).exercise.name
+    assert card[1].count(name) == 1, card[1]
+    assert "item(s)" not in card[1]
 
 
 def test_pin_a_week(app: Flask, store: SqlStore, clock: Clock) -> None:

@@ -147,17 +147,35 @@ def run_story(report: dict[str, object] | None) -> list[str]:
         )
     digest = _part(report, "digest")
     if digest:
-        week, status = digest.get("week"), digest.get("status")
-        if status == "not_due":
-            story.append(f"Digest {week} is not due yet.")
-        else:
-            story.append(f"Digest {week}: {status}, {_n(_count(digest, 'items'), 'item')}.")
+        story.append(digest_sentence(digest))
     sent = _part(report, "send")
     if sent.get("nothing"):
         story.append(f"Nothing to send: {sent['nothing']}.")
     elif sent:
         story.append(f"Sent {_n(_count(sent, 'sent'), 'email')} for {sent.get('week')}.")
     return story
+
+
+def digest_sentence(digest: dict[str, object]) -> str:
+    """The digest step of a run (``DigestReport.as_dict``) in words, never its raw status
+    (``first_waits`` and the like are names for code)."""
+    week, status = digest.get("week"), digest.get("status")
+    items = _n(_count(digest, "items"), "item")
+    said = {
+        "built": f"Digest {week} built: {items}.",
+        "already_built": f"Digest {week} was built already: {items}.",
+        "not_due": f"Digest {week} is not due yet.",
+        "skipped": f"Digest {week} skipped: nothing new this week.",
+        "first_waits": (
+            f"Digest {week} will be the site's first: what is collected until it is due goes "
+            "into it."
+        ),
+        "first_empty": (
+            f"Digest {week} is not built yet: there is nothing to put in it, and a first "
+            "digest is never empty. The next run tries again."
+        ),
+    }
+    return said.get(str(status), f"Digest {week}: {str(status).replace('_', ' ')}.")
 
 
 def growth_sentence(rows: Sequence[WeekGrowth]) -> str:
