@@ -8,6 +8,7 @@ and review the diff like code.
 
 from __future__ import annotations
 
+import html as html_text
 import os
 import re
 from datetime import timedelta
@@ -18,6 +19,7 @@ import pytest
 from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
+from newsletter.digest.picture import email_picture
 from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest
@@ -151,3 +153,27 @@ def test_a_site_overrides_a_template_by_putting_its_own_in_templates(
     _settings, digest = fixture_digest(store, tmp_path)
     assert digest.text == f"Toe tapping this week. Bye: {UNSUBSCRIBE_PLACEHOLDER}\n"
     assert "New on the site" in digest.html, "the HTML default still applies"
+
+
+def test_the_picture_is_a_png_on_the_site_with_its_size_and_the_movement_in_words(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings, digest = fixture_digest(store, tmp_path)
+    picture = email_picture(settings.root, "toe-tapping")
+    assert picture is not None
+    # The address is filled in when sent (or shown): a base URL changed after the build
+    # is the one readers' clients load the picture from.
+    assert f'src="{SITE_PLACEHOLDER}{picture.path}"' in digest.html
+    later = with_site_url(digest.html, "https://feet.example.org/news/")
+    [img] = re.findall(r"<img\b[^>]*>", later)
+    attrs = {k: html_text.unescape(v) for k, v in re.findall(r'([a-z-]+)="([^"]*)"', img)}
+    assert attrs["src"] == "https://feet.example.org/news/" + picture.path
+    assert re.fullmatch(r"archive/exercises/toe-tapping\.[0-9a-f]{16}\.png", picture.path)
+    assert (attrs["width"], attrs["height"]) == ("240", "170"), "the PNG is twice that"
+    # Images blocked: the alt text says the movement, the text around it says the rest.
+    assert attrs["alt"] == picture.alt and "lifts the toes" in attrs["alt"]
+    assert later.index("Toe tapping</h1>") < later.index("<img") < later.index("Sit on a chair")
+    # The text part keeps its words and gains no picture.
+    assert "FOOT EXERCISE OF THE WEEK: TOE TAPPING" in digest.text
+    assert "Sit on a chair with both feet flat" in digest.text
+    assert ".png" not in digest.text

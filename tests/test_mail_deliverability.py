@@ -106,6 +106,11 @@ def test_the_biggest_week_the_cap_allows_is_under_102_kb_as_sent(
     url = str(message["List-Unsubscribe"]).split(",")[0].strip()[1:-1]
     assert url in text and f'href="{url}"' in html, "the unsubscribe link is in, not clipped"
     assert html.rstrip().endswith("</html>")
+    # The picture is linked, not carried: an <img> of the site, its bytes not in the message.
+    assert re.search(
+        r'<img class="picture" [^>]*src="https://news\.example\.com/archive/exercises/', html
+    )
+    assert b"image/png" not in data
 
 
 def test_list_unsubscribe_offers_mailto_with_the_same_token(tmp_path: Path) -> None:

@@ -91,6 +91,8 @@ def test_no_content_rule_fires_and_the_score_stays_under_3(
         assert signer is not None
         message = signer.sign(message, SEND_W48)
     assert (b"DKIM-Signature:" in message) == signed
+    if which == "digest":  # with the exercise's picture: no image rule may fire either
+        assert b'<img class=3D"picture"' in message
     total, rules = score(relay + message, tmp_path)
     content = sorted(rules - INFRASTRUCTURE.keys())
     assert not content, f"rules about our content fired: {content} (total {total})"

@@ -1,5 +1,13 @@
-"""The exercise pictures: every shipped exercise has one, the SVG text is stable (golden
-files in tests/golden/pictures/), and a mistake in a picture: block names its line.
+"""The exercise pictures: every shipped exercise has one, the SVG text is stable and the
+PNG for email draws the same pixels (golden files in tests/golden/pictures/), and a mistake
+in a picture: block names its line.
+
+The PNGs are compared decoded, pixel by pixel, with a tolerance: anti-aliased edges may
+shift by a few levels between resvg releases (and a PNG's bytes change with its encoder
+even for the same pixels), while a real change of the drawing moves whole strokes. A
+pixel counts as different when a colour channel moves by more than ``CHANNEL``; at most
+``SHARE`` of the pixels may. Turning one ankle by a single degree changes more than twice
+that (checked below), so the tolerance cannot hide a change of pose or colour.
 
 After an intended change to the drawing, rewrite the golden files with
     NEWSLETTER_UPDATE_GOLDEN=1 pytest tests/test_pictures.py
@@ -9,17 +17,22 @@ from __future__ import annotations
 
 import os
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from newsletter.digest.catalog import default_catalog_path, load_catalog
 from newsletter.errors import ConfigError
+from newsletter.pictures.png import SCALE, hosted, split_name
 from newsletter.pictures.spec import load_pictures
-from newsletter.pictures.svg import render
+from newsletter.pictures.svg import HEIGHT, WIDTH, render
+from tests.support.png import Image, decode
 
 GOLDEN = Path(__file__).parent / "golden" / "pictures"
 SHIPPED = load_pictures(default_catalog_path())
+CHANNEL = 32  # of 255: what anti-aliasing may move one edge pixel by
+SHARE = 0.001  # of the pixels: 163 of 480 x 340
 
 
 def updating() -> bool:
@@ -44,6 +57,59 @@ def test_the_svg_of_each_exercise_matches_its_golden_file(slug: str) -> None:
         f"the picture differs from {golden.name}; if intended, "
         "rerun with NEWSLETTER_UPDATE_GOLDEN=1"
     )
+
+
+def differing(a: Image, b: Image) -> int:
+    """How many pixels differ by more than CHANNEL in a colour or alpha channel."""
+    assert (a.width, a.height, a.channels) == (b.width, b.height, b.channels)
+    step = a.channels
+    return sum(
+        1
+        for at in range(0, len(a.pixels), step)
+        if max(
+            abs(x - y)
+            for x, y in zip(a.pixels[at : at + step], b.pixels[at : at + step], strict=True)
+        )
+        > CHANNEL
+    )
+
+
+@pytest.mark.parametrize("slug", sorted(SHIPPED))
+def test_the_png_of_each_exercise_matches_its_golden_pixels(slug: str) -> None:
+    data = hosted(SHIPPED[slug], slug).png()
+    golden = GOLDEN / f"{slug}.png"
+    if updating():
+        golden.write_bytes(data)
+    assert golden.is_file(), f"{golden} is missing; write it with NEWSLETTER_UPDATE_GOLDEN=1"
+    drawn, expected = decode(data), decode(golden.read_bytes())
+    assert (drawn.width, drawn.height) == (WIDTH * SCALE, HEIGHT * SCALE), "2x for sharp screens"
+    assert set(drawn.pixels[3 :: drawn.channels]) == {255}, "opaque: dark-mode clients keep it"
+    changed = differing(drawn, expected)
+    assert changed <= SHARE * drawn.width * drawn.height, (
+        f"{changed} pixels differ from {golden.name}; if intended, "
+        "rerun with NEWSLETTER_UPDATE_GOLDEN=1 and look at the picture"
+    )
+
+
+def test_the_tolerance_still_sees_a_one_degree_change_of_pose() -> None:
+    picture = SHIPPED["toe-tapping"]
+    turned = replace(picture, end=replace(picture.end, ankle=picture.end.ankle + 1))
+    before, after = (decode(hosted(p, "toe-tapping").png()) for p in (picture, turned))
+    assert differing(before, after) > 2 * SHARE * before.width * before.height
+
+
+def test_the_png_is_named_by_what_it_draws() -> None:
+    picture = SHIPPED["calf-raises"]
+    one = hosted(picture, "calf-raises")
+    assert one.path == hosted(picture, "calf-raises").path, "stable: drawn once, cached"
+    assert one.path.startswith("archive/exercises/calf-raises.") and one.path.endswith(".png")
+    assert split_name(one.path.rpartition("/")[2]) == ("calf-raises", one.digest)
+    other = hosted(replace(picture, end=replace(picture.end, ankle=10)), "calf-raises")
+    assert other.path != one.path, "a changed picture gets a new URL"
+    assert hosted(picture, "calf-raises", background="#000000").path != one.path
+    assert (one.alt, one.width, one.height) == (picture.says, WIDTH, HEIGHT)
+    for name in ("calf-raises.png", "calf-raises.0123.png", "calf-raises.G123456789abcdef.png"):
+        assert split_name(name) is None
 
 
 def test_ids_inside_a_picture_carry_its_ident_so_a_page_of_pictures_has_unique_ids() -> None:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from newsletter.config import Settings
 from newsletter.digest import build_digest
+from newsletter.digest.picture import email_picture
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
 from newsletter.web import UNLIMITED
@@ -144,6 +145,32 @@ def test_publish_writes_the_pages_the_app_serves(
     for path, data in served.items():
         assert path in report.written
         assert (settings.root / "public" / path).read_bytes() == data
+
+
+def test_the_picture_the_digest_links_is_served_and_published_once(
+    client: FlaskClient, built: dict[str, str], settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    picture = email_picture(settings.root, built["2026-W48"])
+    assert picture is not None
+    digest = store.built_digest("2026-W48")
+    assert digest is not None and picture.path in digest.html
+    # Before any publish the app draws it; the name carries its hash, so it is kept.
+    served = client.get("/" + picture.path)
+    assert served.status_code == 200 and served.content_type == "image/png"
+    assert served.data.startswith(b"\x89PNG") and served.data == picture.png()
+    assert "immutable" in served.headers["Cache-Control"]
+    stale = picture.path.replace(picture.digest, "0" * len(picture.digest))
+    for missing in (stale, "archive/exercises/calf-raises.png", "archive/exercises/..%2fx.png"):
+        assert client.get("/" + missing).status_code == 404, missing
+    # publish writes every picture once; a second publish leaves the files alone.
+    first = publish_site(settings, store, clock())
+    path = settings.root / "public" / picture.path
+    assert picture.path in first.written and path.read_bytes() == served.data
+    assert len([n for n in first.written if n.endswith(".png")]) == 11
+    path.write_bytes(b"kept")  # a file whose name is its hash is never read again
+    second = publish_site(settings, store, clock())
+    assert picture.path in second.unchanged and path.read_bytes() == b"kept"
+    assert client.get("/" + picture.path).data == b"kept", "the published file is served"
 
 
 def test_the_home_page_shows_this_weeks_exercise_and_the_latest_headlines(

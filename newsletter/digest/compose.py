@@ -22,6 +22,7 @@ from newsletter.digest.weeks import send_day
 from newsletter.formats import FORMATS
 from newsletter.html_text import excerpt, one_line, plain_text
 from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
+from newsletter.pictures.png import HostedPicture
 from newsletter.store.digests import DigestEntry
 from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
@@ -56,6 +57,17 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class ImageView:
+    """An <img> of the email: an absolute URL (once the site URL is filled in), its size
+    in CSS pixels, and the words a reader who blocks images reads instead."""
+
+    src: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True)
 class ExerciseView:
     name: str
     how: str
@@ -64,6 +76,7 @@ class ExerciseView:
     sitting: bool
     sitting_text: str
     tip: str = TIP
+    image: ImageView | None = None  # the picture, in email only (the web draws it inline)
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,7 @@ def compose(
     chosen: Sections,
     earlier: Sequence[str] | None = None,
     note: str | None = None,
+    picture: HostedPicture | None = None,
 ) -> DigestView:
     """The digest's view. ``earlier``: for a digest covering several weeks, the names of
     the exercises of the weeks before this one (None: this week's digest alone); ``note``:
@@ -125,7 +139,7 @@ def compose(
         site_url=settings.site.url,
         week=week,
         issue_date=long_date(send_day(week, settings.newsletter.send_on)),
-        exercise=_exercise(exercise) if exercise else None,
+        exercise=_exercise(exercise, _image(picture, base)) if exercise else None,
         articles=articles,
         questions=others,
         question_of_week=featured,
@@ -223,7 +237,13 @@ def _short_date(moment: datetime, zone: ZoneInfo) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _exercise(exercise: ExerciseRecord) -> ExerciseView:
+def _image(picture: HostedPicture | None, base: str) -> ImageView | None:
+    if picture is None:
+        return None
+    return ImageView(urljoin(base, picture.path), picture.width, picture.height, picture.alt)
+
+
+def _exercise(exercise: ExerciseRecord, image: ImageView | None = None) -> ExerciseView:
     equipment = exercise.equipment.strip()
     needs = equipment.lower() not in ("", "none")
     return ExerciseView(
@@ -235,6 +255,7 @@ def _exercise(exercise: ExerciseRecord) -> ExerciseView:
         sitting_text="Yes, it works on the couch"
         if exercise.sitting
         else "No, this one is done standing",
+        image=image,
     )
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment
 
 from newsletter.config import Settings
 from newsletter.digest.compose import DigestView, compose
+from newsletter.digest.picture import email_picture
 from newsletter.digest.select import Sections, sections
 from newsletter.mail.message import CLIP_BYTES
 from newsletter.mail.size import SizeOf, digest_size
@@ -65,6 +66,8 @@ class DigestRenderer:
         self.budget = budget  # bytes as sent
         self.env = env or make_environment(settings.root)
         self.size = size or digest_size(settings)
+        # Read once, not per try; none when the reader turned the exercise off.
+        self.picture = email_picture(settings.root, exercise.slug) if exercise else None
 
     def render(self, entries: Sequence[DigestEntry], total: int) -> Rendered:
         """The digest with as many of the newest ``entries`` as fit in the budget;
@@ -75,7 +78,13 @@ class DigestRenderer:
             if keep not in tried:
                 chosen = sections(entries, keep, total)
                 view = compose(
-                    self.settings, self.week, self.exercise, chosen, self.earlier, self.note
+                    self.settings,
+                    self.week,
+                    self.exercise,
+                    chosen,
+                    self.earlier,
+                    self.note,
+                    self.picture,
                 )
                 html = "" if self.text_only else self.html(view)
                 tried[keep] = (chosen, view, html, self.text(view))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from newsletter.config import Settings
-from newsletter.mail.message import DigestMessage, Sender, sent_size
+from newsletter.mail.message import DigestMessage, Sender, sent_size, with_site_url
 from newsletter.subscribers.tokens import Links, Tokens
 
 SizeOf = Callable[[str, str, str], int]  # (subject, text, html) -> bytes as sent
@@ -35,6 +35,10 @@ def digest_size(settings: Settings) -> SizeOf:
     preferences = links.preferences(1, "x")
 
     def size(subject: str, text: str, html: str) -> int:
+        # The site's links (the picture's among them) as sent: on the base URL, not the
+        # shorter placeholder they are stored with.
+        base = settings.env.base_url
+        text, html = with_site_url(text, base), with_site_url(html, base)
         message = DigestMessage(sender, settings.site.title, subject, text, html, _ANY_DATE)
         return sent_size(message, url, mailto, preferences)
 

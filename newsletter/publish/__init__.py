@@ -18,6 +18,7 @@ from newsletter.publish.site import (
     render_exercise_page,
     render_exercises_index,
     render_feed,
+    render_picture,
     render_question_page,
 )
 
@@ -32,5 +33,6 @@ __all__ = [
     "render_exercise_page",
     "render_exercises_index",
     "render_feed",
+    "render_picture",
     "render_question_page",
 ]

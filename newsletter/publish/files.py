@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace_atomically(path, data)
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
+def write_if_missing(path: Path, make: Callable[[], bytes]) -> bool:
+    """Write what ``make`` gives to ``path`` unless the file exists; True if written. For
+    files whose name carries a hash of their content (the pictures' PNGs): one that exists
+    is right, so it is neither made nor read again."""
+    if path.is_file():
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace_atomically(path, make())
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
     return True

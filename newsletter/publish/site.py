@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,17 @@ import newsletter.publish.questions as question_pages
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
 from newsletter.config import Settings
+from newsletter.digest.catalog import catalog_path
+from newsletter.digest.picture import email_pictures
 from newsletter.digest.release import released
 from newsletter.formats import DIGESTS, FORMATS, FeedFormat
+from newsletter.pictures.png import split_name
 from newsletter.publish.files import (
     PublishError,
     ensure_folder,
     remove_stale_temporaries,
     write_if_changed,
+    write_if_missing,
 )
 from newsletter.publish.items import (
     FeedItem,
@@ -110,6 +114,12 @@ def publish_site(
         page = exercise_pages.exercise_page(settings, entry)
         _write(report, out, exercise_pages.page_name(entry.slug), page)
     _write_question_pages(settings, store, report, out)
+    pictures = email_pictures(settings.root)
+    for picture in (pictures[e.slug] for e in entries_of if e.slug in pictures):
+        # The digest links these by absolute URL: drawn once, at the first publish after
+        # a picture changes (run publishes before it sends).
+        written = write_if_missing(out / picture.path, picture.png)
+        (report.written if written else report.unchanged).append(picture.path)
     for name, data in static_files(settings).items():
         _write(report, out, name, data)
     _notify_hub(settings, report)
@@ -227,6 +237,18 @@ def render_question_page(settings: Settings, store: SqlStore, question_id: int) 
     (entry,) = found
     updated = max(entry.changed_at, entry.published_at)
     return Rendered(question_pages.question_page(settings, entry), newest([updated]))
+
+
+def render_picture(settings: Settings, name: str) -> Rendered | None:
+    """The PNG ``archive/exercises/<name>`` as publish writes it, or None when ``name``
+    is not the current picture of an exercise (an older one lives only where publish
+    wrote it)."""
+    found = split_name(name)
+    picture = email_pictures(settings.root).get(found[0]) if found else None
+    if found is None or picture is None or picture.digest != found[1]:
+        return None
+    updated = datetime.fromtimestamp(int(catalog_path(settings.root).stat().st_mtime), UTC)
+    return Rendered(picture.png(), updated)
 
 
 def _shown_exercises(

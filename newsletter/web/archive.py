@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
+from newsletter.assets import IMMUTABLE
 from newsletter.publish import (
     exercise_pages,
     render_archive_index,
     render_archive_page,
     render_exercise_page,
     render_exercises_index,
+    render_picture,
     render_question_page,
 )
 from newsletter.publish.archive import is_week, page_name
 from newsletter.publish.questions import file_name as question_file
-from newsletter.web.responses import HTML, published_or_rendered
+from newsletter.web.responses import HTML, PNG, published_or_rendered
 from newsletter.web.services import services
 
 blueprint = Blueprint("archive", __name__)
@@ -79,3 +81,19 @@ def question(question_id: int) -> Response:
         HTML,
         lambda: render_question_page(ctx.settings, ctx.store(), question_id),
     )
+
+
+@blueprint.get("/archive/exercises/<name>.png")
+def picture(name: str) -> Response:
+    """An exercise's picture as email links it (<slug>.<hash>.png): the name changes with
+    the picture, so a browser or a mail proxy may keep it for ever."""
+    if not exercise_pages.is_slug(name.partition(".")[0]):  # keeps the path inside
+        abort(404)
+    ctx = services()
+    response = published_or_rendered(
+        f"archive/exercises/{name}.png",
+        PNG,
+        lambda: render_picture(ctx.settings, f"{name}.png"),
+    )
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response

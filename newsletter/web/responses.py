@@ -13,6 +13,7 @@ from newsletter.publish import Rendered
 from newsletter.web.services import services
 
 HTML = "text/html; charset=utf-8"
+PNG = "image/png"
 MAX_AGE = 300  # seconds a cache may reuse a feed before asking again (then a cheap 304)
 
 
