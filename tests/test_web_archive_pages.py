@@ -79,6 +79,9 @@ def test_a_digest_page_is_a_web_page_with_web_wording(
     assert "Why do my shins hurt?" in text and "Asked by Ann" in text
     assert "Foot exercise of the week" in text
     assert f'href="exercises/{built["2026-W48"]}.html"' in html
+    # ...with the exercise's picture drawn inline, as on its own page.
+    assert '<figure class="picture"><svg ' in html
+    assert f'<title id="pic-{built["2026-W48"]}">' in html and html.count("<svg ") == 1
     assert '<a href="https://www.example.com/running-training/hills.html">Hill repeats</a>' in html
     # ... with web wording: no unsubscribe link, no "you are getting this email".
     assert "nsubscribe" not in html and "getting this email" not in html

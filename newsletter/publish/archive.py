@@ -22,6 +22,7 @@ from newsletter.digest.weeks import send_day
 from newsletter.formats import DIGESTS
 from newsletter.html_text import excerpt, plain_text
 from newsletter.publish import xmlfeeds
+from newsletter.publish.exercise_pages import picture_markup
 from newsletter.publish.items import (
     FeedItem,
     digest_tag,
@@ -55,6 +56,7 @@ class DigestPage:
     send_date: str  # 2026-11-23, for <time datetime>
     exercise: ExerciseView | None
     exercise_href: str | None
+    picture: Markup | None  # the exercise's inline SVG, as on its own page
     articles: tuple[ItemView, ...]
     questions: tuple[ItemView, ...]
     description: str
@@ -98,6 +100,7 @@ def digest_view(
         send_date=day.isoformat(),
         exercise=exercise,
         exercise_href=exercise_href(digest.exercise.slug) if digest.exercise else None,
+        picture=picture_markup(settings.root, digest.exercise.slug) if digest.exercise else None,
         articles=articles,
         questions=questions,
         description=_description(settings, subject, articles + questions, exercise),
