@@ -186,10 +186,27 @@ def test_the_home_page_shows_this_weeks_exercise_and_the_latest_headlines(
     assert "This week\u2019s foot exercise" in text and name in text
     assert f'href="/archive/exercises/{slug}.html"' in html
     assert '<figure class="picture"><svg ' in html and f'<title id="pic-{slug}">' in html
-    assert "In the latest digest" in text
     assert 'href="/archive/2026-W48.html"' in html
     for title in ("Tempo runs &lt;b&gt;explained", "Hill repeats", "Why do my shins hurt?"):
         assert title in text
+    # The exercise leads, then the latest articles, then readers' questions, then the form
+    # (which the lead links to).
+    marks = ("This week\u2019s foot exercise", "New on the site", "Readers\u2019 questions")
+    order = [html.index(mark) for mark in (*marks, 'id="f-email"')]
+    assert order == sorted(order)
+    assert 'href="#subscribe-title"' in html
+
+
+def test_the_home_page_shows_a_readers_question_with_its_answer(
+    client: FlaskClient, built: dict[str, str], store: SqlStore
+) -> None:
+    digest = store.archived_digest("2026-W48")
+    assert digest is not None
+    [asked] = [e for e in digest.entries if e.kind == "question"]
+    store.answer_question(asked.id, "<p>Rest two days.</p><p>Then run slower.</p>", SEND_W48)
+    text = main_text(client.get("/"))
+    assert "Why do my shins hurt?" in text and "Our answer: Rest two days." in text
+    assert "Then run slower" not in text, "the answer's first paragraph only"
 
 
 def test_before_any_digest_the_home_page_is_the_form_alone(
@@ -198,7 +215,7 @@ def test_before_any_digest_the_home_page_is_the_form_alone(
     # No catalog loaded, no digest built: nothing to show, and nothing fails.
     page = client.get("/")
     assert page.status_code == 200
-    assert "In the latest digest" not in main_text(page)
+    assert "New on the site" not in main_text(page)
     assert 'id="f-email"' in page.get_data(as_text=True)
 
 
@@ -221,7 +238,7 @@ def test_every_page_has_a_meta_description(
 def test_a_new_digest_shows_on_the_home_page_within_a_minute(
     client: FlaskClient, settings: Settings, store: SqlStore, clock: Clock
 ) -> None:
-    assert "In the latest digest" not in main_text(client.get("/"))
+    assert "Fresh news" not in main_text(client.get("/"))
     add(store, SEND_W48 - timedelta(days=1), article("new", "Fresh news", SEND_W48 - timedelta(1)))
     build_digest(settings, store, SEND_W48, "2026-W48")
     clock.advance(seconds=61)  # the home page reads the store at most once a minute

@@ -1,5 +1,6 @@
-"""What the home page shows a visitor deciding whether to subscribe: this week's foot
-exercise and the headlines of the latest digest, each linking to its archive page.
+"""What the home page shows a visitor deciding whether to subscribe, in this order: this
+week's foot exercise with its picture, then the latest digest's articles and its readers'
+questions with their answers, each linking to its archive page.
 
 Reading only: this week's exercise is the one recorded for the week, else the one the
 rotation would choose now (the same function the digest uses, so the page and the
@@ -22,9 +23,11 @@ from newsletter.html_text import plain_text
 from newsletter.publish.archive import exercise_href, is_week
 from newsletter.publish.exercise_pages import picture_markup
 from newsletter.store import SqlStore
+from newsletter.store.entries import EntryKind
 from newsletter.store.exercises import ExerciseRecord
 
-HEADLINES = 5
+HEADLINES = 5  # articles
+QUESTIONS = 3
 # Every visit to the home page would read the catalog, the weeks and the latest digest;
 # they change once a week, so a minute-old answer is as good and costs nothing.
 KEEP = timedelta(minutes=1)
@@ -37,8 +40,9 @@ class Showcase:
     picture: Markup | None  # the exercise's inline SVG
     digest_subject: str | None
     digest_href: str | None  # relative to the archive: <week>.html
-    headlines: tuple[ItemView, ...]
-    more: int  # the latest digest's items beyond the headlines
+    articles: tuple[ItemView, ...]
+    questions: tuple[ItemView, ...]  # answered first, each with its answer when it has one
+    more: int  # the latest digest's items beyond those shown
 
 
 def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
@@ -49,14 +53,19 @@ def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
     latest = next((d for d in out if is_week(d.week)), None)
     digest = store.archived_digest(latest.week) if latest else None
     entries = digest.entries if digest else ()
+    articles = [e for e in entries if e.kind != EntryKind.QUESTION][:HEADLINES]
+    # Answered questions are what a visitor most wants to read: they come first.
+    asked = [e for e in entries if e.kind == EntryKind.QUESTION]
+    questions = sorted(asked, key=lambda e: not e.answer_html)[:QUESTIONS]
     return Showcase(
         exercise=exercise_view(exercise) if exercise else None,
         exercise_href=exercise_href(exercise.slug) if exercise else None,
         picture=picture_markup(settings.root, exercise.slug) if exercise else None,
         digest_subject=plain_text(latest.subject) or f"Week {latest.week}" if latest else None,
         digest_href=f"{latest.week}.html" if latest else None,
-        headlines=item_views(settings, entries[:HEADLINES]),
-        more=max(0, len(entries) - HEADLINES),
+        articles=item_views(settings, articles),
+        questions=item_views(settings, questions),
+        more=len(entries) - len(articles) - len(questions),
     )
 
 
