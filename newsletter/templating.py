@@ -11,6 +11,8 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from newsletter.palette import load_palette
+
 
 def default_templates_dir() -> Path:
     packaged = Path(__file__).resolve().parent / "_templates"
@@ -19,15 +21,24 @@ def default_templates_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "templates"
 
 
+def template_folders(site_root: Path) -> list[Path]:
+    """Where templates are looked for, the site's own first."""
+    return [site_root / "templates", default_templates_dir()]
+
+
 def make_environment(site_root: Path) -> Environment:
     """Autoescape is on for .html and .xml; plain-text templates (.txt) are not escaped.
-    Only HTML sanitized at ingest may be marked ``|safe``."""
-    loaders = [FileSystemLoader(site_root / "templates"), FileSystemLoader(default_templates_dir())]
-    return Environment(
-        loader=ChoiceLoader(loaders),
+    Only HTML sanitized at ingest may be marked ``|safe``. Every template sees the one
+    palette and type scale (templates/web/palette.css) as ``palette``: the emails write its
+    values into their styles."""
+    folders = template_folders(site_root)
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["palette"] = load_palette(folders)
+    return environment

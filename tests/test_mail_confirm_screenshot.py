@@ -1,6 +1,7 @@
 """The confirmation email in headless Chromium at a phone's width, with word-break and
 overflow-wrap turned off the way Yahoo and Outlook on Windows ignore them: nothing scrolls
-sideways, and the button is the digest's green. The PNG lands in test-artifacts/."""
+sideways, and the button is the palette's accent (the site's, the digest's) in either
+scheme. The PNG lands in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, needs_chromium
+from newsletter.palette import load_palette
+from newsletter.templating import default_templates_dir
+from tests.support.browser import ARTIFACTS, needs_chromium, rgb
 from tests.support.deliverability import confirmation, dkim_site
 
 pytestmark = [needs_chromium, pytest.mark.slow]
+PALETTE = load_palette([default_templates_dir()])
 NO_BREAKING = "* { word-break: normal !important; overflow-wrap: normal !important; }"
 
 
@@ -40,9 +44,10 @@ def test_the_confirmation_fits_a_phone_without_word_break(
         assert width <= 390, f"{width}px wide: something overflows"
         button = page.locator("td.button").first
         assert button.is_visible()
+        colours = PALETTE.dark_all if scheme == "dark" else PALETTE.light
         colour = button.evaluate("e => getComputedStyle(e).backgroundColor")
-        assert colour == "rgb(11, 110, 91)", "the digest's green, in both schemes"
+        assert colour == rgb(colours["accent"]), "the palette's accent"
         link = page.locator("td.button a").first
-        assert link.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+        assert link.evaluate("e => getComputedStyle(e).color") == rgb(colours["accent-text"])
     finally:
         page.close()

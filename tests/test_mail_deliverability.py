@@ -20,8 +20,10 @@ from newsletter.errors import ConfigError
 from newsletter.mail import SendOptions, send_digest
 from newsletter.mail.dkim import load_signer
 from newsletter.mail.message import CLIP_BYTES
+from newsletter.palette import load_palette
 from newsletter.store import SqlStore
 from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
+from newsletter.templating import default_templates_dir
 from tests.support.clock import Clock
 from tests.support.deliverability import (
     BASE_URL,
@@ -194,11 +196,14 @@ def test_the_confirmation_email_wears_the_digests_design(tmp_path: Path, key: Dk
     text, html = (part.get_content() for part in parse(data).iter_parts())
     digest_html = parse(golden_digest(settings)).iter_parts()
     digest = list(digest_html)[1].get_content()
-    for shared in ("#0b6e5b", "#f2efe9", "BlinkMacSystemFont", 'class="brand"', "max-width: 600px"):
+    light = load_palette([default_templates_dir()]).light  # the one palette
+    shared_values = (light["accent"], light["bg"], light["font"].split(",")[0])
+    for shared in (*shared_values, 'class="brand"', "max-width: 600px"):
         assert shared in html and shared in digest, shared
     confirm_url = next(word for word in text.split() if "/confirm/" in word)
     # The button: a table cell with the colour as bgcolor (what Outlook draws), the link in it.
-    button = re.search(r'<td class="button"[^>]*bgcolor="#0b6e5b"[^>]*>\s*<a href="([^"]+)"', html)
+    colour = light["accent"]
+    button = re.search(rf'<td class="button"[^>]*bgcolor="{colour}"[^>]*>\s*<a href="([^"]+)"', html)
     assert button and button[1] == confirm_url
     page = _Visible()
     page.feed(html)

@@ -91,7 +91,7 @@ def growth_svg(rows: Sequence[WeekGrowth], width: int = 640, height: int = 220) 
         '<title id="growth-title">Subscribers per week</title>',
         f'<desc id="growth-desc">{_describe(rows)}</desc>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
-        'stroke="#6b7280"/>',
+        'stroke="#6b7280" class="axis"/>',
         f'<text x="{left - 6}" y="{height - bottom - plot_h + 4}" text-anchor="end" '
         f'font-size="11" fill="currentColor">{top}</text>',
     ]
@@ -102,7 +102,8 @@ def growth_svg(rows: Sequence[WeekGrowth], width: int = 640, height: int = 220) 
             y = height - bottom - h
             parts.append(
                 f'<rect x="{x0 + j * bar:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{row.week}: {row.value(name)} {name}</title></rect>'
+                f'fill="{colour}" class="k-{name}">'
+                f"<title>{row.week}: {row.value(name)} {name}</title></rect>"
             )
         if i % 2 == 0 or len(rows) <= 6:
             parts.append(

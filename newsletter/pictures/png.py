@@ -2,8 +2,9 @@
 
 Email clients do not show inline SVG (Gmail and Outlook drop it), and an image embedded in
 the message would spend the 102 KB before Gmail clips it, so the digest links a PNG on the
-site by absolute URL. It is drawn at twice its shown size for sharp screens, on the
-block's background (a transparent PNG's dark strokes would vanish in a dark-mode client).
+site by absolute URL. It is drawn at twice its shown size for sharp screens, in the
+palette's light picture colours on its picture background (a transparent PNG's dark
+strokes would vanish in a dark-mode client).
 
 The renderer is resvg (the ``resvg-py`` wheel): a maintained SVG renderer in Rust that
 ships whole in its wheel, so no system cairo, pango or fonts are needed on the server
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import resvg_py
 
 from newsletter.pictures.model import Picture
-from newsletter.pictures.svg import HEIGHT, WIDTH, render
+from newsletter.pictures.svg import COLOURS, HEIGHT, WIDTH, render
 
 SCALE = 2  # pixels per CSS pixel: sharp on high-density screens, ~7 KB a picture
 BACKGROUND = "#ffffff"
@@ -58,9 +60,19 @@ class HostedPicture:
         return draw_png(self.svg, self.background)
 
 
-def hosted(picture: Picture, slug: str, background: str = BACKGROUND) -> HostedPicture:
-    """``slug`` must already be a catalog slug (it goes into a path and the SVG's ids)."""
-    return HostedPicture(slug, render(picture, slug), background, picture.says)
+def hosted(
+    picture: Picture,
+    slug: str,
+    background: str = BACKGROUND,
+    colours: Mapping[str, str] | None = None,
+) -> HostedPicture:
+    """``slug`` must already be a catalog slug (it goes into a path and the SVG's ids).
+    ``colours`` (role → colour, the roles of :data:`svg.COLOURS`) repaints the drawing:
+    the palette's light picture colours."""
+    svg = render(picture, slug)
+    for role, colour in (colours or {}).items():
+        svg = svg.replace(f'"{COLOURS[role]}"', f'"{colour}"')
+    return HostedPicture(slug, svg, background, picture.says)
 
 
 # The web app draws a picture that publish has not written yet on request: kept, since

@@ -32,6 +32,9 @@ INK = "#1d2733"
 ACCENT = "#1f6fb2"
 FAINT = "#9aa6b2"
 FLOOR = "#c4ccd4"
+# By role, as the palette names them (--pic-ink, …): the site's CSS and the PNG for email
+# recolour by these values (templates/web/palette.css holds the same ones, light).
+COLOURS = {"ink": INK, "faint": FAINT, "accent": ACCENT, "floor": FLOOR}
 ROUND = {"stroke-linecap": "round", "stroke-linejoin": "round"}
 
 

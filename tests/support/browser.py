@@ -28,3 +28,9 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="no /usr/bin/chromium (apt-get install chromium; CI installs it)",
 )
+
+
+def rgb(colour: str) -> str:
+    """#rrggbb as getComputedStyle writes it."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"

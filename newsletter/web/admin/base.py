@@ -26,8 +26,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.admin.access import SESSION_LIFETIME, current_admin, may
+from newsletter.palette import palette_css
 from newsletter.store import SqlStore
 from newsletter.store.admin import AdminRecord
+from newsletter.templating import template_folders
 from newsletter.web.responses import HTML
 from newsletter.web.services import services
 
@@ -246,12 +248,14 @@ def stylesheet() -> Response:
 
 
 def _css() -> str:
-    # The site's templates/admin/admin.css first, like every template (a small file).
+    # The site's templates/admin/admin.css first, like every template (small files).
     ctx = services()
     loader = ctx.templates.loader
     if loader is None:  # make_environment always sets one
         abort(404)
-    return loader.get_source(ctx.templates, CSS_TEMPLATE)[0]
+    # The palette in front, as the site's stylesheet has it (one file, one look).
+    palette = palette_css(template_folders(ctx.settings.root)).decode("utf-8")
+    return palette + "\n" + loader.get_source(ctx.templates, CSS_TEMPLATE)[0]
 
 
 def _css_version() -> str:
