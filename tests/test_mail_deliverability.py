@@ -202,8 +202,8 @@ def test_the_confirmation_email_wears_the_digests_design(tmp_path: Path, key: Dk
         assert shared in html and shared in digest, shared
     confirm_url = next(word for word in text.split() if "/confirm/" in word)
     # The button: a table cell with the colour as bgcolor (what Outlook draws), the link in it.
-    colour = light["accent"]
-    button = re.search(rf'<td class="button"[^>]*bgcolor="{colour}"[^>]*>\s*<a href="([^"]+)"', html)
+    cell = rf'<td class="button"[^>]*bgcolor="{light["accent"]}"[^>]*>'
+    button = re.search(cell + r'\s*<a href="([^"]+)"', html)
     assert button and button[1] == confirm_url
     page = _Visible()
     page.feed(html)
