@@ -1,0 +1,139 @@
+"""Take docs/img/{home,exercise,exercises,digest-email}-{390,1280}-{light,dark}.png: the home
+page, an exercise's page, the exercise index and the digest email, at phone and desktop
+widths, light and dark.
+
+    .venv/bin/python docs/site_screenshot.py
+
+A fresh SQLite site in a temporary folder with a week of articles and an answered reader
+question, its digest built by the digest capability at a fixed time; the real app under
+waitress on a loopback port, which is also the site's base URL, so the email's picture is
+the PNG the app serves. Debian's Chromium (Playwright) takes the pictures. The email is
+shown as `newsletter preview` writes it (the links on the base URL, the unsubscribe link
+on the site). Run it again after changing the site's or the email's look.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsletter.digest import build_digest, preview_digest  # noqa: E402
+from newsletter.store import SqlStore  # noqa: E402
+from newsletter.store.engine import make_engine, upgrade  # noqa: E402
+from newsletter.web import create_app  # noqa: E402
+from newsletter.web.server import make_server  # noqa: E402
+from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+from tests.support.digest import SEND_W48, add, article, question  # noqa: E402
+from tests.support.web import web_settings  # noqa: E402
+
+NOW = SEND_W48 + timedelta(hours=3)
+OUT = ROOT / "docs" / "img"
+WIDTHS = (390, 1280)
+SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+ARTICLES = (
+    ("tempo", "Tempo runs and intervals: what's the difference?", "Both make you faster."),
+    ("heel-pain", "Pain in the heel when running", "Plantar fasciitis or the Achilles?"),
+    ("rest-days", "Why rest days make you a better runner", "Adaptation happens at rest."),
+)
+
+
+def fill(store: SqlStore, settings_root: Path) -> str:
+    """A week of articles and one answered question; the digest of 2026-W48. Its slug."""
+    day = timedelta(days=1)
+    entries = [
+        article(slug, title, SEND_W48 - (n + 2) * day, f"<p>{summary}</p>")
+        for n, (slug, title, summary) in enumerate(ARTICLES)
+    ]
+    asked = question(
+        "shins", "Why do my shins hurt after a long run?", SEND_W48 - day, "Ann", "<p>?</p>"
+    )
+    add(store, SEND_W48 - day, *entries, asked)
+    settings = web_settings(settings_root)
+    built = build_digest(settings, store, SEND_W48, "2026-W48")
+    assert built.digest is not None and built.exercise is not None
+    digest = store.archived_digest("2026-W48")
+    assert digest is not None
+    [shins] = [e for e in digest.entries if e.kind == "question"]
+    answer = "<p>Most often the muscles along the shin, tired: run less far for a week.</p>"
+    store.answer_question(shins.id, answer, NOW)
+    return built.exercise.slug
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        engine = make_engine(f"sqlite:///{root / 'site.sqlite3'}")
+        upgrade(engine)
+        store = SqlStore(engine)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}/"
+        slug = fill(store, root / "site")
+        settings = web_settings(root / "site", base_url=base)
+        email = preview_digest(settings, store, NOW, "2026-W48").html
+        server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", port)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        pages = {
+            "home": base,
+            "exercise": f"{base}archive/exercises/{slug}.html",
+            "exercises": f"{base}archive/exercises/",
+        }
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+                OUT.mkdir(parents=True, exist_ok=True)
+                for scheme in SCHEMES:
+                    for width in WIDTHS:
+                        page = browser.new_page(
+                            viewport={"width": width, "height": 900},
+                            color_scheme=scheme,
+                            reduced_motion="reduce",  # the pictures hold still for the camera
+                        )
+                        for name, url in pages.items():
+                            page.goto(url)
+                            shoot(page, f"{name}-{width}-{scheme}.png")
+                        # A blank page of its own: the site's pages' CSP (no inline style)
+                        # would stay with a document written over one of them.
+                        page.goto("about:blank")
+                        # Chromium refuses a blank page's request to a loopback address
+                        # (private network access): Playwright asks the app for it instead.
+                        page.route(
+                            f"{base}archive/exercises/*.png",
+                            lambda route: route.fulfill(response=route.fetch()),
+                        )
+                        page.set_content(email, wait_until="load")  # the picture from the app
+                        loaded = page.eval_on_selector("img.picture", "e => e.naturalWidth")
+                        assert loaded == 480, "the app served the email's picture"
+                        shoot(page, f"digest-email-{width}-{scheme}.png")
+                        page.close()
+                browser.close()
+        finally:
+            server.close()
+            thread.join(timeout=10)
+            store.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    page.screenshot(path=str(OUT / name), full_page=True)
+    print(f"wrote docs/img/{name}")
+
+
+if __name__ == "__main__":
+    main()
