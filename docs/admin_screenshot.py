@@ -1,5 +1,5 @@
-"""Take docs/img/admin-{overview,questions}-{390,1280}.png: the console's overview and
-question queue on a made-up site, at phone and desktop widths.
+"""Take docs/img/admin-{overview,questions}-{390,1280}[-dark].png: the console's overview and
+question queue on a made-up site, at phone and desktop widths, light and dark.
 
     .venv/bin/python docs/admin_screenshot.py
 
@@ -105,12 +105,15 @@ def main() -> None:
                 with page.expect_navigation():
                     page.get_by_role("button", name="Sign in").click()
                 OUT.mkdir(parents=True, exist_ok=True)
-                for width in WIDTHS:
-                    page.set_viewport_size({"width": width, "height": 900})
-                    for name, path in SHOTS:
-                        page.goto(base + path)
-                        page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
-                        print(f"wrote docs/img/{name}-{width}.png")
+                for scheme, suffix in (("light", ""), ("dark", "-dark")):
+                    page.emulate_media(color_scheme=scheme)
+                    for width in WIDTHS:
+                        page.set_viewport_size({"width": width, "height": 900})
+                        for name, path in SHOTS:
+                            page.goto(base + path)
+                            shot = f"{name}-{width}{suffix}.png"
+                            page.screenshot(path=str(OUT / shot), full_page=True)
+                            print(f"wrote docs/img/{shot}")
                 browser.close()
         finally:
             server.close()
