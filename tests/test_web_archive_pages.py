@@ -91,6 +91,23 @@ def test_a_digest_page_is_a_web_page_with_web_wording(
     assert description and "Inside: Tempo runs" in description.group(1)
 
 
+def test_the_archive_index_shows_each_weeks_exercise_picture(
+    client: FlaskClient, built: dict[str, str], settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    html = client.get("/archive/").get_data(as_text=True)
+    images = re.findall(r'<img src="(exercises/[^"]+\.png)" width="120" height="85" alt=""', html)
+    expected = []
+    for week in ("2026-W48", "2026-W47"):
+        picture = email_picture(settings.root, built[week])
+        assert picture is not None
+        expected.append(picture.path.removeprefix("archive/"))
+    assert images == expected, "newest first, one per digest"
+    for src in images:
+        assert client.get("/archive/" + src).content_type == "image/png"
+    publish_site(settings, store, clock())  # the published index finds them on disk
+    assert all((settings.root / "public" / "archive" / src).is_file() for src in images)
+
+
 def test_the_archive_index_is_styled_and_described(
     client: FlaskClient, built: dict[str, str]
 ) -> None:

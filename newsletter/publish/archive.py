@@ -18,9 +18,11 @@ from newsletter.digest.compose import (
     long_date,
 )
 from newsletter.digest.note import note_markup
+from newsletter.digest.picture import email_pictures
 from newsletter.digest.weeks import send_day
 from newsletter.formats import DIGESTS
 from newsletter.html_text import excerpt, plain_text
+from newsletter.pictures.png import HostedPicture
 from newsletter.publish import xmlfeeds
 from newsletter.publish.exercise_pages import picture_markup
 from newsletter.publish.items import (
@@ -116,11 +118,15 @@ def exercise_href(slug: str) -> str:
 
 
 def index_page(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:
+    # Each week's exercise as the small PNG publish writes beside the exercise pages: one
+    # cached image however many weeks featured it (inline SVG would repeat, ids and all).
+    pictures = email_pictures(settings.root)
     rows = [
         {
             "week": d.week,
             "subject": plain_text(d.subject) or f"Week {d.week}",
             "exercise": plain_text(d.exercise_name),
+            "picture": _index_picture(pictures.get(d.exercise_slug or "")),
             "href": f"{d.week}.html",
             "date": send_day(d.week, settings.newsletter.send_on).isoformat(),
             "issue_date": long_date(send_day(d.week, settings.newsletter.send_on)),
@@ -129,6 +135,14 @@ def index_page(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:
         if is_week(d.week)
     ]
     return render_page(settings, "archive/index.html", "../", digests=rows)
+
+
+def _index_picture(picture: HostedPicture | None) -> dict[str, str | int] | None:
+    """From archive/index.html: the PNG's path, and half its shown size."""
+    if picture is None:
+        return None
+    src = picture.path.removeprefix("archive/")
+    return {"src": src, "width": picture.width // 2, "height": picture.height // 2}
 
 
 def digests_feed(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:

@@ -59,6 +59,7 @@ class ArchiveSql(SqlBase):
                 digest.period_end,
                 digest.item_count,
                 exercise.name if exercise else None,
+                exercise.slug if exercise else None,
             )
             return ArchivedDigest(
                 summary,

@@ -119,6 +119,7 @@ class DigestSummary:
     period_end: datetime
     item_count: int
     exercise_name: str | None
+    exercise_slug: str | None = None  # for the exercise's picture in the archive's index
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ _SUMMARY_COLUMNS = (
     Digest.period_end,
     Digest.item_count,
     Exercise.name,
+    Exercise.slug,
 )
 
 
@@ -266,7 +268,7 @@ class DigestSql(SqlBase):
             row = session.execute(query).first()
         if row is None:
             return None
-        summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+        summary = DigestSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
         return StoredDigest(summary, html=row.html, text=row.text)
 
 
