@@ -1,4 +1,5 @@
-"""Lighthouse (mobile) on the web app's pages: home, /ask, the archive index, a digest page.
+"""Lighthouse (mobile) on the web app's pages: home, /ask, the archive index, the exercise
+index, an exercise's page and a digest page.
 
 Run as ``make web-audit`` (``python -m bench.web_audit [--runs 1]``). A throw-away site on
 SQLite gets two digests built by the digest capability (articles, a reader's question,
@@ -34,7 +35,13 @@ from newsletter.web.server import make_server
 LIGHTHOUSE = Path(__file__).resolve().parents[1] / "tools/web/node_modules/.bin/lighthouse"
 CHROME = "/usr/bin/chromium"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
-PAGES = {"home": "/", "ask": "/ask", "archive": "/archive/"}
+PAGES = {
+    "home": "/",
+    "ask": "/ask",
+    "archive": "/archive/",
+    "exercises": "/archive/exercises/",
+    "exercise": "/archive/exercises/calf-raises.html",
+}
 SITE = """\
 site:
   title: Best Running Tips
