@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.decide import ERROR_STREAK
+from newsletter.mail.journal import FOLDER, Journal
 from newsletter.mail.message import DigestMessage
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
@@ -341,7 +342,7 @@ def test_without_smtp_the_same_pipeline_writes_the_outbox(
 
 
 @BOTH_WAYS
-def test_rows_a_dead_sender_left_are_recovered_not_resent(
+def test_rows_a_dead_sender_left_without_a_journal_are_sent_again(
     store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
 ) -> None:
     recorder, url = smtp
@@ -352,10 +353,55 @@ def test_rows_a_dead_sender_left_are_recovered_not_resent(
     assert writer.advance([], jobs[0], clock()) == "sending"
     writer.close()
     report = send(tmp_path, store, clock, url)
-    assert (report.sent, report.recovered_unknown, report.released) == (2, 1, 1)
-    assert "1 unknown" in report.summary() and "--retry-unknown" in report.summary()
-    assert jobs[0].email not in recorder.recipients(), "maybe delivered: never re-sent blindly"
-    assert store.delivery_counts(digest_id)[DeliveryState.UNKNOWN] == 1
+    assert (report.sent, report.resent_after_crash, report.released) == (3, 1, 1)
+    assert "1 re-sent after a crash" in report.summary(), "maybe delivered: may arrive twice"
+    assert sorted(recorder.recipients()) == sorted(EMAILS), "nobody missed"
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 3
+    assert report.as_dict()["resent_in_all"] == 1 == store.resent_after_crash(digest_id)
+
+
+@BOTH_WAYS
+def test_a_dead_senders_journal_tells_what_it_delivered(
+    store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    digest_id = prepared(store, clock)
+    dead = f"{socket.gethostname()}:999999999:gone"
+    jobs = store.claim_deliveries(digest_id, dead, clock(), 3, "<x.{}.y@example.com>".format)
+    writer = store.open_delivery_writer(dead)
+    assert writer.mark([], jobs, clock()) == ["sending"] * 3
+    writer.close()
+    folder = tmp_path / "site" / "db" / FOLDER
+    journal = Journal.create(folder, dead, 0)
+    journal.handing(jobs[0].id)
+    journal.answered(jobs[0].id, delivered=True)
+    journal.handing(jobs[1].id)  # and then the sender died: jobs[2] never left
+    journal.close(remove=False)
+    report = send(tmp_path, store, clock, url)
+    assert (report.journal_delivered, report.resent_after_crash, report.released) == (1, 1, 1)
+    assert sorted(recorder.recipients()) == sorted([jobs[1].email, jobs[2].email])
+    assert "1 re-sent after a crash" in report.summary()
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 3
+    assert list(folder.iterdir()) == [], "the journals are gone once used, ours too"
+    assert "journal" in (rows(store, digest_id)[jobs[0].email].reply or "")
+
+
+@BOTH_WAYS
+def test_rows_left_unknown_by_an_older_version_wait_for_retry_unknown(
+    store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
+) -> None:
+    recorder, url = smtp
+    digest_id = prepared(store, clock)
+    first = select(func.min(Delivery.id)).where(Delivery.digest_id == digest_id)
+    with Session(store.engine) as session, session.begin():
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == first.scalar_subquery())
+            .values(state=DeliveryState.UNKNOWN, message_id="<old.1@example.com>")
+        )
+    report = send(tmp_path, store, clock, url)
+    assert report.sent == 2 and "1 still unknown" in report.summary()
+    assert "--retry-unknown" in report.summary()
     assert send(tmp_path, store, clock, url).sent == 0
     retried = send(tmp_path, store, clock, url, retry_unknown=True)
     assert (retried.sent, retried.requeued_unknown) == (1, 1)

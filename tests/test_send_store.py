@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from newsletter.store import SqlStore
-from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState
+from newsletter.store.deliveries import (
+    DeliveryJob,
+    DeliveryResult,
+    DeliveryState,
+    Journaled,
+    Recovered,
+)
 from newsletter.store.delivery_writer import StartOutcome
 from newsletter.store.engine import make_engine
 from newsletter.store.models import Delivery, Subscriber
@@ -110,30 +116,44 @@ def test_retries_come_due_and_results_move_rows_forward(store: SqlStore) -> None
     assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 1
 
 
-def test_recovery_hands_back_claims_and_marks_sending_unknown(store: SqlStore) -> None:
-    add_subscribers(store, [f"r{n}@example.org" for n in range(3)])
+def test_recovery_trusts_the_journal_and_sends_the_rest_again(store: SqlStore) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(6)])
     digest_id = add_digest(store)
-    jobs = store.claim_deliveries(digest_id, "dead", NOW, 3, IDS)
-    advance(store, [], jobs[0], "dead", NOW)
+    jobs = store.claim_deliveries(digest_id, "dead", NOW, 6, IDS)
+    writer = store.open_delivery_writer("dead")
+    assert writer.mark([], jobs[:4], NOW) == ["sending"] * 4
+    writer.close()
+    before = store.database_now()
     store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))
     (claim,) = store.delivery_claims(digest_id)
-    assert (claim.claimed_by, claim.last_seen, claim.rows) == (
-        "dead",
-        NOW + timedelta(minutes=1),
-        3,
-    )
-    recovered = store.recover_claims(digest_id, ["dead"])
-    assert (recovered.released, recovered.unknown) == (2, 1)
-    sent = DeliveryResult(
-        jobs[0].id, jobs[0].subscriber_id, DeliveryState.SENT, 1, reply="250 late"
-    )
-    advance(store, [sent], None, "dead", NOW)
+    assert (claim.claimed_by, claim.rows) == ("dead", 6)
+    if before is None:  # SQLite: the sender's clock
+        assert claim.last_seen == NOW + timedelta(minutes=1)
+    else:  # PostgreSQL: the database's, whatever the sender's says
+        after = store.database_now()
+        assert claim.last_seen is not None and after is not None
+        assert before <= claim.last_seen <= after
+    # Of the 4 sending: one accepted, one handed over with no answer, two never handed.
+    journaled = Journaled(delivered=frozenset({jobs[0].id}), in_doubt=frozenset({jobs[1].id}))
+    recovered = store.recover_claims(digest_id, {"dead": journaled}, NOW)
+    assert recovered == Recovered(released=4, delivered=1, resent=1)
     counts = store.delivery_counts(digest_id)
-    assert (
-        counts[DeliveryState.SENT],
-        counts[DeliveryState.PENDING],
-        counts[DeliveryState.UNKNOWN],
-    ) == (1, 2, 0), "a late answer still tells the truth about an unknown row"
+    assert (counts[DeliveryState.SENT], counts[DeliveryState.PENDING]) == (1, 5)
+    assert store.resent_after_crash(digest_id) == 1
+    late = DeliveryResult(jobs[1].id, jobs[1].subscriber_id, DeliveryState.SENT, 1, reply="250")
+    advance(store, [late], None, "dead", NOW)
+    assert store.delivery_counts(digest_id)[DeliveryState.SENT] == 1, "no longer its row"
+
+
+def test_recovery_without_a_journal_sends_every_sending_row_again(store: SqlStore) -> None:
+    add_subscribers(store, [f"r{n}@example.org" for n in range(3)])
+    digest_id = add_digest(store)
+    jobs = store.claim_deliveries(digest_id, "elsewhere", NOW, 3, IDS)
+    advance(store, [], jobs[0], "elsewhere", NOW)
+    assert store.recover_claims(digest_id, {"elsewhere": None}, NOW) == Recovered(2, 0, 1)
+    assert store.recover_claims(digest_id, {"elsewhere": None}, NOW) == Recovered()
+    assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 3
+    assert store.resent_after_crash(digest_id) == 1
 
 
 def test_a_batch_of_marks_is_one_commit_with_an_outcome_per_row(store: SqlStore) -> None:

@@ -42,8 +42,8 @@ class SendPaused(NewsletterError):
 @click.option(
     "--retry-unknown",
     is_flag=True,
-    help="Also re-send messages left in doubt by a send that died (at most 8 per worker; "
-    "may duplicate those few).",
+    help="Also re-send messages left `unknown` by a send of an older version that died "
+    "(at most 8 per worker; may duplicate those few).",
 )
 @click.option(
     "--late", is_flag=True, help="Send a digest older than the latest one due (out of order)."
@@ -67,8 +67,9 @@ def send(
 
     Without --week, the latest digest that is due: one built ahead for a future week waits
     for its send time. Each message is marked `sending` before the server sees it (8 at a
-    time per worker) and `sent` after its 250, so a rerun after any crash or pause sends
-    to whoever is left, never twice to the rest.
+    time per worker) and `sent` after its 250, and each worker's journal records every
+    hand-over and answer, so a rerun after any crash or pause sends to whoever is left,
+    never twice to the rest but the few in flight at the crash (one per worker).
     """
     from newsletter.digest import parse_week, week_to_send
     from newsletter.digest.variants import variant_source

@@ -31,6 +31,7 @@ def status(app: App, as_json: bool) -> None:
         if latest is not None:
             counts = store.delivery_counts(latest.id)
             digest = {"week": latest.week, "subject": latest.subject, "deliveries": counts}
+            digest["resent_after_crash"] = store.resent_after_crash(latest.id)
         current, retired = split_retired(store.feed_states(), app.settings.feeds)
         data = status_mod.status_data(current, store.last_run(), entries, utcnow(), digest, retired)
         data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
@@ -103,6 +104,7 @@ def _feed_table(feeds: list[dict[str, Any]]) -> Table:
 
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
     from newsletter.mail.bounces.stats import digest_line_of
+    from newsletter.mail.report import RESENT_HELP
     from newsletter.status import shown
 
     retired = data["retired_feeds"]
@@ -118,6 +120,8 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     digest = data["digest"]
     if digest:
         counts = ", ".join(f"{n} {state}" for state, n in digest["deliveries"].items())
+        if digest["resent_after_crash"]:
+            counts += f"; {digest['resent_after_crash']} re-sent after a crash ({RESENT_HELP})"
         console.print(f"digest {digest['week']} ({digest['subject']}): {counts}")
     else:
         console.print("digest: none built yet")

@@ -9,9 +9,10 @@ from datetime import datetime
 from newsletter.store.deliveries import DeliveryState
 
 UNKNOWN_HELP = (
-    "left `sending` by a send that stopped mid-message: maybe delivered, so not re-sent "
-    "(`newsletter send --retry-unknown` re-sends them)"
+    "left in doubt by a send of an older version that died mid-message: maybe delivered, "
+    "so not re-sent (`newsletter send --retry-unknown` re-sends them)"
 )
+RESENT_HELP = "in flight when a send died, so they may arrive twice"
 
 
 @dataclass
@@ -23,8 +24,10 @@ class SendReport:
     failed: int = 0  # refused for good (bounced included)
     bounced: int = 0  # hard bounces: the subscriber is suppressed
     skipped: int = 0  # unsubscribed after the digest was built
-    recovered_unknown: int = 0  # found `sending` from a dead sender at the start
-    released: int = 0  # found `claimed` by a dead sender: back to pending, never sent
+    released: int = 0  # held by a dead sender, never sent: back to pending
+    journal_delivered: int = 0  # held `sending` by a dead sender whose journal saw a 250
+    resent_after_crash: int = 0  # in flight when a sender died: queued again, at the start
+    resent_in_all: int = 0  # the digest's messages re-sent after a crash, every send counted
     requeued_unknown: int = 0  # --retry-unknown
     handed_back: int = 0  # no server took them (none reachable): pending again, untouched
     cause: str | None = None  # the last reason a message was not delivered, for the owner
@@ -99,9 +102,13 @@ class SendReport:
             found.append(f"{self.handed_back} not handed to any server (kept pending)")
         if self.released:
             found.append(f"{self.released} handed back from a stopped send (never sent)")
-        if self.recovered_unknown:
-            found.append(f"{self.recovered_unknown} unknown: {UNKNOWN_HELP}")
-        elif self.counts.get(DeliveryState.UNKNOWN) and not self.requeued_unknown:
+        if self.journal_delivered:
+            found.append(
+                f"{self.journal_delivered} delivered before a send died (its journal says so)"
+            )
+        if self.resent_after_crash:
+            found.append(f"{self.resent_after_crash} re-sent after a crash ({RESENT_HELP})")
+        if self.counts.get(DeliveryState.UNKNOWN) and not self.requeued_unknown:
             unknown = self.counts[DeliveryState.UNKNOWN]
             found.append(f"{unknown} still unknown: {UNKNOWN_HELP}")
         if self.requeued_unknown:
@@ -117,8 +124,10 @@ class SendReport:
             "failed": self.failed,
             "bounced": self.bounced,
             "skipped": self.skipped,
-            "recovered_unknown": self.recovered_unknown,
             "released": self.released,
+            "journal_delivered": self.journal_delivered,
+            "resent_after_crash": self.resent_after_crash,
+            "resent_in_all": self.resent_in_all,
             "requeued_unknown": self.requeued_unknown,
             "handed_back": self.handed_back,
             "cause": self.cause,

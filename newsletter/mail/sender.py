@@ -4,11 +4,14 @@ said.
 
 N worker threads each own a transport (one persistent SMTP connection) and share a rate
 limit and an error streak. Each worker writes the results of its last 8 messages together
-with the ``sending`` marks of its next 8 in one commit, so a crash leaves at most 8 rows per
-worker in doubt (``unknown``, re-sent only with --retry-unknown); a stop (a pause, Ctrl-C)
-hands the marked rows it did not send back to pending. The main thread renews the claims (a
-lease other machines can see) and turns Ctrl-C into a clean stop. Nothing but the rows
-remembers progress.
+with the ``sending`` marks of its next 8 in one commit, and between two commits appends to
+its journal (``journal.py``) each message it hands over and each answer. A send that starts
+after a crash reads the dead sender's journals: what the server accepted becomes sent, what
+never left goes back to pending, and what was truly in flight (at most one message per
+worker: handed over, no answer seen) is sent again, and counted, since it may arrive twice.
+Nobody is left out. A stop (a pause, Ctrl-C) hands the marked rows it did not send back to
+pending. The main thread renews the claims (a lease other machines can see) and turns Ctrl-C
+into a clean stop.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from newsletter.errors import BadInput
 from newsletter.mail.claims import current_claimer, process_alive
 from newsletter.mail.decide import (
     ERROR_STREAK,
+    Claimer,
     Verdict,
     claim_is_stale,
     classify,
@@ -35,6 +39,7 @@ from newsletter.mail.decide import (
 )
 from newsletter.mail.dkim import load_signer
 from newsletter.mail.headers import mailbox
+from newsletter.mail.journal import FOLDER, Journal, dead_journals
 from newsletter.mail.message import DigestMessage, MessageError, Sender, with_site_url
 from newsletter.mail.progress import Progress, SilentProgress
 from newsletter.mail.ratelimit import RateLimiter
@@ -59,9 +64,9 @@ from newsletter.subscribers.tokens import Links, Tokens, secret_key
 
 Clock = Callable[[], datetime]
 BATCH = 100  # rows per claim: cheap per row, yet small enough for senders to share a digest
-# Rows a worker marks sending in one commit, and so at most what a crash leaves in doubt
-# (unknown) per worker. One commit per message cost more than the message itself on
-# PostgreSQL (a WAL flush each); 8 is past most of the gain (docs/scaling.md).
+# Rows a worker marks sending in one commit. One commit per message cost more than the
+# message itself on PostgreSQL (a WAL flush each); 8 is past most of the gain
+# (docs/scaling.md). Which of them a crash leaves in doubt the journal tells.
 IN_FLIGHT = 8
 HEARTBEAT = 60.0  # seconds between renewals of our claims (the lease is 10 minutes)
 
@@ -86,7 +91,7 @@ class SendOptions:
     week: str | None = None  # default: the latest digest
     workers: int = 1  # messages in flight at once
     rate: float | None = None  # at most this many messages per second, all workers together
-    retry_unknown: bool = False  # also re-send rows a dead sender left in doubt
+    retry_unknown: bool = False  # also re-send rows left `unknown` by an older version
 
 
 # Renders a digest as some readers chose it (their rows' ``variant``): the digest step's
@@ -180,6 +185,7 @@ class _Job:
         self.verp = verp_for(settings)  # None: the From address is every return path
         self.claimer = str(current_claimer())
         self.transports = transport_factory(settings)
+        self.journals = settings.db_dir / FOLDER
         self.stop = threading.Event()
         self.report = SendReport()
         self.errors: list[BaseException] = []
@@ -192,7 +198,8 @@ class _Job:
         report.week, report.transport = digest.week, describe_transport(self.settings)
         recovered = self._recover(exclusive)
         store.queue_new_subscribers(digest.id)
-        report.recovered_unknown, report.released = recovered.unknown, recovered.released
+        report.released, report.journal_delivered = recovered.released, recovered.delivered
+        report.resent_after_crash = recovered.resent
         if self.retry_unknown:
             report.requeued_unknown = store.requeue_unknown(digest.id)
         skipped_before = store.delivery_counts(digest.id)[DeliveryState.SKIPPED]
@@ -211,19 +218,33 @@ class _Job:
         # Rows skipped when claimed never reach a worker: count them from the table.
         report.skipped = max(report.skipped, report.counts[DeliveryState.SKIPPED] - skipped_before)
         report.next_retry_at = store.next_retry_at(digest.id)
+        report.resent_in_all = store.resent_after_crash(digest.id)
         report.seconds = time.monotonic() - started
         return report
 
     def _recover(self, exclusive: bool) -> Recovered:
         """Rows a dead sender left behind: on SQLite, holding the lock, every claim is
-        stale; elsewhere, claims of dead processes here or silent ones elsewhere."""
-        now, here = self.clock(), current_claimer().host
-        stale = [
-            claim.claimed_by
-            for claim in self.store.delivery_claims(self.digest.id)
-            if exclusive or claim_is_stale(claim, now, here, process_alive)
-        ]
-        return self.store.recover_claims(self.digest.id, stale) if stale else Recovered(0, 0)
+        stale; elsewhere, claims of dead processes here or of silent ones elsewhere (by
+        the database's clock, which every machine reads alike). The dead senders'
+        journals here say what became of the rows they held ``sending``."""
+        now, here = self.store.database_now() or self.clock(), current_claimer().host
+
+        def gone(text: str) -> bool:
+            claimer = Claimer.parse(text)
+            return exclusive or (
+                claimer is not None and claimer.host == here and not process_alive(claimer)
+            )
+
+        with dead_journals(self.journals, gone) as journals:
+            stale = {
+                claim.claimed_by: journals.of(claim.claimed_by)
+                for claim in self.store.delivery_claims(self.digest.id)
+                if (exclusive or claim_is_stale(claim, now, here, process_alive))
+                and claim.claimed_by not in journals.busy
+            }
+            if not stale:
+                return Recovered()
+            return self.store.recover_claims(self.digest.id, stale, self.clock())
 
     def _run_workers(self) -> None:
         # Not daemon threads: however the main thread ends, the interpreter waits for each
@@ -231,7 +252,7 @@ class _Job:
         # state an interrupted wait cannot corrupt (an interrupted Thread.join can).
         finished = [threading.Event() for _ in range(self.workers)]
         for n, event in enumerate(finished):
-            threading.Thread(target=self._worker, args=(event,), name=f"send-{n}").start()
+            threading.Thread(target=self._worker, args=(event, n), name=f"send-{n}").start()
         renewed = time.monotonic()
         try:
             for event in finished:
@@ -245,17 +266,20 @@ class _Job:
                 while not event.wait(timeout=1.0):
                     pass
 
-    def _worker(self, finished: threading.Event) -> None:
+    def _worker(self, finished: threading.Event, n: int) -> None:
         try:
-            self._work()
+            self._work(n)
         finally:
             finished.set()
 
-    def _work(self) -> None:
+    def _work(self, n: int) -> None:
         transport = self.transports()
         writer: DeliveryWriter | None = None
+        journal: Journal | None = None
         flight = _Flight()
+        committed = False
         try:
+            journal = Journal.create(self.journals, self.claimer, n)
             writer = self.store.open_delivery_writer(self.claimer)
             while not self.stop.is_set():
                 jobs = self.store.claim_deliveries(
@@ -270,7 +294,7 @@ class _Job:
                     if self.stop.is_set():
                         break  # the rest stay claimed: released at the end
                     self._mark(writer, flight, jobs[first : first + step])
-                    self._send_marked(transport, flight)
+                    self._send_marked(transport, journal, flight)
         except BaseException as exc:
             self.fail(exc)
         finally:
@@ -279,8 +303,12 @@ class _Job:
                     if flight.done or flight.marked:
                         writer.mark(flight.done, [], self.clock(), unsent=flight.marked)
                     writer.close()
+                committed = True
             except BaseException as exc:
                 self.fail(exc)
+            if journal is not None:
+                # Kept while rows it speaks of may still be `sending`: for the recovery.
+                journal.close(remove=committed)
             transport.close()
 
     def _mark(self, writer: DeliveryWriter, flight: _Flight, jobs: list[DeliveryJob]) -> None:
@@ -295,7 +323,7 @@ class _Job:
             self.report.count("skipped")
             self.progress.advance("skipped")
 
-    def _send_marked(self, transport: Transport, flight: _Flight) -> None:
+    def _send_marked(self, transport: Transport, journal: Journal, flight: _Flight) -> None:
         # A stop leaves the rest marked: the next commit hands them back untouched.
         while flight.marked and not self.stop.is_set():
             job = flight.marked[0]
@@ -303,9 +331,11 @@ class _Job:
             # Until the transport has it, a row is still only marked: if building its
             # message fails (a template, DKIM), it goes back to pending, not into doubt.
             envelope = self._envelope(job)
+            journal.handing(job.id)  # from here until its answer, the row is in flight
             flight.marked.pop(0)
             verdict, result = self._attempt(transport, job, envelope, self._following(flight))
             flight.done.append(result)  # recorded first: the counting below cannot lose it
+            journal.answered(job.id, verdict == "sent")
             self._count(verdict, job, result)
 
     def _following(self, flight: _Flight) -> Route | None:

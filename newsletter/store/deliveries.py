@@ -9,13 +9,15 @@ left ``sending`` can be in doubt afterwards.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     func,
+    literal_column,
     select,
     update,
 )
@@ -29,14 +31,20 @@ from newsletter.store.delivery_states import (
     DeliveryJob,
     DeliveryResult,
     DeliveryState,
+    Journaled,
     Recovered,
 )
-from newsletter.store.delivery_writer import SKIPPED, DeliveryWriter
+from newsletter.store.delivery_writer import CLAIM_STAMP, SKIPPED, DeliveryWriter
 from newsletter.store.digests import DigestToSend, audience_insert, mark_last_week
 from newsletter.store.models import Delivery, Digest, Subscriber
 from newsletter.store.subscribers import SubscriberState
 
 _S = DeliveryState
+CLAIM_STAMP_SQL: Any = literal_column(CLAIM_STAMP["postgresql"])
+# What a row recovered as delivered says, in place of the server's reply its sender never
+# got to record.
+JOURNALED = "accepted by the server (recorded in the journal of a send that died)"
+RESENT = "in flight when its send died: sent again (it may arrive twice)"
 __all__ = [  # re-exported: callers import the deliveries' values from here
     "DELIVERY_TRANSITIONS",
     "HELD",
@@ -46,6 +54,7 @@ __all__ = [  # re-exported: callers import the deliveries' values from here
     "DeliveryJob",
     "DeliveryResult",
     "DeliveryState",
+    "Journaled",
     "Recovered",
     "audience_insert",
 ]
@@ -91,28 +100,33 @@ class DeliveriesSql(SqlBase):
         with self._core() as connection:
             return [Claim(by, seen, int(n)) for by, seen, n in connection.execute(query)]
 
-    def recover_claims(self, digest_id: int, claimers: Sequence[str | None]) -> Recovered:
-        """Rows of senders known dead: claimed → pending, sending → unknown."""
-        released = unknown = 0
+    def recover_claims(
+        self, digest_id: int, claimers: Mapping[str | None, Journaled | None], now: datetime
+    ) -> Recovered:
+        """The rows of senders known dead, in one transaction: claimed → pending; sending →
+        sent where the sender's journal saw the server accept it, else back to pending. Of
+        those, a row handed to the server with no answer seen, or held by a sender without
+        a journal here (``None``: another machine's), is counted as re-sent after a crash
+        (it may arrive twice), on the digest too, for `status`."""
+        totals = Counter[str]()
         with self._core() as connection:
-            for claimer in claimers:
-                mine = (
-                    Delivery.claimed_by.is_(None)
-                    if claimer is None
-                    else (Delivery.claimed_by == claimer)
+            for claimer, journaled in claimers.items():
+                counts = _recover_one(connection, digest_id, claimer, journaled, now)
+                totals.update(counts)
+            if totals["resent"]:
+                connection.execute(
+                    update(Digest)
+                    .where(Digest.id == digest_id)
+                    .values(resent_after_crash=Digest.resent_after_crash + totals["resent"])
                 )
-                base = update(Delivery).where(Delivery.digest_id == digest_id, mine)
-                released += connection.execute(
-                    base.where(Delivery.state == _S.CLAIMED).values(
-                        state=_S.PENDING, claimed_by=None, claimed_at=None
-                    )
-                ).rowcount
-                unknown += connection.execute(
-                    base.where(Delivery.state == _S.SENDING).values(
-                        state=_S.UNKNOWN, error="its sender stopped while sending it"
-                    )
-                ).rowcount
-        return Recovered(released=released, unknown=unknown)
+        return Recovered(totals["released"], totals["delivered"], totals["resent"])
+
+    def resent_after_crash(self, digest_id: int) -> int:
+        """How many of the digest's messages were sent again because a send died while
+        they were in flight (each may have arrived twice)."""
+        query = select(Digest.resent_after_crash).where(Digest.id == digest_id)
+        with self._core() as connection:
+            return int(connection.scalar(query) or 0)
 
     def requeue_unknown(self, digest_id: int) -> int:
         """Rows in doubt (unknown) go back to pending: the owner chose to risk a duplicate."""
@@ -193,7 +207,7 @@ class DeliveriesSql(SqlBase):
         statement = (
             update(Delivery)
             .where(Delivery.id.in_(due))
-            .values(state=_S.CLAIMED, claimed_by=claimer, claimed_at=now)
+            .values(state=_S.CLAIMED, claimed_by=claimer, claimed_at=self._stamp(now))
             .returning(
                 Delivery.id,
                 Delivery.subscriber_id,
@@ -212,6 +226,14 @@ class DeliveriesSql(SqlBase):
         done."""
         return DeliveryWriter(self.engine, claimer)
 
+    def _stamp(self, now: datetime) -> Any:
+        """A claim's sign of life: on PostgreSQL the database's clock (``database_now``),
+        so that machines whose clocks disagree still agree on whose lease ran out; SQLite
+        serves one machine, whose clock ``now`` is."""
+        if self.dialect == "postgresql":
+            return CLAIM_STAMP_SQL
+        return now
+
     def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
         # The heartbeat runs beside the workers, whose commits lock up to two batches of
         # these rows each (the messages sent and the next ones marked sending). Locking the
@@ -229,7 +251,8 @@ class DeliveriesSql(SqlBase):
             .order_by(Delivery.id)
             .with_for_update(skip_locked=True)
         )
-        statement = update(Delivery).where(Delivery.id.in_(held)).values(claimed_at=now)
+        stamp = self._stamp(now)
+        statement = update(Delivery).where(Delivery.id.in_(held)).values(claimed_at=stamp)
         with self._core() as connection:
             return connection.execute(statement).rowcount
 
@@ -280,6 +303,51 @@ class DeliveriesSql(SqlBase):
         with self._core() as connection:
             value = connection.scalar(query)
         return value if isinstance(value, datetime) else None
+
+
+def _recover_one(
+    connection: Connection,
+    digest_id: int,
+    claimer: str | None,
+    journaled: Journaled | None,
+    now: datetime,
+) -> Counter[str]:
+    mine = Delivery.claimed_by.is_(None) if claimer is None else (Delivery.claimed_by == claimer)
+    held = update(Delivery).where(Delivery.digest_id == digest_id, mine)
+    back = {"state": _S.PENDING, "claimed_by": None, "claimed_at": None}
+    counts = Counter[str]()
+    claimed = held.where(Delivery.state == _S.CLAIMED).values(back)
+    counts["released"] = connection.execute(claimed).rowcount
+    sending = held.where(Delivery.state == _S.SENDING)
+    # A handful of rows per worker: the journal, which may name thousands, is matched here.
+    ids = set(
+        connection.scalars(
+            select(Delivery.id).where(
+                Delivery.digest_id == digest_id, mine, Delivery.state == _S.SENDING
+            )
+        )
+    )
+    delivered = ids & journaled.delivered if journaled else set()
+    in_doubt = ids - delivered if journaled is None else ids & journaled.in_doubt
+    never_sent = ids - delivered - in_doubt
+    if delivered:
+        counts["delivered"] = connection.execute(
+            sending.where(Delivery.id.in_(delivered)).values(
+                state=_S.SENT,
+                attempts=Delivery.attempts + 1,
+                reply=JOURNALED,
+                error=None,
+                next_attempt_at=None,
+                sent_at=now,
+            )
+        ).rowcount
+    if in_doubt:
+        statement = sending.where(Delivery.id.in_(in_doubt)).values({**back, "error": RESENT})
+        counts["resent"] = connection.execute(statement).rowcount
+    if never_sent:
+        statement = sending.where(Delivery.id.in_(never_sent)).values(back)
+        counts["released"] += connection.execute(statement).rowcount
+    return counts
 
 
 def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> DeliveryJob:

@@ -17,16 +17,20 @@ class DeliveryState(StrEnum):
     SENDING = "sending"  # committed just before the server is given the message
     SENT = "sent"  # the server answered 250 (reply kept)
     FAILED = "failed"  # refused for good (5xx), or too many temporary failures
-    UNKNOWN = "unknown"  # left `sending` by a sender that died: maybe delivered, never re-sent
+    # Left `sending` by a sender that died, before senders kept a journal (0.x): maybe
+    # delivered, re-sent only when asked (--retry-unknown). Recovery no longer makes them.
+    UNKNOWN = "unknown"
     SKIPPED = "skipped"  # the subscriber left after the digest was built
 
 
 _S = DeliveryState
 # Every change a row's state may make, and who makes it: claim_deliveries (pending or due
 # retry → claimed; claimed → skipped for a subscriber who left), the writer (claimed →
-# sending or skipped; sending → the attempt's result), release/recover_claims (claimed →
-# pending, sending → unknown) and requeue_unknown (unknown → pending). A row in doubt
-# (unknown) still takes the result its own sender reports. Sent, failed and skipped are final.
+# sending or skipped; sending → the attempt's result), release_claims (claimed → pending),
+# recover_claims (a dead sender's rows: claimed → pending; sending → sent when its journal
+# saw the server accept it, else pending) and requeue_unknown (unknown → pending). A row
+# in doubt (unknown) still takes the result its own sender reports. Sent, failed and
+# skipped are final.
 DELIVERY_TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
     _S.PENDING: frozenset({_S.CLAIMED}),
     _S.RETRY: frozenset({_S.CLAIMED}),
@@ -82,6 +86,21 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Journaled:
+    """What a dead sender's journal (newsletter.mail.journal) tells of the rows it held:
+    those the server accepted, and those handed to the server with no answer seen. A row
+    it held ``sending`` that is in neither never reached a server."""
+
+    delivered: frozenset[int] = frozenset()
+    in_doubt: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Recovered:
-    released: int  # claimed rows handed back to pending: no server ever saw them
-    unknown: int  # sending rows: maybe delivered, so not re-sent by default
+    """What recovering dead senders' rows did."""
+
+    released: int = 0  # back to pending, no server having seen them
+    delivered: int = 0  # sending, and accepted by the server by the journal: now sent
+    # Sending, handed to the server with no answer seen (or no journal to tell): back to
+    # pending, so sent again; the server may have taken it, so it may arrive twice.
+    resent: int = 0

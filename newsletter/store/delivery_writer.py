@@ -57,8 +57,11 @@ SQL = {
 }
 # The marks of a batch, {ids} being its :id0, :id1 … and {message_ids} a CASE giving each
 # row its Message-ID. A row whose subscriber is no longer active is not marked but skipped.
+# A claim's sign of life, by dialect: on PostgreSQL the database's clock, which every
+# machine sharing the digest reads alike (deliveries.DeliveriesSql._stamp).
+CLAIM_STAMP = {"sqlite": ":now", "postgresql": "timezone('UTC', clock_timestamp())"}
 _START = (
-    "UPDATE deliveries SET state = 'sending', claimed_at = :now, "
+    "UPDATE deliveries SET state = 'sending', claimed_at = {stamp}, "
     "message_id = COALESCE(message_id, CASE id {message_ids} END) "
     "WHERE id IN ({ids}) AND claimed_by = :claimer AND state = 'claimed' AND EXISTS ("
     "SELECT 1 FROM subscribers WHERE subscribers.id = deliveries.subscriber_id "
@@ -79,6 +82,7 @@ class DeliveryWriter:
         self._errors: Any = dialect.dbapi.Error if dialect.dbapi else Exception
         self._time: Callable[[Any], Any] = UTCDateTime().bind_processor(dialect) or (lambda v: v)
         self._style = dialect.paramstyle
+        self._stamp = CLAIM_STAMP.get(dialect.name, ":now")
         self._sql = {name: _paramstyle(sql, self._style) for name, sql in SQL.items()}
         self._batch_sql: dict[tuple[str, int], str] = {}
         try:
@@ -174,7 +178,8 @@ class DeliveryWriter:
         if key not in self._batch_sql:
             ids = ", ".join(f":id{n}" for n in range(size))
             cases = " ".join(f"WHEN :id{n} THEN :m{n}" for n in range(size))
-            sql = (_START if name == "start" else _SKIP).format(ids=ids, message_ids=cases)
+            template = _START if name == "start" else _SKIP
+            sql = template.format(ids=ids, message_ids=cases, stamp=self._stamp)
             self._batch_sql[key] = _paramstyle(sql, self._style)
         return self._batch_sql[key]
 

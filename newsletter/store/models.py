@@ -237,6 +237,9 @@ class Digest(Base):
     # The month's first digest: monthly readers get this one (and the weeks before it).
     monthly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     note: Mapped[str | None] = mapped_column(Text)  # the editor's note (Markdown) it carries
+    # Messages sent again because a send died while they were in flight (each may have
+    # arrived twice): `status` and the run report name them.
+    resent_after_crash: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DigestVariant(Base):
