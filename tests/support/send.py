@@ -133,6 +133,13 @@ class Recorder:
         self.hold_after = None
         self.gate.set()
 
+    def hold_again(self, after: int) -> None:
+        """Answer the messages held so far, and from now on hold those after the first
+        ``after`` received (counted since the server started)."""
+        held, self.gate = self.gate, threading.Event()
+        self.hold_after = after
+        held.set()
+
     def recipients(self) -> list[str]:
         with self.condition:
             return [m.rcpt_tos[0] for m in self.messages]
@@ -214,11 +221,20 @@ def queued(store: SqlStore, count: int) -> tuple[int, list[str]]:
     return digest_id, emails
 
 
-def run_newsletter(*args: str, cwd: Path, env: dict[str, str], background: bool = False) -> Any:
-    """`python -m newsletter ARGS` in a site folder, with only our NEWSLETTER_* variables."""
+CLOCKED = Path(__file__).parent / "clocked.py"
+
+
+def run_newsletter(
+    *args: str, cwd: Path, env: dict[str, str], background: bool = False, now: str | None = None
+) -> Any:
+    """`python -m newsletter ARGS` in a site folder, with only our NEWSLETTER_* variables;
+    with ``now`` (an ISO time), its clock set there (tests/support/clocked.py)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
     environ.update(env)
     command = [sys.executable, "-m", "newsletter", *args]
+    if now is not None:
+        command = [sys.executable, str(CLOCKED), *args]
+        environ["CLOCKED_NOW"] = now
     if background:
         return subprocess.Popen(
             command, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
