@@ -406,3 +406,28 @@ def test_rows_left_unknown_by_an_older_version_wait_for_retry_unknown(
     retried = send(tmp_path, store, clock, url, retry_unknown=True)
     assert (retried.sent, retried.requeued_unknown) == (1, 1)
     assert sorted(recorder.recipients()) == sorted(EMAILS)
+
+
+def test_a_live_sender_elsewhere_keeps_its_rows_whatever_our_clock_says(
+    store: SqlStore, clock: Clock, smtp: Smtp, tmp_path: Path
+) -> None:
+    """On PostgreSQL claims are stamped and judged by the database's clock: a machine whose
+    clock runs an hour ahead does not take a live sender's rows for a dead one's (and send
+    them again)."""
+    if store.dialect != "postgresql":
+        pytest.skip("on SQLite one machine sends, holding the lock: every claim is stale")
+    recorder, url = smtp
+    digest_id = prepared(store, clock)
+    elsewhere = "other-machine.example.org:4242:1"
+    jobs = store.claim_deliveries(digest_id, elsewhere, clock(), 2, "<x.{}.y@example.com>".format)
+    writer = store.open_delivery_writer(elsewhere)
+    assert writer.advance([], jobs[0], clock()) == "sending"
+    writer.close()
+    database_now = store.database_now()
+    assert database_now is not None
+    clock.now = database_now + timedelta(hours=1)  # our clock, an hour ahead
+    report = send(tmp_path, store, clock, url)
+    assert (report.sent, report.resent_after_crash, report.released) == (1, 0, 0)
+    assert {job.email for job in jobs}.isdisjoint(recorder.recipients())
+    counts = store.delivery_counts(digest_id)
+    assert (counts[DeliveryState.SENDING], counts[DeliveryState.CLAIMED]) == (1, 1)
