@@ -139,6 +139,10 @@ def test_the_last_run_reads_as_sentences() -> None:
     }
     assert run_story(quiet) == ["Digest 2026-W49 is not due yet.", "Nothing to send: not due."]
     assert run_story(None) == []
+    crashed: dict[str, object] = {"send": {"week": "2026-W48", "sent": 9, "resent_after_crash": 2}}
+    assert run_story(crashed) == [
+        "Sent 9 emails for 2026-W48, 2 of them again after a crash (they may arrive twice)."
+    ]
 
 
 def test_growth_in_one_sentence() -> None:

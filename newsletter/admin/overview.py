@@ -153,7 +153,9 @@ def run_story(report: dict[str, object] | None) -> list[str]:
     if sent.get("nothing"):
         story.append(f"Nothing to send: {sent['nothing']}.")
     elif sent:
-        story.append(f"Sent {_n(_count(sent, 'sent'), 'email')} for {sent.get('week')}.")
+        again = _count(sent, "resent_after_crash")
+        crash = f", {again} of them again after a crash (they may arrive twice)" if again else ""
+        story.append(f"Sent {_n(_count(sent, 'sent'), 'email')} for {sent.get('week')}{crash}.")
     return story
 
 
