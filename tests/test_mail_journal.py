@@ -37,6 +37,18 @@ def test_a_journal_is_named_after_its_claimer_and_read_back(tmp_path: Path) -> N
     assert [p.name for p in tmp_path.iterdir()] == [journal.path.name], "no temporary file"
 
 
+def test_an_answer_goes_out_with_the_next_hand_over_one_write_each(tmp_path: Path) -> None:
+    journal = Journal.create(tmp_path, DEAD, 0)
+    journal.handing(1)
+    journal.answered(1, delivered=True)
+    assert journal.path.read_bytes() == b">1\n", "the 250 waits for the next message"
+    journal.handing(2)
+    journal.answered(2, delivered=False)
+    assert journal.path.read_bytes() == b">1\n+1\n>2\n"
+    journal.close(remove=False)  # kept: the last answer is written before it closes
+    assert journal.path.read_bytes() == b">1\n+1\n>2\n-2\n"
+
+
 def test_a_finished_worker_removes_its_journal(tmp_path: Path) -> None:
     journal = Journal.create(tmp_path, DEAD, 0)
     journal.close(remove=True)

@@ -10,8 +10,12 @@ knows how far the worker got. One line per event, on a file opened ``O_APPEND``:
     +123   the server accepted it (250)
     -123   anything else: refused, to retry, or not sent at all; nothing was delivered
 
-Each line is one ``write(2)``: once the call returns the kernel has it, and it survives the
-process however the process dies (SIGKILL, the OOM killer). Nothing is fsynced: a line lost
+A message costs one ``write(2)``: its ``>`` line, with the answer to the message before it
+(an answer waits for the next hand-over, so a worker makes one system call per message, not
+two). Once the call returns the kernel has the lines, and they survive the process however it
+dies (SIGKILL, the OOM killer). So at any moment at most one row of a worker is handed over
+without its answer in the file: a crash leaves at most one per worker in doubt, the one truly
+in flight, or the one whose 250 came just before. Nothing is fsynced: a line lost
 with the machine itself (a power cut) can only make a delivered row look in doubt or never
 sent, and both are sent again; a row counts as delivered only on its ``+`` line. A flush
 per batch would not help (the lines that matter are those since the last commit), and one
@@ -48,6 +52,7 @@ class Journal:
 
     def __init__(self, fd: int, path: Path) -> None:
         self._fd, self.path = fd, path
+        self._answer = ""  # the last answer, written with the next hand-over
 
     @classmethod
     def create(cls, folder: Path, claimer: str, worker: int) -> Journal:
@@ -71,11 +76,13 @@ class Journal:
 
     def handing(self, row: int) -> None:
         """Before any of the row's message goes to the transport."""
-        self._write(f"{HANDED}{row}\n")
+        self._write(f"{self._answer}{HANDED}{row}\n")
+        self._answer = ""
 
     def answered(self, row: int, delivered: bool) -> None:
-        """After the attempt: accepted (250), or not delivered whatever happened."""
-        self._write(f"{DELIVERED if delivered else NOT_DELIVERED}{row}\n")
+        """After the attempt: accepted (250), or not delivered whatever happened. Written
+        with the next hand-over (or when the journal is kept at the end)."""
+        self._answer = f"{DELIVERED if delivered else NOT_DELIVERED}{row}\n"
 
     def _write(self, line: str) -> None:
         try:
@@ -86,9 +93,13 @@ class Journal:
     def close(self, remove: bool) -> None:
         """``remove`` once the worker's results are committed: the journal then tells
         nothing the rows do not. Kept otherwise, for the recovery after this process."""
-        if remove:
-            self.path.unlink(missing_ok=True)
-        os.close(self._fd)
+        try:
+            if remove:
+                self.path.unlink(missing_ok=True)
+            elif self._answer:
+                self._write(self._answer)
+        finally:
+            os.close(self._fd)
 
 
 def _failed(folder: Path, exc: OSError) -> NewsletterError:
