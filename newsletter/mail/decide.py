@@ -6,12 +6,14 @@ The delivery state machine (rows of the ``deliveries`` table)::
        ▲  ▲              │                │
        │  └─ released ───┘  (stopped,     ├─4xx / lost connection─► retry ─due─► claimed …
        │     no server saw it)            ├─5xx─► failed   (550/551/553 at RCPT: subscriber bounced)
-       │                                  └─sender died─► unknown (not re-sent unless asked)
-       └──────────── send --retry-unknown ──────────────────┘
+       │                                  ├─sender died, its journal saw the 250─► sent
+       ├───────── sender died otherwise ──┘  (re-sent; if it was handed over, counted)
+       └── send --retry-unknown ── unknown   (left by versions without the journal)
     claimed or sending, subscriber no longer active ─► skipped
 
 Only ``sending`` is ever in doubt, and only for the batch each worker has marked (at most
-``newsletter.mail.sender.IN_FLIGHT``, 8, per worker).
+``newsletter.mail.sender.IN_FLIGHT``, 8, per worker); of those the worker's journal
+(``journal.py``) leaves at most one in doubt, the message in flight when it died.
 """
 
 from __future__ import annotations

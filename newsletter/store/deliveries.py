@@ -42,7 +42,7 @@ from newsletter.store.subscribers import SubscriberState
 _S = DeliveryState
 CLAIM_STAMP_SQL: Any = literal_column(CLAIM_STAMP["postgresql"])
 # What a row recovered as delivered says, in place of the server's reply its sender never
-# got to record.
+# got to record; and what a row queued again from doubt says until it is sent.
 JOURNALED = "accepted by the server (recorded in the journal of a send that died)"
 RESENT = "in flight when its send died: sent again (it may arrive twice)"
 __all__ = [  # re-exported: callers import the deliveries' values from here
@@ -327,7 +327,7 @@ def _recover_one(
             )
         )
     )
-    delivered = ids & journaled.delivered if journaled else set()
+    delivered = ids & journaled.delivered if journaled is not None else set()
     in_doubt = ids - delivered if journaled is None else ids & journaled.in_doubt
     never_sent = ids - delivered - in_doubt
     if delivered:
