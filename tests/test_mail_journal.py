@@ -37,16 +37,24 @@ def test_a_journal_is_named_after_its_claimer_and_read_back(tmp_path: Path) -> N
     assert [p.name for p in tmp_path.iterdir()] == [journal.path.name], "no temporary file"
 
 
-def test_an_answer_goes_out_with_the_next_hand_over_one_write_each(tmp_path: Path) -> None:
+def test_lines_are_in_the_file_as_soon_as_written_and_it_grows(tmp_path: Path) -> None:
     journal = Journal.create(tmp_path, DEAD, 0)
     journal.handing(1)
-    journal.answered(1, delivered=True)
-    assert journal.path.read_bytes() == b">1\n", "the 250 waits for the next message"
-    journal.handing(2)
-    journal.answered(2, delivered=False)
-    assert journal.path.read_bytes() == b">1\n+1\n>2\n"
-    journal.close(remove=False)  # kept: the last answer is written before it closes
-    assert journal.path.read_bytes() == b">1\n+1\n>2\n-2\n"
+    assert journal.path.read_bytes().rstrip(b"\0") == b">1\n", "no flush, no close needed"
+    for row in range(2, 20_000):  # past the first allocation
+        journal.handing(row)
+        journal.answered(row, delivered=row % 2 == 0)
+    assert replay([journal.path.read_bytes()]) == Journaled(
+        frozenset(range(2, 20_000, 2)), frozenset({1})
+    )
+    journal.close(remove=False)
+    assert journal.path.read_bytes().endswith(b">19999\n-19999\n"), "cut to what was written"
+
+
+def test_a_line_cut_short_by_death_counts_for_nothing() -> None:
+    """The file is zero-filled ahead: a line the copy did not finish keeps NULs."""
+    assert replay([b">5\n+5\n>6\n+6\0\0\0\0"]) == Journaled(frozenset({5}), frozenset({6}))
+    assert replay([b">5\n\0\05\n>6\n"]) == Journaled(frozenset(), frozenset({5, 6}))
 
 
 def test_a_finished_worker_removes_its_journal(tmp_path: Path) -> None:
@@ -95,6 +103,8 @@ def test_a_journal_that_cannot_be_written_is_one_sentence(tmp_path: Path) -> Non
     with pytest.raises(NewsletterError, match="cannot keep the send journal"):
         Journal.create(blocker / "send-journal", DEAD, 0)
     journal = Journal.create(tmp_path / "ok", DEAD, 0)
-    os.close(journal._fd)  # as if the disk had failed under it
+    os.close(journal._fd)  # as if the disk had failed under it: growing the file fails
     with pytest.raises(NewsletterError, match="cannot keep the send journal"):
-        journal.handing(1)
+        for row in range(20_000):
+            journal.handing(row)
+    journal._unmap()

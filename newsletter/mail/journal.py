@@ -4,22 +4,23 @@ delivered, which never left, and which were truly in flight.
 
 The database marks a worker's rows ``sending`` 8 at a time and records their results with
 the next 8 (one commit per batch: ``sender.IN_FLIGHT``). Between two commits only this file
-knows how far the worker got. One line per event, on a file opened ``O_APPEND``::
+knows how far the worker got. One line per event::
 
     >123   row 123 handed to the transport (written before any byte of its message)
     +123   the server accepted it (250)
     -123   anything else: refused, to retry, or not sent at all; nothing was delivered
 
-A message costs one ``write(2)``: its ``>`` line, with the answer to the message before it
-(an answer waits for the next hand-over, so a worker makes one system call per message, not
-two). Once the call returns the kernel has the lines, and they survive the process however it
-dies (SIGKILL, the OOM killer). So at any moment at most one row of a worker is handed over
-without its answer in the file: a crash leaves at most one per worker in doubt, the one truly
-in flight, or the one whose 250 came just before. Nothing is fsynced: a line lost
-with the machine itself (a power cut) can only make a delivered row look in doubt or never
-sent, and both are sent again; a row counts as delivered only on its ``+`` line. A flush
-per batch would not help (the lines that matter are those since the last commit), and one
-per message would cost the disk flush the batching exists to avoid.
+The lines are copied into a shared memory map of the file: once copied they are in the
+kernel's page cache, with no system call per message (and so no hand-off of the GIL between
+the workers at each line), and they survive the process
+however it dies (SIGKILL, the OOM killer). So at any moment at most one row of a worker is
+handed over without its answer: a crash leaves at most one per worker in doubt, the message
+truly in flight. The file is allocated ahead and zero-filled, so a line that the death cut
+short still holds NUL bytes and is ignored when read; a row counts as delivered only on a
+whole ``+`` line. Nothing is fsynced: a line lost with the machine itself (a power cut) can
+only make a delivered row look in doubt or never sent, and both are sent again. A flush per
+batch would not help (the lines that matter are those since the last commit), and one per
+message would cost the disk flush the batching exists to avoid.
 
 The files live in the site's ``db/send-journal/``, one per claimer (``host:pid:start``),
 send and worker; a worker holds an ``flock`` on its file while it runs, so two senders
@@ -31,6 +32,7 @@ one (every row it held ``sending`` is then in doubt, see ``store.recover_claims`
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -44,15 +46,18 @@ from newsletter.store.deliveries import Journaled
 
 FOLDER = "send-journal"
 _SUFFIX = ".journal"
+_AHEAD = 1 << 16  # bytes of the file allocated (and mapped) at a time: 64 KiB, ~4,000 messages
 HANDED, DELIVERED, NOT_DELIVERED = ">", "+", "-"
 
 
 class Journal:
-    """One worker's journal, open for appending and locked while the worker runs."""
+    """One worker's journal, locked while the worker runs, written through a shared
+    memory map of the file."""
 
     def __init__(self, fd: int, path: Path) -> None:
         self._fd, self.path = fd, path
-        self._answer = ""  # the last answer, written with the next hand-over
+        self._map: mmap.mmap | None = None
+        self._size = self._end = 0
 
     @classmethod
     def create(cls, folder: Path, claimer: str, worker: int) -> Journal:
@@ -62,44 +67,67 @@ class Journal:
         temporary = folder / f".{name}.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+            fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError as exc:
             raise _failed(folder, exc) from None
+        journal = cls(fd, folder / name)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.replace(temporary, folder / name)
+            journal._grow(_AHEAD)
+            os.replace(temporary, journal.path)
         except BaseException as exc:
+            journal._unmap()
             os.close(fd)
             temporary.unlink(missing_ok=True)
             raise _failed(folder, exc) if isinstance(exc, OSError) else exc from None
-        return cls(fd, folder / name)
+        return journal
 
     def handing(self, row: int) -> None:
         """Before any of the row's message goes to the transport."""
-        self._write(f"{self._answer}{HANDED}{row}\n")
-        self._answer = ""
+        self._append(f"{HANDED}{row}\n")
 
     def answered(self, row: int, delivered: bool) -> None:
-        """After the attempt: accepted (250), or not delivered whatever happened. Written
-        with the next hand-over (or when the journal is kept at the end)."""
-        self._answer = f"{DELIVERED if delivered else NOT_DELIVERED}{row}\n"
-
-    def _write(self, line: str) -> None:
-        try:
-            os.write(self._fd, line.encode("ascii"))
-        except OSError as exc:  # a full disk: stop sending rather than send unrecorded
-            raise _failed(self.path.parent, exc) from None
+        """After the attempt: accepted (250), or not delivered whatever happened."""
+        self._append(f"{DELIVERED if delivered else NOT_DELIVERED}{row}\n")
 
     def close(self, remove: bool) -> None:
         """``remove`` once the worker's results are committed: the journal then tells
-        nothing the rows do not. Kept otherwise, for the recovery after this process."""
+        nothing the rows do not. Kept otherwise, for the recovery after this process,
+        cut to what was written."""
         try:
             if remove:
                 self.path.unlink(missing_ok=True)
-            elif self._answer:
-                self._write(self._answer)
+            else:
+                os.ftruncate(self._fd, self._end)
         finally:
+            self._unmap()
             os.close(self._fd)
+
+    def _append(self, line: str) -> None:
+        data = line.encode("ascii")
+        end = self._end + len(data)
+        if end > self._size:
+            self._grow(end)
+        assert self._map is not None  # mapped since create()
+        self._map[self._end : end] = data
+        self._end = end
+
+    def _grow(self, needed: int) -> None:
+        """Room for more lines: the blocks taken on the disk now, so that a full disk is
+        this error and not a SIGBUS when a page of the map is first written."""
+        size = max(needed, 2 * self._size, _AHEAD)
+        try:
+            os.posix_fallocate(self._fd, 0, size)
+            mapped = mmap.mmap(self._fd, size)
+        except OSError as exc:
+            raise _failed(self.path.parent, exc) from None
+        self._unmap()
+        self._map, self._size = mapped, size
+
+    def _unmap(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
 
 def _failed(folder: Path, exc: OSError) -> NewsletterError:
@@ -115,7 +143,7 @@ def replay(journals: Iterable[bytes]) -> Journaled:
     for data in journals:
         last: dict[int, str] = {}
         for line in data.split(b"\n"):
-            # A line cut short cannot be: each is one write(2) of a few bytes.
+            # A line cut short by the writer's death still holds NULs (or no digit): ignored.
             text = line.decode("ascii", "replace")
             if text[:1] in (HANDED, DELIVERED, NOT_DELIVERED) and text[1:].isdigit():
                 last[int(text[1:])] = text[0]
