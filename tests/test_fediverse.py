@@ -18,6 +18,7 @@ from http_message_signatures import algorithms
 
 from newsletter.config import Settings, load_settings
 from newsletter.errors import ConfigError
+from newsletter.fediverse import actor as documents
 from newsletter.fediverse import inbox
 from newsletter.fediverse.actor import Identity
 from newsletter.fediverse.delivery import GIVE_UP, next_step
@@ -365,3 +366,11 @@ def test_posts_are_created_updated_and_deleted_once() -> None:
     (gone,) = plan([], sent, ["entry:1"], US, NOW)
     assert gone[0].type == "Delete" and gone[1] == PostState("entry:1", post.content_hash, True)
     assert plan([], {"entry:1": gone[1]}, ["entry:1"], US, NOW) == []
+
+
+def test_an_account_on_a_port_is_named_with_it() -> None:
+    local = Identity("http://127.0.0.1:8000/", "news", "News", "", "", "http://127.0.0.1:8000/")
+    assert local.acct == "news@127.0.0.1:8000"  # what a client computes from the actor's id
+    for resource in ("acct:news@127.0.0.1:8000", "acct:news@127.0.0.1"):
+        found = documents.webfinger(local, resource)
+        assert found is not None and found["subject"] == "acct:news@127.0.0.1:8000"

@@ -27,11 +27,16 @@ from fediverse_pasture.data_provider.generate import (
     generate_possible_actors,
 )
 from fediverse_pasture.data_provider.models import ActorData
+from fediverse_pasture.server.verify_actor import ActorVerifier
+from fediverse_pasture.types import Message
+from sqlalchemy import select
 
 from newsletter.config import Settings, load_settings
 from newsletter.fediverse.federate import federate
+from newsletter.questions import moderate
 from newsletter.store import NewEntry, SqlStore
 from newsletter.store.entries import EntryKind, EntryStatus
+from newsletter.store.models import FediverseActivity, FediverseDelivery
 from newsletter.web.server import make_server
 from tests.support.web import SECRET, SITE, make_app, serving
 
@@ -55,13 +60,19 @@ class Pasture:
     actors: dict[str, ActorData]
     log: Path
 
+    @property
+    def host(self) -> str:
+        return self.base.removeprefix("http://").rstrip("/")
+
     def actor_id(self, name: str) -> str:
         return self.base + name
 
-    def received(self) -> list[dict[str, Any]]:
+    def received(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """What the inboxes took (after their checks), of that type when given."""
         if not self.log.exists():
             return []
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+        lines = self.log.read_text(encoding="utf-8").splitlines()
+        return [a for a in map(json.loads, lines) if kind is None or a.get("type") == kind]
 
     def bovine(self, name: str) -> BovineActor:
         actor: BovineActor = bovine_actor_for_actor_data(self.actor_id(name), self.actors[name])[0]
@@ -112,6 +123,46 @@ def site(tmp_path: Path) -> Settings:
     return load_settings(root / "feeds.yaml", environ)
 
 
+@dataclass
+class Ours:
+    """Our app, served by waitress on the base URL's port, as the pasture reaches it."""
+
+    actor: str
+    inbox: str
+
+
+@pytest.fixture
+def ours(site: Settings, store: SqlStore) -> Iterator[Ours]:
+    port = int(site.env.base_url.rsplit(":", 1)[1].strip("/"))
+    app = make_app(site, store, utc_now)
+    with serving(make_server(app, "127.0.0.1", port)):
+        actor = httpx.get(
+            site.env.base_url + "actor", headers={"Accept": "application/activity+json"}
+        ).json()
+        yield Ours(actor["id"], actor["inbox"])
+
+
+def article(store: SqlStore, key: str, title: str) -> None:
+    entry = NewEntry(
+        key=key,
+        kind=EntryKind.ARTICLE,
+        status=EntryStatus.APPROVED,
+        title=title,
+        content_hash=key,
+        link=f"https://www.example.com/{key}",
+        summary_html="<p>Start with four.</p>",
+    )
+    store.save_entries(None, [entry], utc_now())
+
+
+def followed_by(pasture: Pasture, ours: Ours, *names: str) -> None:
+    for name in names:
+        status = asyncio.run(
+            bovine_post(pasture, name, ours.inbox, follow(pasture, name, ours.actor))
+        )
+        assert status == 202
+
+
 def follow(pasture: Pasture, name: str, our_actor: str) -> dict[str, Any]:
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -136,75 +187,134 @@ async def bovine_post(pasture: Pasture, name: str, inbox: str, activity: dict[st
 
 
 def test_pasture_actors_follow_us_and_get_our_posts(
-    pasture: Pasture, site: Settings, store: SqlStore
+    pasture: Pasture, site: Settings, store: SqlStore, ours: Ours
 ) -> None:
-    port = int(site.env.base_url.rsplit(":", 1)[1].strip("/"))
-    app = make_app(site, store, utc_now)
-    with serving(make_server(app, "127.0.0.1", port)):
-        ours = httpx.get(
-            site.env.base_url + "actor", headers={"Accept": "application/activity+json"}
-        )
-        our_actor, inbox = ours.json()["id"], ours.json()["inbox"]
+    # Unsigned: 401, and nothing changes.
+    unsigned = httpx.post(ours.inbox, json=follow(pasture, "claire", ours.actor))
+    assert unsigned.status_code == 401
+    # Signed by one actor, claiming to be another: 401 too.
+    claimed = follow(pasture, "bob", ours.actor)
+    forged = asyncio.run(bovine_post(pasture, "alice", ours.inbox, claimed))
+    assert forged == 401
+    assert store.follower_count() == 0
 
-        # Unsigned: 401, and nothing changes.
-        unsigned = httpx.post(inbox, json=follow(pasture, "claire", our_actor))
-        assert unsigned.status_code == 401
-        # Signed by one actor, claiming to be another: 401 too.
-        claimed = follow(pasture, "bob", our_actor)
-        forged = asyncio.run(bovine_post(pasture, "alice", inbox, claimed))
-        assert forged == 401
-        assert store.follower_count() == 0
+    # claire needs signed GETs (authorized fetch) and refuses unsigned POSTs.
+    followed_by(pasture, ours, "claire", "bob")
+    both = {pasture.actor_id("claire"), pasture.actor_id("bob")}
+    assert {f.actor for f in store.followers()} == both
+    # Our Accepts went out before the inbox answered, and the pasture's checks took them.
+    assert {a["object"]["actor"] for a in pasture.received("Accept")} == both
+    assert sorted(store.fedi_delivery_states().values()) == ["sent", "sent"]
 
-        # claire needs signed GETs (authorized fetch) and refuses unsigned POSTs.
-        for name in ("claire", "bob"):
-            status = asyncio.run(
-                bovine_post(pasture, name, inbox, follow(pasture, name, our_actor))
-            )
-            assert status == 202
-        assert {f.actor for f in store.followers()} == {
-            pasture.actor_id("claire"),
-            pasture.actor_id("bob"),
-        }
-        # Our Accepts went out before the inbox answered, and the pasture's checks took them.
-        accepts = [a for a in pasture.received() if a.get("type") == "Accept"]
-        assert {a["object"]["actor"] for a in accepts} == {
-            pasture.actor_id("claire"),
-            pasture.actor_id("bob"),
-        }
-        ledger = store.fedi_delivery_states()
-        assert sorted(ledger.values()) == ["sent", "sent"]
+    # Publishing delivers a Create to each follower's inbox, signed (202, not 401).
+    article(store, "hills", "Hill repeats for beginners")
+    report = federate(site, store, utc_now)
+    assert (report.sent, report.retrying, report.failed) == (2, 0, 0), report.summary()
+    creates = pasture.received("Create")
+    assert len(creates) == 2
+    assert "Hill repeats" in creates[0]["object"]["content"]
+    again = federate(site, store, utc_now)  # a rerun sends nothing twice
+    assert again.sent == 0
 
-        # Publishing delivers a Create to each follower's inbox, signed (202, not 401).
-        now = utc_now()
-        store.save_entries(
-            None,
-            [
-                NewEntry(
-                    key="guid:hills",
-                    kind=EntryKind.ARTICLE,
-                    status=EntryStatus.APPROVED,
-                    title="Hill repeats for beginners",
-                    content_hash="h1",
-                    link="https://www.example.com/hills",
-                    summary_html="<p>Start with four.</p>",
-                )
-            ],
-            now,
-        )
-        report = federate(site, store, utc_now)
-        assert (report.sent, report.retrying, report.failed) == (2, 0, 0), report.summary()
-        creates = [a for a in pasture.received() if a.get("type") == "Create"]
-        assert len(creates) == 2
-        assert "Hill repeats" in creates[0]["object"]["content"]
-        again = federate(site, store, utc_now)  # a rerun sends nothing twice
-        assert again.sent == 0
+    # Undo: the follower goes.
+    undo = {
+        "type": "Undo",
+        "id": pasture.actor_id("bob") + "/undo/1",
+        "actor": pasture.actor_id("bob"),
+        "object": follow(pasture, "bob", ours.actor),
+    }
+    assert asyncio.run(bovine_post(pasture, "bob", ours.inbox, undo)) == 202
+    assert [f.actor for f in store.followers()] == [pasture.actor_id("claire")]
 
-        # Undo: the follower goes.
-        undo = {
-            "type": "Undo",
-            "id": pasture.actor_id("bob") + "/undo/1",
-            "actor": pasture.actor_id("bob"),
-            "object": follow(pasture, "bob", our_actor),
-        }
-        assert asyncio.run(bovine_post(pasture, "bob", inbox, undo)) == 202
-        assert [f.actor for f in store.followers()] == [pasture.actor_id("claire")]
+
+# What the pasture's verify_actor page counts as passing: every actor fetches ours (claire
+# and frank only with a signed GET); those that sign (bob, claire, emily, frank) post to our
+# inbox, and those that do not (alice, dean) are refused; WebFinger names our actor.
+PASSING = {
+    "alice": {"get_actor": True, "post_inbox": False},
+    "bob": {"get_actor": True, "post_inbox": True},
+    "claire": {"get_actor": True, "post_inbox": True},
+    "dean": {"get_actor": True, "post_inbox": False},
+    "emily": {"get_actor": True, "post_inbox": True},
+    "frank": {"get_actor": True, "post_inbox": True},
+    "webfinger": True,
+}
+
+
+def test_the_pastures_actor_verification_passes_every_check(
+    pasture: Pasture, store: SqlStore, ours: Ours
+) -> None:
+    log = Message()
+    verifier = ActorVerifier(
+        actor_list=list(pasture.actors.values()),
+        remote_uri=ours.actor,
+        domain=pasture.host,  # its actors (and their keys) are served there
+        message=log,
+        timeout=60,
+    )
+    result = asyncio.run(verifier.verify())
+    assert result == PASSING, "\n".join(map(str, log.steps))
+    assert store.follower_count() == 0  # a Like is taken and ignored
+
+
+def reply(pasture: Pasture, name: str, number: int, to: str, text: str) -> dict[str, Any]:
+    actor = pasture.actor_id(name)
+    note = {
+        "id": f"{actor}/notes/{number}",
+        "type": "Note",
+        "attributedTo": actor,
+        "inReplyTo": to,
+        "content": f"<p>{text}</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor}/activities/{number}",
+        "type": "Create",
+        "actor": actor,
+        "object": note,
+    }
+
+
+def test_a_reply_waits_for_moderation_and_an_answered_question_reaches_every_follower(
+    pasture: Pasture, site: Settings, store: SqlStore, ours: Ours
+) -> None:
+    followed_by(pasture, ours, "claire", "bob")
+    article(store, "hills", "Hill repeats for beginners")
+    federate(site, store, utc_now)
+    (note_id,) = {c["object"]["id"] for c in pasture.received("Create")}
+
+    # claire replies to our post: a pending question by her account, published nowhere.
+    asked = reply(pasture, "claire", 1, note_id, "@news How many repeats after a marathon?")
+    assert asyncio.run(bovine_post(pasture, "claire", ours.inbox, asked)) == 202
+    (question,) = store.questions(None, 10)
+    assert (question.status, question.author) == ("pending", pasture.actor_id("claire"))
+    assert "after a marathon" in question.content_html
+    assert question.id not in {e.id for e in store.latest_entries(50)}  # not in the feeds
+    outbox = store.outbox_count()
+    assert federate(site, store, utc_now).sent == 0  # nor sent to followers
+    assert store.outbox_count() == outbox
+
+    # Approved and answered: a Create to each follower, each inbox answering 202.
+    moderate(store, question.id, "approve", utc_now())
+    store.answer_question(question.id, "<p>Two weeks of easy running first.</p>", utc_now())
+    report = federate(site, store, utc_now)
+    assert report.failed == report.retrying == 0, report.summary()
+    answered = [c for c in pasture.received("Create") if "easy running" in c["object"]["content"]]
+    assert len(answered) == 2
+    (key,) = {c["id"] for c in answered}
+    assert answers(store, key) == {
+        pasture.actor_id("claire") + "/inbox": 202,
+        pasture.actor_id("bob") + "/inbox": 202,
+    }
+
+
+def answers(store: SqlStore, activity_key: str) -> dict[str, int | None]:
+    """Each inbox's answer to that activity, as the ledger recorded it."""
+    query = (
+        select(FediverseDelivery.inbox, FediverseDelivery.status)
+        .join(FediverseActivity, FediverseActivity.id == FediverseDelivery.activity_id)
+        .where(FediverseActivity.key == activity_key)
+    )
+    with store.engine.connect() as connection:
+        return {inbox: status for inbox, status in connection.execute(query)}

@@ -54,7 +54,9 @@ class Identity:
 
     @property
     def acct(self) -> str:
-        return f"{self.username}@{urlsplit(self.base_url).hostname}"
+        """``news@host``; with the port when the base URL names one (``news@127.0.0.1:8000``,
+        as Mastodon names the accounts of a server on a port)."""
+        return f"{self.username}@{self.host.lower()}"
 
 
 def actor(identity: Identity) -> dict[str, Any]:
@@ -83,7 +85,12 @@ def actor(identity: Identity) -> dict[str, Any]:
 
 def webfinger(identity: Identity, resource: str) -> dict[str, Any] | None:
     """The JRD for ``acct:user@host`` (or the actor's own URL); None for anyone else."""
-    known = {f"acct:{identity.acct}".lower(), identity.actor_id.lower()}
+    hostname = urlsplit(identity.base_url).hostname
+    known = {
+        f"acct:{identity.acct}".lower(),
+        f"acct:{identity.username}@{hostname}".lower(),  # a port left out
+        identity.actor_id.lower(),
+    }
     if resource.strip().lower() not in known:
         return None
     return {
