@@ -374,3 +374,40 @@ def test_an_account_on_a_port_is_named_with_it() -> None:
     for resource in ("acct:news@127.0.0.1:8000", "acct:news@127.0.0.1"):
         found = documents.webfinger(local, resource)
         assert found is not None and found["subject"] == "acct:news@127.0.0.1:8000"
+
+
+def test_each_note_is_served_at_its_id_until_deleted(
+    app_settings: Settings, store: SqlStore
+) -> None:
+    from newsletter.fediverse.account import open_account
+    from newsletter.fediverse.activities import PostContent
+    from newsletter.fediverse.posts import plan
+
+    web = client(app_settings, store)
+    identity = open_account(app_settings, store, NOW).identity
+    post = PostContent("entry:7", "<p>Hills</p>", "https://www.example.com/hills", NOW)
+    store.publish_activities(plan([post], {}, [], identity, NOW), NOW)
+    note_id = "https://news.example.com/actor/notes/entry-7"
+    as_json = {"Accept": "application/activity+json"}
+
+    served = web.get("/actor/notes/entry-7", headers=as_json)
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "application/activity+json"
+    assert served.json["id"] == note_id and served.json["content"] == "<p>Hills</p>"
+    assert served.json["attributedTo"] == "https://news.example.com/actor"
+    person = web.get("/actor/notes/entry-7", headers={"Accept": "text/html"})
+    assert person.status_code == 302 and person.headers["Location"] == post.url
+
+    edited = PostContent("entry:7", "<p>Hills, edited</p>", post.url, NOW)
+    store.publish_activities(plan([edited], store.post_states(), [], identity, NOW), NOW)
+    assert web.get("/actor/notes/entry-7", headers=as_json).json["content"] == edited.html
+
+    store.publish_activities(plan([], store.post_states(), ["entry:7"], identity, NOW), NOW)
+    gone = web.get("/actor/notes/entry-7", headers=as_json)
+    assert gone.status_code == 410 and gone.json == {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": note_id,
+        "type": "Tombstone",
+    }
+    assert web.get("/actor/notes/entry-8", headers=as_json).status_code == 404
+    assert web.get("/actor/notes/entry-7%", headers=as_json).status_code == 404

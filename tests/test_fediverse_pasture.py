@@ -339,7 +339,7 @@ def answers(store: SqlStore, activity_key: str) -> dict[str, int | None]:
 
 async def bovine_reads_us(pasture: Pasture, name: str, ours: Ours) -> dict[str, Any]:
     """What a bovine client sees of us: it finds the account by WebFinger, fetches and parses
-    the actor, follows it, and reads the outbox page by page."""
+    the actor, follows it, reads the outbox page by page, and fetches a Note by its id."""
     async with aiohttp.ClientSession() as session:
         client = pasture.bovine(name)
         await client.init(session=session)  # type: ignore[no-untyped-call]
@@ -352,10 +352,11 @@ async def bovine_reads_us(pasture: Pasture, name: str, ours: Ours) -> dict[str, 
         keys = actor.cryptographic_identifiers
         await client.post(actor.data["inbox"], follow(pasture, name, actor.id))
         outbox = await client.get_ordered_collection(actor.data["outbox"])
+        newest = await client.get(outbox["items"][0]["object"]["id"])  # a Note by its id
     # bovine leaves the response of its first outbox GET unreleased: its connection's
     # ResourceWarning is raised here, under this module's filter, not at the session's end.
     gc.collect()
-    return {"actor": actor, "keys": keys, "outbox": outbox}
+    return {"actor": actor, "keys": keys, "outbox": outbox, "newest": newest}
 
 
 def test_bovine_follows_us_and_reads_our_outbox(
@@ -384,6 +385,8 @@ def test_bovine_follows_us_and_reads_our_outbox(
     assert all(note is not None and note.attributed_to_id == ours.actor for note in notes)
     read = [note.data["content"] for note in notes if note is not None]
     assert [next(t for t in titles if f"{t}<" in c) for c in read] == titles[::-1]
+    newest = seen["newest"]
+    assert newest["type"] == "Note" and newest["content"] == read[0]
 
 
 async def no_fetch(object_id: str) -> dict[str, Any]:

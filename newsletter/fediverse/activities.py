@@ -61,6 +61,17 @@ def note(identity: Identity, post: PostContent, updated: datetime | None) -> dic
     return document
 
 
+def served_note(kind: str, activity: dict[str, Any]) -> dict[str, Any]:
+    """The Note as its id serves it, from the newest activity about it: the object of its
+    Create or Update, or a Tombstone once deleted (Mastodon fetches a Note by id to thread a
+    reply or show a boost)."""
+    document = activity.get("object")
+    if kind == "Delete" or not isinstance(document, dict):
+        gone = document.get("id") if isinstance(document, dict) else document
+        return {"@context": AS, "id": gone, "type": "Tombstone"}
+    return {"@context": AS, **document}
+
+
 def create(identity: Identity, post: PostContent) -> dict[str, Any]:
     return _wrap(identity, "Create", note(identity, post, None), post, "create")
 

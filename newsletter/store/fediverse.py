@@ -258,6 +258,22 @@ class FediverseSql(SqlBase):
         with self._session() as session:
             return [(int(i), str(body)) for i, body in session.execute(query)]
 
+    def note_activity(self, note_id: str) -> tuple[str, str] | None:
+        """The newest public activity about our Note ``note_id`` (its Create, an Update or
+        its Delete, whose ids are the Note's id and a suffix): (type, JSON); None if none."""
+        about = FediverseActivity.key.in_(
+            [f"{note_id}/create", f"{note_id}/delete"]
+        ) | FediverseActivity.key.startswith(f"{note_id}/update-", autoescape=True)
+        query = (
+            select(FediverseActivity.type, FediverseActivity.body)
+            .where(FediverseActivity.public.is_(True), about)
+            .order_by(FediverseActivity.id.desc())
+            .limit(1)
+        )
+        with self._session() as session:
+            found = session.execute(query).first()
+        return None if found is None else (str(found[0]), str(found[1]))
+
     def outbox_count(self) -> int:
         query = select(func.count()).where(FediverseActivity.public.is_(True))
         with self._session() as session:

@@ -3,6 +3,7 @@
     /.well-known/webfinger   acct:news@host → the actor
     /.well-known/nodeinfo    → /nodeinfo/2.1
     /actor                   the actor (with its public key); /actor/outbox, /actor/followers
+    /actor/notes/<key>       each of our Notes at its id (a Tombstone, 410, once deleted)
     /inbox                   POST, signed: Follow, Undo, replies (no CSRF token: the HTTP
                              signature proves the sender; unsigned or forged → 401)
 
@@ -26,6 +27,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, requ
 from werkzeug.exceptions import TooManyRequests
 
 from newsletter import __version__
+from newsletter.fediverse import activities
 from newsletter.fediverse import actor as documents
 from newsletter.fediverse.account import Account, open_account
 from newsletter.fediverse.delivery import deliver
@@ -76,8 +78,8 @@ def _federation() -> Federation:
     return found
 
 
-def _json(document: dict[str, Any], media_type: str = ACTIVITY_JSON) -> Response:
-    response = Response(json.dumps(document), mimetype="application/json")
+def _json(document: dict[str, Any], media_type: str = ACTIVITY_JSON, status: int = 200) -> Response:
+    response = Response(json.dumps(document), status=status, mimetype="application/json")
     response.headers["Content-Type"] = media_type
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -108,10 +110,14 @@ def nodeinfo() -> Response:
 @blueprint.get("/actor")
 def actor() -> Response:
     identity = _federation().account().identity
-    best = request.accept_mimetypes.best_match(["text/html", ACTIVITY_JSON, "application/ld+json"])
-    if best == "text/html":  # a person who clicked the profile link: the site
+    if _wants_html():  # a person who clicked the profile link: the site
         return redirect(identity.site_url)  # type: ignore[return-value]
     return _json(documents.actor(identity))
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", ACTIVITY_JSON, "application/ld+json"])
+    return best == "text/html"
 
 
 @blueprint.get("/actor/outbox")
@@ -124,6 +130,21 @@ def outbox() -> Response:
     items = [json.loads(body) for _, body in rows[: documents.OUTBOX_PAGE]]
     more = rows[documents.OUTBOX_PAGE - 1][0] if len(rows) > documents.OUTBOX_PAGE else None
     return _json(documents.outbox_page(identity, items, more, request.url))
+
+
+@blueprint.get("/actor/notes/<key>")
+def note(key: str) -> Response:
+    identity = _federation().account().identity
+    found = services().store().note_activity(f"{identity.actor_id}/notes/{key}")
+    if found is None:
+        abort(404)
+    document = activities.served_note(found[0], json.loads(found[1]))
+    if document["type"] == "Tombstone":
+        return _json(document, status=410)
+    url = document.get("url")
+    if _wants_html() and isinstance(url, str):  # a person who clicked it: the page
+        return redirect(url)  # type: ignore[return-value]
+    return _json(document)
 
 
 @blueprint.get("/actor/followers")
