@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from newsletter.fediverse.signatures import (
 )
 from newsletter.store import SqlStore
 from newsletter.store.fediverse import FediState
+from newsletter.store.fediverse_replies import RemoteReply
 from tests.support.clock import Clock
 from tests.support.web import SECRET, SITE, make_app
 
@@ -49,6 +51,7 @@ def remote_actor(pem: str = REMOTE_PEM) -> dict[str, Any]:
     return {
         "id": REMOTE,
         "type": "Person",
+        "preferredUsername": "ann",
         "inbox": REMOTE + "/inbox",
         "endpoints": {"sharedInbox": "https://social.example/inbox"},
         "publicKey": {"id": REMOTE_KEY_ID, "owner": REMOTE, "publicKeyPem": public_key_pem(pem)},
@@ -345,6 +348,61 @@ def test_a_reply_to_one_of_our_posts_waits_for_moderation(
     assert question.status == "pending"
     assert question.author == REMOTE
     assert "after an injury" in question.content_html
+    # Whom the answer goes back to: her server's shared inbox, mentioning her by name.
+    assert store.replies_of([question.id]) == {
+        question.id: RemoteReply(
+            note_id=REMOTE + "/statuses/9",
+            in_reply_to="https://news.example.com/actor/notes/entry-1",
+            actor=REMOTE,
+            handle="@ann@social.example",
+            inbox="https://social.example/inbox",
+        )
+    }
+    (recent,) = store.recent_replies(10)
+    assert (recent.entry_id, recent.status, recent.handle) == (
+        question.id,
+        "pending",
+        "@ann@social.example",
+    )
+
+
+def test_an_answer_to_a_reply_is_a_reply_to_them_alone() -> None:
+    from newsletter.fediverse.posts import plan, reply_post
+    from newsletter.store.entries import EntryKind, PublishedEntry
+
+    asked = PublishedEntry(
+        id=4,
+        key="fediverse:abc",
+        kind=EntryKind.QUESTION,
+        guid=None,
+        title="How do I start again?",
+        summary_html="",
+        content_html="<p>How do I start again?</p>",
+        author=REMOTE,
+        published_at=NOW,
+        updated_at=None,
+        first_seen_at=NOW,
+        changed_at=NOW,
+        answer_html="<p>Slowly.</p>",
+        feed_name=None,
+        feed_url=None,
+        link=None,
+    )
+    back = RemoteReply(
+        REMOTE + "/s/9",
+        US.actor_id + "/notes/entry-1",
+        REMOTE,
+        "@ann@social.example",
+        "https://social.example/inbox",
+    )
+    post = reply_post(asked, back, US.base_url)
+    assert post is not None and post.key == "reply:4"
+    ((activity, _),) = plan([post], {}, {}, US, NOW)
+    assert activity.only_to == "https://social.example/inbox"  # not to the followers
+    note = json.loads(activity.body)["object"]
+    assert note["inReplyTo"] == REMOTE + "/s/9" and note["cc"] == [REMOTE]
+    assert "@ann@social.example</a></span> Slowly." in note["content"]
+    assert reply_post(asked, replace(back, inbox=None), US.base_url) is None  # nowhere to go
 
 
 # What followers are told ----------------------------------------------------------------
@@ -356,16 +414,16 @@ def test_posts_are_created_updated_and_deleted_once() -> None:
     from newsletter.store.fediverse import PostState
 
     post = PostContent("entry:1", "<p>Hills</p>", "https://www.example.com/hills", NOW)
-    (create,) = plan([post], {}, [], US, NOW)
+    (create,) = plan([post], {}, {}, US, NOW)
     assert create[0].type == "Create" and json.loads(create[0].body)["object"]["type"] == "Note"
     sent = {"entry:1": create[1]}
-    assert plan([post], sent, [], US, NOW) == []  # unchanged: nothing
+    assert plan([post], sent, {}, US, NOW) == []  # unchanged: nothing
     edited = PostContent("entry:1", "<p>Hills, edited</p>", post.url, NOW)
-    (update,) = plan([edited], sent, [], US, NOW)
+    (update,) = plan([edited], sent, {}, US, NOW)
     assert update[0].type == "Update" and update[0].key != create[0].key
-    (gone,) = plan([], sent, ["entry:1"], US, NOW)
+    (gone,) = plan([], sent, {"entry:1": None}, US, NOW)
     assert gone[0].type == "Delete" and gone[1] == PostState("entry:1", post.content_hash, True)
-    assert plan([], {"entry:1": gone[1]}, ["entry:1"], US, NOW) == []
+    assert plan([], {"entry:1": gone[1]}, {"entry:1": None}, US, NOW) == []
 
 
 def test_an_account_on_a_port_is_named_with_it() -> None:
@@ -386,7 +444,7 @@ def test_each_note_is_served_at_its_id_until_deleted(
     web = client(app_settings, store)
     identity = open_account(app_settings, store, NOW).identity
     post = PostContent("entry:7", "<p>Hills</p>", "https://www.example.com/hills", NOW)
-    store.publish_activities(plan([post], {}, [], identity, NOW), NOW)
+    store.publish_activities(plan([post], {}, {}, identity, NOW), NOW)
     note_id = "https://news.example.com/actor/notes/entry-7"
     as_json = {"Accept": "application/activity+json"}
 
@@ -399,10 +457,10 @@ def test_each_note_is_served_at_its_id_until_deleted(
     assert person.status_code == 302 and person.headers["Location"] == post.url
 
     edited = PostContent("entry:7", "<p>Hills, edited</p>", post.url, NOW)
-    store.publish_activities(plan([edited], store.post_states(), [], identity, NOW), NOW)
+    store.publish_activities(plan([edited], store.post_states(), {}, identity, NOW), NOW)
     assert web.get("/actor/notes/entry-7", headers=as_json).json["content"] == edited.html
 
-    store.publish_activities(plan([], store.post_states(), ["entry:7"], identity, NOW), NOW)
+    store.publish_activities(plan([], store.post_states(), {"entry:7": None}, identity, NOW), NOW)
     gone = web.get("/actor/notes/entry-7", headers=as_json)
     assert gone.status_code == 410 and gone.json == {
         "@context": "https://www.w3.org/ns/activitystreams",

@@ -84,12 +84,18 @@ class Pasture:
     def actor_id(self, name: str) -> str:
         return self.base + name
 
-    def received(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """What the inboxes took (after their checks), of that type when given."""
+    def received(self, kind: str | None = None, by: str | None = None) -> list[dict[str, Any]]:
+        """What the inboxes took (after their checks), of that type and by that actor's
+        inbox when given."""
         if not self.log.exists():
             return []
-        lines = self.log.read_text(encoding="utf-8").splitlines()
-        return [a for a in map(json.loads, lines) if kind is None or a.get("type") == kind]
+        lines = map(json.loads, self.log.read_text(encoding="utf-8").splitlines())
+        return [
+            line["activity"]
+            for line in lines
+            if (kind is None or line["activity"].get("type") == kind)
+            and (by is None or line["inbox"] == f"/{by}/inbox")
+        ]
 
     def bovine(self, name: str) -> BovineActor:
         actor: BovineActor = bovine_actor_for_actor_data(self.actor_id(name), self.actors[name])[0]
@@ -293,7 +299,7 @@ def reply(pasture: Pasture, name: str, number: int, to: str, text: str) -> dict[
     }
 
 
-def test_a_reply_waits_for_moderation_and_an_answered_question_reaches_every_follower(
+def test_a_reply_waits_for_moderation_and_its_answer_replies_on_the_fediverse(
     pasture: Pasture, site: Settings, store: SqlStore, ours: Ours
 ) -> None:
     followed_by(pasture, ours, "claire", "bob")
@@ -301,29 +307,52 @@ def test_a_reply_waits_for_moderation_and_an_answered_question_reaches_every_fol
     federate(site, store, utc_now)
     (note_id,) = {c["object"]["id"] for c in pasture.received("Create")}
 
-    # claire replies to our post: a pending question by her account, published nowhere.
+    # claire (a follower) and emily (not one) reply to our post: pending questions by their
+    # accounts, published nowhere.
     asked = reply(pasture, "claire", 1, note_id, "@news How many repeats after a marathon?")
     assert asyncio.run(bovine_post(pasture, "claire", ours.inbox, asked)) == 202
-    (question,) = store.questions(None, 10)
-    assert (question.status, question.author) == ("pending", pasture.actor_id("claire"))
-    assert "after a marathon" in question.content_html
-    assert question.id not in {e.id for e in store.latest_entries(50)}  # not in the feeds
+    also = reply(pasture, "emily", 1, note_id, "And before a 10k?")
+    assert asyncio.run(bovine_post(pasture, "emily", ours.inbox, also)) == 202
+    questions = {q.author: q for q in store.questions(None, 10)}
+    claires, emilys = questions[pasture.actor_id("claire")], questions[pasture.actor_id("emily")]
+    assert (claires.status, emilys.status) == ("pending", "pending")
+    assert "after a marathon" in claires.content_html
+    assert not {claires.id, emilys.id} & {e.id for e in store.latest_entries(50)}  # no feed
     outbox = store.outbox_count()
-    assert federate(site, store, utc_now).sent == 0  # nor sent to followers
+    assert federate(site, store, utc_now).sent == 0  # nor sent to anyone
     assert store.outbox_count() == outbox
 
-    # Approved and answered: a Create to each follower, each inbox answering 202.
-    moderate(store, question.id, "approve", utc_now())
-    store.answer_question(question.id, "<p>Two weeks of easy running first.</p>", utc_now())
+    # Approved and answered: a Create to each follower (each inbox answering 202), and the
+    # answer in reply to each asker's Note, to them alone, once.
+    for question, text in ((claires, "Two weeks of easy running first."), (emilys, "Rest.")):
+        moderate(store, question.id, "approve", utc_now())
+        store.answer_question(question.id, f"<p>{text}</p>", utc_now())
     report = federate(site, store, utc_now)
     assert report.failed == report.retrying == 0, report.summary()
-    answered = [c for c in pasture.received("Create") if "easy running" in c["object"]["content"]]
-    assert len(answered) == 2
-    (key,) = {c["id"] for c in answered}
-    assert answers(store, key) == {
+    assert federate(site, store, utc_now).sent == 0  # a rerun: nothing twice
+
+    def about(text: str, by: str) -> list[dict[str, Any]]:
+        return [c for c in pasture.received("Create", by) if text in c["object"]["content"]]
+
+    (to_bob,) = about("easy running", "bob")
+    assert "inReplyTo" not in to_bob["object"]
+    assert answers(store, to_bob["id"]) == {
         pasture.actor_id("claire") + "/inbox": 202,
         pasture.actor_id("bob") + "/inbox": 202,
     }
+    in_thread = [c for c in about("easy running", "claire") if "inReplyTo" in c["object"]]
+    (answer,) = in_thread
+    note = answer["object"]
+    assert note["inReplyTo"] == asked["object"]["id"]
+    assert note["cc"] == [pasture.actor_id("claire")]
+    assert note["tag"] == [
+        {"type": "Mention", "href": pasture.actor_id("claire"), "name": f"@claire@{pasture.host}"}
+    ]
+    assert len(about("easy running", "claire")) == 2  # the followers' post and the reply
+    (to_emily,) = about("Rest.", "emily")  # not a follower: the reply only
+    assert to_emily["object"]["inReplyTo"] == also["object"]["id"]
+    assert about("Rest.", "bob")[0]["object"].get("inReplyTo") is None
+    assert answers(store, to_emily["id"]) == {pasture.actor_id("emily") + "/inbox": 202}
 
 
 def answers(store: SqlStore, activity_key: str) -> dict[str, int | None]:

@@ -13,6 +13,14 @@ from newsletter.fediverse.actor import AS, PUBLIC, Identity
 
 
 @dataclass(frozen=True)
+class Mention:
+    """The account a reply is addressed to: its actor, and how it is named (@user@host)."""
+
+    actor: str
+    name: str
+
+
+@dataclass(frozen=True)
 class PostContent:
     """One of our things as a post: an article, an answered question, the week's exercise."""
 
@@ -23,10 +31,13 @@ class PostContent:
     image: str | None = None  # an image URL, when there is one
     image_type: str = "image/svg+xml"
     in_reply_to: str | None = None  # a reply on the fediverse (an answered remote question)
+    mention: Mention | None = None  # whom a reply is addressed to
+    # Where it is delivered: the followers (None), or only this inbox (a reply's author's).
+    deliver_to: str | None = None
 
     @property
     def content_hash(self) -> str:
-        text = f"{self.html}\0{self.url}\0{self.image}\0{self.in_reply_to}"
+        text = f"{self.html}\0{self.url}\0{self.image}\0{self.in_reply_to}\0{self.mention}"
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -52,6 +63,11 @@ def note(identity: Identity, post: PostContent, updated: datetime | None) -> dic
         document["url"] = post.url
     if post.in_reply_to:
         document["inReplyTo"] = post.in_reply_to
+    if post.mention:  # a public reply to them: addressed to them, and they are notified
+        document["cc"] = [post.mention.actor]
+        document["tag"] = [
+            {"type": "Mention", "href": post.mention.actor, "name": post.mention.name}
+        ]
     if post.image:
         document["attachment"] = [
             {"type": "Image", "mediaType": post.image_type, "url": post.image}

@@ -28,8 +28,8 @@ from newsletter.questions import InvalidQuestion, check_question
 from newsletter.questions.service import QuestionInput
 from newsletter.sources.fediverse import fetch_json
 from newsletter.store import SqlStore
-from newsletter.store.entries import EntryStatus
 from newsletter.store.fediverse import Follower, NewActivity
+from newsletter.store.fediverse_replies import RemoteReply
 
 Fetch = Callable[[str], dict[str, Any]]  # a signed GET of an ActivityPub document
 KEEP = timedelta(days=1)  # a key is fetched again after a day, or at once when it fails
@@ -104,12 +104,14 @@ def key_of(document: dict[str, Any], key_id: str) -> RemoteKey:
             is_actor = document.get("id") == owner
             endpoints = document.get("endpoints")
             shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+            username = document.get("preferredUsername")
             return RemoteKey(
                 key_id,
                 owner,
                 pem,
                 inbox=inbox.ident(document.get("inbox")) if is_actor else None,
                 shared_inbox=shared if is_actor and isinstance(shared, str) else None,
+                username=username if is_actor and isinstance(username, str) else None,
             )
     raise SourceError(f"{key_id} is not in the document it names")
 
@@ -149,20 +151,29 @@ def _act(
             store.add_follower(follower, row, now)
             return Answer(202, "following", follower=row.key)
         case inbox.Reply():
-            return _question(decision, now, store)
+            return _question(decision, key, now, store)
     return Answer(202, "ignored")
 
 
-def _question(reply: inbox.Reply, now: datetime, store: SqlStore) -> Answer:
+def _question(reply: inbox.Reply, key: RemoteKey, now: datetime, store: SqlStore) -> Answer:
     """A reply to one of our posts: a pending question in the moderation queue, its key
-    from the Note's id (the same reply delivered twice is one question)."""
-    key = "fediverse:" + hashlib.sha256(reply.note_id.encode("utf-8")).hexdigest()
-    if store.has_entry_key(key):
+    from the Note's id (the same reply delivered twice is one question), kept with whom
+    its answer goes back to."""
+    entry_key = "fediverse:" + hashlib.sha256(reply.note_id.encode("utf-8")).hexdigest()
+    if store.has_entry_key(entry_key):
         return Answer(202, "already received")
     given = QuestionInput(title=inbox.title_of(reply.text), body=reply.text, name=reply.author)
     try:
         checked = check_question(given)
     except InvalidQuestion as exc:
         return Answer(202, f"ignored: {exc}")
-    store.add_question(replace(checked, key=key), EntryStatus.PENDING, now)
-    return Answer(202, "kept for moderation")
+    host = urlsplit(reply.actor).netloc
+    back = RemoteReply(
+        note_id=reply.note_id,
+        in_reply_to=reply.in_reply_to,
+        actor=reply.actor,
+        handle=f"@{key.username}@{host}" if key.username else None,
+        inbox=key.shared_inbox or key.inbox,
+    )
+    added = store.add_reply_question(replace(checked, key=entry_key), back, now)
+    return Answer(202, "kept for moderation" if added is not None else "already received")

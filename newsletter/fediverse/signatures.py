@@ -47,6 +47,7 @@ class RemoteKey:
     public_pem: str
     inbox: str | None = None  # the owner's, read with its key (a Follow needs no second fetch)
     shared_inbox: str | None = None
+    username: str | None = None  # the owner's preferredUsername (a mention names it)
 
 
 # key id, refresh (True: do not trust the cache) -> the key; raises SignatureRefused.

@@ -83,6 +83,7 @@ class NewActivity:
     type: str
     body: str  # JSON
     public: bool
+    only_to: str | None = None  # queued to this inbox alone (a reply), not to the followers
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,8 @@ class FediverseSql(SqlBase):
         self, items: Sequence[tuple[NewActivity, PostState]], now: datetime
     ) -> int:
         """Store each activity with the post's new state, and queue it to every follower's
-        inbox, in one transaction per activity (a crash between two loses neither). Returns
-        how many were new."""
+        inbox (or to its ``only_to`` inbox), in one transaction per activity (a crash
+        between two loses neither). Returns how many were new."""
         added = 0
         for activity, post in items:
             with self._session() as session:
@@ -239,6 +240,9 @@ class FediverseSql(SqlBase):
                     post.deleted,
                     now,
                 )
+                if activity.only_to is not None:
+                    _queue(session, activity_id, [activity.only_to], now)
+                    continue
                 inboxes = select(
                     func.coalesce(FediverseFollower.shared_inbox, FediverseFollower.inbox)
                 ).distinct()

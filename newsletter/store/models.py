@@ -475,6 +475,22 @@ class FediverseActivity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FediverseReply(Base):
+    """A reply to one of our posts, kept as a reader question (``entry_id``, pending until
+    a moderator approves it): whom the answer goes back to on the fediverse."""
+
+    __tablename__ = "fediverse_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), unique=True)
+    note_id: Mapped[str] = mapped_column(String(1024))  # their Note: our answer replies to it
+    in_reply_to: Mapped[str] = mapped_column(String(1024))  # which of our Notes they answered
+    actor: Mapped[str] = mapped_column(String(1024))
+    handle: Mapped[str | None] = mapped_column(String(300))  # @user@host, for the mention
+    inbox: Mapped[str | None] = mapped_column(String(1024))  # where the answer is delivered
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class FediverseDelivery(Base):
     """One activity to one inbox (a server's shared inbox when it has one), the fediverse's
     ledger (newsletter/fediverse/delivery.py): pending → sending → sent | pending (retry,

@@ -52,22 +52,7 @@ class QuestionsSql(SqlBase):
 
     def add_question(self, new: NewQuestion, status: EntryStatus, now: datetime) -> QuestionRecord:
         """Insert a question asked now (no feed)."""
-        row = Entry(
-            key=new.key,
-            kind=EntryKind.QUESTION,
-            status=status,
-            feed_id=None,
-            title=new.title,
-            summary_html="",
-            content_html=new.content_html,
-            author=new.author,
-            author_email=new.author_email,
-            asker_wants_answer=new.asker_wants_answer and new.author_email is not None,
-            published_at=now,
-            first_seen_at=now,
-            changed_at=now,
-            content_hash=new.content_hash,
-        )
+        row = question_row(new, status, now)
         with self._session() as session:
             session.add(row)
             session.flush()
@@ -128,6 +113,26 @@ class QuestionsSql(SqlBase):
                 row.published_at = row.first_seen_at = now
             session.flush()
             return _one(session, question_id)
+
+
+def question_row(new: NewQuestion, status: EntryStatus, now: datetime) -> Entry:
+    """The row of a question asked now (no feed), to add in the caller's transaction."""
+    return Entry(
+        key=new.key,
+        kind=EntryKind.QUESTION,
+        status=status,
+        feed_id=None,
+        title=new.title,
+        summary_html="",
+        content_html=new.content_html,
+        author=new.author,
+        author_email=new.author_email,
+        asker_wants_answer=new.asker_wants_answer and new.author_email is not None,
+        published_at=now,
+        first_seen_at=now,
+        changed_at=now,
+        content_hash=new.content_hash,
+    )
 
 
 def _one(session: Session, question_id: int) -> QuestionRecord | None:

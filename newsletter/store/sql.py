@@ -12,6 +12,7 @@ from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
 from newsletter.store.fediverse import FediverseSql
+from newsletter.store.fediverse_replies import FediverseRepliesSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
@@ -43,5 +44,6 @@ class SqlStore(
     LeasesSql,
     PreferencesSql,
     FediverseSql,
+    FediverseRepliesSql,
 ):
     """The store every caller takes: one mixin per table family."""

@@ -5,7 +5,7 @@ The actors are the pasture's own (``generate_possible_actors``): alice takes any
 inbox refuses unsigned POSTs (401), claire also answers only signed GETs of her actor (like
 Mastodon's authorized fetch); "actor" is the pasture's application actor, whose signed GETs
 fetch the keys of whoever posts to bob or claire. Every POST an inbox takes (after its
-checks) is appended to LOG as one JSON line.
+checks) is appended to LOG as one JSON line: ``{"inbox": "/bob/inbox", "activity": {…}}``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from fediverse_pasture.data_provider.models import ActorData
 from fediverse_pasture.server import BlueprintForActors
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from quart import Quart
+from quart import Quart, request
 
 
 def app(actors: list[ActorData], log: Path) -> Quart:
     quart = Quart("pasture")
 
     async def on_inbox(data: dict[str, Any]) -> None:
+        line = {"inbox": request.path, "activity": data}  # awaited while the POST is served
         with log.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(data) + "\n")
+            out.write(json.dumps(line) + "\n")
 
     quart.register_blueprint(BlueprintForActors(actors=actors, on_inbox=on_inbox).blueprint)
     return quart
