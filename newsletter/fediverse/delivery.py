@@ -2,10 +2,12 @@
 
 Each round claims a batch of due rows (committed as ``sending`` before any POST), posts them
 concurrently (:func:`newsletter.sources.fediverse.post_all`: a few per server, a server
-that cannot be reached skipped for the rest of the call) and writes each answer. What a
-killed run left ``sending`` goes back to pending after :data:`LEASE`: servers drop an
-activity whose id they have, so a crash costs at most one batch of duplicates and never a
-missed follower.
+that cannot be reached skipped for the rest of the call) and writes the answers as they come
+back, a group per transaction. A server found down has all its waiting rows put off to its
+retry, so the rounds after do not try it again. What a killed run left ``sending`` goes back
+to pending after :data:`LEASE`: servers drop an activity whose id they have, so a crash
+costs a few duplicates (the POSTs in flight, and answers not yet written; never more than
+one batch) and never a missed follower.
 
 :func:`next_step` is the policy, pure: 2xx is done; 410 Gone drops the inbox and its
 followers; a refusal that will not change (400, 403, 404, 405, 413, 422) fails that row;
@@ -18,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsletter.fediverse.account import Account
-from newsletter.sources.fediverse import Post, post_all
+from newsletter.sources.fediverse import Post, Posted, post_all
 from newsletter.store import SqlStore
-from newsletter.store.fediverse import FediState
+from newsletter.store.fediverse import FediJob, FediResult, FediState
 
 Clock = Callable[[], datetime]
 LEASE = timedelta(minutes=15)  # a row sending for longer belongs to a dead run
@@ -67,6 +71,7 @@ class DeliveryReport:
     failed: int = 0
     recovered: int = 0  # rows a dead run left sending, queued again
     dropped: list[str] = field(default_factory=list)  # inboxes dropped, and why
+    unreachable: list[str] = field(default_factory=list)  # servers found down (retried later)
     waiting: int = 0  # due rows left when the run stopped
     oldest_waiting: datetime | None = None
     followers: int = 0
@@ -85,6 +90,10 @@ class DeliveryReport:
             f"federate: {self.sent} delivered, {self.retrying} to retry, {self.failed} failed "
             f"({self.followers} followers)"
         )
+        if self.unreachable:
+            hosts = ", ".join(urlsplit(server).netloc for server in self.unreachable[:5])
+            more = f" and {len(self.unreachable) - 5} more" if len(self.unreachable) > 5 else ""
+            text += f"; {len(self.unreachable)} server(s) unreachable, retried later: {hosts}{more}"
         if self.dropped:
             text += f"; dropped {len(self.dropped)} inbox(es): " + "; ".join(self.dropped[:3])
         if self.behind and self.oldest_waiting is not None:
@@ -101,6 +110,7 @@ class DeliveryReport:
             "failed": self.failed,
             "recovered": self.recovered,
             "dropped": list(self.dropped),
+            "unreachable": list(self.unreachable),
             "waiting": self.waiting,
             "oldest_waiting": self.oldest_waiting.isoformat() if self.oldest_waiting else None,
             "followers": self.followers,
@@ -120,37 +130,55 @@ def deliver(
     """Deliver what is due, round after round, until nothing is due (or ``max_rounds``);
     only that activity's rows when ``activity_key`` is given (the Accept of a new follower)."""
     report = DeliveryReport(recovered=store.recover_fedi_deliveries(clock() - LEASE))
-    down: set[str] = set()  # inboxes that could not be reached in this run
     sign = account.signer(clock)
     for _ in range(max_rounds):
-        jobs = store.claim_fedi_deliveries(claimer, clock(), batch, sorted(down), activity_key)
+        jobs = store.claim_fedi_deliveries(claimer, clock(), batch, activity_key)
         if not jobs:
             break
         posts = [Post(job.id, job.inbox, job.body.encode("utf-8")) for job in jobs]
-        answers = {a.id: a for a in post_all(posts, sign, account.bounds)}
-        now = clock()
-        for job in jobs:
-            answer = answers[job.id]
-            step = next_step(answer.status, job.attempts, job.created_at, now)
-            if answer.unreachable and job.inbox not in down and step.next_attempt_at:
-                down.add(job.inbox)  # its other rows wait with this one: not tried in vain
-                store.postpone_inbox(job.inbox, step.next_attempt_at)
-            store.finish_fedi_delivery(
-                job.id,
-                step.state,
-                now,
-                status=answer.status,
-                error=answer.error,
-                next_attempt_at=step.next_attempt_at,
-            )
-            _count(report, step)
-            if step.drop_inbox is not None:
-                store.drop_inbox(job.inbox, step.drop_inbox)
-                report.dropped.append(f"{job.inbox} ({step.drop_inbox})")
+        record = partial(_record, store, {job.id: job for job in jobs}, clock, report)
+        post_all(posts, sign, account.bounds, record)
     backlog = store.fedi_backlog(clock())
     report.waiting, report.oldest_waiting = backlog.due, backlog.oldest_due
     report.followers = backlog.followers
     return report
+
+
+def _record(
+    store: SqlStore,
+    claimed: dict[int, FediJob],
+    clock: Clock,
+    report: DeliveryReport,
+    answers: list[Posted],
+) -> None:
+    """Write a group of answers as they come back (one transaction), then act on what they
+    say of their servers: one found down waits with all its rows, one gone is dropped."""
+    now = clock()
+    steps = []
+    for answer in answers:
+        job = claimed[answer.id]
+        steps.append((job, answer, next_step(answer.status, job.attempts, job.created_at, now)))
+    store.finish_fedi_deliveries(
+        [
+            FediResult(job.id, step.state, answer.status, answer.error, step.next_attempt_at)
+            for job, answer, step in steps
+        ],
+        now,
+    )
+    for job, answer, step in steps:
+        _count(report, step)
+        server = _origin(job.inbox)
+        if answer.unreachable and step.next_attempt_at and server not in report.unreachable:
+            report.unreachable.append(server)  # its other rows wait with this one
+            store.postpone_server(server, step.next_attempt_at)
+        if step.drop_inbox is not None:
+            store.drop_inbox(job.inbox, step.drop_inbox)
+            report.dropped.append(f"{job.inbox} ({step.drop_inbox})")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _count(report: DeliveryReport, step: Step) -> None:

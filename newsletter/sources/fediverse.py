@@ -165,9 +165,19 @@ async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(body[: limit + 1])
 
 
-def post_all(posts: Sequence[Post], sign: Sign, bounds: Bounds) -> list[Posted]:
-    """POST each body to its inbox, signed, concurrently; one answer per post, in order."""
-    return asyncio.run(_post_all(posts, sign, bounds))
+def post_all(
+    posts: Sequence[Post],
+    sign: Sign,
+    bounds: Bounds,
+    on_answers: Callable[[list[Posted]], None] | None = None,
+) -> list[Posted]:
+    """POST each body to its inbox, signed, concurrently; one answer per post, in order.
+
+    ``on_answers`` gets the answers soon after they come back, a group at a time (all
+    those that came while the previous group was handled), in a worker thread while the
+    other POSTs go on: the caller records each result as it comes, so a crash leaves only
+    the POSTs in flight in doubt, not the whole call."""
+    return asyncio.run(_post_all(posts, sign, bounds, on_answers))
 
 
 @dataclass
@@ -181,10 +191,39 @@ class _Turns:
     down: set[str]
 
 
-async def _post_all(posts: Sequence[Post], sign: Sign, bounds: Bounds) -> list[Posted]:
+@dataclass
+class _Answers:
+    """Answers waiting to be handed over, and the lock that hands them one group at a time."""
+
+    handle: Callable[[list[Posted]], None] | None
+    waiting: list[Posted]
+    lock: asyncio.Lock
+
+    async def add(self, posted: Posted) -> Posted:
+        if self.handle is None:
+            return posted
+        self.waiting.append(posted)
+        async with self.lock:  # the first to get it takes every answer that waits
+            group, self.waiting = self.waiting, []
+            if group:
+                await asyncio.to_thread(self.handle, group)
+        return posted
+
+
+async def _post_all(
+    posts: Sequence[Post],
+    sign: Sign,
+    bounds: Bounds,
+    on_answers: Callable[[list[Posted]], None] | None,
+) -> list[Posted]:
     turns = _Turns(bounds, {}, asyncio.Semaphore(bounds.concurrency), set())
+    answers = _Answers(on_answers, [], asyncio.Lock())
     async with _session(bounds) as session:
-        return list(await asyncio.gather(*(_turn(session, p, sign, turns) for p in posts)))
+
+        async def one(post: Post) -> Posted:
+            return await answers.add(await _turn(session, post, sign, turns))
+
+        return list(await asyncio.gather(*(one(post) for post in posts)))
 
 
 async def _turn(session: aiohttp.ClientSession, post: Post, sign: Sign, turns: _Turns) -> Posted:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, func, literal, select, true, update
+from sqlalchemy import bindparam, delete, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from newsletter.errors import StoreError
@@ -102,6 +102,17 @@ class FediJob:
     body: str
     attempts: int  # counting this one
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class FediResult:
+    """What became of a claimed delivery."""
+
+    id: int
+    state: FediState  # sent, pending (a retry at next_attempt_at) or failed
+    status: int | None  # the inbox's HTTP status, None when it did not answer
+    error: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -288,12 +299,10 @@ class FediverseSql(SqlBase):
         claimer: str,
         now: datetime,
         limit: int,
-        skip_inboxes: Sequence[str] = (),
         activity_key: str | None = None,
     ) -> list[FediJob]:
         """Up to ``limit`` due rows, oldest first, marked sending by ``claimer`` (committed
-        before any POST). Rows of ``skip_inboxes`` (down in this run) stay for later; with
-        ``activity_key``, only that activity's rows."""
+        before any POST); with ``activity_key``, only that activity's rows."""
         query = (
             select(FediverseDelivery.id)
             .where(
@@ -304,8 +313,6 @@ class FediverseSql(SqlBase):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        if skip_inboxes:
-            query = query.where(FediverseDelivery.inbox.not_in(skip_inboxes))
         if activity_key is not None:
             query = query.where(
                 FediverseDelivery.activity_id.in_(
@@ -340,39 +347,51 @@ class FediverseSql(SqlBase):
             )
             return [FediJob(int(i), inbox, body, int(n), at) for i, inbox, body, n, at in rows]
 
-    def finish_fedi_delivery(
-        self,
-        delivery_id: int,
-        state: FediState,
-        now: datetime,
-        *,
-        status: int | None,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-    ) -> None:
-        """A claimed row's result: sent, pending again (at ``next_attempt_at``) or failed."""
-        values: dict[str, object] = {"state": state, "status": status, "error": error}
-        if state == FediState.SENT:
-            values["sent_at"] = now
-        if state == FediState.PENDING:
-            values.update(next_attempt_at=next_attempt_at or now, claimed_by=None)
-        with self._session() as session:
-            session.execute(
-                update(FediverseDelivery)
-                .where(
-                    FediverseDelivery.id == delivery_id,
-                    FediverseDelivery.state == FediState.SENDING,
-                )
-                .values(**values)
+    def finish_fedi_deliveries(self, results: Sequence[FediResult], now: datetime) -> None:
+        """Claimed rows' results, in one transaction: sent, pending again (at their
+        ``next_attempt_at``) or failed. A row no longer sending (taken back from a run
+        presumed dead) is left as it is."""
+        by_state: dict[FediState, list[dict[str, object]]] = {}
+        for result in results:
+            by_state.setdefault(result.state, []).append(
+                {
+                    "row_id": result.id,
+                    "new_status": result.status,
+                    "new_error": result.error,
+                    "new_next": result.next_attempt_at or now,
+                }
             )
+        values: dict[FediState, dict[str, object]] = {
+            FediState.SENT: {"sent_at": now},
+            FediState.PENDING: {"next_attempt_at": bindparam("new_next"), "claimed_by": None},
+            FediState.FAILED: {},
+        }
+        with self._core() as connection:
+            for state, rows in by_state.items():
+                statement = (
+                    update(FediverseDelivery)
+                    .where(
+                        FediverseDelivery.id == bindparam("row_id"),
+                        FediverseDelivery.state == FediState.SENDING,
+                    )
+                    .values(
+                        state=state,
+                        status=bindparam("new_status"),
+                        error=bindparam("new_error"),
+                        **values[state],
+                    )
+                )
+                connection.execute(statement, rows)
 
-    def postpone_inbox(self, inbox: str, until: datetime) -> None:
-        """An inbox that could not be reached: its waiting rows wait until ``until``."""
+    def postpone_server(self, origin: str, until: datetime) -> None:
+        """A server that could not be reached (``origin``: scheme and host, as
+        ``https://social.example``): every waiting row for one of its inboxes waits until
+        ``until``, so the rest of the run does not try it in vain."""
         with self._session() as session:
             session.execute(
                 update(FediverseDelivery)
                 .where(
-                    FediverseDelivery.inbox == inbox,
+                    FediverseDelivery.inbox.startswith(origin + "/", autoescape=True),
                     FediverseDelivery.state == FediState.PENDING,
                     FediverseDelivery.next_attempt_at < until,
                 )
