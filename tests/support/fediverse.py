@@ -34,11 +34,19 @@ def fedi_site(root: Path, database_url: str) -> tuple[Settings, dict[str, str]]:
     return load_settings(root / "feeds.yaml", environ), environ
 
 
-def add_followers(store: SqlStore, inboxes: Sequence[str], now: datetime) -> None:
-    """Followers with these inboxes (no shared inbox: one delivery each), as accepted."""
+def add_followers(
+    store: SqlStore, inboxes: Sequence[str], now: datetime, shared: Sequence[str | None] = ()
+) -> None:
+    """Followers with these inboxes, as accepted; with ``shared``, each one's server's shared
+    inbox (None: it has none, one delivery per follower)."""
     rows = [
-        {"actor": inbox.removesuffix("/inbox"), "inbox": inbox, "followed_at": now}
-        for inbox in inboxes
+        {
+            "actor": inbox.removesuffix("/inbox"),
+            "inbox": inbox,
+            "shared_inbox": shared[n] if shared else None,
+            "followed_at": now,
+        }
+        for n, inbox in enumerate(inboxes)
     ]
     with store.engine.begin() as connection:
         connection.execute(insert(FediverseFollower), rows)
