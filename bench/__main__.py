@@ -18,6 +18,7 @@ from collections.abc import Callable
 from bench import (
     collect,
     collectors_pg,
+    federate,
     preferences,
     publish,
     scale_pg,
@@ -47,6 +48,7 @@ def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
         # three, as 20,000 messages take a minute or so a side; `python -m
         # bench.send_postfix` takes medians of 3.
         "postfix": lambda: send_postfix.run(20_000, rounds=1),
+        "federate": federate.run,
         "pg": lambda: scale_pg.run(pg_sizes),
         "collectors": lambda: collectors_pg.run(300),
     }

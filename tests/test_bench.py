@@ -13,6 +13,7 @@ import pytest
 
 from bench import (
     collect,
+    federate,
     feeds,
     pg_setup,
     publish,
@@ -120,6 +121,13 @@ def test_send_into_postfix() -> None:
     assert_rows(rows)
     assert [row["target"] for row in rows] == [1.0, None, None]
     assert "all 90 found discarded once" in str(rows[2]["note"]), rows[2]["note"]
+
+
+def test_federate() -> None:
+    rows = federate.run(followers=60, servers=6, rounds=1)
+    assert_rows(rows)
+    assert [row["target"] for row in rows] == [1.0, None, None] * 2
+    assert "60 POSTs" in str(rows[0]["figure"]) and "6 POSTs" in str(rows[3]["figure"])
 
 
 def test_postgresql_scale() -> None:

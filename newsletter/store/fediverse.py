@@ -254,10 +254,7 @@ class FediverseSql(SqlBase):
                 if activity.only_to is not None:
                     _queue(session, activity_id, [activity.only_to], now)
                     continue
-                inboxes = select(
-                    func.coalesce(FediverseFollower.shared_inbox, FediverseFollower.inbox)
-                ).distinct()
-                _queue_select(session, activity_id, inboxes, now)
+                _queue_select(session, activity_id, now)
         return added
 
     def outbox(self, limit: int, before: int | None = None) -> list[tuple[int, str]]:
@@ -488,16 +485,29 @@ def _queue(session: Session, activity_id: int, inboxes: Sequence[str], now: date
         )
 
 
-def _queue_select(session: Session, activity_id: int, inboxes: object, now: datetime) -> None:
-    """INSERT … SELECT: one statement for every follower's inbox, however many."""
-    source = select(
-        literal(activity_id),
-        inboxes.subquery().c[0],  # type: ignore[attr-defined]
-        literal(FediState.PENDING.value),
-        literal(0),
-        literal(now, FediverseDelivery.created_at.type),
-        literal(now, FediverseDelivery.next_attempt_at.type),
-    ).where(true())  # SQLite reads ON CONFLICT after INSERT … SELECT only past a WHERE
+def _queue_select(session: Session, activity_id: int, now: datetime) -> None:
+    """INSERT … SELECT: one statement for every follower's inbox (a server's shared inbox
+    once), however many. Rows go in the order their followers came, which mixes servers
+    as follows do: a claim of the oldest rows then spans many servers, so it is not held
+    to the few POSTs at a time one server gets."""
+    target = func.coalesce(FediverseFollower.shared_inbox, FediverseFollower.inbox)
+    inboxes = (
+        select(target.label("inbox"), func.min(FediverseFollower.id).label("first"))
+        .group_by(target)
+        .subquery()
+    )
+    source = (
+        select(
+            literal(activity_id),
+            inboxes.c.inbox,
+            literal(FediState.PENDING.value),
+            literal(0),
+            literal(now, FediverseDelivery.created_at.type),
+            literal(now, FediverseDelivery.next_attempt_at.type),
+        )
+        .where(true())  # SQLite reads ON CONFLICT after INSERT … SELECT only past a WHERE
+        .order_by(inboxes.c.first)
+    )
     columns = ["activity_id", "inbox", "state", "attempts", "created_at", "next_attempt_at"]
     insert = dialect_insert(session, FediverseDelivery).from_select(columns, source)
     session.execute(insert.on_conflict_do_nothing())
