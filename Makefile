@@ -65,7 +65,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-# About six and a half minutes on 2 cores, and three more as root (the Postfix row);
+# About nine minutes on 2 cores, and three more as root (the Postfix row);
 # `make bench BENCH_ARGS=--full` adds PostgreSQL at 1,000,000.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark of bench/ and print one table.
 
-``python -m bench`` takes about six and a half minutes on 2 cores, and about three more as root
+``python -m bench`` takes about nine minutes on 2 cores, and about three more as root
 (the row through a real Postfix, which skips otherwise); ``--full`` adds PostgreSQL at
 1,000,000 subscribers (about twelve minutes more); ``--only collect,send`` runs some of them.
 The PostgreSQL rows run when PostgreSQL is reachable (NEWSLETTER_TEST_POSTGRES_URL, default

@@ -469,3 +469,37 @@ def test_each_note_is_served_at_its_id_until_deleted(
     }
     assert web.get("/actor/notes/entry-8", headers=as_json).status_code == 404
     assert web.get("/actor/notes/entry-7%", headers=as_json).status_code == 404
+
+
+# Remote addresses ----------------------------------------------------------------------
+
+
+def unsigned(method: str, url: str, body: bytes | None) -> dict[str, str]:
+    return {}
+
+
+def test_without_the_trial_setting_no_request_reaches_this_machine_or_a_private_network() -> None:
+    from newsletter.errors import FetchError
+    from newsletter.sources.fediverse import Bounds, Post, check_url, fetch_json, post_all
+    from tests.support.instances import Instances, serving
+
+    public = Bounds(allow_private=False)
+    for url in ("http://social.example/inbox", "https://127.0.0.1/inbox", "https://10.1.2.3/x",
+                "https://[::1]/inbox", "https://169.254.169.254/latest"):  # fmt: skip
+        with pytest.raises(FetchError):
+            check_url(url, public.allow_private)
+    with serving(Instances(["up"])) as instances:
+        port = instances.ports[0]
+        # A name that resolves to this machine is refused after DNS, before any connection.
+        (answer,) = post_all([Post(1, f"https://localhost:{port}/inbox", b"{}")], unsigned, public)
+        assert answer.status is None and "no public address" in (answer.error or "")
+        with pytest.raises(FetchError, match="no public address"):
+            fetch_json(f"https://localhost:{port}/actor", unsigned, public)
+        assert instances.received == []  # nothing got through
+        trial = Bounds(allow_private=True)  # feeds.yaml's allow_private_addresses: true
+        (answer,) = post_all(
+            [Post(1, f"http://127.0.0.1:{port}/inbox", b'{"id": "x", "type": "Like"}')],
+            lambda m, u, b: {},
+            trial,
+        )
+        assert answer.status == 202 and len(instances.received) == 1

@@ -1,9 +1,10 @@
 """Delivering activities to followers' inboxes from the ledger (``fediverse_deliveries``).
 
-Each round claims a batch of due rows (committed as ``sending`` before any POST), posts them
-concurrently (:func:`newsletter.sources.fediverse.post_all`: a few per server, a server
-that cannot be reached skipped for the rest of the call) and writes the answers as they come
-back, a group per transaction. A server found down has all its waiting rows put off to its
+Due rows are claimed a batch at a time (committed as ``sending`` before any POST), the next
+batch while the last POSTs of the one before are going, and posted concurrently
+(:func:`newsletter.sources.fediverse.post_stream`: a few per server, a server that cannot
+be reached skipped for the rest of the run); the answers are written as they come back, a
+group per transaction. A server found down has all its waiting rows put off to its
 retry, so the rounds after do not try it again. What a killed run left ``sending`` goes back
 to pending after :data:`LEASE`: servers drop an activity whose id they have, so a crash
 costs a few duplicates (the POSTs in flight, and answers not yet written; never more than
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.fediverse.account import Account
-from newsletter.sources.fediverse import Post, Posted, post_all
+from newsletter.sources.fediverse import Post, Posted, post_stream
 from newsletter.store import SqlStore
 from newsletter.store.fediverse import FediJob, FediResult, FediState
 
@@ -130,14 +131,18 @@ def deliver(
     """Deliver what is due, round after round, until nothing is due (or ``max_rounds``);
     only that activity's rows when ``activity_key`` is given (the Accept of a new follower)."""
     report = DeliveryReport(recovered=store.recover_fedi_deliveries(clock() - LEASE))
-    sign = account.signer(clock)
-    for _ in range(max_rounds):
+    claimed: dict[int, FediJob] = {}
+    rounds = iter(range(max_rounds))
+
+    def claim() -> list[Post]:
+        if next(rounds, None) is None:
+            return []
         jobs = store.claim_fedi_deliveries(claimer, clock(), batch, activity_key)
-        if not jobs:
-            break
-        posts = [Post(job.id, job.inbox, job.body.encode("utf-8")) for job in jobs]
-        record = partial(_record, store, {job.id: job for job in jobs}, clock, report)
-        post_all(posts, sign, account.bounds, record)
+        claimed.update((job.id, job) for job in jobs)
+        return [Post(job.id, job.inbox, job.body.encode("utf-8")) for job in jobs]
+
+    record = partial(_record, store, claimed, clock, report)
+    post_stream(claim, account.signer(clock), account.bounds, record)
     backlog = store.fedi_backlog(clock())
     report.waiting, report.oldest_waiting = backlog.due, backlog.oldest_due
     report.followers = backlog.followers
@@ -156,7 +161,7 @@ def _record(
     now = clock()
     steps = []
     for answer in answers:
-        job = claimed[answer.id]
+        job = claimed.pop(answer.id)
         steps.append((job, answer, next_step(answer.status, job.attempts, job.created_at, now)))
     store.finish_fedi_deliveries(
         [

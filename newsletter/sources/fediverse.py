@@ -165,19 +165,33 @@ async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(body[: limit + 1])
 
 
-def post_all(
-    posts: Sequence[Post],
+def post_stream(
+    claim: Callable[[], Sequence[Post]],
     sign: Sign,
     bounds: Bounds,
-    on_answers: Callable[[list[Posted]], None] | None = None,
-) -> list[Posted]:
-    """POST each body to its inbox, signed, concurrently; one answer per post, in order.
+    on_answers: Callable[[list[Posted]], None],
+) -> int:
+    """POST, signed and concurrently, what ``claim`` hands over, batch after batch, until it
+    hands over nothing; returns how many were posted.
 
-    ``on_answers`` gets the answers soon after they come back, a group at a time (all
-    those that came while the previous group was handled), in a worker thread while the
-    other POSTs go on: the caller records each result as it comes, so a crash leaves only
-    the POSTs in flight in doubt, not the whole call."""
-    return asyncio.run(_post_all(posts, sign, bounds, on_answers))
+    The next batch is claimed while the last POSTs of the one before are still going (once
+    fewer than twice the concurrency wait), so the pipe does not drain between batches and
+    one session keeps its connections. ``on_answers`` gets the answers soon after they come
+    back, a group at a time (all those that came while the previous group was handled):
+    the caller records each result as it comes, so a crash leaves only the POSTs in flight
+    in doubt. ``claim`` and ``on_answers`` run in a worker thread, one at a time (both
+    write to the database), while the POSTs go on."""
+    return asyncio.run(_post_stream(claim, sign, bounds, on_answers))
+
+
+def post_all(posts: Sequence[Post], sign: Sign, bounds: Bounds) -> list[Posted]:
+    """POST each body to its inbox, signed, concurrently; one answer per post, in order."""
+    batches = iter([list(posts), []])
+    answers: dict[int, Posted] = {}
+    post_stream(
+        lambda: next(batches), sign, bounds, lambda got: answers.update((a.id, a) for a in got)
+    )
+    return [answers[post.id] for post in posts]
 
 
 @dataclass
@@ -193,37 +207,53 @@ class _Turns:
 
 @dataclass
 class _Answers:
-    """Answers waiting to be handed over, and the lock that hands them one group at a time."""
+    """Answers waiting to be handed over, and the lock that lets one database call (a group
+    of answers, or a claim) run at a time."""
 
-    handle: Callable[[list[Posted]], None] | None
+    handle: Callable[[list[Posted]], None]
     waiting: list[Posted]
     lock: asyncio.Lock
 
-    async def add(self, posted: Posted) -> Posted:
-        if self.handle is None:
-            return posted
+    async def add(self, posted: Posted) -> None:
         self.waiting.append(posted)
         async with self.lock:  # the first to get it takes every answer that waits
             group, self.waiting = self.waiting, []
             if group:
                 await asyncio.to_thread(self.handle, group)
-        return posted
 
 
-async def _post_all(
-    posts: Sequence[Post],
+async def _post_stream(
+    claim: Callable[[], Sequence[Post]],
     sign: Sign,
     bounds: Bounds,
-    on_answers: Callable[[list[Posted]], None] | None,
-) -> list[Posted]:
+    on_answers: Callable[[list[Posted]], None],
+) -> int:
     turns = _Turns(bounds, {}, asyncio.Semaphore(bounds.concurrency), set())
     answers = _Answers(on_answers, [], asyncio.Lock())
+    posted, refill = 0, 2 * bounds.concurrency
+    waiting: set[asyncio.Task[None]] = set()
     async with _session(bounds) as session:
 
-        async def one(post: Post) -> Posted:
-            return await answers.add(await _turn(session, post, sign, turns))
+        async def one(post: Post) -> None:
+            await answers.add(await _turn(session, post, sign, turns))
 
-        return list(await asyncio.gather(*(one(post) for post in posts)))
+        try:
+            while True:
+                async with answers.lock:
+                    batch = await asyncio.to_thread(claim)
+                if not batch:
+                    break
+                posted += len(batch)
+                waiting |= {asyncio.create_task(one(post)) for post in batch}
+                while len(waiting) >= refill:
+                    done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()  # an answer that could not be recorded stops it all
+            await asyncio.gather(*waiting)
+        finally:
+            for task in waiting:
+                task.cancel()
+    return posted
 
 
 async def _turn(session: aiohttp.ClientSession, post: Post, sign: Sign, turns: _Turns) -> Posted:
@@ -253,7 +283,12 @@ async def _post(
             return Posted(post.id, response.status, text)
     except (TimeoutError, aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
         down.add(host)
-        why = "no answer in time" if isinstance(exc, TimeoutError) else first_line(exc)
+        if isinstance(exc, TimeoutError):
+            why = "no answer in time"
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            why = f"cannot connect ({os_reason(exc.os_error)})"  # refused, or not public
+        else:
+            why = first_line(exc)
         return Posted(post.id, None, f"{host}: {why}", unreachable=True)
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         return Posted(post.id, None, f"{host}: {first_line(exc)}")
