@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from newsletter.collect import CollectReport, FeedOutcome, collect
@@ -26,9 +26,9 @@ from newsletter.mail.answers import tell_askers
 from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
+from newsletter.store.fediverse import BEHIND
 
 Clock = Callable[[], datetime]
-BEHIND = timedelta(hours=1)  # deliveries due longer than this make the run fail (exit 1)
 
 
 class StepReport(Protocol):

@@ -1,12 +1,17 @@
-"""What `newsletter status` shows: feed health and the last run, as plain data."""
+"""What `newsletter status` shows: feed health, the last run and the fediverse account, as
+plain data."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from newsletter.store import FeedState, RunRecord
+from newsletter.store import FeedState, RunRecord, SqlStore
+from newsletter.store.fediverse import FediBacklog
+from newsletter.store.fediverse_health import Failure, FollowerRecord, ServerTrouble
+from newsletter.store.fediverse_replies import ReplyRecord
 
 
 def feed_health(state: FeedState, now: datetime) -> dict[str, Any]:
@@ -57,6 +62,75 @@ def status_data(
             "finished": _iso(last_run.finished_at),
             "report": last_run.report,
         },
+    }
+
+
+RECENT = 20  # followers, replies, servers and failures listed
+
+
+@dataclass(frozen=True)
+class Federation:
+    """What the store says of the fediverse account, for :func:`fediverse_data`."""
+
+    backlog: FediBacklog
+    followers: Sequence[FollowerRecord]  # the newest
+    replies: Sequence[ReplyRecord]  # the newest
+    servers: Sequence[ServerTrouble]  # those whose deliveries wait for a retry
+    failures: Sequence[Failure]  # the newest given up
+
+
+def federation(store: SqlStore, now: datetime, recent: int = RECENT) -> Federation:
+    """What the store says of the fediverse account: ``recent`` of each list."""
+    return Federation(
+        backlog=store.fedi_backlog(now),
+        followers=store.recent_followers(recent),
+        replies=store.recent_replies(recent),
+        servers=store.troubled_servers(recent),
+        failures=store.recent_failures(recent),
+    )
+
+
+def fediverse_data(found: Federation, now: datetime) -> dict[str, Any]:
+    """Followers, recent replies and delivery health, as `status --json` shows them."""
+    backlog = found.backlog
+    return {
+        "followers": backlog.followers,
+        "newest_followers": [
+            {"actor": f.actor, "since": _iso(f.followed_at)} for f in found.followers
+        ],
+        "replies": [
+            {
+                "question": r.entry_id,
+                "title": r.title,
+                "status": r.status.value,
+                "from": r.handle or r.actor,
+                "received": _iso(r.received_at),
+                "in_reply_to": r.in_reply_to,
+            }
+            for r in found.replies
+        ],
+        "deliveries": {
+            "health": backlog.health(now),
+            "due": backlog.due,
+            "oldest_due": _iso(backlog.oldest_due),
+            "retrying": backlog.retrying,
+            "sending": backlog.sending,
+            "failed": backlog.failed,
+        },
+        "servers_retrying": [
+            {
+                "server": s.server,
+                "waiting": s.waiting,
+                "attempts": s.attempts,
+                "next_attempt": _iso(s.next_attempt_at),
+                "last_error": s.error,
+            }
+            for s in found.servers
+        ],
+        "recent_failures": [
+            {"inbox": f.inbox, "activity": f.activity, "status": f.status, "error": f.error}
+            for f in found.failures
+        ],
     }
 
 

@@ -133,6 +133,19 @@ def attention(report: dict[str, object] | None, feeds: Sequence[FeedState]) -> l
         more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
         shown = ", ".join(failing[:3]) + more
         said.append(f"{_n(len(failing), 'feed')} failing: {shown}.")
+    return said + _federation_trouble(_part(report, "federate"))
+
+
+def _federation_trouble(federated: dict[str, object]) -> list[str]:
+    """The fediverse's part: servers that could not be reached, inboxes dropped."""
+    said = []
+    down = federated.get("unreachable")
+    if isinstance(down, list) and down:
+        more = f" and {len(down) - 3} more" if len(down) > 3 else ""
+        servers = ", ".join(str(server) for server in down[:3]) + more
+        said.append(f"{_n(len(down), 'fediverse server')} could not be reached: {servers}.")
+    if dropped := _count(federated, "dropped"):
+        said.append(f"{_n(dropped, 'fediverse inbox')} dropped (gone, or failing for days).")
     return said
 
 
@@ -149,6 +162,13 @@ def run_story(report: dict[str, object] | None) -> list[str]:
     digest = _part(report, "digest")
     if digest:
         story.append(digest_sentence(digest))
+    federated = _part(report, "federate")
+    if federated:
+        story.append(
+            f"Delivered {_n(_count(federated, 'sent'), 'post')} to the fediverse "
+            f"({_n(_count(federated, 'followers'), 'follower')}), "
+            f"{_count(federated, 'retrying')} to retry, {_count(federated, 'failed')} failed."
+        )
     sent = _part(report, "send")
     if sent.get("nothing"):
         story.append(f"Nothing to send: {sent['nothing']}.")

@@ -36,6 +36,11 @@ def status(app: App, as_json: bool) -> None:
         data = status_mod.status_data(current, store.last_run(), entries, utcnow(), digest, retired)
         data["deliverability"] = [digest_stats(s) for s in store.bounce_stats()]
         data["bounce_reports_refused"] = store.refused_bounces()
+        data["fediverse"] = (
+            status_mod.fediverse_data(status_mod.federation(store, utcnow()), utcnow())
+            if app.settings.fediverse is not None
+            else None
+        )
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -130,12 +135,30 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     if data["bounce_reports_refused"]:
         refused = data["bounce_reports_refused"]
         console.print(f"bounce reports refused (they proved nothing): {refused}")
+    if data["fediverse"] is not None:
+        console.print(_fediverse_line(data["fediverse"]), markup=False)
     run = data["last_run"]
     if run:
         console.print(
             f"last {run['command']}: started {shown(run['started'])}, "
             f"finished {shown(run['finished'])}"
         )
+
+
+def _fediverse_line(data: dict[str, Any]) -> str:
+    from newsletter.status import shown
+
+    sent = data["deliveries"]
+    line = f"fediverse: {data['followers']} followers; deliveries {sent['health']}"
+    if sent["due"]:
+        line += f", {sent['due']} due since {shown(sent['oldest_due'])}"
+    if sent["retrying"]:
+        servers = ", ".join(s["server"] for s in data["servers_retrying"][:3])
+        line += f", {sent['retrying']} waiting for a retry ({servers})"
+    if sent["failed"]:
+        line += f", {sent['failed']} given up"
+    pending = sum(1 for reply in data["replies"] if reply["status"] == "pending")
+    return line + f"; {len(data['replies'])} recent replies, {pending} awaiting moderation"
 
 
 COMMANDS: list[click.Command] = [status]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import bindparam, delete, func, literal, select, true, update
@@ -115,9 +115,12 @@ class FediResult:
     next_attempt_at: datetime | None = None
 
 
+BEHIND = timedelta(hours=1)  # deliveries due for longer: federation is behind (run exits 1)
+
+
 @dataclass(frozen=True)
 class FediBacklog:
-    """The ledger at a glance, for the run's report and `status`."""
+    """The ledger at a glance, for the run's report, `status` and the console."""
 
     followers: int
     pending: int  # waiting, due or not
@@ -125,6 +128,19 @@ class FediBacklog:
     sending: int
     failed: int
     oldest_due: datetime | None
+
+    @property
+    def retrying(self) -> int:
+        """Deliveries waiting for a later try (not due yet)."""
+        return self.pending - self.due
+
+    def health(self, now: datetime) -> str:
+        """``behind`` when deliveries have been due for over :data:`BEHIND` (cron stopped,
+        or runs too short for the queue), ``retrying`` when some wait for a server to come
+        back, else ``ok``."""
+        if self.oldest_due is not None and now - self.oldest_due > BEHIND:
+            return "behind"
+        return "retrying" if self.retrying else "ok"
 
 
 class FediverseSql(SqlBase):

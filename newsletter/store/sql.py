@@ -12,6 +12,7 @@ from newsletter.store.digests import DigestSql
 from newsletter.store.entries import EntriesSql
 from newsletter.store.exercises import ExercisesSql
 from newsletter.store.fediverse import FediverseSql
+from newsletter.store.fediverse_health import FediverseHealthSql
 from newsletter.store.fediverse_replies import FediverseRepliesSql
 from newsletter.store.feeds import FeedsSql
 from newsletter.store.leases import LeasesSql
@@ -45,5 +46,6 @@ class SqlStore(
     PreferencesSql,
     FediverseSql,
     FediverseRepliesSql,
+    FediverseHealthSql,
 ):
     """The store every caller takes: one mixin per table family."""

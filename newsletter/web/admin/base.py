@@ -56,6 +56,7 @@ NAV = (
     ("questions", "admin.questions", "Questions"),
     ("digest", "admin.digest", "Digest"),
     ("subscribers", "admin.subscribers", "Subscribers"),
+    ("fediverse", "admin.fediverse", "Fediverse"),  # when feeds.yaml enables it
     ("activity", "admin.activity", "Activity"),
     ("account", "admin.account", "Account"),
 )
@@ -162,6 +163,7 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
         (url_for(endpoint), label, name == g.get("admin_area"))
         for name, endpoint, label in NAV
         if signed_in is not None and may(signed_in.role, name)
+        if name != "fediverse" or ctx.settings.fediverse is not None
     ]
     values = {
         "site": ctx.settings.site,

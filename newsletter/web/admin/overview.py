@@ -1,7 +1,9 @@
 """/admin/: the overview (last run, feeds with problems first, the next digest,
-subscribers and their growth) and /admin/activity. Owners only."""
+subscribers and their growth, the fediverse account) and /admin/activity. Owners only."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import abort
 from markupsafe import Markup
@@ -17,11 +19,13 @@ from newsletter.admin.overview import (
     run_story,
     weekly_growth,
 )
+from newsletter.store.entries import EntryStatus
 from newsletter.store.feeds import split_retired
 from newsletter.web.admin.base import area, blueprint, done, log, page, store
 from newsletter.web.services import services
 
 ACTIVITY = 200
+RECENT_REPLIES = 50  # the fediverse card counts the replies among these
 
 
 @blueprint.get("/")
@@ -46,7 +50,19 @@ def overview() -> BaseResponse:
         growth=growth,
         growth_said=growth_sentence(growth),
         chart=Markup(growth_svg(growth)),  # nosec B704  # numbers and our own labels only
+        fediverse=_fediverse(now) if ctx.settings.fediverse is not None else None,
     )
+
+
+def _fediverse(now: datetime) -> dict[str, object]:
+    backlog = store().fedi_backlog(now)
+    replies = store().recent_replies(RECENT_REPLIES)
+    return {
+        "backlog": backlog,
+        "health": backlog.health(now),
+        "replies": len(replies),
+        "pending": sum(1 for reply in replies if reply.status == EntryStatus.PENDING),
+    }
 
 
 @blueprint.post("/feeds/<int:feed_id>/try-now")
