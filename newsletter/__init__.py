@@ -1,3 +1,3 @@
 """newsletter: a self-hosted feed aggregator and weekly newsletter service."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

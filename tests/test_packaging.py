@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import newsletter
+
 ROOT = Path(__file__).parents[1]
 pytestmark = pytest.mark.slow
 
@@ -44,7 +46,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_and_sdist_are_named_for_the_index_and_pass_twine(dist: Path) -> None:
     names = sorted(p.name for p in dist.iterdir())
-    assert names == ["newsletter_digest-0.1.0-py3-none-any.whl", "newsletter_digest-0.1.0.tar.gz"]
+    version = newsletter.__version__
+    assert names == [
+        f"newsletter_digest-{version}-py3-none-any.whl",
+        f"newsletter_digest-{version}.tar.gz",
+    ]
     _run(sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()))
     with zipfile.ZipFile(next(dist.glob("*.whl"))) as wheel:
         files = set(wheel.namelist())
