@@ -51,6 +51,21 @@ def signing_site(folder: Path, key: DkimKey) -> Path:
     return folder
 
 
+def signing_site_sending(
+    tmp_path: Path, key: DkimKey, database_url: str, mail_server: MailServer
+) -> tuple[Path, dict[str, str]]:
+    """The signing site and the environment its commands run with: this test's database,
+    the test's Postfix, the DKIM key."""
+    env = {
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_SMTP_URL": mail_server.smtp_url,
+        "NEWSLETTER_DKIM_KEY_FILE": str(key.path),
+        "NEWSLETTER_SECRET_KEY": SECRET,
+        "NEWSLETTER_BASE_URL": BASE_URL,
+    }
+    return signing_site(tmp_path / "site", key), env
+
+
 def newsletter(site: Path, env: dict[str, str], now: str, *args: str) -> str:
     """The command in the site's folder, its clock at ``now`` (tests/support/clocked.py)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
@@ -77,14 +92,7 @@ def test_a_week_through_postfix_arrives_once_per_reader_signed_with_one_click_un
     store: SqlStore, database_url: str, mail_server: MailServer, tmp_path: Path
 ) -> None:
     key = DkimKey(tmp_path)
-    site = signing_site(tmp_path / "site", key)
-    env = {
-        "NEWSLETTER_DATABASE_URL": database_url,
-        "NEWSLETTER_SMTP_URL": mail_server.smtp_url,
-        "NEWSLETTER_DKIM_KEY_FILE": str(key.path),
-        "NEWSLETTER_SECRET_KEY": SECRET,
-        "NEWSLETTER_BASE_URL": BASE_URL,
-    }
+    site, env = signing_site_sending(tmp_path, key, database_url, mail_server)
     newsletter(site, env, FRIDAY_BEFORE, "run")
     newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", *READERS_OF_THE_WEEK)
     said = newsletter(site, env, WEDNESDAY, "run")
@@ -150,14 +158,7 @@ def test_readers_preferences_hold_through_postfix(
     """Issue 21: three readers with their own choices, a week and then the month's first
     digest through Postfix into their mailboxes, read back over IMAP."""
     key = DkimKey(tmp_path)
-    site = signing_site(tmp_path / "site", key)
-    env = {
-        "NEWSLETTER_DATABASE_URL": database_url,
-        "NEWSLETTER_SMTP_URL": mail_server.smtp_url,
-        "NEWSLETTER_DKIM_KEY_FILE": str(key.path),
-        "NEWSLETTER_SECRET_KEY": SECRET,
-        "NEWSLETTER_BASE_URL": BASE_URL,
-    }
+    site, env = signing_site_sending(tmp_path, key, database_url, mail_server)
     newsletter(site, env, FRIDAY_BEFORE, "run")
     readers = (MARATHON_ONLY, MONTHLY, PLAIN_TEXT)
     newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", *readers)
