@@ -2,48 +2,34 @@
 once.
 
 A question gets one when it is approved, answered, and its asker gave an address and
-agreed on the ask form. Its row in ``answer_emails`` is the ledger::
-
-    (no row) ─claim─► sending ─250─► sent
-                         │  └──4xx, no server reached──► retry ─claim─► sending …
-                         └──5xx, or MAX_ATTEMPTS tries──► failed
-    sending, its sender gone ─► stays sending: in doubt, never sent again
-
-The claim commits ``sending`` before the message reaches a server, and only the one who
-claimed sends: two runs at once, or a run after a crash, never send it twice.
+agreed on the ask form. Its row in ``answer_emails`` is the ledger (the states and the
+claim are ``store/once_emails.py``'s, which the welcome email shares); a question has no
+row until its email is claimed: ``sending`` at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select
 
 from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import AnswerEmail, Entry
+from newsletter.store.once_emails import (
+    MAX_ATTEMPTS,
+    ONCE_EMAIL_TRANSITIONS,
+    OnceEmailState,
+    claim_row,
+    record_row,
+    row_state,
+)
 
-MAX_ATTEMPTS = 3  # tries (runs) before an answer email is given up
+__all__ = ["MAX_ATTEMPTS", "AnswerEmailState", "AnswerEmailsSql", "AnswerToTell"]
 
-
-class AnswerEmailState(StrEnum):
-    SENDING = "sending"  # claimed: handed to the server, or in doubt if its sender died
-    SENT = "sent"
-    RETRY = "retry"  # not taken by any server yet: the next run tries again
-    FAILED = "failed"  # refused for good, or MAX_ATTEMPTS tries
-
-
-ANSWER_EMAIL_TRANSITIONS: dict[AnswerEmailState | None, frozenset[AnswerEmailState]] = {
-    None: frozenset({AnswerEmailState.SENDING}),
-    AnswerEmailState.SENDING: frozenset(
-        {AnswerEmailState.SENT, AnswerEmailState.RETRY, AnswerEmailState.FAILED}
-    ),
-    AnswerEmailState.RETRY: frozenset({AnswerEmailState.SENDING}),
-    AnswerEmailState.SENT: frozenset(),
-    AnswerEmailState.FAILED: frozenset(),
-}
+AnswerEmailState = OnceEmailState  # an answer's email is never ``due``: see above
+ANSWER_EMAIL_TRANSITIONS = ONCE_EMAIL_TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -55,6 +41,11 @@ class AnswerToTell:
     author: str | None
     email: str
     attempts: int  # tries so far
+
+    @property
+    def key(self) -> int:
+        """Its ledger row's."""
+        return self.question_id
 
 
 class AnswerEmailsSql(SqlBase):
@@ -101,21 +92,7 @@ class AnswerEmailsSql(SqlBase):
             )
             if inserted is not None:
                 return True
-            retried = session.execute(
-                update(AnswerEmail)
-                .where(
-                    and_(
-                        AnswerEmail.entry_id == question_id,
-                        AnswerEmail.state == AnswerEmailState.RETRY,
-                    )
-                )
-                .values(
-                    state=AnswerEmailState.SENDING,
-                    attempts=AnswerEmail.attempts + 1,
-                    updated_at=now,
-                )
-            )
-            return bool(getattr(retried, "rowcount", 0))
+            return claim_row(session, AnswerEmail.entry_id, question_id, now)  # a retry
 
     def record_answer_email(
         self,
@@ -127,19 +104,9 @@ class AnswerEmailsSql(SqlBase):
     ) -> None:
         """What became of a claimed email."""
         with self._session() as session:
-            session.execute(
-                update(AnswerEmail)
-                .where(
-                    AnswerEmail.entry_id == question_id,
-                    AnswerEmail.state == AnswerEmailState.SENDING,
-                )
-                .values(state=state, updated_at=now, message_id=message_id, error=error)
-            )
+            record_row(session, AnswerEmail.entry_id, question_id, state, now, message_id, error)
 
     def answer_email_state(self, question_id: int) -> AnswerEmailState | None:
         """Where the question's email is (None: not claimed yet)."""
         with self._session() as session:
-            found = session.scalar(
-                select(AnswerEmail.state).where(AnswerEmail.entry_id == question_id)
-            )
-            return None if found is None else AnswerEmailState(found)
+            return row_state(session, AnswerEmail.entry_id, question_id)
