@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from newsletter.digest.catalog import catalog_path, default_catalog_path, load_catalog
-from newsletter.errors import ConfigError
+from tests.support.yaml_files import refusal, write_yaml
 
 SEED = [
     "Toe tapping",
@@ -38,9 +37,7 @@ exercises:
 
 
 def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "exercises.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+    return write_yaml(tmp_path / "exercises.yaml", text)
 
 
 def test_the_shipped_catalog_has_the_eleven_exercises_of_the_seed() -> None:
@@ -86,8 +83,4 @@ def test_mistakes_are_named_by_file_and_line(
     tmp_path: Path, text: str, line: int, message: str
 ) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_catalog(path)
-    assert str(caught.value).startswith(f"{path}:{line}: ")
-    assert message in str(caught.value)
-    assert caught.value.exit_code == 2
+    assert message in refusal(lambda: load_catalog(path), path, line)

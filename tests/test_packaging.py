@@ -57,6 +57,7 @@ def test_the_wheel_and_sdist_are_named_for_the_index_and_pass_twine(dist: Path) 
     for needed in (
         "newsletter/_data/deployment.md",  # what `init` points a pip user to
         "newsletter/_data/exercises.yaml",
+        "newsletter/_data/programmes.yaml",
         "newsletter/_migrations/env.py",
         "newsletter/_templates/email/digest.html",
     ):

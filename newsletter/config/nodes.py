@@ -123,7 +123,9 @@ PLAIN_TAGS = frozenset(
 )
 
 
-def load_doc(path: Path) -> Doc:
+def load_doc(path: Path, needs: str = "site:, newsletter: and feeds:") -> Doc:
+    """The file's node tree, checked (see :func:`_check_tree`); ``needs`` says what an
+    empty file (or one of comments only) should hold."""
     text = _read(path)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -136,9 +138,9 @@ def load_doc(path: Path) -> Doc:
     except yaml.YAMLError as exc:  # the reader's errors carry no mark
         raise ConfigError(f"{path}:1: not valid YAML ({str(exc).splitlines()[0]})") from None
     except RecursionError:  # the pure-Python loader on deep nesting
-        raise ConfigError(f"{path}:1: nested too deeply to be a feeds.yaml") from None
+        raise ConfigError(f"{path}:1: nested too deeply to be a {path.name}") from None
     if root is None:
-        raise ConfigError(f"{path}:1: the file is empty; it needs site:, newsletter: and feeds:")
+        raise ConfigError(f"{path}:1: the file is empty; it needs {needs}")
     doc = Doc(path, root)
     _check_tree(doc)
     return doc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsletter.config.shipped import shipped_file
 from newsletter.errors import BadInput
 
 FEEDS_YAML = """\
@@ -91,9 +92,7 @@ def write_starter(folder: Path, exercises_yaml: str) -> list[Path]:
 
 def deployment_guide() -> Path:
     """The wheel carries the guide as newsletter/_data/deployment.md; a checkout has it in docs/."""
-    package = Path(__file__).resolve().parents[1]
-    packaged = package / "_data" / "deployment.md"
-    return packaged if packaged.is_file() else package.parent / "docs" / "deployment.md"
+    return shipped_file("deployment.md", "docs")
 
 
 def next_steps(folder: Path, program: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from newsletter.config.nodes import Doc, load_doc
-from newsletter.errors import ConfigError
+from newsletter.config.shipped import shipped_file, site_file
 from newsletter.pictures.spec import picture
 from newsletter.store.exercises import ExerciseData
 
@@ -25,22 +25,17 @@ MAX_LENGTHS = {"slug": 100, "name": 200, "equipment": 500}  # the columns' sizes
 
 def catalog_path(site_root: Path) -> Path:
     """The site's own catalog when it has one, else the default shipped in the package."""
-    own = site_root / CATALOG_FILE
-    return own if own.is_file() else default_catalog_path()
+    return site_file(site_root, CATALOG_FILE)
 
 
 def default_catalog_path() -> Path:
     """The wheel carries it as newsletter/_data/exercises.yaml; a checkout has it at the top."""
-    packaged = Path(__file__).resolve().parents[1] / "_data" / CATALOG_FILE
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / CATALOG_FILE
+    return shipped_file(CATALOG_FILE)
 
 
 def load_catalog(path: Path) -> tuple[ExerciseData, ...]:
     """Read and check the whole file; raise ConfigError naming the line of a mistake."""
-    _refuse_empty(path)
-    doc = load_doc(path)
+    doc = load_doc(path, needs="'exercises:' and a list")
     top = doc.mapping(doc.root, "the top level", ("exercises",), required=("exercises",))
     items = doc.sequence(top["exercises"], "exercises")
     if not items:
@@ -58,16 +53,6 @@ def load_catalog(path: Path) -> tuple[ExerciseData, ...]:
         seen[exercise.slug] = node.start_mark.line + 1
         exercises.append(exercise)
     return tuple(exercises)
-
-
-def _refuse_empty(path: Path) -> None:
-    # load_doc's own message for an empty file speaks of feeds.yaml.
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return  # load_doc says what is wrong
-    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-        raise ConfigError(f"{path}:1: the file is empty; it needs 'exercises:' and a list")
 
 
 def _exercise(doc: Doc, node: yaml.Node) -> ExerciseData:
