@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Row, select
 
-from newsletter.sources import SourceRequest, read_feeds
+from newsletter.sources import SourceRequest
+from newsletter.sources.read import read_feeds
 from newsletter.store.models import Entry, Feed
 from tests.support.hostile_server import LIMITS, SCENARIOS, serve
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import ConfigError, ParseError
-from newsletter.sources import Limits, SourceRequest, SourceResult, read_feeds
+from newsletter.sources import Limits, SourceRequest, SourceResult
 from newsletter.sources.pool import ParsePool
+from newsletter.sources.read import read_feeds
 from tests.support.hostile_server import (
     GOOD_ETAG,
     GOOD_LAST_MODIFIED,

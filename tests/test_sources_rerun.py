@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 
-from newsletter.sources import Limits, SourceRequest, read_feeds
+from newsletter.sources import Limits, SourceRequest
+from newsletter.sources.read import read_feeds
 from tests.support.hostile_server import GOOD_ETAG, ROUTES, serve
 
 LIMITS = Limits(concurrency=4, deadline=5, parse_workers=2)

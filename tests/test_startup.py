@@ -74,7 +74,8 @@ def test_collecting_local_files_loads_no_http_client() -> None:
     # The sample site's feeds are files: its cron `run` should not pay for aiohttp's import.
     loaded = _imported_after(
         "import pathlib, tempfile\n"
-        "from newsletter.sources import Limits, SourceRequest, read_feeds\n"
+        "from newsletter.sources import Limits, SourceRequest\n"
+        "from newsletter.sources.read import read_feeds\n"
         "feed = pathlib.Path(tempfile.mkdtemp()) / 'feed.xml'\n"
         "feed.write_text('<rss version=\"2.0\"><channel><title>t</title></channel></rss>')\n"
         "request = SourceRequest(feed_id=1, key='f', kind='articles', path=feed)\n"

@@ -3,15 +3,17 @@ the same note)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import click
 
 from newsletter.cli.app import App, Refused, interactive, pass_app, utcnow
 
 if TYPE_CHECKING:
-    from newsletter.config import Settings
     from newsletter.store import SqlStore
+
+T = TypeVar("T")
 
 BY = "the command line"  # who wrote it, as the console shows it
 READ_LIMIT = 100_000  # characters read at most: far past a note's limit, never a whole disk
@@ -37,10 +39,7 @@ def note_set(app: App, file: TextIO) -> None:
     if file.name == "<stdin>" and interactive():
         click.echo("Type the note (Markdown), then Ctrl-D on a line of its own:", err=True)
     text = _read(file)
-    with app.store() as store:
-        now = utcnow()
-        save_note(store, text, BY, now)
-        week = _next_week(app.settings, store)
+    _, week = _then_next_week(app, lambda store: save_note(store, text, BY, utcnow()))
     click.echo(f"note saved: it heads digest {week} when it is built")
 
 
@@ -48,9 +47,7 @@ def note_set(app: App, file: TextIO) -> None:
 @pass_app
 def note_show(app: App) -> None:
     """Print the note waiting for the next digest (its Markdown, as written)."""
-    with app.store() as store:
-        found = store.editor_note()
-        week = _next_week(app.settings, store)
+    found, week = _then_next_week(app, lambda store: store.editor_note())
     if found is None:
         click.echo(f"no note: digest {week} goes out without one", err=True)
         return
@@ -65,9 +62,7 @@ def note_show(app: App) -> None:
 @pass_app
 def note_clear(app: App) -> None:
     """Remove the note: the next digest goes out without one."""
-    with app.store() as store:
-        removed = store.clear_editor_note()
-        week = _next_week(app.settings, store)
+    removed, week = _then_next_week(app, lambda store: store.clear_editor_note())
     if removed:
         click.echo(f"note removed: digest {week} goes out without one")
     else:
@@ -81,10 +76,12 @@ def _read(file: TextIO) -> str:
         raise Refused(f"{file.name} is not UTF-8 text") from None
 
 
-def _next_week(settings: Settings, store: SqlStore) -> str:
+def _then_next_week(app: App, act: Callable[[SqlStore], T]) -> tuple[T, str]:
+    """What ``act`` did in the store, and the week of the digest built next."""
     from newsletter.admin.digest import next_week
 
-    return next_week(settings, store, utcnow())
+    with app.store() as store:
+        return act(store), next_week(app.settings, store, utcnow())
 
 
 COMMANDS: list[click.Command] = [note]

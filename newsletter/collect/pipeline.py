@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from newsletter import sources
 from newsletter.collect.decide import (
     Outcome,
     decide,
@@ -25,6 +24,7 @@ from newsletter.collect.decide import (
 )
 from newsletter.collect.rounds import SharedRound, keeping_leases, lease_clock
 from newsletter.config import Settings
+from newsletter.sources.read import read_feeds
 from newsletter.sources.types import SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts, SqlStore
 
@@ -187,7 +187,7 @@ def _fetch(
     more = None if shared is None else shared.claim
     held = None if shared is None else shared.still_held
     try:
-        for result in sources.read_feeds(requests, settings.collect, more, held):
+        for result in read_feeds(requests, settings.collect, more, held):
             outcome = recorder.record(feeds[result.request.feed_id], result, clock())
             if outcome is None:
                 report.lost += 1

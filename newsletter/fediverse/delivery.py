@@ -19,7 +19,7 @@ later, backing off, until the row is :data:`GIVE_UP` old: then that inbox is dro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -105,17 +105,9 @@ class DeliveryReport:
         return text
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "retrying": self.retrying,
-            "failed": self.failed,
-            "recovered": self.recovered,
-            "dropped": list(self.dropped),
-            "unreachable": list(self.unreachable),
-            "waiting": self.waiting,
-            "oldest_waiting": self.oldest_waiting.isoformat() if self.oldest_waiting else None,
-            "followers": self.followers,
-        }
+        found = asdict(self)
+        found["oldest_waiting"] = self.oldest_waiting.isoformat() if self.oldest_waiting else None
+        return found
 
 
 def deliver(
