@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
 from newsletter.config import Environment
-from newsletter.config.load import load_environment
-from newsletter.config.variables import VARIABLES, environment_table, unknown_hint
+from newsletter.config.variables import (
+    VARIABLES,
+    environment_table,
+    load_environment,
+    unknown_hint,
+)
 from newsletter.errors import ConfigError
 
 
@@ -17,6 +22,14 @@ def test_every_environment_field_has_its_variable_and_back() -> None:
     fields = {f.name for f in dataclasses.fields(Environment)}
     declared = {v.field for v in VARIABLES if v.field is not None}
     assert declared == fields
+
+
+def test_each_variable_is_read_into_its_fields_type() -> None:
+    # Environment(**values) is not type-checked: the reader's annotation stands for it.
+    types = get_type_hints(Environment)
+    for v in VARIABLES:
+        if v.field is not None:
+            assert get_type_hints(v.read)["return"] == types[v.field], v.name
 
 
 def test_every_variable_is_accepted_and_a_typo_gets_a_did_you_mean(tmp_path: Path) -> None:

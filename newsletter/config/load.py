@@ -17,25 +17,21 @@ import yaml
 
 import newsletter.config.deliverability as deliverability
 import newsletter.config.fediverse as fediverse
-import newsletter.config.variables as variables
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.settings import (
     WEEKDAYS,
-    Environment,
     FeedConfig,
     Newsletter,
     SendOn,
     Settings,
     Site,
 )
-from newsletter.errors import ConfigError
+from newsletter.config.variables import load_environment
 from newsletter.sources.types import Kind, Limits
 
 FEED_ITEMS_MAX = 1000  # entries per published feed: a feed of every entry is no feed
 
 KINDS: tuple[Kind, ...] = ("articles", "questions")
-SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
-IMAP_SCHEMES = ("imaps", "imap+starttls", "imap")
 BOUNCE_KEYS = ("bounce_address", "soft_bounce_limit")
 
 
@@ -251,94 +247,4 @@ def _http_url(doc: Doc, node: yaml.Node, where: str) -> str:
     ):
         hint = "; for a local file write 'path: …' instead" if where == "url" else ""
         raise doc.error(node, f"{where} must be an http:// or https:// URL, not '{url}'{hint}")
-    return url
-
-
-def load_environment(environ: Mapping[str, str], root: Path) -> Environment:
-    for name in environ:
-        hint = variables.unknown_hint(name)
-        if hint is not None:
-            raise ConfigError(hint)
-    smtp_url = environ.get("NEWSLETTER_SMTP_URL") or None
-    if smtp_url is not None and urlsplit(smtp_url).scheme not in SMTP_SCHEMES:
-        raise ConfigError(
-            "NEWSLETTER_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"
-        )
-    if smtp_url is not None:
-        check_port(smtp_url, "NEWSLETTER_SMTP_URL")
-    base_url = environ.get("NEWSLETTER_BASE_URL") or "http://127.0.0.1:8000"
-    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
-        raise ConfigError(f"NEWSLETTER_BASE_URL must be an http(s) URL, not '{base_url}'")
-    dkim_key_file, mailgun_key, arns = deliverability.environment(environ, root)
-    return Environment(
-        bounce_imap_url=_bounce_imap_url(environ.get("NEWSLETTER_BOUNCE_IMAP_URL") or None),
-        database_url=_database_url(environ.get("NEWSLETTER_DATABASE_URL"), root),
-        smtp_url=smtp_url,
-        outbox=root / environ["NEWSLETTER_OUTBOX"] if environ.get("NEWSLETTER_OUTBOX") else None,
-        base_url=base_url.rstrip("/") + "/",
-        secret_key=_secret_key(environ.get("NEWSLETTER_SECRET_KEY") or None),
-        dkim_key_file=dkim_key_file,
-        mailgun_signing_key=mailgun_key,
-        ses_topic_arns=arns,
-    )
-
-
-def _bounce_imap_url(url: str | None) -> str | None:
-    """imaps:// or imap+starttls://; plain imap:// only to this machine (a password in clear
-    text over a network is refused)."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
-    loopback = host in ("localhost", "::1") or host.startswith("127.")
-    if scheme not in IMAP_SCHEMES or not host or (scheme == "imap" and not loopback):
-        raise ConfigError(
-            "NEWSLETTER_BOUNCE_IMAP_URL must look like imaps://user:pass@host[:port]/MAILBOX "
-            "(or imap+starttls://; plain imap:// only to 127.0.0.1)"
-        )
-    check_port(url, "NEWSLETTER_BOUNCE_IMAP_URL")
-    return url
-
-
-def check_port(url: str, name: str) -> None:
-    """A port, when the URL names one, is a number from 1 to 65535: refused when the
-    settings are read, so `status` says so too, not only the send that fails on it."""
-    try:
-        port = urlsplit(url).port
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        raise ConfigError(f"{name}: the port must be a number from 1 to 65535")
-
-
-MIN_SECRET_KEY_LENGTH = 32  # what `secrets.token_urlsafe(24)` gives: guessing is hopeless
-
-
-def _secret_key(value: str | None) -> str | None:
-    if value is not None and len(value.strip()) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(
-            f"NEWSLETTER_SECRET_KEY is too short ({len(value.strip())} characters, at least "
-            f"{MIN_SECRET_KEY_LENGTH}); make one with: "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-    return value
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password replaced by ***, for messages (never echo a secret)."""
-    authority = r"^([^@]*?//)" if "//" in url.partition("@")[0] else "^()"
-    return re.sub(authority + r"([^:@/]*):[^@]*@", r"\1\2:***@", url)
-
-
-def _database_url(value: str | None, root: Path) -> str:
-    """The default is SQLite in db/; a relative SQLite path resolves against the site folder."""
-    url = value or "sqlite:///db/newsletter.sqlite3"
-    scheme, sep, rest = url.partition(":///")
-    if scheme.startswith("sqlite") and sep and rest and not rest.startswith((":memory:", "/")):
-        return f"{scheme}:///{root / rest}"
-    if not re.match(r"^[a-z0-9+]+://", url):
-        raise ConfigError(
-            f"NEWSLETTER_DATABASE_URL is not a database URL ('{redact_url(url)}'); "
-            "write e.g. postgresql+psycopg://user@host/dbname"
-        )
     return url

@@ -82,6 +82,9 @@ class FeedConfig:
 
 @dataclass(frozen=True)
 class Environment:
+    """The NEWSLETTER_* values the settings carry: a field per row of config/variables.py,
+    which reads each of them."""
+
     database_url: str
     smtp_url: str | None
     outbox: Path | None  # NEWSLETTER_OUTBOX: emails written to a folder, only when asked for

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from newsletter.config.load import redact_url
+from newsletter.config.variables import redact_url
 from newsletter.errors import ConfigError, SchemaOutdated, StoreError
 from newsletter.store.base import database_error
 
