@@ -125,7 +125,7 @@ def test_recovery_trusts_the_journal_and_sends_the_rest_again(store: SqlStore) -
     writer.close()
     before = store.database_now()
     store.renew_claims(digest_id, "dead", NOW + timedelta(minutes=1))
-    (claim,) = store.delivery_claims(digest_id)
+    (claim,) = store.delivery_claims()
     assert (claim.claimed_by, claim.rows) == ("dead", 6)
     if before is None:  # SQLite: the sender's clock
         assert claim.last_seen == NOW + timedelta(minutes=1)
@@ -135,7 +135,7 @@ def test_recovery_trusts_the_journal_and_sends_the_rest_again(store: SqlStore) -
         assert before <= claim.last_seen <= after
     # Of the 4 sending: one accepted, one handed over with no answer, two never handed.
     journaled = Journaled(delivered=frozenset({jobs[0].id}), in_doubt=frozenset({jobs[1].id}))
-    recovered = store.recover_claims(digest_id, {"dead": journaled}, NOW)
+    recovered = store.recover_claims({"dead": journaled}, NOW)
     assert recovered == Recovered(released=4, delivered=1, resent=1)
     counts = store.delivery_counts(digest_id)
     assert (counts[DeliveryState.SENT], counts[DeliveryState.PENDING]) == (1, 5)
@@ -150,8 +150,8 @@ def test_recovery_without_a_journal_sends_every_sending_row_again(store: SqlStor
     digest_id = add_digest(store)
     jobs = store.claim_deliveries(digest_id, "elsewhere", NOW, 3, IDS)
     advance(store, [], jobs[0], "elsewhere", NOW)
-    assert store.recover_claims(digest_id, {"elsewhere": None}, NOW) == Recovered(2, 0, 1)
-    assert store.recover_claims(digest_id, {"elsewhere": None}, NOW) == Recovered()
+    assert store.recover_claims({"elsewhere": None}, NOW) == Recovered(2, 0, 1)
+    assert store.recover_claims({"elsewhere": None}, NOW) == Recovered()
     assert store.delivery_counts(digest_id)[DeliveryState.PENDING] == 3
     assert store.resent_after_crash(digest_id) == 1
 

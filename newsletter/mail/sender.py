@@ -56,10 +56,16 @@ from newsletter.mail.transport import (
 )
 from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
-from newsletter.store.deliveries import DeliveryJob, DeliveryResult, DeliveryState, Recovered
+from newsletter.store.deliveries import (
+    DeliveryJob,
+    DeliveryResult,
+    DeliveryState,
+    Recovered,
+)
 from newsletter.store.delivery_writer import DeliveryWriter
 from newsletter.store.digests import DigestToSend
 from newsletter.store.preferences import Rendering
+from newsletter.store.programmes import MailingToSend
 from newsletter.subscribers.tokens import Links, Tokens, secret_key
 
 Clock = Callable[[], datetime]
@@ -129,18 +135,41 @@ def send_digest(
         return job.run(exclusive=not store.shared_by_machines)
 
 
-def message_ids(digest: DigestToSend, domain: str, key: str) -> Callable[[int], str]:
+def send_mailing(
+    settings: Settings,
+    store: SqlStore,
+    clock: Clock,
+    mailing: MailingToSend,
+    options: SendOptions | None = None,
+) -> SendReport:
+    """Deliver the due messages of a programme mailing (one step, as queued on one day):
+    the digest's sender, ledger, journal and lock, so the same guarantees hold."""
+    with store.send_lock() as lock:
+        if not lock.held:
+            message = f"another `newsletter send` ({lock.holder}) is sending; nothing to do"
+            return SendReport(week=mailing.week, busy=message)
+        job = _Job(settings, store, clock, mailing, options or SendOptions(), SilentProgress())
+        return job.run(exclusive=not store.shared_by_machines)
+
+
+def message_ids(
+    digest: DigestToSend | MailingToSend, domain: str, key: str
+) -> Callable[[int], str]:
     """Makes each subscriber's Message-ID, <digest-2026-W48.{32 hex}@domain>: an HMAC of
     the subscriber id under a key of this digest (from the secret key and the digest), so
     ids are unique across installations and databases rebuilt from scratch, and carry
     no row id for anyone reading headers. The row stores it: a bounce names it back."""
-    seed = f"{key}|{digest.id}|{digest.week}|{digest.built_at.isoformat()}".encode()
+    mailing = isinstance(digest, MailingToSend)
+    number = digest.id.id if isinstance(digest, MailingToSend) else digest.id
+    kind = "programme" if mailing else "digest"
+    unique = f"{kind}|{number}" if mailing else str(number)  # a digest's ids stay as they were
+    seed = f"{key}|{unique}|{digest.week}|{digest.built_at.isoformat()}".encode()
     digest_key = hashlib.sha256(b"message-id|" + seed).digest()
     week = re.sub(r"[^A-Za-z0-9-]", "", digest.week)
 
     def message_id(subscriber_id: int) -> str:
         mac = hmac.digest(digest_key, str(subscriber_id).encode(), "sha256")
-        return f"<digest-{week}.{mac[:16].hex()}@{domain}>"
+        return f"<{kind}-{week}.{mac[:16].hex()}@{domain}>"
 
     return message_id
 
@@ -151,18 +180,19 @@ def _batch_for(rate: float | None) -> int:
 
 
 class _Job:
-    """One send of one digest: shared by the worker threads."""
+    """One send of one digest (or programme mailing): shared by the worker threads."""
 
     def __init__(
         self,
         settings: Settings,
         store: SqlStore,
         clock: Clock,
-        digest: DigestToSend,
+        digest: DigestToSend | MailingToSend,
         options: SendOptions,
         progress: Progress,
     ) -> None:
         self.settings, self.store, self.clock, self.digest = settings, store, clock, digest
+        self.parent = digest.id
         self.workers, self.progress = options.workers, progress
         self.retry_unknown = options.retry_unknown
         self.limiter = RateLimiter(options.rate)
@@ -197,13 +227,14 @@ class _Job:
         digest, store, report = self.digest, self.store, self.report
         report.week, report.transport = digest.week, describe_transport(self.settings)
         recovered = self._recover(exclusive)
-        store.queue_new_subscribers(digest.id)
+        if not isinstance(digest, MailingToSend):  # a mailing's readers are queued with it
+            store.queue_new_subscribers(digest.id)
         report.released, report.journal_delivered = recovered.released, recovered.delivered
         report.resent_after_crash = recovered.resent
         if self.retry_unknown:
-            report.requeued_unknown = store.requeue_unknown(digest.id)
-        skipped_before = store.delivery_counts(digest.id)[DeliveryState.SKIPPED]
-        due = store.due_count(digest.id, self.clock())
+            report.requeued_unknown = store.requeue_unknown(self.parent)
+        skipped_before = store.delivery_counts(self.parent)[DeliveryState.SKIPPED]
+        due = store.due_count(self.parent, self.clock())
         # Small lists are split between the workers rather than claimed by the first one.
         self.batch = max(1, min(self.batch, -(-due // self.workers)))
         self.progress.start(due, digest.week)
@@ -211,14 +242,14 @@ class _Job:
             self._run_workers()
         finally:
             self.progress.stop()
-            store.release_claims(digest.id, self.claimer)
+            store.release_claims(self.parent, self.claimer)
         if self.errors:
             raise self.errors[0]
-        report.counts = store.delivery_counts(digest.id)
+        report.counts = store.delivery_counts(self.parent)
         # Rows skipped when claimed never reach a worker: count them from the table.
         report.skipped = max(report.skipped, report.counts[DeliveryState.SKIPPED] - skipped_before)
-        report.next_retry_at = store.next_retry_at(digest.id)
-        report.resent_in_all = store.resent_after_crash(digest.id)
+        report.next_retry_at = store.next_retry_at(self.parent)
+        report.resent_in_all = store.resent_after_crash(self.parent)
         report.seconds = time.monotonic() - started
         return report
 
@@ -238,13 +269,13 @@ class _Job:
         with dead_journals(self.journals, gone) as journals:
             stale = {
                 claim.claimed_by: journals.of(claim.claimed_by)
-                for claim in self.store.delivery_claims(self.digest.id)
+                for claim in self.store.delivery_claims()
                 if (exclusive or claim_is_stale(claim, now, here, process_alive))
                 and claim.claimed_by not in journals.busy
             }
             if not stale:
                 return Recovered()
-            return self.store.recover_claims(self.digest.id, stale, self.clock())
+            return self.store.recover_claims(stale, self.clock())
 
     def _run_workers(self) -> None:
         # Not daemon threads: however the main thread ends, the interpreter waits for each
@@ -258,7 +289,7 @@ class _Job:
             for event in finished:
                 while not event.wait(timeout=1.0):
                     if time.monotonic() - renewed >= HEARTBEAT:
-                        self.store.renew_claims(self.digest.id, self.claimer, self.clock())
+                        self.store.renew_claims(self.parent, self.claimer, self.clock())
                         renewed = time.monotonic()
         except KeyboardInterrupt:
             self.pause("interrupted; the messages in flight were finished")
@@ -283,7 +314,7 @@ class _Job:
             writer = self.store.open_delivery_writer(self.claimer)
             while not self.stop.is_set():
                 jobs = self.store.claim_deliveries(
-                    self.digest.id, self.claimer, self.clock(), self.batch, self.message_ids
+                    self.parent, self.claimer, self.clock(), self.batch, self.message_ids
                 )
                 if not jobs:
                     break
@@ -368,7 +399,7 @@ class _Job:
         return found
 
     def _variant_message(self, variant: str) -> DigestMessage:
-        if self.variants is None:
+        if self.variants is None or isinstance(self.digest, MailingToSend):
             raise MessageError(
                 "this digest has readers with their own preferences; "
                 "send it with `newsletter send` or `newsletter run`"

@@ -32,11 +32,13 @@ from newsletter.store.delivery_states import (
     DeliveryResult,
     DeliveryState,
     Journaled,
+    MailingRef,
+    Parent,
     Recovered,
 )
 from newsletter.store.delivery_writer import CLAIM_STAMP, SKIPPED, DeliveryWriter
 from newsletter.store.digests import DigestToSend, audience_insert, mark_last_week
-from newsletter.store.models import Delivery, Digest, Subscriber
+from newsletter.store.models import Delivery, Digest, ProgrammeMailing, Subscriber
 from newsletter.store.subscribers import SubscriberState
 
 _S = DeliveryState
@@ -55,13 +57,16 @@ __all__ = [  # re-exported: callers import the deliveries' values from here
     "DeliveryResult",
     "DeliveryState",
     "Journaled",
+    "MailingRef",
+    "Parent",
     "Recovered",
     "audience_insert",
 ]
 
 
 class DeliveriesSql(SqlBase):
-    """Digests' deliveries: queue, claim, advance, recover, count."""
+    """The deliveries of digests and programme mailings (a ``Parent``): queue, claim,
+    advance, recover, count."""
 
     def digest_to_send(self, week: str | None) -> DigestToSend | None:
         """That week's digest, or the latest one."""
@@ -90,49 +95,46 @@ class DeliveriesSql(SqlBase):
                 connection.execute(mark_last_week(digest_id, week))
         return max(count, 0)
 
-    def delivery_claims(self, digest_id: int) -> list[Claim]:
-        """Who holds rows (claimed or sending) of the digest, and their last sign of life."""
+    def delivery_claims(self) -> list[Claim]:
+        """Who holds rows (claimed or sending) of any digest or mailing, and their last
+        sign of life: a sender that died holds rows of one parent, and whichever send comes
+        next recovers them (its journal is read, and then removed, once)."""
         query = (
             select(Delivery.claimed_by, func.max(Delivery.claimed_at), func.count())
-            .where(Delivery.digest_id == digest_id, Delivery.state.in_(HELD))
+            .where(Delivery.state.in_(HELD))
             .group_by(Delivery.claimed_by)
         )
         with self._core() as connection:
             return [Claim(by, seen, int(n)) for by, seen, n in connection.execute(query)]
 
     def recover_claims(
-        self, digest_id: int, claimers: Mapping[str | None, Journaled | None], now: datetime
+        self, claimers: Mapping[str | None, Journaled | None], now: datetime
     ) -> Recovered:
         """The rows of senders known dead, in one transaction: claimed → pending; sending →
         sent where the sender's journal saw the server accept it, else back to pending. Of
         those, a row handed to the server with no answer seen, or held by a sender without
         a journal here (``None``: another machine's), is counted as re-sent after a crash
-        (it may arrive twice), on the digest too, for `status`."""
+        (it may arrive twice), on its digest or mailing too, for `status`."""
         totals = Counter[str]()
         with self._core() as connection:
             for claimer, journaled in claimers.items():
-                counts = _recover_one(connection, digest_id, claimer, journaled, now)
-                totals.update(counts)
-            if totals["resent"]:
-                connection.execute(
-                    update(Digest)
-                    .where(Digest.id == digest_id)
-                    .values(resent_after_crash=Digest.resent_after_crash + totals["resent"])
-                )
+                totals.update(_recover_one(connection, claimer, journaled, now))
         return Recovered(totals["released"], totals["delivered"], totals["resent"])
 
-    def resent_after_crash(self, digest_id: int) -> int:
-        """How many of the digest's messages were sent again because a send died while
-        they were in flight (each may have arrived twice)."""
-        query = select(Digest.resent_after_crash).where(Digest.id == digest_id)
+    def resent_after_crash(self, parent: Parent) -> int:
+        """How many of the digest's (or mailing's) messages were sent again because a send
+        died while they were in flight (each may have arrived twice)."""
+        table = ProgrammeMailing if isinstance(parent, MailingRef) else Digest
+        key = parent.id if isinstance(parent, MailingRef) else parent
+        query = select(table.resent_after_crash).where(table.id == key)
         with self._core() as connection:
             return int(connection.scalar(query) or 0)
 
-    def requeue_unknown(self, digest_id: int) -> int:
+    def requeue_unknown(self, parent: Parent) -> int:
         """Rows in doubt (unknown) go back to pending: the owner chose to risk a duplicate."""
         statement = (
             update(Delivery)
-            .where(Delivery.digest_id == digest_id, Delivery.state == _S.UNKNOWN)
+            .where(_of(parent), Delivery.state == _S.UNKNOWN)
             .values(state=_S.PENDING, claimed_by=None, claimed_at=None)
         )
         with self._core() as connection:
@@ -140,7 +142,7 @@ class DeliveriesSql(SqlBase):
 
     def claim_deliveries(
         self,
-        digest_id: int,
+        parent: Parent,
         claimer: str,
         now: datetime,
         limit: int,
@@ -152,7 +154,7 @@ class DeliveriesSql(SqlBase):
         row's ``sending`` mark). On PostgreSQL concurrent claimers skip
         each other's rows (FOR UPDATE SKIP LOCKED)."""
         with self._core() as connection:
-            claim = functools.partial(self._claim_state, connection, digest_id, claimer, now)
+            claim = functools.partial(self._claim_state, connection, parent, claimer, now)
             rows = claim(_S.PENDING, limit)
             if len(rows) < limit:
                 rows += claim(_S.RETRY, limit - len(rows))
@@ -190,7 +192,7 @@ class DeliveriesSql(SqlBase):
     def _claim_state(
         self,
         connection: Connection,
-        digest_id: int,
+        parent: Parent,
         claimer: str,
         now: datetime,
         state: DeliveryState,
@@ -198,7 +200,7 @@ class DeliveriesSql(SqlBase):
     ) -> list[Any]:
         # One state per query, so the (digest_id, state, id) index hands rows over in id
         # order without sorting the whole list on every claim.
-        due = select(Delivery.id).where(Delivery.digest_id == digest_id, Delivery.state == state)
+        due = select(Delivery.id).where(_of(parent), Delivery.state == state)
         if state == _S.RETRY:
             due = due.where(Delivery.next_attempt_at <= now)
         due = due.order_by(Delivery.id).limit(limit)
@@ -234,7 +236,7 @@ class DeliveriesSql(SqlBase):
             return CLAIM_STAMP_SQL
         return now
 
-    def renew_claims(self, digest_id: int, claimer: str, now: datetime) -> int:
+    def renew_claims(self, parent: Parent, claimer: str, now: datetime) -> int:
         # The heartbeat runs beside the workers, whose commits lock up to two batches of
         # these rows each (the messages sent and the next ones marked sending). Locking the
         # rows in id order and skipping those a worker holds means the heartbeat never waits
@@ -244,7 +246,7 @@ class DeliveriesSql(SqlBase):
         held = (
             select(Delivery.id)
             .where(
-                Delivery.digest_id == digest_id,
+                _of(parent),
                 Delivery.claimed_by == claimer,
                 Delivery.state.in_(HELD),
             )
@@ -256,12 +258,12 @@ class DeliveriesSql(SqlBase):
         with self._core() as connection:
             return connection.execute(statement).rowcount
 
-    def release_claims(self, digest_id: int, claimer: str) -> int:
+    def release_claims(self, parent: Parent, claimer: str) -> int:
         """Our claimed rows that no server saw go back to pending."""
         statement = (
             update(Delivery)
             .where(
-                Delivery.digest_id == digest_id,
+                _of(parent),
                 Delivery.claimed_by == claimer,
                 Delivery.state == _S.CLAIMED,
             )
@@ -270,63 +272,57 @@ class DeliveriesSql(SqlBase):
         with self._core() as connection:
             return connection.execute(statement).rowcount
 
-    def delivery_counts(self, digest_id: int) -> dict[DeliveryState, int]:
+    def delivery_counts(self, parent: Parent) -> dict[DeliveryState, int]:
         """Rows of the digest per state, every state present."""
         counts = dict.fromkeys(DeliveryState, 0)
-        query = (
-            select(Delivery.state, func.count())
-            .where(Delivery.digest_id == digest_id)
-            .group_by(Delivery.state)
-        )
+        query = select(Delivery.state, func.count()).where(_of(parent)).group_by(Delivery.state)
         with self._core() as connection:
             counts.update({_S(state): int(n) for state, n in connection.execute(query)})
         return counts
 
-    def due_count(self, digest_id: int, now: datetime) -> int:
+    def due_count(self, parent: Parent, now: datetime) -> int:
         """Pending rows, and retries whose time has come."""
-        pending = select(func.count()).where(
-            Delivery.digest_id == digest_id, Delivery.state == _S.PENDING
-        )
+        pending = select(func.count()).where(_of(parent), Delivery.state == _S.PENDING)
         retry = select(func.count()).where(
-            Delivery.digest_id == digest_id,
+            _of(parent),
             Delivery.state == _S.RETRY,
             Delivery.next_attempt_at <= now,
         )
         with self._core() as connection:
             return int(connection.scalar(pending) or 0) + int(connection.scalar(retry) or 0)
 
-    def next_retry_at(self, digest_id: int) -> datetime | None:
+    def next_retry_at(self, parent: Parent) -> datetime | None:
         """When the earliest waiting retry is due, if any."""
         query = select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.digest_id == digest_id, Delivery.state == _S.RETRY
+            _of(parent), Delivery.state == _S.RETRY
         )
         with self._core() as connection:
             value = connection.scalar(query)
         return value if isinstance(value, datetime) else None
 
 
+def _of(parent: Parent) -> Any:
+    """The deliveries of ``parent``: a digest's, or a programme mailing's."""
+    if isinstance(parent, MailingRef):
+        return Delivery.mailing_id == parent.id
+    return Delivery.digest_id == parent
+
+
 def _recover_one(
     connection: Connection,
-    digest_id: int,
     claimer: str | None,
     journaled: Journaled | None,
     now: datetime,
 ) -> Counter[str]:
     mine = Delivery.claimed_by.is_(None) if claimer is None else (Delivery.claimed_by == claimer)
-    held = update(Delivery).where(Delivery.digest_id == digest_id, mine)
+    held = update(Delivery).where(mine)
     back = {"state": _S.PENDING, "claimed_by": None, "claimed_at": None}
     counts = Counter[str]()
     claimed = held.where(Delivery.state == _S.CLAIMED).values(back)
     counts["released"] = connection.execute(claimed).rowcount
     sending = held.where(Delivery.state == _S.SENDING)
     # A handful of rows per worker: the journal, which may name thousands, is matched here.
-    ids = set(
-        connection.scalars(
-            select(Delivery.id).where(
-                Delivery.digest_id == digest_id, mine, Delivery.state == _S.SENDING
-            )
-        )
-    )
+    ids = set(connection.scalars(select(Delivery.id).where(mine, Delivery.state == _S.SENDING)))
     delivered = ids & journaled.delivered if journaled is not None else set()
     in_doubt = ids - delivered if journaled is None else ids & journaled.in_doubt
     never_sent = ids - delivered - in_doubt
@@ -342,12 +338,30 @@ def _recover_one(
             )
         ).rowcount
     if in_doubt:
+        _count_resent(connection, in_doubt)
         statement = sending.where(Delivery.id.in_(in_doubt)).values({**back, "error": RESENT})
         counts["resent"] = connection.execute(statement).rowcount
     if never_sent:
         statement = sending.where(Delivery.id.in_(never_sent)).values(back)
         counts["released"] += connection.execute(statement).rowcount
     return counts
+
+
+def _count_resent(connection: Connection, ids: set[int]) -> None:
+    """Add the rows sent again to their digest's or mailing's count."""
+    parents = select(Delivery.digest_id, Delivery.mailing_id, func.count()).where(
+        Delivery.id.in_(ids)
+    )
+    for digest_id, mailing_id, n in connection.execute(
+        parents.group_by(Delivery.digest_id, Delivery.mailing_id)
+    ):
+        table = Digest if mailing_id is None else ProgrammeMailing
+        key = digest_id if mailing_id is None else mailing_id
+        connection.execute(
+            update(table)
+            .where(table.id == key)
+            .values(resent_after_crash=table.resent_after_crash + n)
+        )
 
 
 def _job(row: Any, subscriber: Any, message_id: Callable[[int], str]) -> DeliveryJob:

@@ -48,6 +48,17 @@ HELD = (_S.CLAIMED, _S.SENDING)  # rows a sender holds
 
 
 @dataclass(frozen=True)
+class MailingRef:
+    """A programme mailing (one step as queued on one day) as the parent of deliveries; a
+    bare ``int`` is a digest's id. Both share the ledger and its sender."""
+
+    id: int
+
+
+Parent = int | MailingRef  # whose deliveries: a digest's id, or a programme mailing
+
+
+@dataclass(frozen=True)
 class DeliveryJob:
     """A claimed delivery, with what its message needs to know of the subscriber."""
 
@@ -77,8 +88,7 @@ class DeliveryResult:
 
 @dataclass(frozen=True)
 class Claim:
-    """The rows one sender holds (claimed or sending) for a digest, and its latest
-    sign of life."""
+    """The rows one sender holds (claimed or sending), and its latest sign of life."""
 
     claimed_by: str | None
     last_seen: datetime | None

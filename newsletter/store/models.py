@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -35,6 +36,7 @@ NAMING = {
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
 }
 
 
@@ -281,17 +283,28 @@ class DigestItem(Base):
 
 
 class Delivery(Base):
-    """One digest to one subscriber (see newsletter/mail/decide.py for the state machine):
-    pending | retry → claimed → sending → sent | failed | retry | unknown, or skipped."""
+    """One digest, or one programme step (a mailing), to one subscriber (see
+    newsletter/mail/decide.py for the state machine): pending | retry → claimed → sending →
+    sent | failed | retry | unknown, or skipped. Exactly one of ``digest_id`` and
+    ``mailing_id`` is set: both kinds share the ledger, so the sender, its journal, VERP and
+    the bounces serve them alike."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("digest_id", "subscriber_id"),
+        UniqueConstraint("mailing_id", "subscriber_id"),
         Index("ix_deliveries_digest_state", "digest_id", "state", "id"),
+        Index("ix_deliveries_mailing_state", "mailing_id", "state", "id"),
+        # Rows held by a sender, of any parent: few, found after a crash (delivery_claims).
+        Index("ix_deliveries_state_claimed_by", "state", "claimed_by"),
+        CheckConstraint("(digest_id IS NULL) <> (mailing_id IS NULL)", name="one_parent"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    mailing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme_mailings.id", ondelete="CASCADE")
+    )
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
     state: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -516,3 +529,42 @@ class FediverseDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[int | None] = mapped_column(Integer)  # the inbox's last HTTP status
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgrammeMailing(Base):
+    """One step of a programme as queued on one day (the site's local date): rendered once
+    for everyone due that day; its deliveries are rows of ``deliveries``."""
+
+    __tablename__ = "programme_mailings"
+    __table_args__ = (UniqueConstraint("programme", "step", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(100))  # the key in programmes.yaml
+    step: Mapped[int] = mapped_column(Integer)  # from 1
+    day: Mapped[str] = mapped_column(String(10), index=True)  # 2026-12-07
+    subject: Mapped[str] = mapped_column(String(500))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resent_after_crash: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Enrolment(Base):
+    """A reader in a programme (store/programmes.py): active → finished, or paused or left
+    and back. ``steps_sent`` steps are queued; the next may go from ``due_on``."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "programme"),
+        Index("ix_enrolments_due", "programme", "state", "steps_sent", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    programme: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))
+    steps_sent: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[str | None] = mapped_column(String(10))  # None: finished
+    last_day: Mapped[str | None] = mapped_column(String(10))  # the day of the last step queued
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from newsletter.store.links import LinksSql
 from newsletter.store.locks import LocksSql
 from newsletter.store.notes import NotesSql
 from newsletter.store.preferences import PreferencesSql
+from newsletter.store.programmes import ProgrammesSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
@@ -44,6 +45,7 @@ class SqlStore(
     LocksSql,
     LeasesSql,
     PreferencesSql,
+    ProgrammesSql,
     FediverseSql,
     FediverseRepliesSql,
     FediverseHealthSql,

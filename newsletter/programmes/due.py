@@ -1,0 +1,153 @@
+"""`run`'s programmes step: queue the steps due today, then send every programme mailing
+with messages waiting, through the digest's sender (its ledger, journal, lock, rate and
+guarantees).
+
+Joining is here too (``join``): the first step's day is worked out once, where the reader
+joins, by the same schedule the run follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.mail import SendReport
+from newsletter.mail.sender import send_mailing
+from newsletter.programmes.model import Programme
+from newsletter.programmes.schedule import due_after, joining_day, programme_day
+from newsletter.store import SqlStore
+from newsletter.store.programmes import EnrolmentRecord, StepEmail
+
+Clock = Callable[[], datetime]
+Render = Callable[[Programme, int], StepEmail]  # step n of a programme, rendered once
+# Mailings this many days old still get their retries sent; older ones are left as they are.
+RETRY_DAYS = 7
+
+
+@dataclass
+class ProgrammeReport:
+    """What the programmes step did."""
+
+    day: str | None = None  # the day steps were queued for; None: not a programme day now
+    queued: dict[str, int] = field(default_factory=dict)  # "<programme> step N" → readers
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    skipped: int = 0
+    resent_after_crash: int = 0
+    paused: str | None = None  # sending stopped early, and why
+    cause: str | None = None
+
+    def add(self, sent: SendReport) -> None:
+        self.sent += sent.sent
+        self.retry += sent.retry
+        self.failed += sent.failed
+        self.skipped += sent.skipped
+        self.resent_after_crash += sent.resent_after_crash
+        self.paused = self.paused or sent.paused or sent.busy
+        self.cause = sent.cause or self.cause
+
+    def summary(self) -> str:
+        queued = sum(self.queued.values())
+        said = [f"{queued} step email(s) queued" if self.day else "no step due now"]
+        said.append(f"{self.sent} sent")
+        said += [f"{n} {what}" for what, n in self._others() if n]
+        if self.paused:
+            said.append(f"paused: {self.paused}")
+        return "programmes: " + ", ".join(said)
+
+    def _others(self) -> list[tuple[str, int]]:
+        return [
+            ("to retry", self.retry),
+            ("failed", self.failed),
+            ("skipped (left)", self.skipped),
+            ("re-sent after a crash", self.resent_after_crash),
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "queued": dict(self.queued),
+            "sent": self.sent,
+            "retry": self.retry,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "resent_after_crash": self.resent_after_crash,
+            "paused": self.paused,
+        }
+
+
+def send_due_steps(
+    settings: Settings,
+    store: SqlStore,
+    clock: Clock,
+    programmes: Sequence[Programme],
+    render: Render,
+) -> ProgrammeReport:
+    """Queue today's due steps (at the send hour, never on the digest's day), then send
+    what waits, the oldest mailing first."""
+    now, newsletter = clock(), settings.newsletter
+    report = ProgrammeReport()
+    day = programme_day(now, newsletter.send_on, newsletter.timezone)
+    if day is not None:
+        report.day = day.isoformat()
+        for programme in programmes:
+            _queue(store, programme, day, now, render, report, settings)
+    since = joining_day(now, newsletter.timezone) - timedelta(days=RETRY_DAYS)
+    for mailing in store.mailings_to_send(since.isoformat()):
+        report.add(send_mailing(settings, store, clock, mailing))
+        if report.paused:
+            break  # the server refuses us: the next run tries again
+    return report
+
+
+def _queue(
+    store: SqlStore,
+    programme: Programme,
+    day: date,
+    now: datetime,
+    render: Render,
+    report: ProgrammeReport,
+    settings: Settings,
+) -> None:
+    """Each step in order: a reader queued one step today is past the others' checks."""
+    for number in range(1, programme.length + 1):
+        if not store.readers_due(programme.key, number, day.isoformat(), now):
+            continue
+        following = number + 1
+        next_due = (
+            None
+            if following > programme.length
+            else due_after(day, programme.step(following).after_days, settings.newsletter.send_on)
+        )
+        email = render(programme, number)
+        queued = store.queue_step(
+            programme.key,
+            number,
+            day.isoformat(),
+            next_due.isoformat() if next_due else None,
+            email,
+            now,
+        )
+        if queued:
+            report.queued[f"{programme.key} step {number}"] = queued
+
+
+def join(
+    settings: Settings,
+    store: SqlStore,
+    subscriber_id: int,
+    programme: Programme,
+    now: datetime,
+    restart: bool = False,
+) -> EnrolmentRecord:
+    """Enrol a reader: the first step may go from the day they join (at the send hour,
+    moved off the digest's day)."""
+    newsletter = settings.newsletter
+    first = due_after(
+        joining_day(now, newsletter.timezone), programme.step(1).after_days, newsletter.send_on
+    )
+    return store.enrol(subscriber_id, programme.key, first.isoformat(), now, restart)

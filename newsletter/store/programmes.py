@@ -1,0 +1,305 @@
+"""Programmes in SQL: who is in which programme and how far (``enrolments``), and each step
+as queued on a day (``programme_mailings``), whose deliveries are rows of ``deliveries``.
+
+An enrolment's life::
+
+    (none) ─join─► active ─last step queued─► finished
+                    │  ▲                         │
+        pause/leave ▼  │ resume/join             │ restart
+                  paused, left ◄──────────────────┘ (restart: from step 1 again)
+
+Queueing a step is one transaction: the enrolments due advance (``steps_sent`` + 1, the
+next step's day) and one pending delivery per advanced reader is inserted, so a step is
+queued exactly once per reader whatever runs at the same time or dies, and the sender's
+ledger takes it from there. A reader whose subscription is no longer active, or who paused
+all mail, is never queued; a row queued before they left is skipped when claimed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy.orm import aliased
+
+from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.delivery_states import DeliveryState, MailingRef
+from newsletter.store.models import (
+    Delivery,
+    Enrolment,
+    ProgrammeMailing,
+    Subscriber,
+    SubscriberEvent,
+)
+from newsletter.store.subscribers import SubscriberState
+
+
+class EnrolmentState(StrEnum):
+    ACTIVE = "active"  # steps go out as they fall due
+    PAUSED = "paused"  # held where it is until the reader resumes
+    FINISHED = "finished"  # every step queued
+    LEFT = "left"  # the reader left the programme (a rejoin carries on where they were)
+
+
+@dataclass(frozen=True)
+class EnrolmentRecord:
+    """A reader's place in one programme."""
+
+    programme: str
+    state: EnrolmentState
+    steps_sent: int  # steps queued so far; the next is steps_sent + 1
+    due_on: str | None  # the day (the site's local date) the next step may go; None: finished
+    joined_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StepEmail:
+    """A step's email as rendered once for every reader due that day."""
+
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MailingToSend:
+    """What the sender needs of a programme mailing (shaped like ``DigestToSend``):
+    ``week`` is its label in reports and Message-IDs."""
+
+    id: MailingRef
+    week: str  # e.g. stronger-feet-3-2026-12-07
+    subject: str
+    html: str
+    text: str
+    built_at: datetime
+
+
+@dataclass(frozen=True)
+class ProgrammeCounts:
+    """Where the readers of one programme are, for the console and `status --json`."""
+
+    programme: str
+    at_step: dict[int, int] = field(default_factory=dict)  # active readers by steps received
+    paused: int = 0
+    finished: int = 0
+    left: int = 0  # left the programme, or no longer subscribed
+
+
+class ProgrammesSql(SqlBase):
+    """The enrolments and programme_mailings tables."""
+
+    def enrol(
+        self, subscriber_id: int, programme: str, first_due: str, now: datetime, restart: bool
+    ) -> EnrolmentRecord:
+        """Join (or rejoin) ``programme``: a new reader starts at step 1 on ``first_due``;
+        one who paused or left carries on where they were, unless ``restart``, which starts
+        over (as it does for a reader who finished)."""
+        with self._session() as session:
+            row = _enrolment(session, subscriber_id, programme)
+            if row is None:
+                row = Enrolment(subscriber_id=subscriber_id, programme=programme, joined_at=now)
+                session.add(row)
+                restart = True
+            elif row.state == EnrolmentState.FINISHED and not restart:
+                return _record(row)
+            if restart:
+                row.steps_sent, row.due_on, row.joined_at = 0, first_due, now
+            what = "restarted" if restart and row.id else "joined"
+            row.state, row.updated_at = EnrolmentState.ACTIVE, now
+            _event(session, subscriber_id, now, f"{what} the programme {programme}")
+            session.flush()
+            return _record(row)
+
+    def set_enrolment_state(
+        self, subscriber_id: int, programme: str, state: EnrolmentState, now: datetime
+    ) -> EnrolmentRecord | None:
+        """Pause, resume (active) or leave: only an enrolment not finished changes."""
+        with self._session() as session:
+            row = _enrolment(session, subscriber_id, programme)
+            if row is None or row.state == EnrolmentState.FINISHED or row.state == state:
+                return None if row is None else _record(row)
+            row.state, row.updated_at = state, now
+            said = {"active": "resumed", "paused": "paused", "left": "left"}[state]
+            _event(session, subscriber_id, now, f"{said} the programme {programme}")
+            session.flush()
+            return _record(row)
+
+    def enrolments(self, subscriber_id: int) -> list[EnrolmentRecord]:
+        """The reader's programmes, oldest joined first."""
+        query = (
+            select(Enrolment)
+            .where(Enrolment.subscriber_id == subscriber_id)
+            .order_by(Enrolment.joined_at, Enrolment.id)
+        )
+        with self._session() as session:
+            return [_record(row) for row in session.scalars(query)]
+
+    def readers_due(self, programme: str, step: int, day: str, now: datetime) -> int:
+        """How many readers step ``step`` would be queued for on ``day``."""
+        query = select(func.count()).select_from(Enrolment).where(_due(programme, step, day, now))
+        with self._core() as connection:
+            return int(connection.scalar(query) or 0)
+
+    def queue_step(
+        self,
+        programme: str,
+        step: int,
+        day: str,
+        next_due: str | None,
+        email: StepEmail,
+        now: datetime,
+    ) -> int:
+        """Queue step ``step`` for every reader due on ``day``, in one transaction: their
+        enrolments advance (to ``next_due``, or finished when it is None) and each gets one
+        pending delivery of the day's mailing of the step, recorded once with ``email``.
+        Returns how many were queued now (0 when run again the same day)."""
+        with self._core() as connection:
+            mailing_id = _mailing(connection, self.dialect, programme, step, day, email, now)
+            state = EnrolmentState.FINISHED if next_due is None else EnrolmentState.ACTIVE
+            advanced = connection.execute(
+                update(Enrolment)
+                .where(_due(programme, step, day, now))
+                .values(steps_sent=step, last_day=day, due_on=next_due, state=state, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            queued = select(
+                literal(mailing_id),
+                Enrolment.subscriber_id,
+                literal(DeliveryState.PENDING.value),
+                literal(0),
+            ).where(
+                Enrolment.programme == programme,
+                Enrolment.steps_sent == step,
+                Enrolment.last_day == day,
+            )
+            connection.execute(
+                dialect_insert(self.dialect, Delivery)
+                .from_select(["mailing_id", "subscriber_id", "state", "attempts"], queued)
+                .on_conflict_do_nothing(index_elements=["mailing_id", "subscriber_id"])
+            )
+        return max(advanced, 0)
+
+    def mailings_to_send(self, since: str) -> list[MailingToSend]:
+        """The mailings of ``since`` or later that have rows waiting (pending, or a retry),
+        oldest first."""
+        waiting = exists().where(
+            Delivery.mailing_id == ProgrammeMailing.id,
+            Delivery.state.in_((DeliveryState.PENDING, DeliveryState.RETRY)),
+        )
+        query = (
+            select(ProgrammeMailing)
+            .where(ProgrammeMailing.day >= since, waiting)
+            .order_by(ProgrammeMailing.day, ProgrammeMailing.programme, ProgrammeMailing.step)
+        )
+        with self._session() as session:
+            return [_to_send(row) for row in session.scalars(query)]
+
+    def programme_counts(self, programme: str) -> ProgrammeCounts:
+        """Readers at each step (active, by steps received), paused, finished and left
+        (a reader no longer subscribed counts as left)."""
+        subscribed = Subscriber.state == SubscriberState.ACTIVE
+        query = (
+            select(Enrolment.state, Enrolment.steps_sent, subscribed, func.count())
+            .join(Subscriber, Subscriber.id == Enrolment.subscriber_id)
+            .where(Enrolment.programme == programme)
+            .group_by(Enrolment.state, Enrolment.steps_sent, subscribed)
+        )
+        counts, at_step = Counter[str](), Counter[int]()
+        with self._core() as connection:
+            for state, steps, active, n in connection.execute(query):
+                if not active or state == EnrolmentState.LEFT:
+                    counts["left"] += n
+                elif state == EnrolmentState.ACTIVE:
+                    at_step[int(steps)] += n
+                else:
+                    counts[state] += n
+        return ProgrammeCounts(
+            programme,
+            dict(sorted(at_step.items())),
+            counts["paused"],
+            counts["finished"],
+            counts["left"],
+        )
+
+
+def _due(programme: str, step: int, day: str, now: datetime) -> Any:
+    """Enrolments whose step ``step`` may be queued on ``day``: active, the step before
+    received, its day come, the reader subscribed and not pausing all mail, and no
+    programme's step queued for them on ``day`` already (one programme email a day)."""
+    other = aliased(Enrolment)
+    reachable = select(Subscriber.id).where(
+        Subscriber.state == SubscriberState.ACTIVE,
+        Subscriber.paused_until.is_(None) | (Subscriber.paused_until <= now),
+    )
+    today = select(other.id).where(
+        other.subscriber_id == Enrolment.subscriber_id, other.last_day == day
+    )
+    return and_(
+        Enrolment.programme == programme,
+        Enrolment.state == EnrolmentState.ACTIVE,
+        Enrolment.steps_sent == step - 1,
+        Enrolment.due_on <= day,
+        Enrolment.subscriber_id.in_(reachable),
+        ~today.exists(),
+    )
+
+
+def _mailing(
+    connection: Any,
+    dialect: str,
+    programme: str,
+    step: int,
+    day: str,
+    email: StepEmail,
+    now: datetime,
+) -> int:
+    """The id of the day's mailing of the step, recorded now unless it was already."""
+    values = {
+        "programme": programme,
+        "step": step,
+        "day": day,
+        "subject": email.subject,
+        "html": email.html,
+        "text": email.text,
+        "built_at": now,
+    }
+    insert = dialect_insert(dialect, ProgrammeMailing).values(values)
+    connection.execute(insert.on_conflict_do_nothing(index_elements=["programme", "step", "day"]))
+    found = select(ProgrammeMailing.id).where(
+        ProgrammeMailing.programme == programme,
+        ProgrammeMailing.step == step,
+        ProgrammeMailing.day == day,
+    )
+    return int(connection.scalar(found))
+
+
+def _to_send(row: ProgrammeMailing) -> MailingToSend:
+    label = f"{row.programme}-{row.step}-{row.day}"
+    return MailingToSend(MailingRef(row.id), label, row.subject, row.html, row.text, row.built_at)
+
+
+def _record(row: Enrolment) -> EnrolmentRecord:
+    return EnrolmentRecord(
+        row.programme,
+        EnrolmentState(row.state),
+        row.steps_sent,
+        row.due_on,
+        row.joined_at,
+        row.updated_at,
+    )
+
+
+def _enrolment(session: Any, subscriber_id: int, programme: str) -> Enrolment | None:
+    query = select(Enrolment).where(
+        Enrolment.subscriber_id == subscriber_id, Enrolment.programme == programme
+    )
+    return session.scalars(query).first()  # type: ignore[no-any-return]
+
+
+def _event(session: Any, subscriber_id: int, now: datetime, what: str) -> None:
+    session.add(SubscriberEvent(subscriber_id=subscriber_id, at=now, what=what[:1000]))

@@ -1,0 +1,183 @@
+"""Programmes from the store to the reader's inbox (SQLite and PostgreSQL): 14 simulated
+weeks on an injected clock, readers joining on different days, one leaving the list, one
+bouncing, one pausing, cron down for three days; each reader gets their due steps exactly
+once, in order, one a day at most, never on the digest's day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import Settings
+from newsletter.programmes.due import join, send_due_steps
+from newsletter.programmes.model import Programme, Step
+from newsletter.programmes.schedule import due_after, programme_day
+from newsletter.store import SqlStore
+from newsletter.store.programmes import EnrolmentState, StepEmail
+from newsletter.store.subscribers import SubscriberState
+from tests.support.clock import Clock
+from tests.support.send import Recorder, add_subscribers, recording_smtp, site
+
+START = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # a Tuesday; the digest goes on Mondays 07:00
+FEET = Programme(
+    key="feet",
+    title="Stronger feet",
+    summary="One exercise a week.",
+    safety="If pain does not go away, see a physical therapist.",
+    steps=tuple(
+        Step(exercise=f"ex-{n}", after_days=0 if n == 1 else 7, sets="2 x 10", how_often="twice")
+        for n in range(1, 12)
+    ),
+)
+
+
+def render(programme: Programme, number: int) -> StepEmail:
+    text = f"Step {number} of {programme.length}\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n"
+    html = f'<p>Step {number}</p><p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></p>'
+    return StepEmail(f"{programme.title}: step {number}", html, text)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, str]]:
+    with recording_smtp() as server:
+        yield server
+
+
+@pytest.fixture
+def mailer(tmp_path: Path, smtp: tuple[Recorder, str], database_url: str) -> Settings:
+    settings, _ = site(tmp_path / "site", smtp[1], database_url)
+    return settings
+
+
+def steps_by_reader(recorder: Recorder) -> dict[str, list[tuple[int, date]]]:
+    """Each recipient's step numbers in the order they arrived, with the day they came."""
+    got: dict[str, list[tuple[int, date]]] = defaultdict(list)
+    for received in recorder.messages:
+        message = received.message
+        number = int(str(message["Subject"]).rsplit(" ", 1)[1])
+        day = message["Date"].datetime.astimezone(UTC).date()
+        got[received.rcpt_tos[0]].append((number, day))
+    return got
+
+
+def subscriber_id(store: SqlStore, email: str) -> int:
+    found = store.subscriber(email)
+    assert found is not None
+    return found.id
+
+
+def test_fourteen_weeks_of_steps(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    recorder = smtp[0]
+    clock = Clock(START)
+    readers = [
+        "tue@x.org",
+        "thu@x.org",
+        "mon@x.org",
+        "leaves@x.org",
+        "bounces@x.org",
+        "pauses@x.org",
+    ]
+    add_subscribers(store, readers)
+    recorder.reject.add("bounces@x.org")
+    joins = {
+        "tue@x.org": 0,
+        "leaves@x.org": 0,
+        "bounces@x.org": 0,
+        "pauses@x.org": 1,
+        "thu@x.org": 2,
+        "mon@x.org": 6,
+    }  # days after START; day 6 is a Monday
+    cron_down = {30, 31, 32}
+    for day in range(14 * 7):
+        for email, joined in joins.items():
+            if joined == day:
+                clock.now = START + timedelta(days=day, hours=4)  # 10:00, after the send hour
+                join(mailer, store, subscriber_id(store, email), FEET, clock())
+        if day == 17:
+            store.set_subscriber_state(
+                subscriber_id(store, "leaves@x.org"), SubscriberState.UNSUBSCRIBED, clock()
+            )
+        if day == 9:
+            store.set_enrolment_state(
+                subscriber_id(store, "pauses@x.org"), "feet", EnrolmentState.PAUSED, clock()
+            )
+        if day == 19:
+            store.set_enrolment_state(
+                subscriber_id(store, "pauses@x.org"), "feet", EnrolmentState.ACTIVE, clock()
+            )
+        if day in cron_down:
+            continue
+        for hour in (0, 5, 12):  # cron every few hours: 06:00, 11:00, 18:00
+            clock.now = START + timedelta(days=day, hours=hour)
+            send_due_steps(mailer, store, clock, [FEET], render)
+    got = steps_by_reader(recorder)
+    for email, steps in got.items():
+        numbers = [n for n, _ in steps]
+        assert numbers == list(range(1, len(numbers) + 1)), f"{email}: in order, none twice"
+        days = [d for _, d in steps]
+        assert len(set(days)) == len(days), f"{email}: one step a day at most"
+        assert all(d.weekday() != 0 for d in days), f"{email}: never on the digest's day"
+    assert [n for n, _ in got["tue@x.org"]] == list(range(1, 12))
+    assert [n for n, _ in got["thu@x.org"]] == list(range(1, 12))
+    assert got["mon@x.org"][0][1] == date(2026, 12, 8), "joined on a Monday: starts Tuesday"
+    assert len(got["leaves@x.org"]) == 3, "weeks 0, 1, 2; unsubscribed on day 17"
+    assert "bounces@x.org" not in got, "refused with a 550: a hard bounce"
+    assert store.subscriber("bounces@x.org").state == SubscriberState.BOUNCED  # type: ignore[union-attr]
+    paused = [d for _, d in got["pauses@x.org"]]
+    assert not [d for d in paused if date(2026, 12, 10) <= d < date(2026, 12, 20)], "held"
+    down = {(START + timedelta(days=d)).date() for d in cron_down}
+    sent_days = {d for steps in got.values() for _, d in steps}
+    assert not sent_days & down
+    counts = store.programme_counts("feet")
+    assert [n for n, _ in got["pauses@x.org"]] == list(range(1, 12)), "ten days later"
+    assert paused[-1] - got["tue@x.org"][-1][1] == timedelta(days=5), "a day later, 4 held"
+    assert (counts.finished, counts.left, counts.paused, counts.at_step) == (4, 2, 0, {})
+
+
+def test_a_step_is_queued_once_however_often_cron_runs(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    add_subscribers(store, ["a@x.org"])
+    clock = Clock(START + timedelta(hours=2))
+    join(mailer, store, subscriber_id(store, "a@x.org"), FEET, clock())
+    first = send_due_steps(mailer, store, clock, [FEET], render)
+    again = send_due_steps(mailer, store, clock, [FEET], render)
+    assert first.queued == {"feet step 1": 1} and first.sent == 1
+    assert again.queued == {} and again.sent == 0
+    assert len(smtp[0].messages) == 1
+
+
+def test_restart_starts_over_and_rejoining_carries_on(store: SqlStore, mailer: Settings) -> None:
+    add_subscribers(store, ["a@x.org"])
+    reader = subscriber_id(store, "a@x.org")
+    clock = Clock(START + timedelta(hours=2))
+    join(mailer, store, reader, FEET, clock())
+    send_due_steps(mailer, store, clock, [FEET], render)
+    store.set_enrolment_state(reader, "feet", EnrolmentState.LEFT, clock())
+    clock.advance(days=8)
+    rejoined = join(mailer, store, reader, FEET, clock())
+    assert (rejoined.state, rejoined.steps_sent) == (EnrolmentState.ACTIVE, 1)
+    restarted = join(mailer, store, reader, FEET, clock(), restart=True)
+    assert (restarted.steps_sent, restarted.due_on) == (0, "2026-12-09")
+    history = store.enrolments(reader)
+    assert len(history) == 1
+
+
+def test_the_schedule_avoids_the_digest_day_and_waits_for_the_send_hour() -> None:
+    settings_day = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday, after 07:00
+    from datetime import time
+
+    from newsletter.config.settings import SendOn
+
+    monday = SendOn(0, time(7, 0))
+    assert programme_day(settings_day, monday, "UTC") is None
+    assert programme_day(settings_day + timedelta(days=1), monday, "UTC") == date(2026, 12, 8)
+    assert programme_day(datetime(2026, 12, 8, 6, 59, tzinfo=UTC), monday, "UTC") is None
+    assert due_after(date(2026, 12, 1), 6, monday) == date(2026, 12, 8), "Monday → Tuesday"
+    assert due_after(date(2026, 12, 1), 7, monday) == date(2026, 12, 8)
