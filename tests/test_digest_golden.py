@@ -9,7 +9,6 @@ and review the diff like code.
 from __future__ import annotations
 
 import html as html_text
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -20,12 +19,12 @@ from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.digest.picture import email_picture
-from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
+from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest
 from tests.support.digest import SEND_W48, add, article, question, site_settings
+from tests.support.golden import assert_built_for_mail_clients, assert_golden
 
-GOLDEN = Path(__file__).parent / "golden"
 WEEK = "2026-W48"
 
 HEART = (
@@ -76,15 +75,7 @@ def test_the_digest_of_a_fixed_week_matches_the_golden_files(
     stored = digest.html if part == "html" else digest.text
     # As sent: the site's links filled from the base URL of the moment.
     rendered = with_site_url(stored, settings.env.base_url)
-    golden = GOLDEN / f"digest-{WEEK}.{'html' if part == 'html' else 'txt'}"
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.mkdir(exist_ok=True)
-        golden.write_bytes(rendered.encode("utf-8"))
-    assert golden.is_file(), f"{golden} is missing; write it with UPDATE_GOLDEN=1"
-    assert rendered.encode("utf-8") == golden.read_bytes(), (
-        f"the rendered digest differs from {golden.name}; if intended, rerun with "
-        "UPDATE_GOLDEN=1 and review the diff"
-    )
+    assert_golden(f"digest-{WEEK}.{'html' if part == 'html' else 'txt'}", rendered)
 
 
 def test_the_subject_and_the_record(store: SqlStore, tmp_path: Path) -> None:
@@ -98,29 +89,17 @@ def test_the_html_is_built_for_mail_clients(store: SqlStore, tmp_path: Path) -> 
     settings, digest = fixture_digest(store, tmp_path)
     assert f'href="{SITE_PLACEHOLDER}archive/"' in digest.html, "links filled at send time"
     html = with_site_url(digest.html, settings.env.base_url)
-    assert '<meta name="color-scheme" content="light dark">' in html
-    assert "@media (prefers-color-scheme: dark)" in html
-    assert "max-width: 600px" in html and "<!--[if mso]>" in html
+    assert_built_for_mail_clients(html, digest.text)
     assert '<html lang="en"' in html
-    assert re.search(r'<div class="preheader" style="[^"]*display: none;[^"]*">Inside: ', html)
+    assert re.search(r'<div class="preheader" style="[^"]*">Inside: ', html)
     # The exercise comes first, then the articles, then the questions.
     order = [
         html.index(s) for s in ("Toe tapping</h1>", "New on the site", "Readers\u2019 questions")
     ]
     assert order == sorted(order)
-    # Every link is absolute; the unsubscribe and preferences placeholders are there once
-    # each, in a link, filled per reader.
     links = re.findall(r'href="([^"]*)"', html)
-    personal = (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER)
-    assert all(re.match(r"https?://", link) for link in links if link not in personal)
-    assert links.count(PREFERENCES_PLACEHOLDER) == 1
     assert "https://news.example.com/archive/" in links
     assert "https://news.example.com/feed.xml" in links
-    assert links.count(UNSUBSCRIBE_PLACEHOLDER) == 1
-    assert digest.text.count(UNSUBSCRIBE_PLACEHOLDER) == 1
-    assert all(re.search(r'\balt="', img) for img in re.findall(r"<img\b[^>]*>", html))
-    styles = re.findall(r"<style[^>]*>", html.replace("<!--[if mso]><style>", ""))
-    assert styles == ['<style data-css-inline="keep">'], "CSS inlined; the @media rules stay"
 
 
 def test_titles_and_texts_are_escaped_never_trusted(store: SqlStore, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
-"""The digest and the confirmation email scored by SpamAssassin (Debian's spamassassin,
-local rules only: ``spamassassin -L -t``), as written and as relayed by a host without
-reverse DNS, the worst case a small sender meets. No rule about content we control may
-fire, and the total stays under 3 (5 is spam).
+"""The digest, the confirmation email and a programme's first and last steps scored by
+SpamAssassin (Debian's spamassassin, local rules only: ``spamassassin -L -t``), as written
+and as relayed by a host without reverse DNS, the worst case a small sender meets. No rule
+about content we control may fire, and the total stays under 3 (5 is spam).
 
 The rules allowed are about the way in, not the message: they fire because the message
 reaches SpamAssassin straight from the test, or through the no-rDNS relay the test adds
@@ -15,16 +15,19 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from newsletter.config import Settings
 from newsletter.mail.dkim import load_signer
 from tests.support.deliverability import (
     DkimKey,
     confirmation,
     dkim_site,
     golden_digest,
+    golden_step,
 )
 from tests.support.digest import SEND_W48
 
@@ -80,18 +83,24 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> DkimKey:
 
 @pytest.mark.parametrize("relay", [b"", NO_RDNS], ids=["direct", "relay-without-rdns"])
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "dkim"])
-@pytest.mark.parametrize("which", ["digest", "confirmation"])
+@pytest.mark.parametrize("which", ["digest", "confirmation", "step-1", "step-11"])
 def test_no_content_rule_fires_and_the_score_stays_under_3(
     tmp_path: Path, key: DkimKey, which: str, signed: bool, relay: bytes
 ) -> None:
     settings = dkim_site(tmp_path, key if signed else None)
-    message = golden_digest(settings) if which == "digest" else confirmation(settings)
-    if signed and which == "digest":  # the confirmation signs itself when the site does
+    built: dict[str, Callable[[Settings], bytes]] = {
+        "digest": golden_digest,
+        "confirmation": confirmation,
+        "step-1": lambda site: golden_step(site, 1),
+        "step-11": lambda site: golden_step(site, 11),
+    }
+    message = built[which](settings)
+    if signed and which != "confirmation":  # the confirmation signs itself when the site does
         signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
         assert signer is not None
         message = signer.sign(message, SEND_W48)
     assert (b"DKIM-Signature:" in message) == signed
-    if which == "digest":  # with the exercise's picture: no image rule may fire either
+    if which != "confirmation":  # with the exercise's picture: no image rule may fire either
         assert b'<img class=3D"picture"' in message
     total, rules = score(relay + message, tmp_path)
     content = sorted(rules - INFRASTRUCTURE.keys())

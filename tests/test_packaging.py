@@ -60,6 +60,7 @@ def test_the_wheel_and_sdist_are_named_for_the_index_and_pass_twine(dist: Path) 
         "newsletter/_data/programmes.yaml",
         "newsletter/_migrations/env.py",
         "newsletter/_templates/email/digest.html",
+        "newsletter/_templates/email/programme_step.html",
     ):
         assert needed in files, needed
 

@@ -25,7 +25,7 @@ from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, w
 from newsletter.pictures.png import HostedPicture
 from newsletter.store.digests import DigestEntry
 from newsletter.store.entries import EntryKind
-from newsletter.store.exercises import ExerciseRecord
+from newsletter.store.exercises import ExerciseData, ExerciseRecord
 
 # The delivery step replaces this with each subscriber's signed unsubscribe URL; the
 # web archive and `preview` replace it with the base URL (see ``web_copy``).
@@ -75,8 +75,10 @@ class ExerciseView:
     equipment_text: str  # what you need
     sitting: bool
     sitting_text: str
-    tip: str = TIP
+    tip: str = TIP  # "": none
     image: ImageView | None = None  # the picture, in email only (the web draws it inline)
+    # What a programme prescribes: (label, value) lines, e.g. ("How often:", "twice a week").
+    dose: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,9 @@ def _image(picture: HostedPicture | None, base: str) -> ImageView | None:
     return ImageView(urljoin(base, picture.path), picture.width, picture.height, picture.alt)
 
 
-def _exercise(exercise: ExerciseRecord, image: ImageView | None = None) -> ExerciseView:
+def _exercise(
+    exercise: ExerciseRecord | ExerciseData, image: ImageView | None = None
+) -> ExerciseView:
     equipment = exercise.equipment.strip()
     needs = equipment.lower() not in ("", "none")
     return ExerciseView(
@@ -265,6 +269,11 @@ def item_views(settings: Settings, entries: Sequence[DigestEntry]) -> tuple[Item
     return tuple(_item(entry, zone) for entry in entries)
 
 
-def exercise_view(exercise: ExerciseRecord) -> ExerciseView:
-    """The exercise as the digest shows it (for the web archive's pages)."""
-    return _exercise(exercise)
+def exercise_view(
+    exercise: ExerciseRecord | ExerciseData,
+    picture: HostedPicture | None = None,
+    base: str = SITE_PLACEHOLDER,
+) -> ExerciseView:
+    """The exercise as the digest shows it: for the web archive's pages (no picture: the
+    page draws it inline), or for an email (its ``picture``, linked on ``base``)."""
+    return _exercise(exercise, _image(picture, base))

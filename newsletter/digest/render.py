@@ -103,8 +103,12 @@ class DigestRenderer:
         return Rendered(view.subject, html, text, chosen)
 
     def html(self, view: DigestView) -> str:
-        page = self.env.get_template(HTML_TEMPLATE).render(digest=view)
-        return _INLINER.inline(page)
+        return inline_styles(self.env.get_template(HTML_TEMPLATE).render(digest=view))
 
     def text(self, view: DigestView) -> str:
         return self.env.get_template(TEXT_TEMPLATE).render(digest=view)
+
+
+def inline_styles(page: str) -> str:
+    """An email's HTML with its first <style>'s rules as style="" attributes."""
+    return _INLINER.inline(page)

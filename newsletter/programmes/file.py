@@ -21,6 +21,7 @@ import yaml
 from newsletter.config.nodes import Doc, load_doc
 from newsletter.config.shipped import shipped_file, site_file
 from newsletter.digest.catalog import SLUG, catalog_path, load_catalog
+from newsletter.errors import BadInput
 from newsletter.programmes.model import Programme, Step
 from newsletter.templating import default_templates_dir, template_folders
 
@@ -63,6 +64,17 @@ def load_site_programmes(site_root: Path) -> tuple[Programme, ...]:
     catalog and its templates; ConfigError names the file and line of a mistake."""
     slugs = [exercise.slug for exercise in load_catalog(catalog_path(site_root))]
     return load_programmes(programmes_path(site_root), slugs, template_folders(site_root))
+
+
+def programme_by_key(programmes: Sequence[Programme], key: str) -> Programme:
+    """The programme ``key``; BadInput names those there are."""
+    for programme in programmes:
+        if programme.key == key:
+            return programme
+    known = ", ".join(p.key for p in programmes) or "none (its programmes.yaml has none)"
+    guess = difflib.get_close_matches(key, [p.key for p in programmes], n=1)
+    hint = f"did you mean '{guess[0]}'? " if guess else ""
+    raise BadInput(f"no programme '{key}'; {hint}the site's programmes: {known}")
 
 
 def load_programmes(

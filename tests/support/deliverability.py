@@ -87,14 +87,33 @@ def fill_the_week(store: SqlStore) -> None:
 
 def golden_digest(settings: Settings, email: str = "ann@example.org", sid: int = 7) -> bytes:
     """The golden week's digest as ``email`` receives it: the sender's own building blocks."""
-    html = (GOLDEN / "digest-2026-W48.html").read_text(encoding="utf-8")
-    text = (GOLDEN / "digest-2026-W48.txt").read_text(encoding="utf-8")
     subject = "Toe tapping, plus 3 new articles and 2 reader questions"
+    message_id = "<digest-2026-W48.0f3a9c1d2e4b5a69@example.com>"
+    return _golden_message(settings, "digest-2026-W48", subject, message_id, email, sid)
+
+
+def golden_step(settings: Settings, number: int, email: str = "ann@example.org") -> bytes:
+    """Step ``number`` (1 or 11, the golden ones) of the shipped programme as ``email``
+    receives it."""
+    subject = {
+        1: "Stronger feet in 11 weeks, week 1: Toe tapping",
+        11: "Stronger feet in 11 weeks, week 11: Eccentric heel drops",
+    }[number]
+    message_id = f"<programme-stronger-feet-{number}.5b1c0d9e@example.com>"
+    name = f"programme-stronger-feet-{number}"
+    return _golden_message(settings, name, subject, message_id, email, 7)
+
+
+def _golden_message(
+    settings: Settings, name: str, subject: str, message_id: str, email: str, sid: int
+) -> bytes:
+    html = (GOLDEN / f"{name}.html").read_text(encoding="utf-8")
+    text = (GOLDEN / f"{name}.txt").read_text(encoding="utf-8")
     sender = Sender.parse(settings.newsletter.sender)
     message = DigestMessage(sender, settings.site.title, subject, text, html, SEND_W48)
     links = Links(settings.env.base_url, Tokens(SECRET), unsubscribe_mailbox(settings))
     url, mailto = links.unsubscribe_ways(sid, email)
-    return message.render(email, "<digest-2026-W48.0f3a9c1d2e4b5a69@example.com>", url, mailto)
+    return message.render(email, message_id, url, mailto, links.preferences(sid, email))
 
 
 def confirmation(settings: Settings, email: str = "ann@example.org", sid: int = 7) -> bytes:
