@@ -107,8 +107,8 @@ def test_characters_no_store_can_hold_are_still_removed_at_output(tmp_path: Path
         feed_url="https://www.example.com/feed\x00.xml",
     )
     settings = make_settings(tmp_path)
-    meta = feed_meta(settings, NOW)
-    items = feed_items([hostile], settings)
+    meta = feed_meta(settings.site, settings.env.base_url, NOW)
+    items = feed_items([hostile], settings.site.url, settings.env.base_url)
     generator = xmlfeeds.feed_generator(meta, items, meta.url("atom.xml"))
     outputs = [
         xmlfeeds.rss(generator, meta, "feed.xml"),

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import cli
-from newsletter.config import load_settings
+from newsletter.config import FeedConfig, load_settings
 from newsletter.config.opml import OpmlError, export_opml, import_opml, parse_opml
 
 FEEDS_YAML = """\
@@ -59,6 +59,11 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
+def _title_and_feeds(config: Path) -> tuple[str, tuple[FeedConfig, ...]]:
+    settings = load_settings(config, {})
+    return settings.site.title, settings.feeds
+
+
 def write_opml(tmp_path: Path, text: str = OPML) -> Path:
     path = tmp_path / "reader.opml"
     path.write_text(text, encoding="utf-8")
@@ -66,7 +71,7 @@ def write_opml(tmp_path: Path, text: str = OPML) -> Path:
 
 
 def test_export_lists_url_feeds_and_notes_local_files(config: Path) -> None:
-    data = export_opml(load_settings(config, {}))
+    data = export_opml(*_title_and_feeds(config))
     root = ET.fromstring(data)
     assert root.tag == "opml" and root.get("version") == "2.0"
     assert root.findtext("head/title") == "Best Running Tips: feeds"
@@ -83,7 +88,7 @@ def test_export_lists_url_feeds_and_notes_local_files(config: Path) -> None:
 
 
 def test_export_then_import_round_trips(config: Path, tmp_path: Path) -> None:
-    exported = export_opml(load_settings(config, {}))
+    exported = export_opml(*_title_and_feeds(config))
     feeds, notes = parse_opml(exported)
     assert [(f.name, f.url, f.kind) for f in feeds] == [
         ("Running Training", "https://www.example.com/running-training/feed.xml", "articles"),
@@ -95,7 +100,7 @@ def test_export_then_import_round_trips(config: Path, tmp_path: Path) -> None:
 def test_import_appends_new_feeds_as_text_keeping_comments(config: Path, tmp_path: Path) -> None:
     before = config.read_text(encoding="utf-8")
 
-    result = import_opml(load_settings(config, {}), write_opml(tmp_path))
+    result = import_opml(config, load_settings(config, {}).feeds, write_opml(tmp_path))
 
     assert [(f.name, f.url, f.kind) for f in result.added] == [
         ('Marathon: Tips & "Plans"', "https://marathon.example/rss", "articles"),
@@ -131,9 +136,9 @@ def test_import_appends_new_feeds_as_text_keeping_comments(config: Path, tmp_pat
 
 def test_importing_twice_adds_nothing_the_second_time(config: Path, tmp_path: Path) -> None:
     opml = write_opml(tmp_path)
-    import_opml(load_settings(config, {}), opml)
+    import_opml(config, load_settings(config, {}).feeds, opml)
     once = config.read_text(encoding="utf-8")
-    again = import_opml(load_settings(config, {}), opml)
+    again = import_opml(config, load_settings(config, {}).feeds, opml)
     assert again.added == [] and len(again.already) == 5
     assert config.read_text(encoding="utf-8") == once
 
@@ -145,7 +150,7 @@ def test_a_document_declaring_entities_is_refused(config: Path, tmp_path: Path) 
 """
     before = config.read_text(encoding="utf-8")
     with pytest.raises(OpmlError, match="declares a DTD or entities; refused"):
-        import_opml(load_settings(config, {}), write_opml(tmp_path, laughs))
+        import_opml(config, load_settings(config, {}).feeds, write_opml(tmp_path, laughs))
     assert config.read_text(encoding="utf-8") == before
 
 
@@ -173,7 +178,7 @@ def test_an_import_that_would_break_feeds_yaml_leaves_it_untouched(
     broken = config.read_text(encoding="utf-8").replace("concurrency: 4", "concurency: 4")
     config.write_text(broken, encoding="utf-8")
     with pytest.raises(OpmlError) as caught:
-        import_opml(settings, write_opml(tmp_path))
+        import_opml(config, settings.feeds, write_opml(tmp_path))
     message = str(caught.value)
     assert message.startswith("not imported, feeds.yaml is unchanged: ")
     assert f"{config}:" in message and "concurency" in message
@@ -185,7 +190,7 @@ def test_an_empty_flow_list_is_filled(tmp_path: Path) -> None:
     config = tmp_path / "feeds.yaml"
     head = FEEDS_YAML.split("feeds:\n")[0]
     config.write_text(head + "feeds: []   # none yet\n", encoding="utf-8")
-    result = import_opml(load_settings(config, {}), write_opml(tmp_path))
+    result = import_opml(config, load_settings(config, {}).feeds, write_opml(tmp_path))
     assert len(result.added) == 4
     text = config.read_text(encoding="utf-8")
     assert 'feeds: # none yet\n  - name: "Running Training again"\n' in text

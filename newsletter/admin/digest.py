@@ -28,16 +28,17 @@ class NextDigest:
     preview: Preview
 
 
-def next_week(settings: Settings, store: SqlStore, now: datetime) -> str:
-    """The week whose digest goes out next: this one, unless it is built already."""
-    week = current_week(now, settings.newsletter.timezone)
+def next_week(timezone: str, store: SqlStore, now: datetime) -> str:
+    """The week whose digest goes out next (weeks in the site's ``timezone``): this one,
+    unless it is built already."""
+    week = current_week(now, timezone)
     if store.built_digest(week) is not None:
         return shift_week(week, 1)
     return week
 
 
 def next_digest(settings: Settings, store: SqlStore, now: datetime) -> NextDigest:
-    week = next_week(settings, store, now)
+    week = next_week(settings.newsletter.timezone, store, now)
     when = send_time(week, settings.newsletter.send_on, settings.newsletter.timezone)
     return NextDigest(week, when, preview_digest(settings, store, now, week))
 
@@ -65,21 +66,19 @@ class NoteChange:
     week: str  # the digest the note heads (or would have)
 
 
-def write_note(
-    settings: Settings, store: SqlStore, text: str, by: str, now: datetime
-) -> NoteChange:
+def write_note(timezone: str, store: SqlStore, text: str, by: str, now: datetime) -> NoteChange:
     """Keep the note for the next digest (an empty one removes it). InvalidNote when it
     is too long."""
     if not has_visible(text):
-        return remove_note(settings, store, now)
+        return remove_note(timezone, store, now)
     save_note(store, text, by, now)
-    week = next_week(settings, store, now)
+    week = next_week(timezone, store, now)
     said = f"note saved: it heads digest {week} when it is built"
     return NoteChange(said, "wrote the note", week)
 
 
-def remove_note(settings: Settings, store: SqlStore, now: datetime) -> NoteChange:
-    week = next_week(settings, store, now)
+def remove_note(timezone: str, store: SqlStore, now: datetime) -> NoteChange:
+    week = next_week(timezone, store, now)
     if not store.clear_editor_note():
         return NoteChange("there was no note to remove", None, week)
     return NoteChange(f"note removed: digest {week} goes out without one", "removed the note", week)

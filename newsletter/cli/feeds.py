@@ -23,7 +23,7 @@ def feeds_export(app: App, out: Path | None) -> None:
     """Write the configured feeds as OPML 2.0 (local-file feeds become a comment)."""
     from newsletter.config.opml import export_opml
 
-    data = export_opml(app.settings)
+    data = export_opml(app.settings.site.title, app.settings.feeds)
     local = [feed.name for feed in app.settings.feeds if feed.url is None]
     if local:
         listed = len(app.settings.feeds) - len(local)
@@ -51,7 +51,8 @@ def feeds_import(app: App, opml_file: Path) -> None:
     """
     from newsletter.config.opml import import_opml
 
-    result = import_opml(app.settings, opml_file)
+    settings = app.settings
+    result = import_opml(settings.config_path, settings.feeds, opml_file)
     click.echo(result.summary(app.settings.config_path))
     for note in result.skipped:
         click.echo(f"  skipped {note}")

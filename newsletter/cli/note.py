@@ -81,7 +81,7 @@ def _then_next_week(app: App, act: Callable[[SqlStore], T]) -> tuple[T, str]:
     from newsletter.admin.digest import next_week
 
     with app.store() as store:
-        return act(store), next_week(app.settings, store, utcnow())
+        return act(store), next_week(app.settings.newsletter.timezone, store, utcnow())
 
 
 COMMANDS: list[click.Command] = [note]

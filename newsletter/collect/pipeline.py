@@ -25,7 +25,7 @@ from newsletter.collect.decide import (
 from newsletter.collect.rounds import SharedRound, keeping_leases, lease_clock
 from newsletter.config import Settings
 from newsletter.sources.read import read_feeds
-from newsletter.sources.types import SourceRequest, SourceResult
+from newsletter.sources.types import Limits, SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts, SqlStore
 
 Clock = Callable[[], datetime]
@@ -118,11 +118,11 @@ def collect(
     round_id = store.join_round(leases(), lease) if due else None
     if round_id is None:
         requests = [source_request(state) for state in due.values()]
-        _fetch(settings, store, clock, due, requests, None, report, on_feed)
+        _fetch(settings.collect, store, clock, due, requests, None, report, on_feed)
     else:
         batch = settings.collect.concurrency
         shared = SharedRound(store, round_id, list(due), leases, lease, batch)
-        _collect_round(settings, store, clock, shared, sleep, report, on_feed)
+        _collect_round(settings.collect, store, clock, shared, sleep, report, on_feed)
         # Feeds whose lease ran out before they were fetched or recorded are the others'.
         report.due = len(report.outcomes)
         report.by_others = len(due) - report.due
@@ -131,7 +131,7 @@ def collect(
 
 
 def _collect_round(
-    settings: Settings,
+    limits: Limits,
     store: SqlStore,
     local: Clock,
     shared: SharedRound,
@@ -155,7 +155,7 @@ def _collect_round(
                 if requests:
                     waiting_since = None
                     feeds = shared.claimed
-                    _fetch(settings, store, local, feeds, requests, shared, report, on_feed)
+                    _fetch(limits, store, local, feeds, requests, shared, report, on_feed)
                 elif others is None and shared.finish():
                     return
                 else:
@@ -172,7 +172,7 @@ def _collect_round(
 
 
 def _fetch(
-    settings: Settings,
+    limits: Limits,
     store: SqlStore,
     clock: Clock,
     feeds: dict[int, FeedState],
@@ -187,7 +187,7 @@ def _fetch(
     more = None if shared is None else shared.claim
     held = None if shared is None else shared.still_held
     try:
-        for result in read_feeds(requests, settings.collect, more, held):
+        for result in read_feeds(requests, limits, more, held):
             outcome = recorder.record(feeds[result.request.feed_id], result, clock())
             if outcome is None:
                 report.lost += 1

@@ -14,13 +14,14 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from newsletter.config import Settings
 from newsletter.config.edit import append_feed_lines
+from newsletter.config.settings import FeedConfig
 from newsletter.errors import BadInput, NewsletterError
 from newsletter.html_text import xml_safe
 from newsletter.sources.types import Kind
@@ -57,13 +58,14 @@ class ImportResult:
 # export
 
 
-def export_opml(settings: Settings) -> bytes:
+def export_opml(title: str, feeds: Sequence[FeedConfig]) -> bytes:
+    """The feeds as OPML 2.0, titled after the site's ``title``."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = xml_safe(f"{settings.site.title}: feeds")
+    ET.SubElement(head, "title").text = xml_safe(f"{title}: feeds")
     ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
-    for feed in settings.feeds:
+    for feed in feeds:
         name = xml_safe(feed.name)
         if feed.url is None:
             where = feed.key.removeprefix("path:")
@@ -127,24 +129,27 @@ def _outline(attributes: dict[str, str]) -> tuple[OpmlFeed | None, str | None]:
     return OpmlFeed(name=name, url=url, kind=kind), None
 
 
-def import_opml(settings: Settings, opml_path: Path) -> ImportResult:
-    """Append the OPML's new feeds to feeds.yaml; leave it untouched if the result is invalid."""
+def import_opml(
+    config_path: Path, configured: Sequence[FeedConfig], opml_path: Path
+) -> ImportResult:
+    """Append the OPML's new feeds to feeds.yaml at ``config_path`` (whose feeds are
+    ``configured``); leave it untouched if the result is invalid."""
     try:
         data = opml_path.read_bytes()
     except OSError as exc:
         raise OpmlError(f"cannot read {opml_path}: {exc.strerror or exc}") from None
     feeds, notes = parse_opml(data, str(opml_path))
-    result = _select(settings, feeds)
+    result = _select(configured, feeds)
     result.skipped.extend(notes)
     if result.added:
-        _rewrite_config(settings.config_path, result.added)
+        _rewrite_config(config_path, result.added)
     return result
 
 
-def _select(settings: Settings, feeds: list[OpmlFeed]) -> ImportResult:
+def _select(configured: Sequence[FeedConfig], feeds: list[OpmlFeed]) -> ImportResult:
     result = ImportResult()
-    urls = {_same_url(f.url) for f in settings.feeds if f.url}
-    names = {f.name.casefold() for f in settings.feeds}
+    urls = {_same_url(f.url) for f in configured if f.url}
+    names = {f.name.casefold() for f in configured}
     for feed in feeds:
         if _same_url(feed.url) in urls:
             result.already.append(feed.url)

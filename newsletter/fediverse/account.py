@@ -37,14 +37,14 @@ class Account:
         return sign
 
 
-def enabled(settings: Settings) -> Fediverse:
-    if settings.fediverse is None:
+def enabled(config: Fediverse | None) -> Fediverse:
+    if config is None:
         raise ConfigError("the fediverse account is off: add a fediverse: section to feeds.yaml")
-    return settings.fediverse
+    return config
 
 
 def open_account(settings: Settings, store: SqlStore, now: datetime) -> Account:
-    config = enabled(settings)
+    config = enabled(settings.fediverse)
     stored = store.fediverse_account(now, new_private_key_pem)
     identity = Identity(
         base_url=settings.env.base_url,

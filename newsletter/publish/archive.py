@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from newsletter.config import Settings
+from newsletter.config import Settings, Site
 from newsletter.digest.compose import (
     ExerciseView,
     ItemView,
@@ -105,7 +105,7 @@ def digest_view(
         picture=picture_markup(settings.root, digest.exercise.slug) if digest.exercise else None,
         articles=articles,
         questions=questions,
-        description=_description(settings, subject, articles + questions, exercise),
+        description=_description(settings.site.title, subject, articles + questions, exercise),
         older=_neighbour(weeks, at + 1, "Older digest") if at >= 0 else None,
         newer=_neighbour(weeks, at - 1, "Newer digest") if at >= 1 else None,
         note=note_markup(digest.note),
@@ -145,23 +145,24 @@ def _index_picture(picture: HostedPicture | None) -> dict[str, str | int] | None
     return {"src": src, "width": picture.width // 2, "height": picture.height // 2}
 
 
-def digests_feed(settings: Settings, digests: Sequence[DigestSummary]) -> bytes:
+def digests_feed(site: Site, base_url: str, digests: Sequence[DigestSummary]) -> bytes:
     """An RSS feed of the latest digests, each linking to its archive page."""
-    shown = [d for d in digests if is_week(d.week)][: settings.site.feed_items]
+    shown = [d for d in digests if is_week(d.week)][: site.feed_items]
     meta = feed_meta(
-        settings,
+        site,
+        base_url,
         newest(d.built_at for d in shown),
-        title=f"{settings.site.title}: weekly digests",
-        description=f"Every weekly digest of {settings.site.title}, newest first",
-        home=settings.env.base_url + "archive/",
+        title=f"{site.title}: weekly digests",
+        description=f"Every weekly digest of {site.title}, newest first",
+        home=base_url + "archive/",
     )
-    authority = tag_authority(settings)
-    items = [_digest_item(settings, authority, d) for d in shown]
+    authority = tag_authority(site.url)
+    items = [_digest_item(base_url, authority, d) for d in shown]
     generator = xmlfeeds.feed_generator(meta, items, meta.url(FEED_NAME))
     return xmlfeeds.rss(generator, meta, FEED_NAME)
 
 
-def _digest_item(settings: Settings, authority: str, digest: DigestSummary) -> FeedItem:
+def _digest_item(base_url: str, authority: str, digest: DigestSummary) -> FeedItem:
     about = f"The weekly digest of {digest.week}: {digest.item_count} new items"
     exercise = plain_text(digest.exercise_name)
     if exercise:
@@ -171,7 +172,7 @@ def _digest_item(settings: Settings, authority: str, digest: DigestSummary) -> F
         id=digest_tag(authority, digest.week),
         id_is_link=False,
         title=plain_text(digest.subject) or f"Week {digest.week}",
-        link=settings.env.base_url + page_name(digest.week),
+        link=base_url + page_name(digest.week),
         summary_html="",
         content_html=f"<p>{html.escape(about + '.', quote=False)}</p>",
         summary_text=about + ".",
@@ -184,7 +185,7 @@ def _digest_item(settings: Settings, authority: str, digest: DigestSummary) -> F
 
 
 def _description(
-    settings: Settings,
+    site_title: str,
     subject: str,
     items: tuple[ItemView, ...],
     exercise: ExerciseView | None,
@@ -194,7 +195,7 @@ def _description(
     elif exercise:
         text = f"{subject}. It strengthens {exercise.strengthens}."
     else:
-        text = f"The weekly digest of {settings.site.title}."
+        text = f"The weekly digest of {site_title}."
     return excerpt(text, DESCRIPTION_CHARS)
 
 

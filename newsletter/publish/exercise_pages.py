@@ -14,7 +14,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from newsletter.config import Settings
+from newsletter.config import SendOn, Settings
 from newsletter.digest.catalog import catalog_path
 from newsletter.digest.compose import ExerciseView, exercise_view, long_date
 from newsletter.digest.weeks import send_day
@@ -67,15 +67,15 @@ def is_slug(slug: str) -> bool:
 
 
 def shown_exercises(
-    settings: Settings, catalog: Sequence[ExerciseRecord], features: Sequence[Feature]
+    root: Path, send_on: SendOn, catalog: Sequence[ExerciseRecord], features: Sequence[Feature]
 ) -> list[ExerciseEntry]:
     """The exercises that have a page, in catalog order, each with its featured weeks."""
     weeks: dict[int, list[str]] = {}
     for feature in features:
         weeks.setdefault(feature.exercise_id, []).append(feature.week)
-    pictures = load_pictures(catalog_path(settings.root))
+    pictures = load_pictures(catalog_path(root))
     return [
-        _entry(settings, exercise, weeks.get(exercise.id, []), pictures.get(exercise.slug))
+        _entry(send_on, exercise, weeks.get(exercise.id, []), pictures.get(exercise.slug))
         for exercise in catalog
         if is_slug(exercise.slug) and (exercise.active or exercise.id in weeks)
     ]
@@ -94,11 +94,11 @@ def exercises_index(settings: Settings, entries: Sequence[ExerciseEntry]) -> byt
 
 
 def _entry(
-    settings: Settings, exercise: ExerciseRecord, weeks: list[str], picture: Picture | None
+    send_on: SendOn, exercise: ExerciseRecord, weeks: list[str], picture: Picture | None
 ) -> ExerciseEntry:
     featured = []
     for week in sorted(weeks, reverse=True):
-        day = send_day(week, settings.newsletter.send_on)
+        day = send_day(week, send_on)
         featured.append(Featured(week, f"../{week}.html", day.isoformat(), long_date(day)))
     view = exercise_view(exercise)
     drawn = None if picture is None else _drawn(picture, exercise.slug)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from newsletter.config import Settings
+from newsletter.config import Site
 from newsletter.formats import question_path
 from newsletter.html_text import plain_text
 from newsletter.publish.safe import is_safe_id, safe_html, safe_url
@@ -76,19 +76,19 @@ class FeedItem:
 
 
 def feed_meta(
-    settings: Settings,
+    site: Site,
+    base_url: str,
     updated: datetime,
     title: str | None = None,
     description: str | None = None,
     home: str | None = None,
 ) -> FeedMeta:
     """The channel; ``title``, ``description`` and ``home`` override the site's own."""
-    site = settings.site
     return FeedMeta(
         title=plain_text(title or site.title) or "Feed",
         description=plain_text(description or site.description or site.title) or "Feed",
         site_url=home or site.url,
-        base_url=settings.env.base_url,
+        base_url=base_url,
         language=site.language,
         hub=site.websub_hub,
         updated=second(updated),
@@ -102,13 +102,13 @@ def page_of(entry: PublishedEntry, base_url: str) -> str | None:
     return None
 
 
-def feed_items(entries: Sequence[PublishedEntry], settings: Settings) -> list[FeedItem]:
+def feed_items(entries: Sequence[PublishedEntry], site_url: str, base_url: str) -> list[FeedItem]:
     """One item per entry, in the given order, with ids unique within the feed."""
-    authority = tag_authority(settings)
+    authority = tag_authority(site_url)
     used: set[str] = set()
     items = []
     for entry in entries:
-        item = feed_item(entry, authority, settings.site.url, settings.env.base_url)
+        item = feed_item(entry, authority, site_url, base_url)
         if item.id in used:
             # Two rows claiming one guid: the store key is unique, so its tag URI is too.
             item = _with_id(item, entry_tag(authority, entry.key))
@@ -165,9 +165,9 @@ def digest_tag(authority: str, week: str) -> str:
     return f"tag:{authority},{TAG_DATE}:digest/{week}"
 
 
-def tag_authority(settings: Settings) -> str:
+def tag_authority(site_url: str) -> str:
     """The site's host name: the site's identity, unlike the deployment's base URL."""
-    return urlsplit(settings.site.url).hostname or "localhost"
+    return urlsplit(site_url).hostname or "localhost"
 
 
 def newest(dates: Iterable[datetime]) -> datetime:

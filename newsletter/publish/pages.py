@@ -21,16 +21,17 @@ from newsletter.formats import DIGESTS, FORMATS
 from newsletter.templating import make_environment
 
 
-def page_links(settings: Settings, root: str) -> dict[str, str]:
-    """The site's links as seen from a page ``root`` below the site's root (``../``)."""
+def page_links(folder: Path, root: str) -> dict[str, str]:
+    """The site's links as seen from a page ``root`` below the site's root (``../``);
+    ``folder`` is the site folder, whose assets are linked by version."""
     return {
         "home": root,
         "ask": root + "ask",
         "archive": root + "archive/",
         "exercises": root + "archive/exercises/",
         **{feed.key: root + feed.path for feed in (*FORMATS, DIGESTS)},
-        "css": _asset_url(settings, root, "site.css"),
-        "icon": _asset_url(settings, root, "favicon.svg"),
+        "css": _asset_url(folder, root, "site.css"),
+        "icon": _asset_url(folder, root, "favicon.svg"),
     }
 
 
@@ -38,7 +39,7 @@ def render_page(settings: Settings, template: str, root: str, **context: Any) ->
     """A page of templates/archive/, as bytes; ``root`` leads from it to the site's root."""
     values = {
         "site": settings.site,
-        "links": page_links(settings, root),
+        "links": page_links(settings.root, root),
         "feeds": FORMATS,
         "send_day": WEEKDAYS[settings.newsletter.send_on.weekday].title(),
         "noindex": False,
@@ -56,6 +57,6 @@ def environment(root: Path) -> Environment:
     return make_environment(root)
 
 
-def _asset_url(settings: Settings, root: str, name: str) -> str:
-    found = read_asset(settings.root, name)
+def _asset_url(folder: Path, root: str, name: str) -> str:
+    found = read_asset(folder, name)
     return found.url(root + "static/") if found else f"{root}static/{name}"

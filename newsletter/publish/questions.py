@@ -51,14 +51,14 @@ def question_page(settings: Settings, entry: PublishedEntry) -> bytes:
         "archive/question.html",
         "../",
         section=None,
-        question=question_view(settings, entry),
+        question=question_view(settings.newsletter.timezone, entry),
     )
 
 
-def question_view(settings: Settings, entry: PublishedEntry) -> QuestionPage:
+def question_view(timezone: str, entry: PublishedEntry) -> QuestionPage:
     title = plain_text(entry.title) or "A reader's question"
     author = plain_text(entry.author)
-    day = entry.published_at.astimezone(ZoneInfo(settings.newsletter.timezone)).date()
+    day = entry.published_at.astimezone(ZoneInfo(timezone)).date()
     answer = safe_html(entry.answer_html or "")
     return QuestionPage(
         id=entry.id,

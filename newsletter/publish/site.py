@@ -14,7 +14,7 @@ import newsletter.publish.exercise_pages as exercise_pages
 import newsletter.publish.questions as question_pages
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
-from newsletter.config import Settings
+from newsletter.config import Settings, Site
 from newsletter.digest.catalog import catalog_path
 from newsletter.digest.picture import email_pictures
 from newsletter.digest.release import released
@@ -95,8 +95,8 @@ def publish_site(
     entries = store.latest_entries(settings.site.feed_items)
     digests = released(store.digest_summaries(), now, settings.newsletter)
     report.entries, report.digests = len(entries), len(digests)
-    files = entry_feeds(settings, entries)
-    files[archive.FEED_NAME] = archive.digests_feed(settings, digests)
+    files = entry_feeds(settings.site, settings.env.base_url, entries)
+    files[archive.FEED_NAME] = archive.digests_feed(settings.site, settings.env.base_url, digests)
     files[INDEX_NAME] = archive.index_page(settings, digests)
     for name, data in files.items():
         _write(report, out, name, data)
@@ -106,7 +106,9 @@ def publish_site(
             page = archive.digest_page(settings, found, digests)
             _write(report, out, archive.page_name(digest.week), page)
     features = released(store.features(), now, settings.newsletter)
-    entries_of = exercise_pages.shown_exercises(settings, store.exercise_catalog(), features)
+    entries_of = exercise_pages.shown_exercises(
+        settings.root, settings.newsletter.send_on, store.exercise_catalog(), features
+    )
     _write(
         report, out, exercise_pages.INDEX_NAME, exercise_pages.exercises_index(settings, entries_of)
     )
@@ -120,9 +122,9 @@ def publish_site(
         # a picture changes (run publishes before it sends).
         written = write_if_missing(out / picture.path, picture.png)
         (report.written if written else report.unchanged).append(picture.path)
-    for name, data in static_files(settings).items():
+    for name, data in static_files(settings.root).items():
         _write(report, out, name, data)
-    _notify_hub(settings, report)
+    _notify_hub(settings.site.websub_hub, settings.env.base_url, report)
     return report
 
 
@@ -148,22 +150,24 @@ def _write_question_pages(
             report.removed.append(name)
 
 
-def static_files(settings: Settings) -> dict[str, bytes]:
+def static_files(root: Path) -> dict[str, bytes]:
     """The stylesheet and icons the pages link (``../static/site.css?v=…``): with them, the
     published folder looks the same opened from disk or served by any web server as it
     does through the app."""
-    found = (read_asset(settings.root, name) for name in ASSET_TYPES)
+    found = (read_asset(root, name) for name in ASSET_TYPES)
     return {f"static/{asset.name}": asset.data for asset in found if asset is not None}
 
 
-def entry_feeds(settings: Settings, entries: Sequence[PublishedEntry]) -> dict[str, bytes]:
+def entry_feeds(site: Site, base_url: str, entries: Sequence[PublishedEntry]) -> dict[str, bytes]:
     """Every feed of :data:`~newsletter.formats.FORMATS` of ``entries`` (newest first)."""
-    return {f.path: _render(f, settings, entries) for f in FORMATS}
+    return {f.path: _render(f, site, base_url, entries) for f in FORMATS}
 
 
-def _render(feed: FeedFormat, settings: Settings, entries: Sequence[PublishedEntry]) -> bytes:
-    meta = feed_meta(settings, entries_updated(entries))
-    return renderer(feed)(meta, feed_items(entries, settings), feed.path)
+def _render(
+    feed: FeedFormat, site: Site, base_url: str, entries: Sequence[PublishedEntry]
+) -> bytes:
+    meta = feed_meta(site, base_url, entries_updated(entries))
+    return renderer(feed)(meta, feed_items(entries, site.url, base_url), feed.path)
 
 
 def renderer(feed: FeedFormat) -> Callable[[FeedMeta, Sequence[FeedItem], str], bytes]:
@@ -187,10 +191,13 @@ def render_feed(settings: Settings, store: SqlStore, name: str, now: datetime) -
     if name == DIGESTS.path:
         digests = released(store.digest_summaries(), now, settings.newsletter)
         updated = newest(d.built_at for d in digests[: settings.site.feed_items])
-        return Rendered(archive.digests_feed(settings, digests), updated)
+        return Rendered(
+            archive.digests_feed(settings.site, settings.env.base_url, digests), updated
+        )
     entries = store.latest_entries(settings.site.feed_items)
     (feed,) = (f for f in FORMATS if f.path == name)
-    return Rendered(_render(feed, settings, entries), entries_updated(entries))
+    rendered = _render(feed, settings.site, settings.env.base_url, entries)
+    return Rendered(rendered, entries_updated(entries))
 
 
 def render_archive_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
@@ -239,15 +246,15 @@ def render_question_page(settings: Settings, store: SqlStore, question_id: int) 
     return Rendered(question_pages.question_page(settings, entry), newest([updated]))
 
 
-def render_picture(settings: Settings, name: str) -> Rendered | None:
+def render_picture(root: Path, name: str) -> Rendered | None:
     """The PNG ``archive/exercises/<name>`` as publish writes it, or None when ``name``
     is not the current picture of an exercise (an older one lives only where publish
     wrote it)."""
     found = split_name(name)
-    picture = email_pictures(settings.root).get(found[0]) if found else None
+    picture = email_pictures(root).get(found[0]) if found else None
     if found is None or picture is None or picture.digest != found[1]:
         return None
-    updated = datetime.fromtimestamp(int(catalog_path(settings.root).stat().st_mtime), UTC)
+    updated = datetime.fromtimestamp(int(catalog_path(root).stat().st_mtime), UTC)
     return Rendered(picture.png(), updated)
 
 
@@ -256,7 +263,9 @@ def _shown_exercises(
 ) -> list[exercise_pages.ExerciseEntry]:
     """The exercise pages, with only the weeks already mailed (as publish writes them)."""
     features = released(store.features(), now, settings.newsletter)
-    return exercise_pages.shown_exercises(settings, store.exercise_catalog(), features)
+    return exercise_pages.shown_exercises(
+        settings.root, settings.newsletter.send_on, store.exercise_catalog(), features
+    )
 
 
 def _archive_updated(digests: Sequence[DigestSummary]) -> datetime:
@@ -274,9 +283,8 @@ def _write(report: PublishReport, out: Path, name: str, data: bytes) -> None:
     (report.written if written else report.unchanged).append(name)
 
 
-def _notify_hub(settings: Settings, report: PublishReport) -> None:
-    hub = settings.site.websub_hub
-    topics = [settings.env.base_url + name for name in FEEDS if name in report.written]
+def _notify_hub(hub: str | None, base_url: str, report: PublishReport) -> None:
+    topics = [base_url + name for name in FEEDS if name in report.written]
     if not hub or not topics:
         return
     try:

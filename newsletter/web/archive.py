@@ -93,7 +93,7 @@ def picture(name: str) -> Response:
     response = published_or_rendered(
         f"archive/exercises/{name}.png",
         PNG,
-        lambda: render_picture(ctx.settings, f"{name}.png"),
+        lambda: render_picture(ctx.settings.root, f"{name}.png"),
     )
     response.headers["Cache-Control"] = IMMUTABLE
     return response

@@ -85,11 +85,12 @@ def pin_week() -> BaseResponse:
 def save_note() -> BaseResponse:
     ctx = services()
     text, now = request.form.get("note", ""), ctx.clock()
+    timezone = ctx.settings.newsletter.timezone
     try:
         if request.form.get("action") == "remove":
-            change = remove_note(ctx.settings, store(), now)
+            change = remove_note(timezone, store(), now)
         else:
-            change = write_note(ctx.settings, store(), text, admin().email, now)
+            change = write_note(timezone, store(), text, admin().email, now)
     except NewsletterError as exc:
         return done("admin.digest", f"the note was not saved: {exc}", _anchor="note")
     if change.done:
