@@ -4,5 +4,5 @@
     access.py     signing in (throttled, same answer for every failure) and sessions
     throttle.py   the pure decision: how many failures are too many, and for how long
 
-The routes are in ``newsletter.web.admin_*``; they call these and hold no logic.
+The routes are in ``newsletter.web.admin``; they call these and hold no logic.
 """

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsletter.admin import throttle
+import newsletter.admin.throttle as throttle
 from newsletter.admin.accounts import (
     DUMMY_HASH,
     AccountError,

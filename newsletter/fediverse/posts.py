@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from html import escape
 
-from newsletter.fediverse import activities
+import newsletter.fediverse.activities as activities
 from newsletter.fediverse.activities import Mention, PostContent
 from newsletter.fediverse.actor import Identity
 from newsletter.html_text import excerpt

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from http_message_signatures import algorithms as hms_algorithms
 
-from newsletter.fediverse import cavage
+import newsletter.fediverse.cavage as cavage
 from newsletter.fediverse.keys import private_key
 
 MAX_AGE = timedelta(hours=12)

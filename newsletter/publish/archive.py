@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+import newsletter.publish.xmlfeeds as xmlfeeds
 from newsletter.config import Settings, Site
 from newsletter.digest.compose import (
     ExerciseView,
@@ -23,7 +24,6 @@ from newsletter.digest.weeks import send_day
 from newsletter.formats import DIGESTS
 from newsletter.html_text import excerpt, plain_text
 from newsletter.pictures.png import HostedPicture
-from newsletter.publish import xmlfeeds
 from newsletter.publish.exercise_pages import picture_markup
 from newsletter.publish.items import (
     FeedItem,

@@ -21,9 +21,9 @@ from typing import Any
 
 import feedparser
 
+import newsletter.sources.charset as charset
 from newsletter.errors import ParseError
 from newsletter.html_text import plain_text, xml_safe
-from newsletter.sources import charset
 from newsletter.sources.clean import (
     absolute_url,
     drop_invalid_char_refs,
