@@ -112,6 +112,13 @@ def test_each_library_stays_in_its_folders() -> None:
     assert strays == []
 
 
+def test_the_layers_draw_no_circle() -> None:
+    """What a folder may import, read as arrows, never leads back to it: every import goes
+    down the layers (the crossing test holds the imports to the table)."""
+    allowed = {unit: parts for unit, parts in _layout().items() if parts is not ANYTHING}
+    assert [" -> ".join(circle) for circle in _circles(allowed)] == []
+
+
 def test_the_rules_can_fail() -> None:
     """The scanner sees imports at all (a broken parser would pass everything)."""
     seen = {(unit, name) for unit, _path, name in _imports()}
