@@ -59,14 +59,19 @@ def preview(app: App, week: str | None, text: bool, out: Path | None) -> None:
 
     with app.store() as store:
         shown = preview_digest(app.settings, store, utcnow(), week)
-    document = shown.text if text else shown.html
     note = "as built" if shown.stored else "not built yet; nothing recorded"
+    document = shown.text if text else shown.html
+    show_preview(document, out, f"{shown.week} ({note})", shown.subject)
+
+
+def show_preview(document: str, out: Path | None, what: str, subject: str) -> None:
+    """A preview on standard output (what it is on standard error), or written to ``out``."""
     if out is None:
         click.echo(document, nl=False)
-        click.echo(f"preview of {shown.week} ({note}): {shown.subject}", err=True)
+        click.echo(f"preview of {what}: {subject}", err=True)
         return
     out.write_text(document, encoding="utf-8")
-    click.echo(f"preview of {shown.week} ({note}) written to {out}: {shown.subject}")
+    click.echo(f"preview of {what} written to {out}: {subject}")
 
 
 COMMANDS: list[click.Command] = [digest, preview]

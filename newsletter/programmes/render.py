@@ -39,16 +39,10 @@ from newsletter.mail.size import SizeOf, digest_size
 from newsletter.programmes.file import load_site_programmes, programme_by_key
 from newsletter.programmes.model import Programme, Step
 from newsletter.store.exercises import ExerciseData
+from newsletter.store.programmes import StepEmail
 from newsletter.templating import make_environment
 
 WEEK = 7  # days: a programme whose steps are a week apart counts in weeks
-
-
-@dataclass(frozen=True)
-class RenderedStep:
-    subject: str
-    html: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +96,7 @@ class StepRenderer:
         self.size = size or digest_size(settings)
         self.budget = budget  # bytes as sent
 
-    def render(self, programme: Programme, number: int) -> RenderedStep:
+    def render(self, programme: Programme, number: int) -> StepEmail:
         """Step ``number`` (from 1) of ``programme``: its subject, HTML and text."""
         view = self.view(programme, number)
         template = programme.step(number).template or programme.template
@@ -115,7 +109,7 @@ class StepRenderer:
                 f"{_where(programme, number)} is {size:,} bytes as sent, over the "
                 f"{self.budget:,} Gmail shows unclipped; shorten its words"
             )
-        return RenderedStep(view.subject, html, text)
+        return StepEmail(view.subject, html, text)
 
     def view(self, programme: Programme, number: int) -> StepView:
         if not 1 <= number <= programme.length:
@@ -159,14 +153,14 @@ class StepRenderer:
         return found
 
 
-def preview_step(settings: Settings, key: str, number: int) -> RenderedStep:
+def preview_step(settings: Settings, key: str, number: int) -> StepEmail:
     """Step ``number`` of the site's programme ``key`` as a browser shows it: its links
     on the base URL of now, the reader's own links on the site (nothing is recorded)."""
     programme = programme_by_key(load_site_programmes(settings.root), key)
     rendered = StepRenderer(settings).render(programme, number)
     base_url = settings.env.base_url
     html, text = web_copy(rendered.html, base_url), web_copy(rendered.text, base_url)
-    return RenderedStep(rendered.subject, html, text)
+    return StepEmail(rendered.subject, html, text)
 
 
 def _weekly(programme: Programme) -> bool:
