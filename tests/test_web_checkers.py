@@ -153,3 +153,38 @@ def test_the_preferences_page_works_without_javascript_on_a_phone(
     after = store.subscriber("active@example.com")
     assert after is not None and after.frequency == "monthly"
     assert after.choice == "fmt=text;off=questions"
+
+
+@needs_chromium
+def test_the_programme_section_works_without_javascript_on_a_phone(
+    served: str, browser: Any, store: SqlStore, settings: Settings, clock: Clock
+) -> None:
+    """From a digest's link (#programme) a reader joins, then pauses, with scripts off; at
+    390 px nothing scrolls sideways."""
+    path = get_paths(store, settings, clock)["preferences-active"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(served + path + "#programme")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.click("#programme button[value=join]")
+        assert "Done: you're in." in page.inner_text("#programme")
+        assert page.url.endswith("/programme#programme")
+        page.click("#programme button[value=pause]")
+        assert "Paused before the first email." in page.inner_text("#programme")
+        page.click("#programme button[value=resume]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#programme").screenshot(path=str(ARTIFACTS / "preferences-programme-390.png"))
+    finally:
+        context.close()
+    reader = store.subscriber("active@example.com")
+    assert reader is not None
+    [enrolment] = store.enrolments(reader.id)
+    assert enrolment.state == "active"
+    said = [what for _at, what in store.subscriber_events(reader.id)]
+    assert said[-3:] == [
+        "joined the programme stronger-feet",
+        "paused the programme stronger-feet",
+        "resumed the programme stronger-feet",
+    ]

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 
 from newsletter.config import Settings, load_settings
 from newsletter.store import SqlStore
-from newsletter.subscribers import Links, Tokens, load_tokens
+from newsletter.subscribers import Links, load_tokens
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
-from tests.support.web import SECRET, SITE, Browser, add_subscriber, main_text, make_app
+from tests.support.web import (
+    SECRET,
+    SITE,
+    Browser,
+    add_subscriber,
+    forged_preferences_paths,
+    main_text,
+    make_app,
+    preferences_path,
+)
 
 FEEDS = """\
 feeds:
@@ -50,11 +58,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings, store: SqlStore, clock: Clock) -> Flask:
     return make_app(settings, store, clock, UNLIMITED)
-
-
-def preferences_path(settings: Settings, subscriber_id: int, email_key: str) -> str:
-    links = Links(settings.env.base_url, load_tokens(settings))
-    return urlsplit(links.preferences(subscriber_id, email_key)).path
 
 
 def form(
@@ -137,20 +140,9 @@ def test_forged_links_and_forms_change_nothing(
     ann = add_subscriber(store, "ann@example.com", "active", clock.now)
     bob = add_subscriber(store, "bob@example.com", "active", clock.now)
     good = preferences_path(settings, ann.id, ann.email_key)
-    alien = Links("https://news.example.com/", Tokens("another-key-0123456789abcdef"))
-    unsubscribe = urlsplit(
-        Links(settings.env.base_url, load_tokens(settings)).unsubscribe(ann.id, ann.email_key)
-    ).path
-    bad_paths = {
-        "altered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
-        "other key": urlsplit(alien.preferences(ann.id, ann.email_key)).path,
-        "other address": preferences_path(settings, ann.id, bob.email_key),
-        "unsubscribe token": "/preferences/" + unsubscribe.rsplit("/", 1)[1],
-        "garbage": "/preferences/not-a-token",
-    }
     browser = Browser(app)
     browser.get(good)
-    for name, path in bad_paths.items():
+    for name, path in forged_preferences_paths(settings, ann, bob).items():
         assert browser.get(path).status_code == 404, name
         assert browser.post(path, form(["exercise"], "monthly")).status_code == 404, name
     # The right link, but a form the page never sends, or no form token.
@@ -175,5 +167,9 @@ def test_a_link_from_an_old_email_of_someone_who_left_changes_nothing(
     browser.get("/")  # a form token from another page of the site
     answer = browser.post(path, form(["exercise"], "monthly"))
     assert answer.status_code == 200
+    assert 'id="programme"' not in shown.get_data(as_text=True)  # no programme to join
+    joining = {"programme": "stronger-feet", "action": "join", "seen": "none-0"}
+    assert browser.post(path + "/programme", joining).status_code == 200
+    assert store.enrolments(ann.id) == []
     after = store.subscriber("ann@example.com")
     assert after is not None and after.frequency == "weekly" and after.state == "unsubscribed"

@@ -8,6 +8,12 @@ An enrolment's life::
         pause/leave ▼  │ resume/join             │ restart
                   paused, left ◄──────────────────┘ (restart: from step 1 again)
 
+    (none), left, finished ─sign-up form─► waiting ─address confirmed: join─► active
+
+``waiting`` is a wish made on the sign-up form, kept until the address is confirmed: the
+programme then starts (from step 1) on the day they confirm; a wish never confirmed never
+mails anyone, and counts nowhere.
+
 Queueing a step is one transaction: the enrolments due advance (``steps_sent`` + 1, the
 next step's day) and one pending delivery per advanced reader is inserted, so a step is
 queued exactly once per reader whatever runs at the same time or dies, and the sender's
@@ -43,6 +49,7 @@ class EnrolmentState(StrEnum):
     PAUSED = "paused"  # held where it is until the reader resumes
     FINISHED = "finished"  # every step queued
     LEFT = "left"  # the reader left the programme (a rejoin carries on where they were)
+    WAITING = "waiting"  # asked for on the sign-up form: starts when the address is confirmed
 
 
 @dataclass(frozen=True)
@@ -101,15 +108,16 @@ class ProgrammesSql(SqlBase):
         over (as it does for a reader who finished)."""
         with self._session() as session:
             row = _enrolment(session, subscriber_id, programme)
+            # A wish from the sign-up form starts as a new reader does.
+            fresh = row is None or row.state == EnrolmentState.WAITING
             if row is None:
                 row = Enrolment(subscriber_id=subscriber_id, programme=programme, joined_at=now)
                 session.add(row)
-                restart = True
             elif row.state == EnrolmentState.FINISHED and not restart:
                 return _record(row)
-            if restart:
+            if fresh or restart:
                 row.steps_sent, row.due_on, row.joined_at = 0, first_due, now
-            what = "restarted" if restart and row.id else "joined"
+            what = "restarted" if restart and not fresh else "joined"
             row.state, row.updated_at = EnrolmentState.ACTIVE, now
             _event(session, subscriber_id, now, f"{what} the programme {programme}")
             session.flush()
@@ -201,12 +209,13 @@ class ProgrammesSql(SqlBase):
 
     def programme_counts(self, programme: str) -> ProgrammeCounts:
         """Readers at each step (active, by steps received), paused, finished and left
-        (a reader no longer subscribed counts as left)."""
+        (a reader no longer subscribed counts as left); a wish not yet confirmed counts
+        nowhere."""
         subscribed = Subscriber.state == SubscriberState.ACTIVE
         query = (
             select(Enrolment.state, Enrolment.steps_sent, subscribed, func.count())
             .join(Subscriber, Subscriber.id == Enrolment.subscriber_id)
-            .where(Enrolment.programme == programme)
+            .where(Enrolment.programme == programme, Enrolment.state != EnrolmentState.WAITING)
             .group_by(Enrolment.state, Enrolment.steps_sent, subscribed)
         )
         counts, at_step = Counter[str](), Counter[int]()
@@ -225,6 +234,38 @@ class ProgrammesSql(SqlBase):
             counts["finished"],
             counts["left"],
         )
+
+    def wish_programme(self, subscriber_id: int, programme: str, now: datetime) -> bool:
+        """Keep the wish of someone signing up to start ``programme`` once they confirm
+        their address: a waiting enrolment, from step 1 (one who left it or finished it
+        starts over; one still in it carries on as they were). Only while the address is
+        pending; True when the wish is kept."""
+        with self._session() as session:
+            person = session.get(Subscriber, subscriber_id)
+            if person is None or person.state != SubscriberState.PENDING:
+                return False
+            row = _enrolment(session, subscriber_id, programme)
+            if row is None:
+                values = {
+                    "subscriber_id": subscriber_id,
+                    "programme": programme,
+                    "state": EnrolmentState.WAITING.value,
+                    "steps_sent": 0,
+                    "joined_at": now,
+                    "updated_at": now,
+                }
+                insert = dialect_insert(session, Enrolment).values(values)
+                added = session.execute(
+                    insert.on_conflict_do_nothing(index_elements=["subscriber_id", "programme"])
+                )
+                if not getattr(added, "rowcount", 1):
+                    return True  # the same form sent twice at once: the other kept it
+            elif row.state in (EnrolmentState.LEFT, EnrolmentState.FINISHED):
+                row.state, row.updated_at = EnrolmentState.WAITING, now
+            else:
+                return row.state == EnrolmentState.WAITING
+            _event(session, subscriber_id, now, f"asked for the programme {programme} on sign-up")
+            return True
 
 
 def _due(programme: str, step: int, day: str, now: datetime) -> Any:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -12,9 +14,9 @@ from newsletter.store.suppressions import Suppressed
 from newsletter.subscribers import InvalidAddress, normalize_address
 from newsletter.web.pages import after_response, page
 from newsletter.web.security import honeypot_filled, spend_rate_limit
-from newsletter.web.services import services
+from newsletter.web.services import Services, services
 from newsletter.web.showcase import Showcase
-from newsletter.web.signup import send_confirmation_if_due, sign_up
+from newsletter.web.signup import confirm_later, sign_up
 
 blueprint = Blueprint("home", __name__)
 
@@ -27,7 +29,9 @@ def form() -> Response:
     except StoreError as exc:  # the form still shows; the POST will say the site is down
         logging.getLogger("newsletter.web").error("%s", exc)
         shown = None
-    return page("web/home.html", email="", error=None, showcase=shown)
+    return page(
+        "web/home.html", email="", error=None, showcase=shown, **_programmes(ctx, wished=())
+    )
 
 
 @blueprint.post("/")
@@ -39,7 +43,15 @@ def subscribe() -> Response:
     try:
         normalize_address(email)
     except InvalidAddress as exc:  # sent back to be fixed: no row, no email, no cost
-        return page("web/home.html", 400, email=email, error=str(exc), showcase=None)
+        ticked = request.form.getlist("programme")
+        return page(
+            "web/home.html",
+            400,
+            email=email,
+            error=str(exc),
+            showcase=None,
+            **_programmes(ctx, ticked),
+        )
     # Every valid address counts, whatever its state: the limit bounds the emails and rows
     # a visitor can cause, and answers alike for subscribed and new addresses.
     spend_rate_limit("subscribe")
@@ -50,8 +62,15 @@ def subscribe() -> Response:
     # The same page for every state; the email (if any) goes after it is sent.
     response = page("web/check_email.html")
     if signup.to_confirm is not None:
-        send = partial(
-            send_confirmation_if_due, ctx.settings, ctx.store(), signup.to_confirm, ctx.clock
+        keys = set(request.form.getlist("programme"))
+        wished = [p for p in ctx.programmes() if p.key in keys]
+        later = partial(
+            confirm_later, ctx.settings, ctx.store(), signup.to_confirm, wished, ctx.clock
         )
-        after_response(response, send)
+        after_response(response, later)
     return response
+
+
+def _programmes(ctx: Services, wished: Collection[str]) -> dict[str, Any]:
+    """The form's "Also start …" boxes, ticked as they were sent."""
+    return {"programmes": ctx.programmes(), "wished": wished}

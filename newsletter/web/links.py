@@ -1,4 +1,5 @@
-"""The links of emails: confirm, unsubscribe, and the reader's preferences.
+"""The links of emails: confirm, unsubscribe, and the reader's preferences (with their
+programmes, in its ``#programme`` section: join, pause, resume, leave, start again).
 
 A GET only shows a page with a button, because mail systems and link scanners open every
 link in a message; the POST of that button acts. The unsubscribe URL also takes the
@@ -9,10 +10,12 @@ against the address's limit of token guesses (``RateLimits.links``).
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 
+from newsletter.programmes.model import Programme
+from newsletter.programmes.readers import act, action_of, places, start_wished
 from newsletter.store.subscribers import SubscriberRecord, SubscriberState
 from newsletter.subscribers import (
     InvalidLink,
@@ -55,12 +58,17 @@ def confirm(token: str) -> Response:
     except InvalidLink:
         _bad_link()
     links = Links(ctx.settings.env.base_url, ctx.tokens())
+    started: list[Programme] = []
+    if found.state == SubscriberState.ACTIVE:  # the programmes asked for on signing up
+        started = start_wished(ctx.settings, ctx.store(), found.id, ctx.programmes(), ctx.clock())
     return page(
         "web/confirmed.html",
         noindex=True,
         email=found.email,
         state=found.state,
         preferences_url=links.preferences(found.id, found.email_key),
+        started=[p.key for p in started],
+        **_programmes(found),
     )
 
 
@@ -116,8 +124,30 @@ def preferences(token: str) -> Response:
     return _preferences(subscriber, token, submitted.choice, saved=saved)
 
 
+@blueprint.post("/preferences/<token>/programme")
+def programme(token: str) -> Response:
+    """A button of the page's #programme section; someone no longer subscribed, a form
+    sent twice or one shown before another change changes nothing."""
+    subscriber = _linked("preferences", token)
+    ctx = services()
+    chosen = ctx.programme(request.form.get("programme", ""))
+    action = action_of(request.form.get("action", ""))
+    if chosen is None or action is None:
+        abort(400)
+    done = None
+    if subscriber.state == SubscriberState.ACTIVE:
+        seen = request.form.get("seen", "")
+        changed = act(ctx.settings, ctx.store(), subscriber.id, chosen, action, seen, ctx.clock())
+        done = {"programme": chosen.key, "action": action, "changed": changed}
+    return _preferences(subscriber, token, current_choice(subscriber), done=done)
+
+
 def _preferences(
-    subscriber: SubscriberRecord, token: str, choice: Choice, saved: bool | None = None
+    subscriber: SubscriberRecord,
+    token: str,
+    choice: Choice,
+    saved: bool | None = None,
+    done: dict[str, object] | None = None,
 ) -> Response:
     ctx = services()
     return page(
@@ -130,7 +160,28 @@ def _preferences(
         paused=choice.paused(ctx.clock()),
         pause_weeks=PAUSE_WEEKS,
         saved=saved,
+        done=done,
+        **_programmes(subscriber),
     )
+
+
+def _programmes(subscriber: SubscriberRecord) -> dict[str, Any]:
+    """What a page shows of the reader's programmes: their place in each, and where the
+    buttons post (none for someone not subscribed)."""
+    ctx = services()
+    if subscriber.state != SubscriberState.ACTIVE or not ctx.programmes():
+        return {"places": [], "programme_url": ""}
+    token = ctx.tokens().make("preferences", subscriber.id, subscriber.email_key)
+    newsletter = ctx.settings.newsletter
+    found = places(
+        ctx.store(),
+        subscriber.id,
+        ctx.programmes(),
+        ctx.clock(),
+        newsletter.send_on,
+        newsletter.timezone,
+    )
+    return {"places": found, "programme_url": url_for("links.programme", token=token)}
 
 
 def _linked(purpose: Purpose, token: str) -> SubscriberRecord:

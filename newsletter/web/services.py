@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from jinja2 import Environment
 
 from newsletter.assets import Asset
 from newsletter.config import Settings
+from newsletter.errors import ConfigError
+from newsletter.programmes.file import load_site_programmes
+from newsletter.programmes.model import Programme
 from newsletter.store import SqlStore, open_store
 from newsletter.subscribers import Tokens
 from newsletter.subscribers.tokens import secret_key
@@ -47,6 +51,7 @@ class Services:
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
         self._keys: tuple[Tokens, str] | None = None
+        self._programmes: tuple[Programme, ...] | None = None
         self.assets: dict[str, Asset] = {}  # templates/web/ files served as they are
         self.showcase: tuple[datetime, Showcase] | None = None  # the home page's, and when
 
@@ -81,6 +86,21 @@ class Services:
     def templates(self) -> Environment:
         """The site's templates/ first, then ours (a race builds it twice, harmlessly)."""
         return make_environment(self.settings.root)
+
+    def programmes(self) -> tuple[Programme, ...]:
+        """The site's programmes (programmes.yaml), read on first use. A file with a
+        mistake offers none, and the log says why: every page still works."""
+        if self._programmes is None:
+            try:
+                found = load_site_programmes(self.settings.root)
+            except ConfigError as exc:
+                logging.getLogger("newsletter.web").error("no programmes offered: %s", exc)
+                found = ()
+            self._programmes = found  # a race reads it twice, harmlessly
+        return self._programmes
+
+    def programme(self, key: str) -> Programme | None:
+        return next((p for p in self.programmes() if p.key == key), None)
 
     def tokens(self) -> Tokens:
         """Signs and reads the confirm and unsubscribe links of emails."""

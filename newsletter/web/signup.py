@@ -2,8 +2,9 @@
 
 The subscribe form answers the same whatever the address's state (new, pending, active,
 unsubscribed), so nobody can learn who is subscribed. What differs is done after the answer
-is sent: a confirmation email, at most one per address per :data:`CONFIRM_INTERVAL`, so the
-form cannot be used to flood someone's inbox.
+is sent: the programmes the form asked for kept until the address is confirmed, and a
+confirmation email, at most one per address per :data:`CONFIRM_INTERVAL`, so the form
+cannot be used to flood someone's inbox.
 
 Deciding that an email is due and recording that it went are one compare-and-set in the
 store (:meth:`~newsletter.subscribers.store.SqlStore.claim_confirmation`): two sign-ups of one
@@ -13,13 +14,14 @@ address arriving together send one email. A send that fails gives the claim back
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsletter.config import Settings
 from newsletter.mail import ConfirmationSent, send_confirmations
 from newsletter.mail.transport import Transport
+from newsletter.programmes.model import Programme
 from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
 from newsletter.subscribers.service import add_subscribers
@@ -45,6 +47,21 @@ def sign_up(store: SqlStore, email: str, now: datetime) -> Signup:
         # not pending) but costs what their write costs: the timing tells nothing either.
         store.claim_confirmation(record.id, record.confirm_sent_at, now)
     return Signup(record.id if added.send_confirmation else None)
+
+
+def confirm_later(
+    settings: Settings,
+    store: SqlStore,
+    subscriber_id: int,
+    wished: Sequence[Programme],
+    clock: Callable[[], datetime],
+) -> ConfirmationSent | None:
+    """What the form leaves for after its answer: keep the programmes ticked ("Also start
+    …") until the address is confirmed, then email the confirm link if due."""
+    now = clock()
+    for programme in wished:
+        store.wish_programme(subscriber_id, programme.key, now)
+    return send_confirmation_if_due(settings, store, subscriber_id, clock)
 
 
 def confirmation_due(subscriber: SubscriberRecord, now: datetime) -> bool:

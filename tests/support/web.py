@@ -33,6 +33,7 @@ from newsletter.store.subscribers import (
     SubscriberSource,
     SubscriberState,
 )
+from newsletter.subscribers import Links, Tokens, load_tokens
 from newsletter.web import RateLimits, create_app
 from newsletter.web.server import Server
 
@@ -180,3 +181,27 @@ def main_text(response: TestResponse) -> str:
     start, end = page.find("<main"), page.find("</main>")
     inner = page[start:end] if start >= 0 else page
     return " ".join(re.sub(r"<[^>]+>", " ", inner).split())
+
+
+def preferences_path(settings: Settings, subscriber_id: int, email_key: str) -> str:
+    """The path of the reader's preferences link, as emails carry it."""
+    links = Links(settings.env.base_url, load_tokens(settings))
+    return urlsplit(links.preferences(subscriber_id, email_key)).path
+
+
+def forged_preferences_paths(
+    settings: Settings, reader: SubscriberRecord, other: SubscriberRecord
+) -> dict[str, str]:
+    """Name: a preferences path that must name nobody: ``reader``'s link altered, made
+    with another key or for ``other``'s address, an unsubscribe token, garbage."""
+    good = preferences_path(settings, reader.id, reader.email_key)
+    alien = Links(settings.env.base_url, Tokens("another-key-0123456789abcdef"))
+    links = Links(settings.env.base_url, load_tokens(settings))
+    unsubscribe = links.unsubscribe(reader.id, reader.email_key)
+    return {
+        "altered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
+        "other key": urlsplit(alien.preferences(reader.id, reader.email_key)).path,
+        "other address": preferences_path(settings, reader.id, other.email_key),
+        "unsubscribe token": "/preferences/" + unsubscribe.rsplit("/", 1)[1],
+        "garbage": "/preferences/not-a-token",
+    }

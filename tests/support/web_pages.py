@@ -19,9 +19,12 @@ from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.questions import QuestionInput, ask_question
 from newsletter.store import SqlStore
+from newsletter.store.programmes import EnrolmentState
+from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers import Links, load_tokens
 from tests.support.clock import Clock
 from tests.support.digest import SEND_W47, SEND_W48, add, article, question
+from tests.support.programmes import KEY, into_programme
 from tests.support.web import Browser, add_subscriber
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "web" / "node_modules"
@@ -66,6 +69,7 @@ def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, st
     pending = add_subscriber(store, "pending@example.com", "pending", clock())
     active = add_subscriber(store, "active@example.com", "active", clock())
     gone = add_subscriber(store, "gone@example.com", "unsubscribed", clock())
+    programme = programme_readers(store, clock)
     slugs = [e.slug for e in store.exercise_catalog() if e.active]
     given = QuestionInput("Do I need new shoes?", "Mine are a year old.", "Bo")
     answered = ask_question(store, given, clock(), approved=True)
@@ -91,10 +95,32 @@ def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, st
         "unsubscribe-gone": path(links.unsubscribe(gone.id, gone.email_key)),
         "preferences-active": path(links.preferences(active.id, active.email_key)),
         "preferences-gone": path(links.preferences(gone.id, gone.email_key)),
+        **{
+            f"preferences-programme-{where}": path(links.preferences(r.id, r.email_key))
+            for where, r in programme.items()
+        },
         "question": f"/questions/{answered.id}",
         "not-found": "/nothing-here",
         "bad-link": "/confirm/forged",
     }
+
+
+def programme_readers(store: SqlStore, clock: Clock) -> dict[str, SubscriberRecord]:
+    """A reader at each place of the programme a page shows (the one who never joined is
+    ``active@example.com``): part way, paused, left and finished."""
+    last = clock().date() - timedelta(days=1)
+    places = (
+        ("finished", 11, EnrolmentState.ACTIVE),  # first: its steps pass the others by
+        ("active", 3, EnrolmentState.ACTIVE),
+        ("paused", 2, EnrolmentState.PAUSED),
+        ("left", 5, EnrolmentState.LEFT),
+    )
+    readers: dict[str, SubscriberRecord] = {}
+    for where, steps, state in places:
+        reader = add_subscriber(store, f"programme-{where}@example.com", "active", clock())
+        into_programme(store, reader.id, steps, last - timedelta(days=len(readers)), state)
+        readers[where] = reader
+    return readers
 
 
 def post_pages(app: Flask, store: SqlStore, settings: Settings, clock: Clock) -> dict[str, str]:
@@ -120,15 +146,24 @@ def post_pages(app: Flask, store: SqlStore, settings: Settings, clock: Clock) ->
     pages["preferences-saved"] = lambda: _post(visitor, preferences, chosen, 200)
     nothing = {"frequency": "weekly", "format": "html", "pause": ""}
     pages["preferences-all-off"] = lambda: _post(visitor, preferences, nothing, 200)
+    joining = {"programme": KEY, "action": "join", "seen": "none-0"}
+    pages["preferences-programme-joined"] = lambda: _post(
+        visitor, preferences + "/programme", joining, 200, preferences
+    )
+    pages["preferences-programme-again"] = lambda: _post(
+        visitor, preferences + "/programme", joining, 200, preferences
+    )
     pages["unsubscribed"] = lambda: _post(visitor, unsubscribe, {}, 200)
     pages["csrf"] = lambda: _post(Browser(app), "/ask", {"title": "x"}, 403)
     pages["not-allowed"] = lambda: _post(visitor, "/feed.xml", {}, 405)
     return {name: make() for name, make in pages.items()}
 
 
-def _post(visitor: Browser, path: str, data: dict[str, str], status: int) -> str:
+def _post(
+    visitor: Browser, path: str, data: dict[str, str], status: int, shown: str | None = None
+) -> str:
     if path != "/" and not path.startswith("/ask"):
-        visitor.get(path)  # the page with the button: its form token
+        visitor.get(shown or path)  # the page with the button: its form token
     answer = visitor.post(path, data)
     assert answer.status_code == status, (path, answer.status_code)
     return answer.get_data(as_text=True)
