@@ -9,6 +9,7 @@ to use another server.
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 
+from newsletter.admin import access, accounts
 from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.store.engine import make_engine, upgrade
@@ -28,6 +31,9 @@ from tests.support.dovecot import Dovecot, dovecot_missing, running_dovecot
 from tests.support.postfix import MailServer, mail_server_missing, running_mail_server
 from tests.support.send import Recorder, recording_smtp
 from tests.support.web import web_settings
+
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+QUICK_DUMMY_HASH = QUICK_HASHER.hash("no account has this password")
 
 POSTGRES_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -95,13 +101,42 @@ def engines() -> Iterator[Callable[[str], Engine]]:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the migrations brought to the head, once per test process."""
+    path = tmp_path_factory.mktemp("head") / "head.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def store(database_url: str) -> Iterator[SqlStore]:
+def store(database_url: str, request: pytest.FixtureRequest) -> Iterator[SqlStore]:
+    """A fresh database at the current schema. On SQLite, a copy of the file the
+    migrations made once (the same file: migrating it again took most of a store test's
+    time); on PostgreSQL the test's own schema, migrated."""
+    sqlite_file = database_url.removeprefix("sqlite:///")
+    if sqlite_file != database_url:
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), sqlite_file)
     engine = make_engine(database_url)
-    upgrade(engine)
+    if sqlite_file == database_url:
+        upgrade(engine)
     store = SqlStore(engine)
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Console accounts hashed with argon2id at its lowest cost. The product's cost
+    (argon2-cffi's defaults: a quarter of a CPU second each time a password is checked) is
+    a parameter of each hash, read back from it when checking; the tests sign in and fail
+    to sign in hundreds of times, and took a third of the fast tier's time doing it."""
+    monkeypatch.setattr(accounts, "_hasher", QUICK_HASHER)
+    monkeypatch.setattr(access, "DUMMY_HASH", QUICK_DUMMY_HASH)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,7 @@ def _imports() -> Iterator[tuple[str, Path, str]]:
     for path in PACKAGE.rglob("*.py"):
         parts = path.relative_to(PACKAGE).parts
         unit = parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -84,6 +85,12 @@ def _imports() -> Iterator[tuple[str, Path, str]]:
                     yield unit, path, "newsletter." + pieces[1]
                 else:
                     yield unit, path, pieces[0]
+
+
+@cache
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a module, parsed once for all the tests here."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
 
 
 def test_the_layout_table_matches_the_tree() -> None:
@@ -139,7 +146,7 @@ def _module_imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for name, path in modules.items():
         wanted: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 wanted |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
             elif isinstance(node, ast.Import):
