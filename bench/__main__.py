@@ -20,6 +20,7 @@ from bench import (
     collectors_pg,
     federate,
     preferences,
+    programmes,
     publish,
     scale_pg,
     send,
@@ -44,6 +45,7 @@ def benchmarks(full: bool) -> dict[str, Callable[[], Rows]]:
         "publish": publish.run,
         "send": send.run,
         "preferences": preferences.run,
+        "programmes": programmes.run,
         # Into a real Postfix (root only, else a skipped row): one round, not bench/send.py's
         # three, as 20,000 messages take a minute or so a side; `python -m
         # bench.send_postfix` takes medians of 3.

@@ -32,6 +32,18 @@ def unreachable(url: str) -> str | None:
     return None
 
 
+def databases(figure: str, rows: list[dict[str, object]]) -> Iterator[tuple[str, str]]:
+    """("SQLite", ""), then ("PostgreSQL", its URL) when it is reachable; when it is not,
+    a row saying why (``figure``, the database's name) goes into ``rows`` instead."""
+    yield "SQLite", ""
+    url = postgres_url()
+    why = unreachable(url)
+    if why:
+        rows.append({"figure": f"{figure}, PostgreSQL", "skipped": why})
+    else:
+        yield "PostgreSQL", url
+
+
 @contextmanager
 def fresh_schema(url: str) -> Iterator[str]:
     """A new schema, migrated to head; yields its URL and drops it afterwards."""

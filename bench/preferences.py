@@ -78,7 +78,7 @@ def ours(database_url: str | None, readers: int, spread: bool, port: int) -> dic
         settings = load_settings(site / "feeds.yaml", environ)
         store = open_store(settings)
         try:
-            _fill(store, settings, readers, spread)
+            fill(store, settings, readers, spread)
             started = time.perf_counter()
             built = build_digest(settings, store, SEND_AT, WEEK)
             queued = time.perf_counter() - started
@@ -98,7 +98,7 @@ def ours(database_url: str | None, readers: int, spread: bool, port: int) -> dic
     return {"seconds": seconds, "queue_seconds": queued, "cpu": cpu, "sent": float(report.sent)}
 
 
-def _fill(store: object, settings: object, readers: int, spread: bool) -> None:
+def fill(store: object, settings: object, readers: int, spread: bool) -> None:
     from sqlalchemy import update
 
     from newsletter.store.models import Subscriber
@@ -156,13 +156,8 @@ def measure(database_url: str, readers: int, spread: bool, port: int) -> dict[st
 def run(readers: int = 100_000) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     with send_bench.sink() as port:
-        for name in ("SQLite", "PostgreSQL"):
-            if name == "PostgreSQL":
-                url = pg_setup.postgres_url()
-                why = pg_setup.unreachable(url)
-                if why:
-                    rows.append({"figure": f"preferences, {name}", "skipped": why})
-                    continue
+        for name, url in pg_setup.databases("preferences", rows):
+            if url:
                 with pg_setup.fresh_schema(url) as one_url:
                     one = measure(one_url, readers, False, port)
                 with pg_setup.fresh_schema(url) as spread_url:

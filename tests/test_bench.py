@@ -16,6 +16,7 @@ from bench import (
     federate,
     feeds,
     pg_setup,
+    programmes,
     publish,
     reader_peer,
     rss2email,
@@ -25,7 +26,7 @@ from bench import (
     startup,
     subscribe_load,
 )
-from bench.memory import cpu_seconds, peak_mb
+from bench.memory import cpu_seconds, peak_mb, reset_peak
 from bench.table import print_table
 
 pytestmark = pytest.mark.slow  # every benchmark, at a tiny size
@@ -130,6 +131,19 @@ def test_federate() -> None:
     assert "60 POSTs" in str(rows[0]["figure"]) and "6 POSTs" in str(rows[3]["figure"])
 
 
+def test_programmes() -> None:
+    """Readers over the 11 steps against the digest to them: each side's own checks (every
+    step queued, every reader sent one message) hold on both databases."""
+    rows = programmes.run(readers=44)
+    assert_rows(rows)
+    figures = [str(row["figure"]) for row in rows]
+    assert figures[0] == "programmes: 44 readers over 11 steps, SQLite", figures
+    assert [row.get("target") for row in rows[:2]] == [1.25, None]
+    assert "step emails/s" in str(rows[0]["note"])
+    if "skipped" not in rows[2]:
+        assert "PostgreSQL" in figures[2] and len(rows) == 4, figures
+
+
 def test_postgresql_scale() -> None:
     reason = pg_setup.unreachable(pg_setup.postgres_url())
     if reason:
@@ -153,4 +167,9 @@ def test_postgresql_scale_capped_send() -> None:
 def test_memory_of_this_process() -> None:
     assert 5 < peak_mb() < 2000
     assert cpu_seconds() > 0
+    held = b"x" * 200_000_000  # written, so resident
+    del held
+    before = peak_mb()
+    reset_peak()  # the peak starts again from what this process holds now
+    assert peak_mb() < before - 150
     assert peak_mb(2**22 + 7) == 0.0  # no such process
