@@ -1,15 +1,17 @@
-"""Take docs/img/{home,exercise,exercises,digest-email}-{390,1280}-{light,dark}.png: the home
-page, an exercise's page, the exercise index and the digest email, at phone and desktop
-widths, light and dark.
+"""Take docs/img/{home,exercise,exercises,digest-email,programme-email}-{390,1280}-{light,
+dark}.png: the home page, an exercise's page, the exercise index, the digest email and a
+programme step's email, at phone and desktop widths, light and dark.
 
     .venv/bin/python docs/site_screenshot.py
 
 A fresh SQLite site in a temporary folder with a week of articles and an answered reader
 question, its digest built by the digest capability at a fixed time; the real app under
 waitress on a loopback port, which is also the site's base URL, so the email's picture is
-the PNG the app serves. Debian's Chromium (Playwright) takes the pictures. The email is
+the PNG the app serves. Debian's Chromium (Playwright) takes the pictures. The digest is
 shown as `newsletter preview` writes it (the links on the base URL, the unsubscribe link
-on the site). Run it again after changing the site's or the email's look.
+on the site), and step 3 of the shipped programme (its exercise, the routine so far) as
+`newsletter programmes preview stronger-feet --step 3` writes it. Run it again after
+changing the site's or the emails' look.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter.digest import build_digest, preview_digest  # noqa: E402
+from newsletter.programmes.render import preview_step  # noqa: E402
 from newsletter.store import SqlStore  # noqa: E402
 from newsletter.store.engine import make_engine, upgrade  # noqa: E402
 from newsletter.web import create_app  # noqa: E402
@@ -38,6 +41,7 @@ NOW = SEND_W48 + timedelta(hours=3)
 OUT = ROOT / "docs" / "img"
 WIDTHS = (390, 1280)
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+PROGRAMME, STEP = "stronger-feet", 3  # the shipped programme; step 3 has a routine so far
 ARTICLES = (
     ("tempo", "Tempo runs and intervals: what's the difference?", "Both make you faster."),
     ("heel-pain", "Pain in the heel when running", "Plantar fasciitis or the Achilles?"),
@@ -86,7 +90,10 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}/"
         slug = fill(store, root / "site")
         settings = web_settings(root / "site", base_url=base)
-        email = preview_digest(settings, store, NOW, "2026-W48").html
+        emails = {
+            "digest-email": preview_digest(settings, store, NOW, "2026-W48").html,
+            "programme-email": preview_step(settings, PROGRAMME, STEP).html,
+        }
         server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", port)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -118,10 +125,11 @@ def main() -> None:
                             f"{base}archive/exercises/*.png",
                             lambda route: route.fulfill(response=route.fetch()),
                         )
-                        page.set_content(email, wait_until="load")  # the picture from the app
-                        loaded = page.eval_on_selector("img.picture", "e => e.naturalWidth")
-                        assert loaded == 480, "the app served the email's picture"
-                        shoot(page, f"digest-email-{width}-{scheme}.png")
+                        for name, email in emails.items():
+                            page.set_content(email, wait_until="load")  # pictures from the app
+                            loaded = page.eval_on_selector("img.picture", "e => e.naturalWidth")
+                            assert loaded == 480, f"the app served the {name}'s picture"
+                            shoot(page, f"{name}-{width}-{scheme}.png")
                         page.close()
                 browser.close()
         finally:
