@@ -4,7 +4,8 @@ loopback, and the account made with the real CLI in a subprocess.
 
 The owner signs in, approves one question, answers another (the answer then shows in
 feed.xml and in the next digest), pins next week's exercise, sends a test digest that
-arrives at the SMTP server, and signs out. On every console page axe-core finds no
+arrives at the SMTP server, previews a programme's step and sends it to themselves, and
+signs out. On every console page axe-core finds no
 violation and nothing scrolls sideways at 390 px.
 
 axe-core comes from npm (`npm install` in the repository: package.json); the test skips,
@@ -202,6 +203,20 @@ def test_the_owner_runs_the_week_from_the_console(console: Console, page: Any) -
     assert console.smtp.recipients() == [OWNER]
     assert str(console.smtp.messages[0].message["Subject"]).startswith("[Test] ")
 
+    follow(page, "Programmes")
+    check(page, "programmes")
+    page.get_by_label("Step of Stronger feet in 11 weeks").select_option("2")
+    page.get_by_role("button", name="Preview this step").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    step = page.frame_locator("iframe.phone").locator("body").inner_text()
+    assert "week 2 of 11" in step.lower()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send step 2 to me").click()
+    console.smtp.wait_for(2)
+    assert console.smtp.recipients() == [OWNER, OWNER]
+    assert "week 2" in str(console.smtp.messages[1].message["Subject"])
+
     for name in ("Subscribers", "Activity", "Account"):
         follow(page, name)
         check(page, name.lower())
@@ -212,8 +227,8 @@ def test_the_owner_runs_the_week_from_the_console(console: Console, page: Any) -
     page.get_by_label("Add an address").fill("reader@example.org")
     with page.expect_navigation():
         page.get_by_role("button", name="Add", exact=True).click()
-    console.smtp.wait_for(2)
-    assert console.smtp.recipients() == [OWNER, "reader@example.org"], "double opt-in"
+    console.smtp.wait_for(3)
+    assert console.smtp.recipients() == [OWNER, OWNER, "reader@example.org"], "double opt-in"
     with page.expect_navigation():
         page.get_by_role("link", name="reader@example.org").click()
     check(page, "subscriber")

@@ -26,10 +26,10 @@ from newsletter.store.subscribers import SubscriberState
 from newsletter.subscribers import import_subscribers
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
+from tests.support.console import PASSWORD, console_app, signed_in
 from tests.support.send import queued
 from tests.support.web import Browser, add_subscriber, main_text, make_app, outbox, web_settings
 
-PASSWORD = "correct horse battery staple"
 OPEN = {"admin.sign_in_form", "admin.sign_in", "admin.stylesheet"}
 
 
@@ -40,19 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, store: SqlStore, clock: Clock) -> Flask:
-    add_account(store, "owner@example.com", "owner", PASSWORD, clock())
-    add_account(store, "mod@example.com", "moderator", PASSWORD, clock())
-    return make_app(settings, store, clock, rate_limits=UNLIMITED)
-
-
-def signed_in(
-    app: Flask, email: str = "owner@example.com", address: str = "203.0.113.7"
-) -> Browser:
-    person = Browser(app, address)
-    person.get("/admin/sign-in")
-    answer = person.post("/admin/sign-in", {"email": email, "password": PASSWORD})
-    assert answer.status_code == 303, answer.get_data(as_text=True)
-    return person
+    return console_app(settings, store, clock)
 
 
 def admin_routes(app: Flask) -> list[tuple[str, str]]:

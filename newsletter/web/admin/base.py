@@ -47,6 +47,13 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# An email shown in the console is ours but carries feed text: no script, no forms, only
+# its own inline style and remote images (the exercise's picture from this very site, even
+# on plain http while it is set up), and only inside the console's own frame.
+PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox"
+)
 # Reachable without a session: the sign-in form and the stylesheet it loads.
 OPEN = frozenset({"admin.sign_in_form", "admin.sign_in", "admin.stylesheet"})
 NOTICE_SECONDS = 600  # how long the notice of a done action shows on reload
@@ -55,6 +62,7 @@ NAV = (
     ("overview", "admin.overview", "Overview"),
     ("questions", "admin.questions", "Questions"),
     ("digest", "admin.digest", "Digest"),
+    ("programmes", "admin.programmes", "Programmes"),
     ("subscribers", "admin.subscribers", "Subscribers"),
     ("fediverse", "admin.fediverse", "Fediverse"),  # when feeds.yaml enables it
     ("activity", "admin.activity", "Activity"),
@@ -178,6 +186,19 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     }
     text = ctx.templates.get_template(template).render(values)
     return Response(text, status=status, content_type=HTML)
+
+
+def email_preview(html: str, text: str) -> Response:
+    """An email for the console's frames: its HTML, or its plain text when the query
+    says ``format=text``."""
+    as_text = request.args.get("format") == "text"
+    response = Response(
+        text if as_text else html,
+        content_type="text/plain; charset=utf-8" if as_text else HTML,
+    )
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 def done(endpoint: str, message: str, **values: Any) -> BaseResponse:

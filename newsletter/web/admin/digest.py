@@ -4,7 +4,7 @@ digests."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
 from newsletter.admin.digest import (
@@ -19,18 +19,19 @@ from newsletter.admin.digest import (
 from newsletter.admin.digest import send_test as send_test_digest
 from newsletter.digest.note import NOTE_MAX, note_markup
 from newsletter.errors import NewsletterError
-from newsletter.web.admin.base import admin, area, blueprint, done, log, page, store
-from newsletter.web.responses import HTML
+from newsletter.web.admin.base import (
+    admin,
+    area,
+    blueprint,
+    done,
+    email_preview,
+    log,
+    page,
+    store,
+)
 from newsletter.web.services import services
 
 PAST = 20
-# The email is ours but carries feed text: no script, no forms, only its own inline style
-# and remote images (the exercise's picture from this very site, even on plain http while
-# it is set up), and only inside the console's own frame.
-PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
-    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox"
-)
 
 
 @blueprint.get("/digest")
@@ -57,14 +58,7 @@ def digest() -> BaseResponse:
 def email() -> BaseResponse:
     ctx = services()
     shown = next_digest(ctx.settings, store(), ctx.clock()).preview
-    text = request.args.get("format") == "text"
-    response = Response(
-        shown.text if text else shown.html,
-        content_type="text/plain; charset=utf-8" if text else HTML,
-    )
-    response.headers["Content-Security-Policy"] = PREVIEW_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return email_preview(shown.html, shown.text)
 
 
 @blueprint.post("/digest/pin")

@@ -1,5 +1,5 @@
 """/admin/subscribers: search and filter, add (double opt-in), remove, export, each
-subscriber's history, and erasure on request. Owners only."""
+subscriber's history and programmes, and erasure on request. Owners only."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Response, abort, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from newsletter.admin.programmes import enrolled
 from newsletter.errors import NewsletterError
 from newsletter.mail.confirm import send_confirmations
 from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
@@ -62,6 +63,7 @@ def subscriber(subscriber_id: int) -> BaseResponse:
         off=sorted(labels.get(key, key) for key in choice.off),
         paused=choice.paused(now()),
         changes=store().subscriber_events(subscriber_id),
+        programmes=enrolled(store(), subscriber_id, services().programmes()),
     )
 
 

@@ -1,0 +1,70 @@
+"""The console's programmes page: where the readers of each programme are (at each step,
+paused, finished, left), each step as readers get it, and a step sent to the signed-in
+owner; and a subscriber's programmes, for their page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsletter.config import Settings
+from newsletter.mail.trial import send_test_digest
+from newsletter.programmes.model import Programme
+from newsletter.programmes.render import preview_step
+from newsletter.store import SqlStore
+from newsletter.store.programmes import EnrolmentRecord, ProgrammeCounts
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    """A programme and where its readers are."""
+
+    programme: Programme
+    counts: ProgrammeCounts
+
+    @property
+    def at_step(self) -> list[tuple[int, int]]:
+        """(steps had, active readers) for each step a reader can be waiting after, zeros
+        included: 0 is joined, the first step to come."""
+        return [(n, self.counts.at_step.get(n, 0)) for n in range(self.programme.length)]
+
+    @property
+    def total(self) -> int:
+        counts = self.counts
+        return sum(counts.at_step.values()) + counts.paused + counts.finished + counts.left
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """One of a subscriber's programmes: its title and length when the site still has it."""
+
+    record: EnrolmentRecord
+    title: str
+    length: int | None  # None: no longer in programmes.yaml
+
+
+def programme_views(store: SqlStore, programmes: Sequence[Programme]) -> list[ProgrammeView]:
+    return [ProgrammeView(p, store.programme_counts(p.key)) for p in programmes]
+
+
+def enrolled(
+    store: SqlStore, subscriber_id: int, programmes: Sequence[Programme]
+) -> list[Enrolled]:
+    """The subscriber's programmes, oldest joined first."""
+    known = {p.key: p for p in programmes}
+    lines = []
+    for record in store.enrolments(subscriber_id):
+        found = known.get(record.programme)
+        title = found.title if found else record.programme
+        lines.append(Enrolled(record, title, found.length if found else None))
+    return lines
+
+
+def send_step_test(settings: Settings, key: str, number: int, to: str, now: datetime) -> str:
+    """Step ``number`` of programme ``key`` to ``to`` only, through the transport every
+    email takes; nothing is recorded. BadInput for a programme or step the site does not
+    have, TestNotSent when the server refuses it."""
+    step = preview_step(settings, key, number)
+    send_test_digest(settings, to, step.subject, step.text, step.html, now)
+    return f"step {number} of {key} was sent to {to}"
