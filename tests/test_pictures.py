@@ -62,6 +62,8 @@ def test_the_svg_of_each_exercise_matches_its_golden_file(slug: str) -> None:
 def differing(a: Image, b: Image) -> int:
     """How many pixels differ by more than CHANNEL in a colour or alpha channel."""
     assert (a.width, a.height, a.channels) == (b.width, b.height, b.channels)
+    if a.pixels == b.pixels:  # the usual case, with the resvg that wrote the golden files
+        return 0
     step = a.channels
     return sum(
         1
@@ -81,7 +83,9 @@ def test_the_png_of_each_exercise_matches_its_golden_pixels(slug: str) -> None:
     if updating():
         golden.write_bytes(data)
     assert golden.is_file(), f"{golden} is missing; write it with NEWSLETTER_UPDATE_GOLDEN=1"
-    drawn, expected = decode(data), decode(golden.read_bytes())
+    written = golden.read_bytes()
+    drawn = decode(data)
+    expected = drawn if data == written else decode(written)
     assert (drawn.width, drawn.height) == (WIDTH * SCALE, HEIGHT * SCALE), "2x for sharp screens"
     assert set(drawn.pixels[3 :: drawn.channels]) == {255}, "opaque: dark-mode clients keep it"
     changed = differing(drawn, expected)
