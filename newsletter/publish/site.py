@@ -14,7 +14,7 @@ import newsletter.publish.exercise_pages as exercise_pages
 import newsletter.publish.questions as question_pages
 from newsletter.assets import TYPES as ASSET_TYPES
 from newsletter.assets import read_asset
-from newsletter.config import Settings, Site
+from newsletter.config import Newsletter, Settings, Site
 from newsletter.digest.catalog import catalog_path
 from newsletter.digest.picture import email_pictures
 from newsletter.digest.release import released
@@ -223,7 +223,14 @@ def render_exercise_page(
     """An exercise's page, or None for a slug that has none."""
     if not exercise_pages.is_slug(slug):
         return None
-    entry = next((e for e in _shown_exercises(settings, store, now) if e.slug == slug), None)
+    entry = next(
+        (
+            e
+            for e in _shown_exercises(settings.root, settings.newsletter, store, now)
+            if e.slug == slug
+        ),
+        None,
+    )
     if entry is None:
         return None
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
@@ -231,7 +238,7 @@ def render_exercise_page(
 
 
 def render_exercises_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
-    shown = _shown_exercises(settings, store, now)
+    shown = _shown_exercises(settings.root, settings.newsletter, store, now)
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
     return Rendered(exercise_pages.exercises_index(settings, shown), updated)
 
@@ -259,12 +266,12 @@ def render_picture(root: Path, name: str) -> Rendered | None:
 
 
 def _shown_exercises(
-    settings: Settings, store: SqlStore, now: datetime
+    root: Path, newsletter: Newsletter, store: SqlStore, now: datetime
 ) -> list[exercise_pages.ExerciseEntry]:
     """The exercise pages, with only the weeks already mailed (as publish writes them)."""
-    features = released(store.features(), now, settings.newsletter)
+    features = released(store.features(), now, newsletter)
     return exercise_pages.shown_exercises(
-        settings.root, settings.newsletter.send_on, store.exercise_catalog(), features
+        root, newsletter.send_on, store.exercise_catalog(), features
     )
 
 
