@@ -1,5 +1,5 @@
-"""What `newsletter status` shows: feed health, the last run and the fediverse account, as
-plain data."""
+"""What `newsletter status` shows: feed health, the last run, the fediverse account and
+where the readers of each programme are, as plain data."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from newsletter.store import FeedState, RunRecord, SqlStore
 from newsletter.store.fediverse import FediBacklog
 from newsletter.store.fediverse_health import Failure, FollowerRecord, ServerTrouble
 from newsletter.store.fediverse_replies import ReplyRecord
+from newsletter.store.programmes import ProgrammeCounts
 
 
 def feed_health(state: FeedState, now: datetime) -> dict[str, Any]:
@@ -132,6 +133,33 @@ def fediverse_data(found: Federation, now: datetime) -> dict[str, Any]:
             for f in found.failures
         ],
     }
+
+
+def programme_data(title: str, steps: int, counts: ProgrammeCounts) -> dict[str, Any]:
+    """Where the readers of a programme of ``steps`` steps are, as `status --json` shows
+    it: ``at_step[n]`` readers in it who have had n steps (0: joined, the first to come)."""
+    return {
+        "key": counts.programme,
+        "title": title,
+        "steps": steps,
+        "at_step": [counts.at_step.get(n, 0) for n in range(steps)],
+        "paused": counts.paused,
+        "finished": counts.finished,
+        "left": counts.left,
+    }
+
+
+def programme_line(data: dict[str, Any]) -> str:
+    """One line of `status` for a programme of :func:`programme_data`."""
+    at = [(n, readers) for n, readers in enumerate(data["at_step"]) if readers]
+    if not at and not (data["paused"] or data["finished"] or data["left"]):
+        return f"programme {data['key']}: nobody has joined yet"
+    where = ", ".join(f"{n}: {readers}" for n, readers in at)
+    in_it = f"{sum(r for _n, r in at)} in it" + (f" (by steps had: {where})" if at else "")
+    return (
+        f"programme {data['key']}: {in_it}, {data['paused']} paused, "
+        f"{data['finished']} finished, {data['left']} left"
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,11 +15,9 @@ from sqlalchemy import func, select
 from newsletter.config import Settings
 from newsletter.store import SqlStore
 from newsletter.store.models import Delivery
-from newsletter.store.programmes import EnrolmentState
-from newsletter.store.subscribers import SubscriberState
 from tests.support.clock import Clock
 from tests.support.console import console_app, signed_in
-from tests.support.programmes import KEY, TITLE, into_programme
+from tests.support.programmes import KEY, TITLE, readers_everywhere
 from tests.support.web import add_subscriber, main_text, outbox, web_settings
 
 
@@ -33,38 +31,10 @@ def app(settings: Settings, store: SqlStore, clock: Clock) -> Flask:
     return console_app(settings, store, clock)
 
 
-def readers(store: SqlStore, clock: Clock) -> dict[str, int]:
-    """Two finished, three after step 3, one joined, one paused, one left, one who left the
-    list mid-programme, and a wish never confirmed."""
-    last = clock.now.date() - timedelta(days=1)
-    places = (
-        ("fin1", 11, EnrolmentState.ACTIVE),
-        ("fin2", 11, EnrolmentState.ACTIVE),
-        ("three1", 3, EnrolmentState.ACTIVE),
-        ("three2", 3, EnrolmentState.ACTIVE),
-        ("three3", 3, EnrolmentState.ACTIVE),
-        ("paused", 2, EnrolmentState.PAUSED),
-        ("left", 5, EnrolmentState.LEFT),
-        ("gone", 4, EnrolmentState.ACTIVE),
-    )
-    ids = {}
-    for n, (name, steps, state) in enumerate(places):
-        reader = add_subscriber(store, f"{name}@example.com", "active", clock.now)
-        day = last - timedelta(days=n // 2)  # two readers a day at most: one per step
-        into_programme(store, reader.id, steps, day, state)
-        ids[name] = reader.id
-    store.set_subscriber_state(ids["gone"], SubscriberState.UNSUBSCRIBED, clock.now)
-    joined = add_subscriber(store, "new@example.com", "active", clock.now)
-    store.enrol(joined.id, KEY, "2026-11-26", clock.now, restart=False)
-    wisher = add_subscriber(store, "wisher@example.com", "pending", clock.now)
-    assert store.wish_programme(wisher.id, KEY, clock.now)
-    return {**ids, "new": joined.id, "wisher": wisher.id}
-
-
 def test_the_page_counts_the_readers_at_each_place(
     app: Flask, store: SqlStore, clock: Clock
 ) -> None:
-    readers(store, clock)
+    readers_everywhere(store, clock.now)
     owner = signed_in(app)
     answer = owner.get("/admin/programmes")
 
@@ -157,7 +127,7 @@ def test_a_mistake_in_programmes_yaml_is_named(app: Flask, settings: Settings) -
 def test_a_subscribers_page_lists_their_programmes_and_changes(
     app: Flask, store: SqlStore, clock: Clock
 ) -> None:
-    ids = readers(store, clock)
+    ids = readers_everywhere(store, clock.now)
     owner = signed_in(app)
     three = main_text(owner.get(f"/admin/subscribers/{ids['three1']}"))
     due = (clock.now.date() - timedelta(days=2) + timedelta(weeks=1)).isoformat()

@@ -1,4 +1,4 @@
-"""status: feed health, entry counts, the latest digest and the last run."""
+"""status: feed health, entry counts, the latest digest, the programmes and the last run."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ import click
 from newsletter.cli.app import App, pass_app, utcnow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
     from rich.table import Table
+
+    from newsletter.store import SqlStore
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def status(app: App, as_json: bool) -> None:
-    """Feed health (last success, last error, failures, next attempt, gone) and the last run."""
+    """Feed health (last success, last error, failures, next attempt, gone), where each
+    programme's readers are, and the last run."""
     from newsletter import status as status_mod
     from newsletter.mail.bounces.stats import digest_stats
     from newsletter.store.entries import EntryKind
@@ -41,10 +46,25 @@ def status(app: App, as_json: bool) -> None:
             if app.settings.fediverse is not None
             else None
         )
+        data["programmes"], data["programmes_error"] = _programmes(app.settings.root, store)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     _print_status(data)
+
+
+def _programmes(site_root: Path, store: SqlStore) -> tuple[list[dict[str, Any]], str | None]:
+    """Where the readers of each programme of programmes.yaml are; the file's mistake, if
+    it has one (status reports the rest all the same)."""
+    from newsletter.errors import ConfigError
+    from newsletter.programmes.file import load_site_programmes
+    from newsletter.status import programme_data
+
+    try:
+        found = load_site_programmes(site_root)
+    except ConfigError as exc:
+        return [], str(exc)
+    return [programme_data(p.title, p.length, store.programme_counts(p.key)) for p in found], None
 
 
 def _print_status(data: dict[str, Any]) -> None:
@@ -110,7 +130,7 @@ def _feed_table(feeds: list[dict[str, Any]]) -> Table:
 def _print_summary(console: Console, data: dict[str, Any]) -> None:
     from newsletter.mail.bounces.stats import digest_line_of
     from newsletter.mail.report import RESENT_HELP
-    from newsletter.status import shown
+    from newsletter.status import programme_line, shown
 
     retired = data["retired_feeds"]
     if retired:
@@ -137,6 +157,10 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
         console.print(f"bounce reports refused (they proved nothing): {refused}")
     if data["fediverse"] is not None:
         console.print(_fediverse_line(data["fediverse"]), markup=False)
+    for programme in data["programmes"]:
+        console.print(programme_line(programme), markup=False)
+    if data["programmes_error"]:
+        console.print(f"programmes: none offered, {data['programmes_error']}", markup=False)
     run = data["last_run"]
     if run:
         console.print(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from newsletter.store import SqlStore
 from newsletter.store.programmes import EnrolmentState, StepEmail
+from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 
 KEY = "stronger-feet"  # the shipped programmes.yaml's
 TITLE = "Stronger feet in 11 weeks"
@@ -33,3 +34,39 @@ def into_programme(
     if state in (EnrolmentState.PAUSED, EnrolmentState.LEFT):
         when = datetime.combine(last_day, time(12), UTC)
         store.set_enrolment_state(subscriber_id, KEY, state, when)
+
+
+def readers_everywhere(store: SqlStore, now: datetime) -> dict[str, int]:
+    """Subscriber ids of readers at each place of the programme: two finished, three after
+    step 3, one just joined, one paused, one who left it, one who left the list part way,
+    and a wish from the sign-up form never confirmed (which counts nowhere)."""
+    last = now.date() - timedelta(days=1)
+    places = (
+        ("fin1", 11, EnrolmentState.ACTIVE),
+        ("fin2", 11, EnrolmentState.ACTIVE),
+        ("three1", 3, EnrolmentState.ACTIVE),
+        ("three2", 3, EnrolmentState.ACTIVE),
+        ("three3", 3, EnrolmentState.ACTIVE),
+        ("paused", 2, EnrolmentState.PAUSED),
+        ("left", 5, EnrolmentState.LEFT),
+        ("gone", 4, EnrolmentState.ACTIVE),
+    )
+    ids = {}
+    for n, (name, steps, state) in enumerate(places):
+        reader = _subscriber(store, f"{name}@example.com", SubscriberState.ACTIVE, now)
+        day = last - timedelta(days=n // 2)  # two readers a day at most: one per step
+        into_programme(store, reader, steps, day, state)
+        ids[name] = reader
+    store.set_subscriber_state(ids["gone"], SubscriberState.UNSUBSCRIBED, now)
+    ids["new"] = _subscriber(store, "new@example.com", SubscriberState.ACTIVE, now)
+    store.enrol(ids["new"], KEY, (last + timedelta(days=2)).isoformat(), now, restart=False)
+    ids["wisher"] = _subscriber(store, "wisher@example.com", SubscriberState.PENDING, now)
+    assert store.wish_programme(ids["wisher"], KEY, now)
+    return ids
+
+
+def _subscriber(store: SqlStore, address: str, state: SubscriberState, now: datetime) -> int:
+    new = NewSubscriber(address, address, None, state, SubscriberSource.CLI)
+    record = store.create_subscriber(new, now)
+    assert record is not None
+    return record.id
