@@ -19,7 +19,8 @@ from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.digest.picture import email_picture
-from newsletter.mail.message import SITE_PLACEHOLDER, with_site_url
+from newsletter.mail.message import PREFERENCES_PLACEHOLDER, SITE_PLACEHOLDER, with_site_url
+from newsletter.programmes.readers import offer_titles
 from newsletter.store import SqlStore
 from newsletter.store.digests import BuiltDigest
 from tests.support.digest import SEND_W48, add, article, question, site_settings
@@ -62,7 +63,8 @@ def fixture_digest(store: SqlStore, root: Path) -> tuple[Settings, BuiltDigest]:
         question("twenty-miles", "Is 20 to 30 Training Miles Enough for a Half Marathon?",
                  SEND_W48 - 3 * day, None, "<p>I have run for a year and a half.</p>"),
     )  # fmt: skip
-    built = build_digest(settings, store, SEND_W48, WEEK)
+    # As `run` builds it: the footer offers the shipped programme.
+    built = build_digest(settings, store, SEND_W48, WEEK, offers=offer_titles(settings.root))
     assert built.digest is not None
     return settings, built.digest
 
@@ -100,6 +102,10 @@ def test_the_html_is_built_for_mail_clients(store: SqlStore, tmp_path: Path) -> 
     links = re.findall(r'href="([^"]*)"', html)
     assert "https://news.example.com/archive/" in links
     assert "https://news.example.com/feed.xml" in links
+    # The footer offers the programme on the reader's own preferences page.
+    assert f"{PREFERENCES_PLACEHOLDER}#programme" in links
+    assert ">Start Stronger feet in 11 weeks</a>: it begins the day you join." in html
+    assert f"\n{PREFERENCES_PLACEHOLDER}#programme\n" in digest.text
 
 
 def test_titles_and_texts_are_escaped_never_trusted(store: SqlStore, tmp_path: Path) -> None:

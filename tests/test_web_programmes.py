@@ -8,13 +8,18 @@ and on PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
 from newsletter.config import Settings
+from newsletter.digest import build_digest
+from newsletter.digest.variants import variant_source
+from newsletter.mail import SendOptions, send_digest
+from newsletter.programmes.readers import offer_titles
 from newsletter.store import SqlStore
 from newsletter.store.programmes import (
     EnrolmentRecord,
@@ -294,3 +299,37 @@ def test_the_confirmation_page_offers_the_programme_with_a_button(
     assert "Choose what you get" in main_text(answer) and "Done: you're in." in main_text(answer)
     found = enrolment(store, ann.id)
     assert found is not None and found.state == EnrolmentState.ACTIVE
+
+
+def test_a_digests_start_link_takes_each_reader_to_their_own_programme_section(
+    app: Flask, settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    """Built and sent as `run` does (the footer offering the site's programmes), each
+    reader's digest links to their own #programme, where one button joins."""
+    week, send_at = "2026-W48", datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    joined = send_at - timedelta(days=3)
+    readers = [add_subscriber(store, f"{n}@example.com", "active", joined) for n in "ab"]
+    offers = offer_titles(settings.root)
+    assert offers == (TITLE,)
+    assert build_digest(settings, store, send_at, week, offers=offers).digest is not None
+    sent = send_digest(
+        settings,
+        store,
+        lambda: send_at,
+        SendOptions(week=week),
+        variants=variant_source(settings, store, offers),
+    )
+    assert sent.sent == 2
+
+    for reader, mail in zip(readers, sorted(outbox(settings), key=lambda m: m.to), strict=True):
+        text = mail.text()
+        assert f"Start {TITLE} (it begins the day you join):" in text
+        found = re.search(r"(https://\S+)#programme", text)
+        assert found, text
+        path = urlsplit(found[1]).path
+        assert path == preferences_path(settings, reader.id, reader.email_key)
+        html = mail.message.get_body(("html",))
+        assert html is not None and f'href="{found[1]}#programme"' in str(html.get_content())
+        Reader(app, path).press("join")
+        joined = enrolment(store, reader.id)
+        assert joined is not None and joined.state == EnrolmentState.ACTIVE

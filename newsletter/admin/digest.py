@@ -15,6 +15,7 @@ from newsletter.digest.note import save_note
 from newsletter.digest.weeks import current_week, send_time, shift_week
 from newsletter.html_text import has_visible
 from newsletter.mail.trial import send_test_digest
+from newsletter.programmes.readers import offer_titles
 from newsletter.store import SqlStore
 
 PHONE_WIDTH = 390
@@ -40,7 +41,8 @@ def next_week(timezone: str, store: SqlStore, now: datetime) -> str:
 def next_digest(settings: Settings, store: SqlStore, now: datetime) -> NextDigest:
     week = next_week(settings.newsletter.timezone, store, now)
     when = send_time(week, settings.newsletter.send_on, settings.newsletter.timezone)
-    return NextDigest(week, when, preview_digest(settings, store, now, week))
+    offers = offer_titles(settings.root)
+    return NextDigest(week, when, preview_digest(settings, store, now, week, offers))
 
 
 def rotation(settings: Settings, store: SqlStore, now: datetime) -> Overview:

@@ -27,10 +27,12 @@ def digest(app: App, week: str | None, late: bool) -> None:
     """
     from newsletter.digest import build_digest
     from newsletter.digest.release import due_at, shown_time
+    from newsletter.programmes.readers import offer_titles
 
+    offers = offer_titles(app.settings.root)
     with app.store() as store:
         now = utcnow()
-        built = build_digest(app.settings, store, now, week, late)
+        built = build_digest(app.settings, store, now, week, late, offers=offers)
     if built.digest is None:
         click.echo(f"digest {built.week}: skipped, nothing new this week (skip_empty is on)")
         return
@@ -56,9 +58,11 @@ def digest(app: App, week: str | None, late: bool) -> None:
 def preview(app: App, week: str | None, text: bool, out: Path | None) -> None:
     """Render a digest without recording or queueing anything (HTML unless --text)."""
     from newsletter.digest import preview_digest
+    from newsletter.programmes.readers import offer_titles
 
+    offers = offer_titles(app.settings.root)
     with app.store() as store:
-        shown = preview_digest(app.settings, store, utcnow(), week)
+        shown = preview_digest(app.settings, store, utcnow(), week, offers)
     note = "as built" if shown.stored else "not built yet; nothing recorded"
     document = shown.text if text else shown.html
     show_preview(document, out, f"{shown.week} ({note})", shown.subject)

@@ -75,6 +75,7 @@ def send(
     from newsletter.digest.variants import variant_source
     from newsletter.mail import SendOptions, send_digest
     from newsletter.mail.transport import require_transport
+    from newsletter.programmes.readers import offer_titles
     from newsletter.progress import SendProgress
 
     require_transport(app.settings)
@@ -89,7 +90,7 @@ def send(
         if choice.week is not None and not yes and interactive():
             _confirm(store, choice.week, now)
         options = SendOptions(choice.week, workers, rate, retry_unknown)
-        variants = variant_source(app.settings, store)
+        variants = variant_source(app.settings, store, offer_titles(app.settings.root))
         report = send_digest(app.settings, store, utcnow, options, SendProgress(), variants)
     click.echo(report.summary())
     if report.paused:

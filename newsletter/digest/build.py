@@ -12,6 +12,7 @@ the same steps and records nothing (the catalog aside: it is loaded on every com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -86,11 +87,13 @@ def build_digest(
     week: str | None = None,
     late: bool = False,
     never_empty_first: bool = False,
+    offers: Sequence[str] = (),
 ) -> Built:
     """Build and record the digest of ``week`` once; rerunning returns the recorded one.
     A late or out-of-order week needs ``late`` (see release.py). ``never_empty_first``
     (what `run` asks): a site's first digest waits until it has something in it; the
-    owner's own `newsletter digest` builds what they ask for."""
+    owner's own `newsletter digest` builds what they ask for. ``offers``: the titles of
+    the programmes its footer offers (``programmes.readers.offer_titles``)."""
     week = resolve_week(settings, now, week)
     catalog = sync_catalog(settings, store, now)
     recorded = store.built_digest(week)
@@ -108,7 +111,7 @@ def build_digest(
     featured = store.feature_week(week, choice.exercise_id, now)  # stored once, kept
     exercise = _known(catalog, featured.exercise_id)
     note = _waiting_note(store)
-    rendered = DigestRenderer(settings, week, exercise, note=note).render(
+    rendered = DigestRenderer(settings, week, exercise, note=note, offers=offers).render(
         candidates.entries, candidates.total
     )
     draft = _draft(week, period, exercise, rendered, dated(week, now, settings.newsletter), note)
@@ -121,7 +124,11 @@ def build_digest(
 
 
 def preview_digest(
-    settings: Settings, store: SqlStore, now: datetime, week: str | None = None
+    settings: Settings,
+    store: SqlStore,
+    now: datetime,
+    week: str | None = None,
+    offers: Sequence[str] = (),
 ) -> Preview:
     """The digest of ``week`` as it is (when built) or would be now; nothing recorded."""
     week = resolve_week(settings, now, week)
@@ -133,7 +140,7 @@ def preview_digest(
             return _preview(settings, week, recorded, exercise, recorded.item_count, stored=True)
     _period, _window, candidates = _contents(settings, store, now, week)
     exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
-    renderer = DigestRenderer(settings, week, exercise, note=_waiting_note(store))
+    renderer = DigestRenderer(settings, week, exercise, note=_waiting_note(store), offers=offers)
     rendered = renderer.render(candidates.entries, candidates.total)
     count = len(rendered.sections.entries)
     return _preview(settings, week, rendered, exercise, count, stored=False)

@@ -113,6 +113,9 @@ class DigestView:
     # The editor's note at the top: HTML kept to the allowlist, and its plain text.
     note_html: Markup | None = None
     note_text: str = ""
+    # The titles of the programmes a reader may start: a "Start …" line each in the footer,
+    # linking to their preferences page's #programme section.
+    offers: tuple[str, ...] = ()
 
 
 def compose(
@@ -123,10 +126,11 @@ def compose(
     earlier: Sequence[str] | None = None,
     note: str | None = None,
     picture: HostedPicture | None = None,
+    offers: Sequence[str] = (),
 ) -> DigestView:
     """The digest's view. ``earlier``: for a digest covering several weeks, the names of
     the exercises of the weeks before this one (None: this week's digest alone); ``note``:
-    the editor's (Markdown)."""
+    the editor's (Markdown); ``offers``: the titles of the programmes a reader may start."""
     zone = ZoneInfo(settings.newsletter.timezone)
     base = SITE_PLACEHOLDER  # filled in when sent or shown (see mail.message)
     articles = tuple(_item(e, zone) for e in chosen.articles)
@@ -153,6 +157,7 @@ def compose(
         monthly=earlier is not None,
         note_html=note_markup(note),
         note_text=note_text(note) if note else "",
+        offers=tuple(offers),
     )
 
 

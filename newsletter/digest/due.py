@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -74,9 +75,12 @@ class DigestReport:
         }
 
 
-def build_due_digest(settings: Settings, store: SqlStore, now: datetime) -> DigestReport:
+def build_due_digest(
+    settings: Settings, store: SqlStore, now: datetime, offers: Sequence[str] = ()
+) -> DigestReport:
     """Build the current week's digest when ``now`` has reached the week's ``send_on``
-    time (in the newsletter's timezone) and it is not built yet; else say why not."""
+    time (in the newsletter's timezone) and it is not built yet; else say why not.
+    ``offers``: the titles of the programmes its footer offers."""
     zone = settings.newsletter.timezone
     week = current_week(now, zone)
     due_at = send_time(week, settings.newsletter.send_on, zone)
@@ -88,7 +92,7 @@ def build_due_digest(settings: Settings, store: SqlStore, now: datetime) -> Dige
     if now < due_at:
         sync_catalog(settings, store, now)  # on every run: a mistake in the file shows at once
         return DigestReport(week=week, status="not_due", due_at=due_at, timezone=zone)
-    built = build_digest(settings, store, now, week, never_empty_first=True)
+    built = build_digest(settings, store, now, week, never_empty_first=True, offers=offers)
     if built.digest is None:
         status: Status = "first_empty" if built.first else "skipped"
         return DigestReport(week=week, status=status, due_at=due_at, timezone=zone)

@@ -56,6 +56,7 @@ class DigestRenderer:
         earlier: Sequence[str] | None = None,
         text_only: bool = False,
         note: str | None = None,
+        offers: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.week = week
@@ -63,6 +64,7 @@ class DigestRenderer:
         self.earlier = earlier  # a digest of several weeks: the earlier weeks' exercises
         self.text_only = text_only
         self.note = note  # the editor's note (Markdown), at the top
+        self.offers = tuple(offers)  # the programmes the footer offers, by title
         self.budget = budget  # bytes as sent
         self.env = env or make_environment(settings.root)
         self.size = size or digest_size(settings)
@@ -85,6 +87,7 @@ class DigestRenderer:
                     self.earlier,
                     self.note,
                     self.picture,
+                    self.offers,
                 )
                 html = "" if self.text_only else self.html(view)
                 tried[keep] = (chosen, view, html, self.text(view))

@@ -24,22 +24,28 @@ from newsletter.subscribers.preferences import EXERCISE, QUESTIONS, Variant, sec
 MAX_WEEKS = 6
 
 
-def variant_source(settings: Settings, store: SqlStore) -> Callable[[DigestToSend, str], Rendering]:
+def variant_source(
+    settings: Settings, store: SqlStore, offers: Sequence[str] = ()
+) -> Callable[[DigestToSend, str], Rendering]:
     """What `run` and `send` hand the sender: a variant's recorded rendering, else a new
-    one, recorded once."""
+    one, recorded once. ``offers``: the titles of the programmes its footer offers."""
 
     def rendering(digest: DigestToSend, key: str) -> Rendering:
         found = store.digest_variant(digest.id, key)
         if found is not None:
             return found
-        rendered = render_variant(settings, store, digest, Variant.decode(key))
+        rendered = render_variant(settings, store, digest, Variant.decode(key), offers)
         return store.save_digest_variant(digest.id, key, rendered)
 
     return rendering
 
 
 def render_variant(
-    settings: Settings, store: SqlStore, digest: DigestToSend, variant: Variant
+    settings: Settings,
+    store: SqlStore,
+    digest: DigestToSend,
+    variant: Variant,
+    offers: Sequence[str] = (),
 ) -> Rendering:
     built = store.built_digest(digest.week)
     if built is None:
@@ -64,6 +70,7 @@ def render_variant(
         earlier=earlier,
         text_only=variant.format == "text",
         note=built.note,  # the editor's note heads every reader's digest of the week
+        offers=offers,
     )
     rendered = renderer.render(entries, len(entries))
     return Rendering(rendered.subject, rendered.html, rendered.text, len(rendered.sections.entries))

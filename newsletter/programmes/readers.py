@@ -2,11 +2,11 @@
 
 Readers join on the sign-up form (a wish, kept as a waiting enrolment until they confirm
 their address: the programme then starts on the day they confirm), on the confirmation
-page, and on their preferences page, which every digest links to; there they pause,
-resume, leave or start again. Which buttons a reader is offered follows from where they
-are (:func:`offered`, pure). Each form names the place it was shown for (``seen``): a
-form sent twice, or sent after the reader changed something in another tab, changes
-nothing.
+page, and on their preferences page, which every digest's footer links to ("Start …",
+:func:`offer_titles`); there they pause, resume, leave or start again. Which buttons a
+reader is offered follows from where they are (:func:`offered`, pure). Each form names the
+place it was shown for (``seen``): a form sent twice, or sent after the reader changed
+something in another tab, changes nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 from newsletter.config import Settings
 from newsletter.config.settings import SendOn
+from newsletter.errors import ConfigError
 from newsletter.programmes.due import join
+from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.model import Programme
 from newsletter.programmes.schedule import joining_day
 from newsletter.store import SqlStore
@@ -155,3 +158,13 @@ def start_wished(
     for programme in started:
         join(settings, store, subscriber_id, programme, now)
     return started
+
+
+def offer_titles(site_root: Path) -> tuple[str, ...]:
+    """The titles a digest's footer offers ("Start …", a link to the reader's #programme):
+    the site's programmes; none while programmes.yaml has a mistake (run's programmes
+    step says what it is)."""
+    try:
+        return tuple(p.title for p in load_site_programmes(site_root))
+    except ConfigError:
+        return ()
