@@ -331,5 +331,5 @@ def test_a_digests_start_link_takes_each_reader_to_their_own_programme_section(
         html = mail.message.get_body(("html",))
         assert html is not None and f'href="{found[1]}#programme"' in str(html.get_content())
         Reader(app, path).press("join")
-        joined = enrolment(store, reader.id)
-        assert joined is not None and joined.state == EnrolmentState.ACTIVE
+        now_in = enrolment(store, reader.id)
+        assert now_in is not None and now_in.state == EnrolmentState.ACTIVE
