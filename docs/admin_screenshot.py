@@ -1,10 +1,12 @@
-"""Take docs/img/admin-{overview,questions}-{390,1280}[-dark].png: the console's overview and
-question queue on a made-up site, at phone and desktop widths, light and dark.
+"""Take docs/img/admin-{overview,questions,programmes}-{390,1280}[-dark].png: the console's
+overview, question queue and programmes page on a made-up site, at phone and desktop
+widths, light and dark.
 
     .venv/bin/python docs/admin_screenshot.py
 
-A fresh SQLite site in a temporary folder, filled with twelve weeks of subscribers, three
-feeds (one failing), a last run and a pending question, at a fixed time; the real app
+A fresh SQLite site in a temporary folder, filled with twelve weeks of subscribers (some
+at each step of the shipped programme), three feeds (one failing), a last run and a pending
+question, at a fixed time; the real app
 under waitress on a loopback port; Debian's Chromium (Playwright) signs in and takes the
 pictures. Run it again after changing the console's look.
 """
@@ -21,20 +23,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs.site_screenshot import free_port  # noqa: E402
 from newsletter.admin.accounts import add_account  # noqa: E402
 from newsletter.config import FeedConfig  # noqa: E402
 from newsletter.questions import QuestionInput, ask_question  # noqa: E402
 from newsletter.store import SqlStore  # noqa: E402
 from newsletter.store.engine import make_engine, upgrade  # noqa: E402
+from newsletter.store.programmes import EnrolmentState  # noqa: E402
 from newsletter.store.subscribers import NewSubscriber  # noqa: E402
 from newsletter.web import create_app  # noqa: E402
 from newsletter.web.server import make_server  # noqa: E402
 from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+from tests.support.programmes import into_programme  # noqa: E402
 from tests.support.web import web_settings  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 OUT = ROOT / "docs" / "img"
-SHOTS = (("admin-overview", ""), ("admin-questions", "questions"))
+SHOTS = (
+    ("admin-overview", ""),
+    ("admin-questions", "questions"),
+    ("admin-programmes", "programmes?key=stronger-feet&step=3"),
+)
+# Readers of the programme by steps had, most first (a step queued for one reader is
+# queued for every reader due it: those with fewer steps come after).
+STEPS_HAD = (11, 11, 11, 10, 8, 8, 7, 6, 6, 6, 5, 5, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 1, 1, 0, 0)
+AWAY = {5: EnrolmentState.PAUSED, 9: EnrolmentState.LEFT, 14: EnrolmentState.LEFT}
 WIDTHS = (390, 1280)
 PASSWORD = "screenshot passphrase"
 FEEDS = (
@@ -57,6 +70,10 @@ def fill(store: SqlStore) -> None:
                 store.set_subscriber_state(record.id, "active", when + timedelta(hours=1))
             if n % 9 == 8:
                 store.set_subscriber_state(record.id, "unsubscribed", when + timedelta(days=3))
+    readers = [r.id for r in store.iter_subscribers() if r.state == "active"][: len(STEPS_HAD)]
+    for n, (reader, steps) in enumerate(zip(readers, STEPS_HAD, strict=True)):
+        last = NOW.date() - timedelta(days=1 + n % 5)
+        into_programme(store, reader, steps, last, AWAY.get(n, EnrolmentState.ACTIVE))
     states = store.sync_feeds(FEEDS, NOW)
     store.save_feed_state(dataclasses.replace(states[0], last_success_at=NOW))
     store.save_feed_state(dataclasses.replace(states[1], last_success_at=NOW))
@@ -89,9 +106,10 @@ def main() -> None:
         upgrade(engine)
         store = SqlStore(engine)
         fill(store)
-        settings = web_settings(root / "site", base_url="http://127.0.0.1/")
+        port = free_port()  # the site's base URL: a previewed email's picture is the app's
+        settings = web_settings(root / "site", base_url=f"http://127.0.0.1:{port}/")
         settings = dataclasses.replace(settings, feeds=FEEDS)  # the overview shows these only
-        server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", 0)
+        server = make_server(create_app(settings, store, lambda: NOW), "127.0.0.1", port)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         base = f"http://127.0.0.1:{server.port}/admin/"
@@ -112,7 +130,12 @@ def main() -> None:
                         for name, path in SHOTS:
                             page.goto(base + path)
                             shot = f"{name}-{width}{suffix}.png"
-                            page.screenshot(path=str(OUT / shot), full_page=True)
+                            # The whole page in the window: a full-page screenshot leaves an
+                            # email's preview frame (a sandboxed, cross-origin frame) blank.
+                            tall = page.evaluate("document.documentElement.scrollHeight")
+                            page.set_viewport_size({"width": width, "height": tall})
+                            page.screenshot(path=str(OUT / shot))
+                            page.set_viewport_size({"width": width, "height": 900})
                             print(f"wrote docs/img/{shot}")
                 browser.close()
         finally:

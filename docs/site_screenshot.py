@@ -1,6 +1,7 @@
-"""Take docs/img/{home,exercise,exercises,digest-email,programme-email}-{390,1280}-{light,
-dark}.png: the home page, an exercise's page, the exercise index, the digest email and a
-programme step's email, at phone and desktop widths, light and dark.
+"""Take docs/img/{home,exercise,exercises,digest-email,programme-email,programme-section}-
+{390,1280}-{light,dark}.png: the home page, an exercise's page, the exercise index, the
+digest email, a programme step's email and the programme section of a reader's preferences
+page (at step 3), at phone and desktop widths, light and dark.
 
     .venv/bin/python docs/site_screenshot.py
 
@@ -28,14 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter.digest import build_digest, preview_digest  # noqa: E402
+from newsletter.programmes.readers import offer_titles  # noqa: E402
 from newsletter.programmes.render import preview_step  # noqa: E402
 from newsletter.store import SqlStore  # noqa: E402
 from newsletter.store.engine import make_engine, upgrade  # noqa: E402
+from newsletter.subscribers import Links, load_tokens  # noqa: E402
 from newsletter.web import create_app  # noqa: E402
 from newsletter.web.server import make_server  # noqa: E402
 from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
 from tests.support.digest import SEND_W48, add, article, question  # noqa: E402
-from tests.support.web import web_settings  # noqa: E402
+from tests.support.programmes import into_programme  # noqa: E402
+from tests.support.web import add_subscriber, web_settings  # noqa: E402
 
 NOW = SEND_W48 + timedelta(hours=3)
 OUT = ROOT / "docs" / "img"
@@ -61,7 +65,9 @@ def fill(store: SqlStore, settings_root: Path) -> str:
     )
     add(store, SEND_W48 - day, *entries, asked)
     settings = web_settings(settings_root)
-    built = build_digest(settings, store, SEND_W48, "2026-W48")
+    built = build_digest(
+        settings, store, SEND_W48, "2026-W48", offers=offer_titles(settings.root)
+    )  # as `run` builds it: its footer offers the programme
     assert built.digest is not None and built.exercise is not None
     digest = store.archived_digest("2026-W48")
     assert digest is not None
@@ -102,6 +108,11 @@ def main() -> None:
             "exercise": f"{base}archive/exercises/{slug}.html",
             "exercises": f"{base}archive/exercises/",
         }
+        # A reader three steps into the programme, at their preferences page's section.
+        reader = add_subscriber(store, "reader@example.com", "active", NOW - timedelta(weeks=4))
+        into_programme(store, reader.id, STEP, NOW.date() - timedelta(days=2))
+        links = Links(base, load_tokens(settings))
+        preferences = links.preferences(reader.id, reader.email_key) + "#programme"
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -116,6 +127,8 @@ def main() -> None:
                         for name, url in pages.items():
                             page.goto(url)
                             shoot(page, f"{name}-{width}-{scheme}.png")
+                        page.goto(preferences)
+                        shoot(page.locator("#programme"), f"programme-section-{width}-{scheme}.png")
                         # A blank page of its own: the site's pages' CSP (no inline style)
                         # would stay with a document written over one of them.
                         page.goto("about:blank")
@@ -139,7 +152,11 @@ def main() -> None:
 
 
 def shoot(page: Any, name: str) -> None:
-    page.screenshot(path=str(OUT / name), full_page=True)
+    """A page whole, or one element of it (a locator)."""
+    if hasattr(page, "goto"):
+        page.screenshot(path=str(OUT / name), full_page=True)
+    else:
+        page.screenshot(path=str(OUT / name))
     print(f"wrote docs/img/{name}")
 
 
