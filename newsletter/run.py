@@ -1,6 +1,6 @@
 """`newsletter run`: collect → bounces (when a mailbox is set) → digest (when due) →
-publish → federate (when the site is a fediverse account) → send → answers (the askers
-told their question is answered), and one report.
+publish → federate (when the site is a fediverse account) → send → programmes (the steps
+due today) → answers (the askers told their question is answered), and one report.
 
 Each step is its capability's own function; this module only orders them. A step that
 fails is reported and the next steps still run (a broken publish must not stop this
@@ -9,7 +9,7 @@ week's digest from going out); the run then ends with exit status 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -24,6 +24,8 @@ from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.answers import tell_askers
 from newsletter.mail.bounces.process import fetch_bounces
+from newsletter.programmes.due import ProgrammeReport, run_programmes
+from newsletter.programmes.readers import offer_titles
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
 from newsletter.store.fediverse import BEHIND
@@ -87,7 +89,8 @@ def run_after_collect(
     take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
-    _step(report, "digest", lambda: build_due_digest(settings, store, clock()))
+    offers = offer_titles(settings.root)  # the digest's footer offers the programmes
+    _step(report, "digest", lambda: build_due_digest(settings, store, clock(), offers))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
     if settings.fediverse is not None:
         _step(report, "federate", lambda: federate(settings, store, clock))
@@ -95,9 +98,15 @@ def run_after_collect(
         if isinstance(federated, DeliveryReport) and federated.behind_since(clock(), BEHIND):
             # Federation that stopped silently is the complaint we answer (WordPress #873).
             report.errors["federate"] = federated.summary()
-    _step(report, "send", lambda: send_due_digest(settings, store, clock))
+    _step(report, "send", lambda: send_due_digest(settings, store, clock, offers))
+    # After the digest: a server that refused it (paused) is not asked again for the steps.
+    if not _paused(report):
+        _step(report, "programmes", lambda: run_programmes(settings, store, clock))
     # After publish: the answer's page the email links to is on the site by then.
     _step(report, "answers", lambda: tell_askers(settings, store, clock))
+    steps = report.steps.get("programmes")
+    if isinstance(steps, ProgrammeReport) and steps.paused:
+        report.errors["programmes"] = f"sending paused: {steps.paused}"
     sent = report.steps.get("send")
     if isinstance(sent, SendReport) and sent.paused:
         report.errors["send"] = f"sending paused: {sent.paused}"
@@ -107,14 +116,22 @@ def run_after_collect(
     return report
 
 
-def send_due_digest(settings: Settings, store: SqlStore, clock: Clock) -> SendReport:
+def send_due_digest(
+    settings: Settings, store: SqlStore, clock: Clock, offers: Sequence[str] = ()
+) -> SendReport:
     """Only the digest that is due: never one built ahead for a coming week, never an
     older one once a newer is due (cron never says --late)."""
     choice = week_to_send(None, store.digest_weeks(), clock(), settings.newsletter, late=False)
     if choice.week is None:
         return SendReport(nothing=choice.waiting or "no digest has been built yet")
     options = SendOptions(week=choice.week)
-    return send_digest(settings, store, clock, options, variants=variant_source(settings, store))
+    variants = variant_source(settings, store, offers)
+    return send_digest(settings, store, clock, options, variants=variants)
+
+
+def _paused(report: RunReport) -> bool:
+    sent = report.steps.get("send")
+    return isinstance(sent, SendReport) and sent.paused is not None
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from newsletter.config import Settings
 from newsletter.programmes.due import join, send_due_steps
 from newsletter.programmes.model import Programme, Step
 from newsletter.programmes.schedule import due_after, programme_day
 from newsletter.store import SqlStore
+from newsletter.store.models import Subscriber
 from newsletter.store.programmes import EnrolmentState, StepEmail
 from newsletter.store.subscribers import SubscriberState
 from tests.support.clock import Clock
@@ -181,3 +183,19 @@ def test_the_schedule_avoids_the_digest_day_and_waits_for_the_send_hour() -> Non
     assert programme_day(datetime(2026, 12, 8, 6, 59, tzinfo=UTC), monday, "UTC") is None
     assert due_after(date(2026, 12, 1), 6, monday) == date(2026, 12, 8), "Monday → Tuesday"
     assert due_after(date(2026, 12, 1), 7, monday) == date(2026, 12, 8)
+
+
+def test_a_reader_of_plain_text_gets_the_step_as_text(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    add_subscribers(store, ["html@x.org", "text@x.org"])
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(Subscriber).where(Subscriber.email == "text@x.org").values(choice="fmt=text")
+        )
+    clock = Clock(START + timedelta(hours=2))
+    for email in ("html@x.org", "text@x.org"):
+        join(mailer, store, subscriber_id(store, email), FEET, clock())
+    assert send_due_steps(mailer, store, clock, [FEET], render).sent == 2
+    kinds = {r.rcpt_tos[0]: r.message.get_content_type() for r in smtp[0].messages}
+    assert kinds == {"html@x.org": "multipart/alternative", "text@x.org": "text/plain"}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @verbose_option
 @pass_app
 def run(app: App, verbose: bool) -> None:
-    """Collect, publish, and send this week's digest when due (the cron entry point).
+    """Collect, publish, and send the digest and programme steps when due (the cron entry point).
 
     Safe to run every few minutes: a second run while one is going exits 0 at once.
     On PostgreSQL, runs on several machines share the collecting and one of them does

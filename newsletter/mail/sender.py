@@ -16,6 +16,7 @@ into a clean stop.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -103,6 +104,8 @@ class SendOptions:
 # Renders a digest as some readers chose it (their rows' ``variant``): the digest step's
 # ``digest.variants.variant_source``, handed in so that mail/ knows nothing of sections.
 VariantSource = Callable[[DigestToSend, str], Rendering]
+# The same for a programme mailing: its readers differ only by format (programmes.due).
+MailingVariants = Callable[[MailingToSend, str], Rendering]
 
 
 def send_digest(
@@ -131,7 +134,8 @@ def send_digest(
             message = f"another `newsletter send` ({lock.holder}) is sending it; nothing to do"
             return SendReport(week=digest.week, busy=message)
         job = _Job(settings, store, clock, digest, options, progress or SilentProgress())
-        job.variants = variants
+        if variants is not None:
+            job.variants = functools.partial(variants, digest)
         return job.run(exclusive=not store.shared_by_machines)
 
 
@@ -141,6 +145,7 @@ def send_mailing(
     clock: Clock,
     mailing: MailingToSend,
     options: SendOptions | None = None,
+    variants: MailingVariants | None = None,
 ) -> SendReport:
     """Deliver the due messages of a programme mailing (one step, as queued on one day):
     the digest's sender, ledger, journal and lock, so the same guarantees hold."""
@@ -149,6 +154,8 @@ def send_mailing(
             message = f"another `newsletter send` ({lock.holder}) is sending; nothing to do"
             return SendReport(week=mailing.week, busy=message)
         job = _Job(settings, store, clock, mailing, options or SendOptions(), SilentProgress())
+        if variants is not None:
+            job.variants = functools.partial(variants, mailing)
         return job.run(exclusive=not store.shared_by_machines)
 
 
@@ -206,7 +213,7 @@ class _Job:
         self.message = DigestMessage(
             self.sender, settings.site.title, digest.subject, text, html, self.date
         )
-        self.variants: VariantSource | None = None
+        self.variants: Callable[[str], Rendering] | None = None
         # One message per variant in use, built on first need: never one per reader.
         self.messages: dict[str, DigestMessage] = {"": self.message}
         self._variant_lock = threading.Lock()
@@ -399,12 +406,12 @@ class _Job:
         return found
 
     def _variant_message(self, variant: str) -> DigestMessage:
-        if self.variants is None or isinstance(self.digest, MailingToSend):
+        if self.variants is None:
             raise MessageError(
                 "this digest has readers with their own preferences; "
                 "send it with `newsletter send` or `newsletter run`"
             )
-        rendering = self.variants(self.digest, variant)
+        rendering = self.variants(variant)
         base = self.settings.env.base_url
         text = with_site_url(rendering.text, base)
         html = with_site_url(rendering.html, base) if rendering.html else ""

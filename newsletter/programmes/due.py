@@ -16,10 +16,13 @@ from typing import Any
 from newsletter.config import Settings
 from newsletter.mail import SendReport
 from newsletter.mail.sender import send_mailing
+from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.model import Programme
+from newsletter.programmes.render import StepRenderer
 from newsletter.programmes.schedule import due_after, joining_day, programme_day
 from newsletter.store import SqlStore
-from newsletter.store.programmes import EnrolmentRecord, StepEmail
+from newsletter.store.preferences import Rendering
+from newsletter.store.programmes import TEXT_ONLY, EnrolmentRecord, MailingToSend, StepEmail
 
 Clock = Callable[[], datetime]
 Render = Callable[[Programme, int], StepEmail]  # step n of a programme, rendered once
@@ -39,6 +42,7 @@ class ProgrammeReport:
     skipped: int = 0
     resent_after_crash: int = 0
     paused: str | None = None  # sending stopped early, and why
+    busy: str | None = None  # another send held the lock: the next run sends them
     cause: str | None = None
 
     def add(self, sent: SendReport) -> None:
@@ -47,16 +51,20 @@ class ProgrammeReport:
         self.failed += sent.failed
         self.skipped += sent.skipped
         self.resent_after_crash += sent.resent_after_crash
-        self.paused = self.paused or sent.paused or sent.busy
+        self.paused = self.paused or sent.paused
+        self.busy = self.busy or sent.busy
         self.cause = sent.cause or self.cause
 
     def summary(self) -> str:
         queued = sum(self.queued.values())
-        said = [f"{queued} step email(s) queued" if self.day else "no step due now"]
-        said.append(f"{self.sent} sent")
+        if not (queued or self.sent or any(n for _, n in self._others()) or self.paused):
+            return "programmes: no step due " + ("today" if self.day else "now")
+        said = [f"{queued} step email(s) queued", f"{self.sent} sent"]
         said += [f"{n} {what}" for what, n in self._others() if n]
         if self.paused:
             said.append(f"paused: {self.paused}")
+        elif self.busy:
+            said.append(self.busy)
         return "programmes: " + ", ".join(said)
 
     def _others(self) -> list[tuple[str, int]]:
@@ -80,6 +88,20 @@ class ProgrammeReport:
         }
 
 
+def run_programmes(settings: Settings, store: SqlStore, clock: Clock) -> ProgrammeReport:
+    """`run`'s step: the site's programmes (programmes.yaml), each step rendered only when
+    some reader is due it."""
+    programmes = load_site_programmes(settings.root)
+    renderers: list[StepRenderer] = []
+
+    def render(programme: Programme, number: int) -> StepEmail:
+        if not renderers:  # the catalog, pictures and templates are read once, when needed
+            renderers.append(StepRenderer(settings))
+        return renderers[0].render(programme, number)
+
+    return send_due_steps(settings, store, clock, programmes, render)
+
+
 def send_due_steps(
     settings: Settings,
     store: SqlStore,
@@ -98,10 +120,16 @@ def send_due_steps(
             _queue(store, programme, day, now, render, report, settings)
     since = joining_day(now, newsletter.timezone) - timedelta(days=RETRY_DAYS)
     for mailing in store.mailings_to_send(since.isoformat()):
-        report.add(send_mailing(settings, store, clock, mailing))
-        if report.paused:
-            break  # the server refuses us: the next run tries again
+        report.add(send_mailing(settings, store, clock, mailing, variants=_as_chosen))
+        if report.paused or report.busy:
+            break  # the server refuses us, or another send has the lock: the next run
     return report
+
+
+def _as_chosen(mailing: MailingToSend, variant: str) -> Rendering:
+    """A step as a reader's row asks for it: plain text only (TEXT_ONLY), or as rendered."""
+    html = "" if variant == TEXT_ONLY else mailing.html
+    return Rendering(mailing.subject, html, mailing.text, 0)
 
 
 def _queue(

@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.orm import aliased
 
 from newsletter.store.base import SqlBase, dialect_insert
@@ -42,6 +42,10 @@ from newsletter.store.models import (
     SubscriberEvent,
 )
 from newsletter.store.subscribers import SubscriberState
+
+# A delivery's variant for a reader who reads mail as plain text: the digest's encoding
+# (subscribers.preferences.Variant), which stores the format first in a reader's choice.
+TEXT_ONLY = "fmt=text"
 
 
 class EnrolmentState(StrEnum):
@@ -175,19 +179,27 @@ class ProgrammesSql(SqlBase):
                 .values(steps_sent=step, last_day=day, due_on=next_due, state=state, updated_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
-            queued = select(
-                literal(mailing_id),
-                Enrolment.subscriber_id,
-                literal(DeliveryState.PENDING.value),
-                literal(0),
-            ).where(
-                Enrolment.programme == programme,
-                Enrolment.steps_sent == step,
-                Enrolment.last_day == day,
+            # A reader who chose plain text gets the step as text too: the row says so.
+            text_only = Subscriber.choice.like(f"{TEXT_ONLY}%")
+            queued = (
+                select(
+                    literal(mailing_id),
+                    Enrolment.subscriber_id,
+                    literal(DeliveryState.PENDING.value),
+                    literal(0),
+                    case((text_only, literal(TEXT_ONLY)), else_=literal("")),
+                )
+                .join(Subscriber, Subscriber.id == Enrolment.subscriber_id)
+                .where(
+                    Enrolment.programme == programme,
+                    Enrolment.steps_sent == step,
+                    Enrolment.last_day == day,
+                )
             )
+            columns = ["mailing_id", "subscriber_id", "state", "attempts", "variant"]
             connection.execute(
                 dialect_insert(self.dialect, Delivery)
-                .from_select(["mailing_id", "subscriber_id", "state", "attempts"], queued)
+                .from_select(columns, queued)
                 .on_conflict_do_nothing(index_elements=["mailing_id", "subscriber_id"])
             )
         return max(advanced, 0)
