@@ -112,12 +112,15 @@ class ProgrammesSql(SqlBase):
         over (as it does for a reader who finished)."""
         with self._session() as session:
             row = _enrolment(session, subscriber_id, programme)
-            # A wish from the sign-up form starts as a new reader does.
-            fresh = row is None or row.state == EnrolmentState.WAITING
             if row is None:
-                row = Enrolment(subscriber_id=subscriber_id, programme=programme, joined_at=now)
-                session.add(row)
-            elif row.state == EnrolmentState.FINISHED and not restart:
+                # Two Join clicks at the same instant: the database keeps one row, and
+                # both requests go on with it.
+                _insert_waiting(session, subscriber_id, programme, now)
+                row = _enrolment(session, subscriber_id, programme)
+                assert row is not None  # inserted, or by the other request
+            # A wish from the sign-up form starts as a new reader does.
+            fresh = row.state == EnrolmentState.WAITING
+            if row.state == EnrolmentState.FINISHED and not restart:
                 return _record(row)
             if fresh or restart:
                 row.steps_sent, row.due_on, row.joined_at = 0, first_due, now
@@ -258,19 +261,7 @@ class ProgrammesSql(SqlBase):
                 return False
             row = _enrolment(session, subscriber_id, programme)
             if row is None:
-                values = {
-                    "subscriber_id": subscriber_id,
-                    "programme": programme,
-                    "state": EnrolmentState.WAITING.value,
-                    "steps_sent": 0,
-                    "joined_at": now,
-                    "updated_at": now,
-                }
-                insert = dialect_insert(session, Enrolment).values(values)
-                added = session.execute(
-                    insert.on_conflict_do_nothing(index_elements=["subscriber_id", "programme"])
-                )
-                if not getattr(added, "rowcount", 1):
+                if not _insert_waiting(session, subscriber_id, programme, now):
                     return True  # the same form sent twice at once: the other kept it
             elif row.state in (EnrolmentState.LEFT, EnrolmentState.FINISHED):
                 row.state, row.updated_at = EnrolmentState.WAITING, now
@@ -345,6 +336,23 @@ def _record(row: Enrolment) -> EnrolmentRecord:
         row.joined_at,
         row.updated_at,
     )
+
+
+def _insert_waiting(session: Any, subscriber_id: int, programme: str, now: datetime) -> bool:
+    """A waiting enrolment, unless one exists (True when this call made it)."""
+    values = {
+        "subscriber_id": subscriber_id,
+        "programme": programme,
+        "state": EnrolmentState.WAITING.value,
+        "steps_sent": 0,
+        "joined_at": now,
+        "updated_at": now,
+    }
+    insert = dialect_insert(session, Enrolment).values(values)
+    added = session.execute(
+        insert.on_conflict_do_nothing(index_elements=["subscriber_id", "programme"])
+    )
+    return bool(getattr(added, "rowcount", 1))
 
 
 def _enrolment(session: Any, subscriber_id: int, programme: str) -> Enrolment | None:
