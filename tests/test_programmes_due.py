@@ -199,4 +199,3 @@ def test_a_reader_of_plain_text_gets_the_step_as_text(
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 2
     kinds = {r.rcpt_tos[0]: r.message.get_content_type() for r in smtp[0].messages}
     assert kinds == {"html@x.org": "multipart/alternative", "text@x.org": "text/plain"}
-
