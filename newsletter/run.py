@@ -1,6 +1,7 @@
 """`newsletter run`: collect → bounces (when a mailbox is set) → digest (when due) →
 publish → federate (when the site is a fediverse account) → send → programmes (the steps
-due today) → answers (the askers told their question is answered), and one report.
+due today) → answers (the askers told their question is answered) → welcome (the welcome
+emails still owed), and one report.
 
 Each step is its capability's own function; this module only orders them. A step that
 fails is reported and the next steps still run (a broken publish must not stop this
@@ -18,13 +19,15 @@ from newsletter.collect import CollectReport, FeedOutcome, collect
 from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.variants import variant_source
-from newsletter.errors import NewsletterError
+from newsletter.digest.welcome import welcome_readers
+from newsletter.errors import ConfigError, NewsletterError
 from newsletter.fediverse.delivery import DeliveryReport
 from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.answers import tell_askers
 from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.programmes.due import ProgrammeReport, run_programmes
+from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.readers import offer_titles
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
@@ -85,8 +88,8 @@ def run_collect(
 def run_after_collect(
     settings: Settings, store: SqlStore, clock: Clock, report: RunReport
 ) -> RunReport:
-    """Bounces, digest, publish, send and answers: the steps only one run at a time may
-    take."""
+    """Bounces, digest, publish, send, programmes, answers and welcome: the steps only one
+    run at a time may take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
     offers = offer_titles(settings.root)  # the digest's footer offers the programmes
@@ -104,6 +107,9 @@ def run_after_collect(
         _step(report, "programmes", lambda: run_programmes(settings, store, clock))
     # After publish: the answer's page the email links to is on the site by then.
     _step(report, "answers", lambda: tell_askers(settings, store, clock))
+    # Confirming sends the welcome at once; this sends any still owed (the server was down).
+    offered = _programme_offers(settings)
+    _step(report, "welcome", lambda: welcome_readers(settings, store, clock, programmes=offered))
     steps = report.steps.get("programmes")
     if isinstance(steps, ProgrammeReport) and steps.paused:
         report.errors["programmes"] = f"sending paused: {steps.paused}"
@@ -132,6 +138,15 @@ def send_due_digest(
 def _paused(report: RunReport) -> bool:
     sent = report.steps.get("send")
     return isinstance(sent, SendReport) and sent.paused is not None
+
+
+def _programme_offers(settings: Settings) -> list[tuple[str, str, str]]:
+    """What the welcome offers: the site's programmes (none while programmes.yaml has a
+    mistake: the programmes step says what it is)."""
+    try:
+        return [(p.key, p.title, p.summary) for p in load_site_programmes(settings.root)]
+    except ConfigError:
+        return []
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

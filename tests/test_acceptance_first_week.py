@@ -220,11 +220,21 @@ def test_the_first_week_as_the_guide_tells_it(deployed: Running, tmp_path: Path)
             assert token is not None
             confirmed = visitor.post(path, data={"csrf_token": token.group(1)})
         assert confirmed.status_code in (200, 303), confirmed.text[:300]
+        smtp.wait_for(2)  # confirming sends the welcome, after the page
+
+    # The welcome names the reader's first digest, and its links are on the public base URL
+    welcome = message_of(smtp, 1)
+    assert welcome["Subject"] == "Welcome! Your first digest comes on Monday 7 December 2026"
+    said = {link.rstrip(".,)") for link in LINK.findall(text_of(welcome))}
+    ours = [link for link in said if HOST in link or "127.0.0.1" in link]
+    assert any("/preferences/" in link for link in ours), said
+    assert any("/unsubscribe/" in link for link in ours), said
+    assert all(link.startswith(deployed.base_url) for link in ours), said
 
     # Saturday again: nothing due yet, and nothing dated before the reader confirmed is sent
     again = site.newsletter("run", now=SATURDAY_LATER)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert len(smtp.messages) == 1, "only the confirmation so far"
+    assert len(smtp.messages) == 2, "only the confirmation and the welcome so far"
 
     # A cron line with only the base URL, as an owner might copy it: no outbox, exit 2
     cron = Site(site.python, site.folder, {"NEWSLETTER_BASE_URL": deployed.base_url})
@@ -241,9 +251,9 @@ def test_the_first_week_as_the_guide_tells_it(deployed: Running, tmp_path: Path)
     # Monday, the server back: the first digest reaches the reader
     monday = site.newsletter("run", now=MONDAY)
     assert monday.returncode == 0, monday.stdout + monday.stderr
-    smtp.wait_for(2)
-    assert [m.rcpt_tos for m in smtp.messages] == [["reader@example.org"]] * 2
-    digest = message_of(smtp, 1)
+    smtp.wait_for(3)
+    assert [m.rcpt_tos for m in smtp.messages] == [["reader@example.org"]] * 3
+    digest = message_of(smtp, 2)
     # The reader confirmed on Saturday 5 December: the first digest is Monday 7 December's
     # (W50), and none was built for the Monday before (W49) on setup day.
     assert "7 December 2026" in text_of(digest), digest["Subject"]

@@ -1,7 +1,8 @@
-"""The digest, the confirmation email and a programme's first and last steps scored by
-SpamAssassin (Debian's spamassassin, local rules only: ``spamassassin -L -t``), as written
-and as relayed by a host without reverse DNS, the worst case a small sender meets. No rule
-about content we control may fire, and the total stays under 3 (5 is spam).
+"""The digest, the confirmation email, the welcome email and a programme's first and last
+steps scored by SpamAssassin (Debian's spamassassin, local rules only: ``spamassassin -L
+-t``), as written and as relayed by a host without reverse DNS, the worst case a small
+sender meets. No rule about content we control may fire, and the total stays under 3 (5 is
+spam).
 
 The rules allowed are about the way in, not the message: they fire because the message
 reaches SpamAssassin straight from the test, or through the no-rDNS relay the test adds
@@ -28,6 +29,7 @@ from tests.support.deliverability import (
     dkim_site,
     golden_digest,
     golden_step,
+    welcome,
 )
 from tests.support.digest import SEND_W48
 
@@ -83,7 +85,7 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> DkimKey:
 
 @pytest.mark.parametrize("relay", [b"", NO_RDNS], ids=["direct", "relay-without-rdns"])
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "dkim"])
-@pytest.mark.parametrize("which", ["digest", "confirmation", "step-1", "step-11"])
+@pytest.mark.parametrize("which", ["digest", "confirmation", "welcome", "step-1", "step-11"])
 def test_no_content_rule_fires_and_the_score_stays_under_3(
     tmp_path: Path, key: DkimKey, which: str, signed: bool, relay: bytes
 ) -> None:
@@ -91,11 +93,12 @@ def test_no_content_rule_fires_and_the_score_stays_under_3(
     built: dict[str, Callable[[Settings], bytes]] = {
         "digest": golden_digest,
         "confirmation": confirmation,
+        "welcome": welcome,
         "step-1": lambda site: golden_step(site, 1),
         "step-11": lambda site: golden_step(site, 11),
     }
     message = built[which](settings)
-    if signed and which != "confirmation":  # the confirmation signs itself when the site does
+    if signed and which not in ("confirmation", "welcome"):  # those sign themselves
         signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
         assert signer is not None
         message = signer.sign(message, SEND_W48)

@@ -42,7 +42,8 @@ def test_a_run_after_send_time_leaves_an_archive_page_naming_the_exercise(
     clock = Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday of 2026-W48
     report = run_all(settings, store, clock)
     assert report.ok, report.errors
-    assert list(report.steps) == ["collect", "digest", "publish", "send", "programmes", "answers"]
+    steps = ["collect", "digest", "publish", "send", "programmes", "answers", "welcome"]
+    assert list(report.steps) == steps
     assert report.steps["digest"].as_dict()["status"] == "built"
     page = tmp_path / "public" / "archive" / "2026-W48.html"
     exercise = report.steps["digest"].as_dict()["exercise"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import ClassVar
 
 from newsletter.config import Settings
 from newsletter.formats import question_path
@@ -32,6 +32,8 @@ BATCH = 100  # askers told per run at most; the rest at the next one
 class AnswerReport(OnceReport):
     """What the answers step of `run` did."""
 
+    sent_key: ClassVar[str] = "told"
+
     @property
     def told(self) -> int:
         return self.sent
@@ -40,14 +42,6 @@ class AnswerReport(OnceReport):
         if not (self.told or self.retry or self.failed):
             return "answers: no asker to tell"
         return "answers: " + self.said(f"{self.told} asker(s) told their question is answered")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "told": self.told,
-            "retry": self.retry,
-            "failed": self.failed,
-            "problems": list(self.problems),
-        }
 
 
 def tell_askers(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from newsletter.config import Settings
 from newsletter.mail.decide import classify
@@ -51,6 +51,7 @@ class OnceReport:
     retry: int = 0
     failed: int = 0
     problems: list[str] = field(default_factory=list)  # one sentence per email not sent
+    sent_key: ClassVar[str] = "sent"  # what `run --json` calls those sent
 
     def count(self, state: OnceEmailState, error: str | None) -> None:
         if state == _S.SENT:
@@ -62,6 +63,14 @@ class OnceReport:
             self.failed += 1
         if error:
             self.problems.append(error)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            self.sent_key: self.sent,
+            "retry": self.retry,
+            "failed": self.failed,
+            "problems": list(self.problems),
+        }
 
     def said(self, what_went: str) -> str:
         """``what_went`` (the count of those sent, in words), then the others, and the

@@ -24,8 +24,8 @@ from typing import Literal
 from newsletter.config import Settings
 from newsletter.subscribers.tokens import secret_key
 
-VerpKind = Literal["digest", "confirm", "unsubscribe"]
-_KIND_BYTE: dict[VerpKind, int] = {"digest": 1, "confirm": 2, "unsubscribe": 3}
+VerpKind = Literal["digest", "confirm", "unsubscribe", "welcome"]
+_KIND_BYTE: dict[VerpKind, int] = {"digest": 1, "confirm": 2, "unsubscribe": 3, "welcome": 4}
 _BYTE_KIND = {byte: kind for kind, byte in _KIND_BYTE.items()}
 _TAG = 6
 _ROUNDS = 4
@@ -36,7 +36,8 @@ UNSUBSCRIBE_TAG = "unsubscribe-"  # local part: <base>+unsubscribe-<token>
 
 @dataclass(frozen=True)
 class VerpRef:
-    """What a token names: a delivery row (digest), or a subscriber (confirm, unsubscribe)."""
+    """What a token names: a delivery row (digest), or a subscriber (confirm, unsubscribe,
+    welcome)."""
 
     kind: VerpKind
     id: int

@@ -62,7 +62,7 @@ class BounceReport:
 
     message_key: str
     kind: BounceKind
-    ref_kind: str | None = None  # digest | confirm | unsubscribe: what the VERP token names
+    ref_kind: str | None = None  # digest | confirm | unsubscribe | welcome: what it names
     ref_id: int | None = None
     addresses: tuple[str, ...] = ()  # lower-cased, when no token survived
     sender: str | None = None
@@ -174,8 +174,9 @@ def _target(
 def _by_token(
     session: Session, ref_kind: str | None, ref_id: int
 ) -> tuple[int | None, int | None] | None:
-    """A digest token names a delivery, which must have been sent; a confirm or unsubscribe
-    token names a subscriber. Its row gone (a digest deleted since): nothing proven."""
+    """A digest token names a delivery, which must have been sent; a confirm, welcome or
+    unsubscribe token names a subscriber. Its row gone (a digest deleted since): nothing
+    proven."""
     if ref_kind == "digest":
         row = session.execute(
             select(Delivery.subscriber_id, Delivery.digest_id).where(
@@ -237,7 +238,7 @@ def _act(
         if _soft_streak(session, subscriber_id, digest_id, now) >= soft_limit:
             return _suppress(session, subscriber_id, SubscriberState.BOUNCED, now)
         return "counted"
-    return "ignored"  # a soft bounce of a confirmation email: no digest to count
+    return "ignored"  # a soft bounce of a confirmation or welcome email: no digest to count
 
 
 def _suppress(session: Session, subscriber_id: int, state: SubscriberState, now: datetime) -> str:

@@ -568,3 +568,24 @@ class Enrolment(Base):
     last_day: Mapped[str | None] = mapped_column(String(10))  # the day of the last step queued
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The welcome email (issue 22) ------------------------------------------------------------
+
+
+class WelcomeEmail(Base):
+    """The one welcome email of a reader who confirmed their sign-up on the web form:
+    written ``due`` in the transaction that confirms them, claimed ``sending`` before the
+    server sees it, so it goes once (see newsletter/store/welcome_emails.py)."""
+
+    __tablename__ = "welcome_emails"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20), index=True)  # the runs look for due ones
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when they confirmed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

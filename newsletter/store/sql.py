@@ -24,6 +24,7 @@ from newsletter.store.programmes import ProgrammesSql
 from newsletter.store.questions import QuestionsSql
 from newsletter.store.runs import RunsSql
 from newsletter.store.subscribers import SubscribersSql
+from newsletter.store.welcome_emails import WelcomeEmailsSql
 
 
 class SqlStore(
@@ -49,5 +50,6 @@ class SqlStore(
     FediverseSql,
     FediverseRepliesSql,
     FediverseHealthSql,
+    WelcomeEmailsSql,
 ):
     """The store every caller takes: one mixin per table family."""

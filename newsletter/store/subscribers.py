@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy.orm import Session
 
 from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.bounds import fit
@@ -152,15 +153,8 @@ class SubscribersSql(SqlBase):
     ) -> SubscriberRecord | None:
         """Change a state and stamp when; with ``expected``, only from that state (None when
         the row was elsewhere by then)."""
-        query = update(Subscriber).where(Subscriber.id == subscriber_id)
-        if expected is not None:
-            query = query.where(Subscriber.state == expected)
         with self._session() as session:
-            changed = session.execute(query.values(**_state_values(state, now)))
-            if getattr(changed, "rowcount", 1) == 0:
-                return None
-            found = session.get(Subscriber, subscriber_id)
-            return _record(found) if found else None
+            return change_state(session, subscriber_id, state, now, expected)
 
     def mark_confirmation_sent(self, subscriber_id: int, now: datetime) -> None:
         """Stamp ``confirm_sent_at``: the interval before another one may go counts from it."""
@@ -260,6 +254,24 @@ class SubscribersSql(SqlBase):
         query = update(Subscriber).where(Subscriber.id == subscriber_id, _stamp_is(claimed))
         with self._session() as session:
             session.execute(query.values(confirm_sent_at=previous))
+
+
+def change_state(
+    session: Session,
+    subscriber_id: int,
+    state: SubscriberState,
+    now: datetime,
+    expected: SubscriberState | None = None,
+) -> SubscriberRecord | None:
+    """:meth:`SubscribersSql.set_subscriber_state` inside a caller's transaction."""
+    query = update(Subscriber).where(Subscriber.id == subscriber_id)
+    if expected is not None:
+        query = query.where(Subscriber.state == expected)
+    changed = session.execute(query.values(**_state_values(state, now)))
+    if getattr(changed, "rowcount", 1) == 0:
+        return None
+    found = session.get(Subscriber, subscriber_id)
+    return _record(found) if found else None
 
 
 def _record(row: Subscriber) -> SubscriberRecord:

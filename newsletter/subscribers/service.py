@@ -195,14 +195,12 @@ def _import_chunk(
 def confirm_subscription(
     store: SqlStore, tokens: Tokens, token: str, now: datetime
 ) -> SubscriberRecord:
-    """A confirm link was followed: pending becomes active; any other state stays."""
+    """A confirm link was followed: pending becomes active, owed its welcome email if it
+    signed up on the web form (``store/welcome_emails.py``); any other state stays."""
     subscriber = linked_subscriber(store, tokens, "confirm", token)
     if decide_confirm(_state(subscriber) or SubscriberState.PENDING) is None:
         return subscriber
-    changed = store.set_subscriber_state(
-        subscriber.id, SubscriberState.ACTIVE, now, expected=SubscriberState.PENDING
-    )
-    return changed or subscriber
+    return store.confirm_subscriber(subscriber.id, now) or subscriber
 
 
 def unsubscribe_with_token(

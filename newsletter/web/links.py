@@ -10,10 +10,12 @@ against the address's limit of token guesses (``RateLimits.links``).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, request, url_for
 
+from newsletter.digest.welcome import welcome_readers
 from newsletter.programmes.model import Programme
 from newsletter.programmes.readers import act, action_of, places, start_wished
 from newsletter.store.subscribers import SubscriberRecord, SubscriberState
@@ -27,7 +29,7 @@ from newsletter.subscribers.choosing import BadChoice, current_choice, read_form
 from newsletter.subscribers.preferences import PAUSE_WEEKS, Choice, sections
 from newsletter.subscribers.service import MAX_TOKEN
 from newsletter.subscribers.tokens import Links, Purpose
-from newsletter.web.pages import page
+from newsletter.web.pages import after_response, page
 from newsletter.web.security import (
     csrf_exempt,
     refuse_if_limited,
@@ -61,7 +63,7 @@ def confirm(token: str) -> Response:
     started: list[Programme] = []
     if found.state == SubscriberState.ACTIVE:  # the programmes asked for on signing up
         started = start_wished(ctx.settings, ctx.store(), found.id, ctx.programmes(), ctx.clock())
-    return page(
+    response = page(
         "web/confirmed.html",
         noindex=True,
         email=found.email,
@@ -70,6 +72,13 @@ def confirm(token: str) -> Response:
         started=[p.key for p in started],
         **_programmes(found),
     )
+    if found.state == SubscriberState.ACTIVE:
+        # The welcome (when confirming owed one) goes after the answer: a mail server that
+        # is down cannot fail the page, and `run` sends it later.
+        offers = [(p.key, p.title, p.summary) for p in ctx.programmes()]
+        welcome = partial(welcome_readers, ctx.settings, ctx.store(), ctx.clock, found.id, offers)
+        after_response(response, welcome)
+    return response
 
 
 @blueprint.get("/unsubscribe/<token>")

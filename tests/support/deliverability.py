@@ -14,11 +14,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.config import Settings, load_settings
+from newsletter.digest.welcome import WelcomeWriter
 from newsletter.mail.confirm import ConfirmationComposer
 from newsletter.mail.message import DigestMessage, Sender
 from newsletter.mail.size import unsubscribe_mailbox
+from newsletter.mail.welcome import WelcomeComposer
 from newsletter.store import SqlStore
+from newsletter.store.engine import make_engine, upgrade
 from newsletter.store.subscribers import SubscriberRecord, SubscriberSource, SubscriberState
+from newsletter.store.welcome_emails import WelcomeToSend
 from newsletter.subscribers.tokens import Links, Tokens
 from tests.support.digest import SEND_W48, add, article, question, write_site_yaml
 
@@ -128,3 +132,17 @@ def confirmation(settings: Settings, email: str = "ann@example.org", sid: int = 
         datetime(2026, 11, 1, tzinfo=UTC),
     )
     return ConfirmationComposer(settings)(record, SEND_W48).message
+
+
+def welcome(settings: Settings, email: str = "ann@example.org", sid: int = 7) -> bytes:
+    """The welcome email as ``email`` receives it (signed when the site signs), offering a
+    programme, its exercise from a fresh catalog in a database of its own."""
+    engine = make_engine(f"sqlite:///{settings.root / 'welcome.sqlite3'}")
+    try:
+        upgrade(engine)
+        programmes = [("feet", "Stronger feet in 11 weeks", "One exercise a week, from today.")]
+        write = WelcomeWriter(settings, SqlStore(engine), programmes)
+        reader = WelcomeToSend(sid, email, email.lower(), "Ann", "", "weekly", 0)
+        return WelcomeComposer(settings, write)(reader, SEND_W48).message
+    finally:
+        engine.dispose()
