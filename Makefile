@@ -43,8 +43,10 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# The whole suite on every core (pytest-xdist): each test makes its own folders, databases
+# and loopback servers, so they run side by side; serially it takes several times as long.
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: lint typecheck pytest
 
