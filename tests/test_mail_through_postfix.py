@@ -4,14 +4,16 @@ subscriber's mailbox is read back over IMAP. What arrives is what a reader's pro
 gets: one digest each, both List-Unsubscribe headers, and a DKIM signature that still
 verifies after the relay has added its own headers.
 
-Issue 21's readers with their own choices get theirs the same way; issue 22 (the programme's
-steps) extends it."""
+Issue 21's readers with their own choices get theirs the same way, and so does issue 22's
+programme step: a reader enrolled and due gets it from `newsletter run` on a day without a
+digest, signed, with its picture, both List-Unsubscribe headers and a VERP return path."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import os
+import re
 import shutil
 import smtplib
 import subprocess
@@ -21,9 +23,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from newsletter.config import load_settings
+from newsletter.mail.verp import verp_for
+from newsletter.programmes.due import join
+from newsletter.programmes.file import load_site_programmes
+from newsletter.programmes.render import StepRenderer
 from newsletter.store import SqlStore
 from newsletter.store.deliveries import DeliveryState
+from newsletter.store.models import Delivery
 from newsletter.subscribers.choosing import save_choice
 from newsletter.subscribers.preferences import Choice
 from tests.support.deliverability import DOMAIN, SELECTOR, DkimKey
@@ -39,20 +48,20 @@ WEDNESDAY = "2026-11-25T09:00:00+00:00"  # W48's digest is due (Monday 23 Nov 07
 READERS_OF_THE_WEEK = [f"{name}@{READERS_DOMAIN}" for name in ("ann", "bob", "cat")]
 
 
-def signing_site(folder: Path, key: DkimKey) -> Path:
+def signing_site(folder: Path, key: DkimKey, extra: str = "") -> Path:
     """The bundled site (four feeds from examples/, a week of articles and questions),
-    signing with ``key`` as newsletter.dkim."""
+    signing with ``key`` as newsletter.dkim; ``extra``: more lines of newsletter:."""
     folder.mkdir()
     shutil.copytree(ROOT / "examples", folder / "examples")
     config = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
-    dkim = f"newsletter:\n  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n"
+    dkim = f"newsletter:\n{extra}  dkim:\n    selector: {SELECTOR}\n    domain: {DOMAIN}\n"
     assert config.count("newsletter:\n") == 1, "the bundled feeds.yaml changed shape"
     (folder / "feeds.yaml").write_text(config.replace("newsletter:\n", dkim), encoding="utf-8")
     return folder
 
 
 def signing_site_sending(
-    tmp_path: Path, key: DkimKey, database_url: str, mail_server: MailServer
+    tmp_path: Path, key: DkimKey, database_url: str, mail_server: MailServer, extra: str = ""
 ) -> tuple[Path, dict[str, str]]:
     """The signing site and the environment its commands run with: this test's database,
     the test's Postfix, the DKIM key."""
@@ -63,7 +72,7 @@ def signing_site_sending(
         "NEWSLETTER_SECRET_KEY": SECRET,
         "NEWSLETTER_BASE_URL": BASE_URL,
     }
-    return signing_site(tmp_path / "site", key), env
+    return signing_site(tmp_path / "site", key, extra), env
 
 
 def newsletter(site: Path, env: dict[str, str], now: str, *args: str) -> str:
@@ -146,8 +155,9 @@ OTHER_SECTIONS = frozenset(
 )
 
 
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
+def text_part(message: EmailMessage, subtype: str = "plain") -> str:
+    """The message's text/plain part (or the ``subtype`` asked for, e.g. html)."""
+    part = message.get_body(preferencelist=(subtype,))
     assert part is not None
     return str(part.get_content())
 
@@ -198,3 +208,65 @@ def test_readers_preferences_hold_through_postfix(
     [monthly] = [parse(data) for data in mail_server.mailbox(MONTHLY)]
     assert "2026-W50" in str(monthly["Message-ID"])
     assert len(mail_server.mailbox(MARATHON_ONLY)) == len(mail_server.mailbox(PLAIN_TEXT)) == 2
+
+
+FRIDAY_LATER = "2026-11-20T10:00:00+00:00"  # no digest on Fridays; past the 07:00 send hour
+FRIDAY_EVENING = "2026-11-20T18:00:00+00:00"
+ENROLLED = f"fay@{READERS_DOMAIN}"
+BOUNCES = "bounces@example.com"
+
+
+def test_a_programme_step_through_postfix_arrives_once_signed_with_its_picture(
+    store: SqlStore, database_url: str, mail_server: MailServer, tmp_path: Path
+) -> None:
+    """Issue 22: a reader enrolled in the shipped programme gets step 1 from `newsletter
+    run` on a day without a digest, through Postfix into their mailbox, and nothing more
+    from a second run that day."""
+    key = DkimKey(tmp_path)
+    verp = f"  bounce_address: {BOUNCES}\n"
+    site, env = signing_site_sending(tmp_path, key, database_url, mail_server, verp)
+    newsletter(site, env, FRIDAY_BEFORE, "run")  # publishes the exercises' pictures
+    newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", ENROLLED)
+    settings = load_settings(site / "feeds.yaml", env)
+    [feet] = load_site_programmes(site)
+    reader = store.subscriber(ENROLLED)
+    assert reader is not None
+    joined = join(settings, store, reader.id, feet, datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
+    assert joined.due_on == "2026-11-20", "step 1 may go the day they join"
+
+    said = newsletter(site, env, FRIDAY_LATER, "run")
+    mail_server.wait_until_delivered(1)
+    newsletter(site, env, FRIDAY_EVENING, "run")  # cron again, the same day
+    mail_server.wait_until_delivered(1)
+
+    assert mail_server.dovecot.delivered() == 1, "one step, none twice, no digest"
+    assert store.programme_counts(feet.key).at_step == {1: 1}, said
+    [data] = mail_server.mailbox(ENROLLED)
+    message = parse(data)
+    step = StepRenderer(settings).render(feet, 1)
+    assert message["Subject"] == step.subject and "week 1" in step.subject
+    assert str(message["Received"]).count("mx.postfix.test"), "it came through Postfix"
+    assert "<programme-" in str(message["Message-ID"])
+    [picture] = re.findall(r'<img class="picture"[^>]* src="([^"]+)"', text_part(message, "html"))
+    assert picture.startswith(f"{BASE_URL}archive/exercises/{feet.step(1).exercise}.")
+    assert (site / "public" / picture.removeprefix(BASE_URL)).is_file(), "published"
+    unsubscribe = str(message["List-Unsubscribe"])
+    assert f"<{BASE_URL}unsubscribe/" in unsubscribe and "<mailto:" in unsubscribe
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert key.verify(data), "the step's DKIM signature fails as delivered"
+    return_path = str(message["Return-Path"]).strip("<>")
+    local, _, domain = return_path.partition("@")
+    verp_token = local.removeprefix("bounces+")
+    found = verp_for(settings)
+    assert found is not None and domain == "example.com" and local != verp_token
+    ref = found.read(verp_token)
+    assert ref is not None and ref.kind == "digest", return_path  # a row of the ledger
+    assert delivery_row(store, ref.id) == (reader.id, DeliveryState.SENT, True)
+
+
+def delivery_row(store: SqlStore, row_id: int) -> tuple[int, str, bool]:
+    """A ledger row's subscriber, state, and whether a programme mailing is its parent."""
+    query = select(Delivery.subscriber_id, Delivery.state, Delivery.mailing_id.is_not(None))
+    with store.engine.connect() as connection:
+        found = connection.execute(query.where(Delivery.id == row_id)).one()
+    return int(found[0]), str(found[1]), bool(found[2])
