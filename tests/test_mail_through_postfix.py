@@ -5,8 +5,7 @@ gets: one digest each, both List-Unsubscribe headers, and a DKIM signature that 
 verifies after the relay has added its own headers.
 
 Issue 21's readers with their own choices get theirs the same way, and so does issue 22's
-programme step: a reader enrolled and due gets it from `newsletter run` on a day without a
-digest, signed, with its picture, both List-Unsubscribe headers and a VERP return path."""
+new reader: the confirmation, the welcome email and the programme's first step."""
 
 from __future__ import annotations
 
@@ -25,9 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsletter.config import load_settings
-from newsletter.mail.verp import verp_for
-from newsletter.programmes.due import join
+from newsletter.config import Settings, load_settings
+from newsletter.mail.verp import VerpRef, verp_for
 from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.render import StepRenderer
 from newsletter.store import SqlStore
@@ -35,9 +33,11 @@ from newsletter.store.deliveries import DeliveryState
 from newsletter.store.models import Delivery
 from newsletter.subscribers.choosing import save_choice
 from newsletter.subscribers.preferences import Choice
+from newsletter.web import UNLIMITED
 from tests.support.deliverability import DOMAIN, SELECTOR, DkimKey
 from tests.support.postfix import READERS_DOMAIN, MailServer
 from tests.support.send import BASE_URL, SECRET
+from tests.support.web import Browser, make_app
 
 pytestmark = pytest.mark.slow
 
@@ -210,58 +210,87 @@ def test_readers_preferences_hold_through_postfix(
     assert len(mail_server.mailbox(MARATHON_ONLY)) == len(mail_server.mailbox(PLAIN_TEXT)) == 2
 
 
+FRIDAY_MORNING = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # the reader signs up, confirms
 FRIDAY_LATER = "2026-11-20T10:00:00+00:00"  # no digest on Fridays; past the 07:00 send hour
 FRIDAY_EVENING = "2026-11-20T18:00:00+00:00"
 ENROLLED = f"fay@{READERS_DOMAIN}"
 BOUNCES = "bounces@example.com"
 
 
-def test_a_programme_step_through_postfix_arrives_once_signed_with_its_picture(
+def test_a_reader_who_joins_the_programme_gets_welcome_and_step_through_postfix(
     store: SqlStore, database_url: str, mail_server: MailServer, tmp_path: Path
 ) -> None:
-    """Issue 22: a reader enrolled in the shipped programme gets step 1 from `newsletter
-    run` on a day without a digest, through Postfix into their mailbox, and nothing more
-    from a second run that day."""
+    """Issue 22, a reader's first day: they sign up on the web form ticking the shipped
+    programme, confirm from the email Postfix delivered, get the welcome email, and `newsletter
+    run` on that Friday (no digest) sends them the programme's step 1; a second run that
+    evening sends nothing. Each read back over IMAP, signed, with both List-Unsubscribe
+    headers and a VERP return path naming what it was."""
     key = DkimKey(tmp_path)
-    verp = f"  bounce_address: {BOUNCES}\n"
-    site, env = signing_site_sending(tmp_path, key, database_url, mail_server, verp)
+    verp_line = f"  bounce_address: {BOUNCES}\n"
+    site, env = signing_site_sending(tmp_path, key, database_url, mail_server, verp_line)
     newsletter(site, env, FRIDAY_BEFORE, "run")  # publishes the exercises' pictures
-    newsletter(site, env, FRIDAY_BEFORE, "subscribers", "add", "--confirmed", ENROLLED)
     settings = load_settings(site / "feeds.yaml", env)
     [feet] = load_site_programmes(site)
-    reader = store.subscriber(ENROLLED)
-    assert reader is not None
-    joined = join(settings, store, reader.id, feet, datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
-    assert joined.due_on == "2026-11-20", "step 1 may go the day they join"
+    browser = Browser(make_app(settings, store, lambda: FRIDAY_MORNING, UNLIMITED))
+    assert browser.subscribe(ENROLLED, programme=feet.key).status_code == 200
+    mail_server.wait_until_delivered(1)
+    [confirmation] = [parse(data) for data in mail_server.mailbox(ENROLLED)]
+    [confirm] = re.findall(rf"{re.escape(BASE_URL)}(confirm/\S+)", text_part(confirmation))
+    assert browser.get(f"/{confirm}").status_code == 200
+    assert browser.post(f"/{confirm}").status_code == 200  # the welcome goes after the page
+    mail_server.wait_until_delivered(2)
 
     said = newsletter(site, env, FRIDAY_LATER, "run")
-    mail_server.wait_until_delivered(1)
+    mail_server.wait_until_delivered(3)
     newsletter(site, env, FRIDAY_EVENING, "run")  # cron again, the same day
-    mail_server.wait_until_delivered(1)
+    mail_server.wait_until_delivered(3)
 
-    assert mail_server.dovecot.delivered() == 1, "one step, none twice, no digest"
+    assert mail_server.dovecot.delivered() == 3, "confirm, welcome, step 1: none twice"
     assert store.programme_counts(feet.key).at_step == {1: 1}, said
-    [data] = mail_server.mailbox(ENROLLED)
+    _, welcome_data, step_data = mail_server.mailbox(ENROLLED)
+    reader = store.subscriber(ENROLLED)
+    assert reader is not None
+    welcome = parse(welcome_data)
+    assert str(welcome["Subject"]).startswith("Welcome! Your first digest comes on Monday 23")
+    assert_readers_message(welcome_data, key, settings, site)
+    assert verp_ref(welcome, settings) == VerpRef("welcome", reader.id)
+
+    step = parse(step_data)
+    assert step["Subject"] == StepRenderer(settings).render(feet, 1).subject
+    assert "week 1" in str(step["Subject"]) and "<programme-" in str(step["Message-ID"])
+    picture = assert_readers_message(step_data, key, settings, site)
+    assert f"archive/exercises/{feet.step(1).exercise}." in picture
+    ref = verp_ref(step, settings)
+    assert ref.kind == "digest", "a row of the ledger"
+    assert delivery_row(store, ref.id) == (reader.id, DeliveryState.SENT, True)
+
+
+def assert_readers_message(data: bytes, key: DkimKey, settings: Settings, site: Path) -> str:
+    """What every reader's message carries as delivered: it came through Postfix, both
+    List-Unsubscribe headers, a DKIM signature that verifies, and an exercise picture that
+    is on the site (publish wrote it). The picture's URL."""
     message = parse(data)
-    step = StepRenderer(settings).render(feet, 1)
-    assert message["Subject"] == step.subject and "week 1" in step.subject
     assert str(message["Received"]).count("mx.postfix.test"), "it came through Postfix"
-    assert "<programme-" in str(message["Message-ID"])
-    [picture] = re.findall(r'<img class="picture"[^>]* src="([^"]+)"', text_part(message, "html"))
-    assert picture.startswith(f"{BASE_URL}archive/exercises/{feet.step(1).exercise}.")
-    assert (site / "public" / picture.removeprefix(BASE_URL)).is_file(), "published"
     unsubscribe = str(message["List-Unsubscribe"])
     assert f"<{BASE_URL}unsubscribe/" in unsubscribe and "<mailto:" in unsubscribe
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert key.verify(data), "the step's DKIM signature fails as delivered"
-    return_path = str(message["Return-Path"]).strip("<>")
-    local, _, domain = return_path.partition("@")
-    verp_token = local.removeprefix("bounces+")
-    found = verp_for(settings)
-    assert found is not None and domain == "example.com" and local != verp_token
-    ref = found.read(verp_token)
-    assert ref is not None and ref.kind == "digest", return_path  # a row of the ledger
-    assert delivery_row(store, ref.id) == (reader.id, DeliveryState.SENT, True)
+    assert key.verify(data), f"the DKIM signature of {message['Subject']} fails as delivered"
+    html = text_part(message, "html")
+    pictures: list[str] = re.findall(r'<img class="picture"[^>]* src="([^"]+)"', html)
+    [picture] = pictures
+    assert picture.startswith(f"{BASE_URL}archive/exercises/"), picture
+    assert (site / "public" / picture.removeprefix(BASE_URL)).is_file(), "published"
+    return picture
+
+
+def verp_ref(message: EmailMessage, settings: Settings) -> VerpRef:
+    """What the VERP token of the message's return path (as Dovecot wrote it) names."""
+    local, _, domain = str(message["Return-Path"]).strip("<>").partition("@")
+    verp = verp_for(settings)
+    assert verp is not None and f"{local.split('+')[0]}@{domain}" == BOUNCES
+    ref = verp.read(local.partition("+")[2])
+    assert ref is not None, message["Return-Path"]
+    return ref
 
 
 def delivery_row(store: SqlStore, row_id: int) -> tuple[int, str, bool]:
