@@ -276,7 +276,10 @@ def _due(programme: str, step: int, day: str, now: datetime) -> Any:
     received, its day come, the reader subscribed and not pausing all mail, and no
     programme's step queued for them on ``day`` already (one programme email a day)."""
     other = aliased(Enrolment)
-    reachable = select(Subscriber.id).where(
+    # A correlated EXISTS on the subscriber's key: SQLite would build the list of every
+    # active subscriber for an IN (…), once per step (docs/scaling.md, the programmes row).
+    reachable = exists().where(
+        Subscriber.id == Enrolment.subscriber_id,
         Subscriber.state == SubscriberState.ACTIVE,
         Subscriber.paused_until.is_(None) | (Subscriber.paused_until <= now),
     )
@@ -288,7 +291,7 @@ def _due(programme: str, step: int, day: str, now: datetime) -> Any:
         Enrolment.state == EnrolmentState.ACTIVE,
         Enrolment.steps_sent == step - 1,
         Enrolment.due_on <= day,
-        Enrolment.subscriber_id.in_(reachable),
+        reachable,
         ~today.exists(),
     )
 
