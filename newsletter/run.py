@@ -20,15 +20,14 @@ from newsletter.config import Settings
 from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.variants import variant_source
 from newsletter.digest.welcome import welcome_readers
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.errors import NewsletterError
 from newsletter.fediverse.delivery import DeliveryReport
 from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.answers import tell_askers
 from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.programmes.due import ProgrammeReport, run_programmes
-from newsletter.programmes.file import load_site_programmes
-from newsletter.programmes.readers import offer_titles
+from newsletter.programmes.readers import offered_programmes
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
 from newsletter.store.fediverse import BEHIND
@@ -92,7 +91,10 @@ def run_after_collect(
     run at a time may take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
         _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
-    offers = offer_titles(settings.root)  # the digest's footer offers the programmes
+    # Read once for the digest's footer and the welcome (the programmes step reads the
+    # file itself, as its mistakes are its to report).
+    offered = offered_programmes(settings.root)
+    offers = tuple(p.title for p in offered)
     _step(report, "digest", lambda: build_due_digest(settings, store, clock(), offers))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
     if settings.fediverse is not None:
@@ -108,8 +110,8 @@ def run_after_collect(
     # After publish: the answer's page the email links to is on the site by then.
     _step(report, "answers", lambda: tell_askers(settings, store, clock))
     # Confirming sends the welcome at once; this sends any still owed (the server was down).
-    offered = _programme_offers(settings)
-    _step(report, "welcome", lambda: welcome_readers(settings, store, clock, programmes=offered))
+    welcome = [(p.key, p.title, p.summary) for p in offered]
+    _step(report, "welcome", lambda: welcome_readers(settings, store, clock, programmes=welcome))
     steps = report.steps.get("programmes")
     if isinstance(steps, ProgrammeReport) and steps.paused:
         report.errors["programmes"] = f"sending paused: {steps.paused}"
@@ -138,15 +140,6 @@ def send_due_digest(
 def _paused(report: RunReport) -> bool:
     sent = report.steps.get("send")
     return isinstance(sent, SendReport) and sent.paused is not None
-
-
-def _programme_offers(settings: Settings) -> list[tuple[str, str, str]]:
-    """What the welcome offers: the site's programmes (none while programmes.yaml has a
-    mistake: the programmes step says what it is)."""
-    try:
-        return [(p.key, p.title, p.summary) for p in load_site_programmes(settings.root)]
-    except ConfigError:
-        return []
 
 
 def _step(report: RunReport, name: str, work: Callable[[], StepReport]) -> None:

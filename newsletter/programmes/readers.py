@@ -161,10 +161,14 @@ def start_wished(
 
 
 def offer_titles(site_root: Path) -> tuple[str, ...]:
-    """The titles a digest's footer offers ("Start …", a link to the reader's #programme):
-    the site's programmes; none while programmes.yaml has a mistake (run's programmes
-    step says what it is)."""
+    """The titles a digest's footer offers ("Start …", a link to the reader's #programme)."""
+    return tuple(p.title for p in offered_programmes(site_root))
+
+
+def offered_programmes(site_root: Path) -> tuple[Programme, ...]:
+    """The programmes readers are offered: the site's; none while programmes.yaml has a
+    mistake (run's programmes step says what it is)."""
     try:
-        return tuple(p.title for p in load_site_programmes(site_root))
+        return load_site_programmes(site_root)
     except ConfigError:
         return ()
