@@ -1,7 +1,7 @@
 """Fediverse servers on loopback, for the delivery tests (this module holds no tests): each
 instance is a port on 127.0.0.1 whose inboxes (any path ending in ``/inbox``) take signed
 POSTs and answer 202, recording what they took. An instance can also be down, as real ones
-are: ``refusing`` (nothing listens on its port), ``silent`` (the kernel accepts connections
+are: ``refusing`` (its port is bound and nothing listens), ``silent`` (the kernel accepts connections
 that nobody ever reads), ``hanging`` (the request is read and never answered).
 
 Served by aiohttp in a thread of its own. ``hold_after`` holds every POST after that many
@@ -118,12 +118,16 @@ class Instances:
 def serving(instances: Instances) -> Iterator[Instances]:
     """The instances on their ports for the block (each port bound before it starts)."""
     for index, behaviour in enumerate(instances.behaviours):
-        sock = socket.create_server(("127.0.0.1", 0), backlog=128)
-        instances.ports.append(int(sock.getsockname()[1]))
         if behaviour == "refusing":
-            sock.close()  # nothing listens there any more: connections are refused
+            # Bound and never listening: connections are refused, and the port stays ours. A
+            # port closed instead could be handed to the next instance, which would then take
+            # the refusing one's POSTs.
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
         else:
-            instances._sockets[index] = sock
+            sock = socket.create_server(("127.0.0.1", 0), backlog=128)
+        instances.ports.append(int(sock.getsockname()[1]))
+        instances._sockets[index] = sock
     loop = asyncio.new_event_loop()
     instances._loop = loop
     done, ready = asyncio.Event(), threading.Event()
