@@ -1,8 +1,8 @@
 """Fediverse servers on loopback, for the delivery tests (this module holds no tests): each
 instance is a port on 127.0.0.1 whose inboxes (any path ending in ``/inbox``) take signed
 POSTs and answer 202, recording what they took. An instance can also be down, as real ones
-are: ``refusing`` (its port is bound and nothing listens), ``silent`` (the kernel accepts connections
-that nobody ever reads), ``hanging`` (the request is read and never answered).
+are: ``refusing`` (its port is bound and nothing listens), ``silent`` (the kernel accepts
+connections that nobody ever reads), ``hanging`` (the request is read and never answered).
 
 Served by aiohttp in a thread of its own. ``hold_after`` holds every POST after that many
 until :meth:`Instances.release`, so a test can act mid-delivery by count (kill the sender),
