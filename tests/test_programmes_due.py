@@ -199,3 +199,22 @@ def test_a_reader_of_plain_text_gets_the_step_as_text(
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 2
     kinds = {r.rcpt_tos[0]: r.message.get_content_type() for r in smtp[0].messages}
     assert kinds == {"html@x.org": "multipart/alternative", "text@x.org": "text/plain"}
+
+
+def test_a_step_waiting_for_a_retry_is_dropped_when_the_reader_leaves_the_programme(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    add_subscribers(store, ["stays@x.org", "leaves@x.org"])
+    clock = Clock(START + timedelta(hours=2))
+    for email in ("stays@x.org", "leaves@x.org"):
+        join(mailer, store, subscriber_id(store, email), FEET, clock())
+    smtp[0].tempfail_once.update({"stays@x.org", "leaves@x.org"})
+    first = send_due_steps(mailer, store, clock, [FEET], render)
+    assert (first.sent, first.retry) == (0, 2)
+    store.set_enrolment_state(
+        subscriber_id(store, "leaves@x.org"), "feet", EnrolmentState.LEFT, clock()
+    )
+    clock.advance(hours=3)
+    later = send_due_steps(mailer, store, clock, [FEET], render)
+    assert (later.sent, later.skipped) == (1, 1)
+    assert smtp[0].recipients() == ["stays@x.org"]

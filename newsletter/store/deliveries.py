@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    and_,
+    exists,
     func,
     literal_column,
     select,
@@ -38,7 +40,8 @@ from newsletter.store.delivery_states import (
 )
 from newsletter.store.delivery_writer import CLAIM_STAMP, SKIPPED, DeliveryWriter
 from newsletter.store.digests import DigestToSend, audience_insert, mark_last_week
-from newsletter.store.models import Delivery, Digest, ProgrammeMailing, Subscriber
+from newsletter.store.models import Delivery, Digest, Enrolment, ProgrammeMailing, Subscriber
+from newsletter.store.programmes import EnrolmentState
 from newsletter.store.subscribers import SubscriberState
 
 _S = DeliveryState
@@ -149,7 +152,8 @@ class DeliveriesSql(SqlBase):
         message_id: Callable[[int], str],
     ) -> list[DeliveryJob]:
         """Take up to ``limit`` due rows (pending first, then retries whose time has come);
-        rows of subscribers no longer active become skipped. ``message_id`` makes, from the
+        rows of subscribers no longer active (or, for a step, gone from its programme) become
+        skipped. ``message_id`` makes, from the
         subscriber id, the Message-ID of a row that has none yet (it is stored with the
         row's ``sending`` mark). On PostgreSQL concurrent claimers skip
         each other's rows (FOR UPDATE SKIP LOCKED)."""
@@ -160,23 +164,9 @@ class DeliveriesSql(SqlBase):
                 rows += claim(_S.RETRY, limit - len(rows))
             if not rows:
                 return []
-            subscribers = {
-                row.id: row
-                for row in connection.execute(
-                    select(
-                        Subscriber.id,
-                        Subscriber.email,
-                        Subscriber.email_key,
-                        Subscriber.name,
-                        Subscriber.state,
-                    ).where(Subscriber.id.in_({row.subscriber_id for row in rows}))
-                )
-            }
-            gone = [
-                row.id
-                for row in rows
-                if subscribers[row.subscriber_id].state != SubscriberState.ACTIVE
-            ]
+            readers = {row.subscriber_id for row in rows}
+            subscribers = {row.id: row for row in connection.execute(_readers(parent, readers))}
+            gone = [row.id for row in rows if not subscribers[row.subscriber_id].wanted]
             if gone:
                 connection.execute(
                     update(Delivery)
@@ -186,7 +176,7 @@ class DeliveriesSql(SqlBase):
         return [
             _job(row, subscribers[row.subscriber_id], message_id)
             for row in sorted(rows, key=lambda row: row.id)
-            if subscribers[row.subscriber_id].state == SubscriberState.ACTIVE
+            if subscribers[row.subscriber_id].wanted
         ]
 
     def _claim_state(
@@ -306,6 +296,27 @@ def _of(parent: Parent) -> Any:
     if isinstance(parent, MailingRef):
         return Delivery.mailing_id == parent.id
     return Delivery.digest_id == parent
+
+
+def _readers(parent: Parent, ids: set[int]) -> Any:
+    """The subscribers of claimed rows, each with whether it still wants them: subscribed
+    and, for a programme's step, not since gone from the programme (a step queued on a
+    retry can wait hours; a reader who paused still gets the step due before the pause)."""
+    wanted: Any = Subscriber.state == SubscriberState.ACTIVE
+    if isinstance(parent, MailingRef):
+        programme = (
+            select(ProgrammeMailing.programme)
+            .where(ProgrammeMailing.id == parent.id)
+            .scalar_subquery()
+        )
+        left = exists().where(
+            Enrolment.subscriber_id == Subscriber.id,
+            Enrolment.programme == programme,
+            Enrolment.state == EnrolmentState.LEFT,
+        )
+        wanted = and_(wanted, ~left)
+    columns = (Subscriber.id, Subscriber.email, Subscriber.email_key, Subscriber.name)
+    return select(*columns, wanted.label("wanted")).where(Subscriber.id.in_(ids))
 
 
 def _recover_one(

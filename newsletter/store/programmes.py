@@ -18,7 +18,8 @@ Queueing a step is one transaction: the enrolments due advance (``steps_sent`` +
 next step's day) and one pending delivery per advanced reader is inserted, so a step is
 queued exactly once per reader whatever runs at the same time or dies, and the sender's
 ledger takes it from there. A reader whose subscription is no longer active, or who paused
-all mail, is never queued; a row queued before they left is skipped when claimed.
+all mail, is never queued; a row queued before they left the list or the programme is
+skipped when claimed.
 """
 
 from __future__ import annotations
