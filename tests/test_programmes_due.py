@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from newsletter.config import Settings
+from newsletter.mail.bounces.process import bounce_report
 from newsletter.programmes.due import join, send_due_steps
 from newsletter.programmes.model import Programme, Step
 from newsletter.programmes.schedule import due_after, programme_day
@@ -21,6 +22,7 @@ from newsletter.store import SqlStore
 from newsletter.store.models import Subscriber
 from newsletter.store.programmes import EnrolmentState, StepEmail
 from newsletter.store.subscribers import SubscriberState
+from tests.support.bounces import fill
 from tests.support.clock import Clock
 from tests.support.send import Recorder, add_subscribers, recording_smtp, site
 
@@ -218,3 +220,18 @@ def test_a_step_waiting_for_a_retry_is_dropped_when_the_reader_leaves_the_progra
     later = send_due_steps(mailer, store, clock, [FEET], render)
     assert (later.sent, later.skipped) == (1, 1)
     assert smtp[0].recipients() == ["stays@x.org"]
+
+
+def test_without_verp_a_bounce_of_a_step_stops_a_reader_sent_no_digest_yet(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    add_subscribers(store, ["new@x.org"])
+    clock = Clock(START + timedelta(hours=2))
+    join(mailer, store, subscriber_id(store, "new@x.org"), FEET, clock())
+    assert send_due_steps(mailer, store, clock, [FEET], render).sent == 1
+    bounce = bounce_report(fill("postfix_01", "news@example.com", "new@x.org"), None)
+    assert bounce.proof == "recent_send"
+    recorded = store.record_bounce(bounce, clock() + timedelta(hours=1), 3)
+    assert recorded is not None and recorded.action == "suppressed"
+    clock.advance(days=7)
+    assert send_due_steps(mailer, store, clock, [FEET], render).queued == {}, "no step 2"

@@ -16,8 +16,9 @@ proves it is about (``BounceReport.proof``, checked by :func:`_target`); one tha
 nothing is recorded with the action ``refused`` and touches nobody:
 
     token        (VERP on) a valid token of a delivery that was sent, or of a subscriber
-    recent_send  (VERP off) a hard or soft bounce naming an address sent a digest in the
-                 last RECENT_SEND; a complaint or unsubscribe needs a token
+    recent_send  (VERP off) a hard or soft bounce naming an address sent a digest or a
+                 programme step in the last RECENT_SEND; a complaint or unsubscribe needs
+                 a token
     relay        a webhook whose signature was checked: the address the relay names
 """
 
@@ -48,7 +49,7 @@ BOUNCE_KINDS: tuple[BounceKind, ...] = (
 # What a report shows to act (see the module's docstring); the reader of the report says
 # which rule applies: the mailbox by whether VERP is on, a webhook by its signature.
 Proof = Literal["token", "recent_send", "relay"]
-# Without VERP a bounce acts on an address only when a digest went to it this recently:
+# Without VERP a bounce acts on an address only when a digest or step went to it this lately:
 # real reports come within days, and a forger cannot aim at the whole list.
 RECENT_SEND = timedelta(days=30)
 REFUSED = "refused"
@@ -191,9 +192,10 @@ def _by_token(
 def _by_address(
     session: Session, addresses: tuple[str, ...], since: datetime | None
 ) -> tuple[int | None, int | None] | None:
-    """The first subscriber the report names with a digest sent to them (``since`` then,
-    when given), and the latest such digest; (None, None) when it names no subscriber, None
-    when it names only subscribers not sent to since then (nothing proven)."""
+    """The first subscriber the report names with a digest or a programme step sent to them
+    (``since`` then, when given), and the latest such digest (None when only steps went);
+    (None, None) when it names no subscriber, None when it names only subscribers not sent
+    to since then (nothing proven)."""
     named = False
     for address in addresses:
         subscriber_id = session.scalar(
@@ -205,8 +207,10 @@ def _by_address(
         sent = [Delivery.subscriber_id == subscriber_id, Delivery.state == "sent"]
         if since is not None:
             sent.append(Delivery.sent_at >= since)
-        latest = session.scalar(select(func.max(Delivery.digest_id)).where(*sent))
-        if since is None or latest is not None:
+        count, latest = session.execute(
+            select(func.count(), func.max(Delivery.digest_id)).where(*sent)
+        ).one()
+        if since is None or count:
             return subscriber_id, latest
     return None if named else (None, None)
 
