@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -235,3 +236,20 @@ def test_without_verp_a_bounce_of_a_step_stops_a_reader_sent_no_digest_yet(
     assert recorded is not None and recorded.action == "suppressed"
     clock.advance(days=7)
     assert send_due_steps(mailer, store, clock, [FEET], render).queued == {}, "no step 2"
+
+
+def test_readers_past_a_shortened_programme_are_finished(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    add_subscribers(store, ["a@x.org"])
+    reader = subscriber_id(store, "a@x.org")
+    clock = Clock(START + timedelta(hours=2))
+    join(mailer, store, reader, FEET, clock())
+    for _ in range(3):
+        send_due_steps(mailer, store, clock, [FEET], render)
+        clock.advance(days=7)
+    shortened = replace(FEET, steps=FEET.steps[:3])  # the site cut steps 4-11
+    assert send_due_steps(mailer, store, clock, [shortened], render).queued == {}
+    (enrolment,) = store.enrolments(reader)
+    assert (enrolment.state, enrolment.steps_sent, enrolment.due_on) == ("finished", 3, None)
+    assert len(smtp[0].messages) == 3

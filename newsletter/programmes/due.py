@@ -142,6 +142,7 @@ def _queue(
     settings: Settings,
 ) -> None:
     """Each step in order: a reader queued one step today is past the others' checks."""
+    store.finish_past_the_end(programme.key, programme.length, now)
     for number in range(1, programme.length + 1):
         if not store.readers_due(programme.key, number, day.isoformat(), now):
             continue

@@ -208,6 +208,21 @@ class ProgrammesSql(SqlBase):
             )
         return max(advanced, 0)
 
+    def finish_past_the_end(self, programme: str, length: int, now: datetime) -> int:
+        """Active readers who have had every step of ``programme`` as it is now are finished:
+        a site that cut the last steps from programmes.yaml leaves them nothing to wait for."""
+        with self._core() as connection:
+            finished = connection.execute(
+                update(Enrolment)
+                .where(
+                    Enrolment.programme == programme,
+                    Enrolment.state == EnrolmentState.ACTIVE,
+                    Enrolment.steps_sent >= length,
+                )
+                .values(state=EnrolmentState.FINISHED, due_on=None, updated_at=now)
+            ).rowcount
+        return max(finished, 0)
+
     def mailings_to_send(self, since: str) -> list[MailingToSend]:
         """The mailings of ``since`` or later that have rows waiting (pending, or a retry),
         oldest first."""
