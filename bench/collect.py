@@ -55,7 +55,7 @@ def ours(urls: list[str], rerun: bool) -> dict[str, float]:
             "newsletter:\n  from: Bench <b@bench.example>\nfeeds:\n" + "".join(lines)
         )
         settings = load_settings(config, {})
-        store = open_store(settings)
+        store = open_store(settings.env.database_url)
         # The parser processes are grandchildren (started by a fork server): watched so.
         with TreeWatcher(os.getpid()) as workers:
             busy, started = machine_busy_seconds(), time.perf_counter()

@@ -170,7 +170,7 @@ def ours(ports: list[int], followers: int, shared: bool) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as folder:
         settings = _site(Path(folder))
-        store = open_store(settings)
+        store = open_store(settings.env.database_url)
         try:
             account = open_account(settings, store, clock())
             _fill(store, ports, followers, shared)

@@ -76,7 +76,7 @@ def ours(database_url: str | None, readers: int, spread: bool, port: int) -> dic
         if database_url:
             environ["NEWSLETTER_DATABASE_URL"] = database_url
         settings = load_settings(site / "feeds.yaml", environ)
-        store = open_store(settings)
+        store = open_store(settings.env.database_url)
         try:
             fill(store, settings, readers, spread)
             started = time.perf_counter()

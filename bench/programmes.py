@@ -53,7 +53,7 @@ def open_site(folder: Path, database_url: str | None, port: int) -> tuple[Any, A
     if database_url:
         environ["NEWSLETTER_DATABASE_URL"] = database_url
     settings = load_settings(folder / "feeds.yaml", environ)
-    return settings, open_store(settings)
+    return settings, open_store(settings.env.database_url)
 
 
 def digest_side(settings: Any, store: Any) -> dict[str, float]:

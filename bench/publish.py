@@ -49,7 +49,7 @@ def build_site(folder: Path, entries: int) -> None:
 
     (folder / "feeds.yaml").write_text(config_text(50))
     settings = load_settings(folder / "feeds.yaml", {})
-    store = open_store(settings)
+    store = open_store(settings.env.database_url)
     [feed] = store.sync_feeds(settings.feeds, NOW)
     rows = [
         NewEntry(
@@ -79,7 +79,7 @@ def ours(folder: Path, feed_items: int, runs: int) -> list[float]:
     config = folder / f"feeds-{feed_items}.yaml"
     config.write_text(config_text(feed_items))
     settings = load_settings(config, {})
-    store = open_store(settings)
+    store = open_store(settings.env.database_url)
     times = []
     for run in range(runs):
         out = folder / f"public-{feed_items}-{run}"  # a fresh folder: every file is written
@@ -99,7 +99,7 @@ def baseline(folder: Path, feed_items: int, runs: int) -> list[float]:
     from newsletter.store import open_store
 
     settings = load_settings(folder / "feeds.yaml", {})
-    store = open_store(settings)
+    store = open_store(settings.env.database_url)
     entries = store.latest_entries(feed_items)
     store.close()
     times = []

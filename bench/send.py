@@ -173,7 +173,7 @@ def ours(port: int, count: int, workers: int) -> dict[str, float]:
             "NEWSLETTER_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         }
         settings = load_settings(site / "feeds.yaml", environ)
-        store = open_store(settings)
+        store = open_store(settings.env.database_url)
         try:
             digest_id = _fill(store, count)
             started = time.perf_counter()

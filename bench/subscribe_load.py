@@ -129,7 +129,7 @@ def measure(clients: int, threads: int) -> dict[str, Any]:
         )
         outbox = settings.env.outbox
         assert outbox is not None
-        store = open_store(settings)
+        store = open_store(settings.env.database_url)
         server = make_server(
             create_app(settings, store, rate_limits=UNLIMITED), "127.0.0.1", 0, threads
         )

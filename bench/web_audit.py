@@ -129,8 +129,8 @@ def main() -> None:
         sys.exit("Lighthouse is not installed: make web-tools")
     with tempfile.TemporaryDirectory(prefix="web-audit-") as tmp:
         settings = make_site(Path(tmp) / "site")
-        upgrade_database(settings)
-        store = open_store(settings)
+        upgrade_database(settings.env.database_url)
+        store = open_store(settings.env.database_url)
         week = fill(settings, store)
         server = make_server(create_app(settings, store, rate_limits=UNLIMITED), "127.0.0.1", 0)
         threading.Thread(target=server.run, daemon=True).start()

@@ -16,7 +16,7 @@ from tests.support.publish import NOW, entry, make_settings
 
 def test_publish_writes_the_site_and_says_so(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    store = open_store(settings)  # the site's own embedded SQLite
+    store = open_store(settings.env.database_url)  # the site's own embedded SQLite
     [feed, _] = store.sync_feeds(settings.feeds, NOW)
     store.save_entries(feed.id, [entry(1), entry(2)], NOW)
     store.close()

@@ -92,9 +92,9 @@ class App:
         from newsletter.store import open_store
         from newsletter.subscribers.tokens import check_signing_key
 
-        store = open_store(self.settings)
+        store = open_store(self.settings.env.database_url)
         try:
-            check_signing_key(self.settings, store.links_sent)
+            check_signing_key(self.settings.env.secret_key, self.settings.db_dir, store.links_sent)
             yield store
         finally:
             store.close()

@@ -20,7 +20,7 @@ def upgrade(app: App) -> None:
     """Apply pending migrations (done automatically for the embedded SQLite default)."""
     from newsletter.store import upgrade_database
 
-    before, after = upgrade_database(app.settings)
+    before, after = upgrade_database(app.settings.env.database_url)
     if before == after:
         click.echo(f"database already at revision {after}")
     else:

@@ -11,7 +11,6 @@ message.
 
 from __future__ import annotations
 
-from newsletter.config import Settings
 from newsletter.store.engine import ensure_schema, make_engine, upgrade
 from newsletter.store.entries import NewEntry, SaveCounts
 from newsletter.store.feeds import FeedState
@@ -29,10 +28,10 @@ __all__ = [
 ]
 
 
-def open_store(settings: Settings) -> SqlStore:
-    """Open the configured database. The embedded SQLite default is migrated on the spot;
-    a server database must be at the current schema (`newsletter db upgrade`)."""
-    url = settings.env.database_url
+def open_store(url: str) -> SqlStore:
+    """Open the database at ``url`` (NEWSLETTER_DATABASE_URL). The embedded SQLite default
+    is migrated on the spot; a server database must be at the current schema
+    (`newsletter db upgrade`)."""
     engine = make_engine(url)
     try:
         ensure_schema(engine, auto_upgrade=url.startswith("sqlite"))
@@ -42,8 +41,8 @@ def open_store(settings: Settings) -> SqlStore:
     return SqlStore(engine)
 
 
-def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
-    engine = make_engine(settings.env.database_url)
+def upgrade_database(url: str) -> tuple[str | None, str | None]:
+    engine = make_engine(url)
     try:
         return upgrade(engine)
     finally:

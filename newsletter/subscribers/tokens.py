@@ -190,15 +190,16 @@ def secret_key(settings: Settings) -> str:
     return key_from_file(settings.db_dir / KEY_FILE)
 
 
-def check_signing_key(settings: Settings, links_sent: Callable[[], bool]) -> None:
+def check_signing_key(configured: str | None, db_dir: Path, links_sent: Callable[[], bool]) -> None:
     """Refuse to go on when db/secret.key is gone but links it signed are out in emails.
 
     Generating a new key then would silently break every unsubscribe link already sent
     (people could not leave: a legal problem, not only a bug). The owner decides instead:
-    restore the key, or create a new one knowingly."""
-    if settings.env.secret_key:
+    restore the key, or create a new one knowingly. ``configured``: NEWSLETTER_SECRET_KEY,
+    which, when set, is the key (the file is then not read)."""
+    if configured:
         return
-    path = settings.db_dir / KEY_FILE
+    path = db_dir / KEY_FILE
     if not path.exists() and links_sent():
         raise SecretKeyError(
             f"the signing key {path} is missing, but emails with links it signed were already "

@@ -79,7 +79,7 @@ class Services:
         if self._store is None:
             with self._lock:  # requests run in threads; open the database once
                 if self._store is None:
-                    self._store = open_store(self.settings)
+                    self._store = open_store(self.settings.env.database_url)
         return self._store
 
     @cached_property
