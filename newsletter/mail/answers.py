@@ -14,9 +14,9 @@ from typing import ClassVar
 
 from newsletter.config import Settings
 from newsletter.formats import question_path
-from newsletter.mail.dkim import load_signer
+from newsletter.mail.composer import Composer, text_and_html
 from newsletter.mail.headers import mailbox
-from newsletter.mail.message import Sender, simple_message
+from newsletter.mail.message import simple_message
 from newsletter.mail.once import OnceReport, decide, send_once
 from newsletter.mail.transport import Envelope, Transport
 from newsletter.store import SqlStore
@@ -60,15 +60,14 @@ def tell_askers(
     return report
 
 
-class AnswerComposer:
+class AnswerComposer(Composer):
     """Builds (and, with DKIM configured, signs) one asker's email."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         self.site = settings.site
         self.base_url = settings.env.base_url
         self.environment = make_environment(settings.root)
-        self.sender = Sender.parse(settings.newsletter.sender)
-        self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
 
     def __call__(self, asker: AnswerToTell, now: datetime) -> Envelope:
         context = {
@@ -77,12 +76,9 @@ class AnswerComposer:
             "title": asker.title,
             "answer_url": self.base_url + question_path(asker.question_id),
         }
-        text = self.environment.get_template("email/answered.txt").render(context)
-        html = self.environment.get_template("email/answered.html").render(context)
+        text, html = text_and_html(self.environment, "answered", context)
         subject = f"Your question is answered: {asker.title}"
         to = mailbox(asker.author, asker.email)
         data, message_id = simple_message(self.sender, to, subject, text, html, now)
-        if self.signer is not None:
-            data = self.signer.sign(data, now)
         # The From address as return path: a bounce of this one email concerns no subscriber.
-        return Envelope(self.sender.address, asker.email, data, message_id)
+        return self.envelope(data, message_id, asker.email, now)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
-from newsletter.mail.dkim import load_signer
+from newsletter.mail.composer import Composer, text_and_html
 from newsletter.mail.headers import mailbox
-from newsletter.mail.message import Sender, simple_message
+from newsletter.mail.message import simple_message
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
@@ -17,7 +17,6 @@ from newsletter.mail.transport import (
     Transport,
     transport_factory,
 )
-from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
 from newsletter.store.subscribers import SubscriberRecord
 from newsletter.subscribers.tokens import Links, load_tokens
@@ -59,16 +58,14 @@ def send_confirmations(
     return results
 
 
-class ConfirmationComposer:
+class ConfirmationComposer(Composer):
     """Builds (and, with DKIM configured, signs) one subscriber's confirmation email."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         self.site = settings.site
         self.environment = make_environment(settings.root)
         self.links = Links(settings.env.base_url, load_tokens(settings))
-        self.sender = Sender.parse(settings.newsletter.sender)
-        self.verp = verp_for(settings)
-        self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
 
     def __call__(self, subscriber: SubscriberRecord, now: datetime) -> Envelope:
         context = {
@@ -78,16 +75,11 @@ class ConfirmationComposer:
             "name": subscriber.name,
             "confirm_url": self.links.confirm(subscriber.id, subscriber.email_key),
         }
-        text = self.environment.get_template("email/confirm.txt").render(context)
-        html = self.environment.get_template("email/confirm.html").render(context)
+        text, html = text_and_html(self.environment, "confirm", context)
         subject = f"Please confirm your subscription to {self.site.title}"
         to = mailbox(subscriber.name, subscriber.email)
         data, message_id = simple_message(self.sender, to, subject, text, html, now)
-        if self.signer is not None:
-            data = self.signer.sign(data, now)
-        verp = self.verp
-        return_path = verp.address("confirm", subscriber.id) if verp else self.sender.address
-        return Envelope(return_path, subscriber.email, data, message_id)
+        return self.envelope(data, message_id, subscriber.email, now, ("confirm", subscriber.id))
 
 
 def breakable(text: str, run: int = 20) -> str:

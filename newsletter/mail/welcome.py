@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
-from newsletter.mail.dkim import load_signer
+from newsletter.mail.composer import Composer
 from newsletter.mail.headers import mailbox
-from newsletter.mail.message import DigestMessage, Sender
+from newsletter.mail.message import DigestMessage
 from newsletter.mail.once import OnceReport, send_once
 from newsletter.mail.size import unsubscribe_mailbox
 from newsletter.mail.transport import Envelope, Transport
-from newsletter.mail.verp import verp_for
 from newsletter.store import SqlStore
 from newsletter.store.welcome_emails import WelcomeToSend
 from newsletter.subscribers.tokens import Links, load_tokens
@@ -75,18 +74,16 @@ def send_welcomes(
     return report
 
 
-class WelcomeComposer:
+class WelcomeComposer(Composer):
     """Builds (and, with DKIM configured, signs) one reader's welcome."""
 
     def __init__(self, settings: Settings, write: Write) -> None:
+        super().__init__(settings)
         self.write = write
         self.title = settings.site.title
-        self.sender = Sender.parse(settings.newsletter.sender)
         self.links = Links(
             settings.env.base_url, load_tokens(settings), unsubscribe_mailbox(settings)
         )
-        self.verp = verp_for(settings)
-        self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
 
     def __call__(self, reader: WelcomeToSend, now: datetime) -> Envelope:
         words = self.write(reader, now)
@@ -96,8 +93,4 @@ class WelcomeComposer:
         message_id = f"<welcome.{secrets.token_hex(16)}@{self.sender.domain}>"
         to = mailbox(reader.name, reader.email)
         data = message.render(to, message_id, url, mailto, self.links.preferences(sid, key))
-        if self.signer is not None:
-            data = self.signer.sign(data, now)
-        verp = self.verp
-        return_path = verp.address("welcome", sid) if verp else self.sender.address
-        return Envelope(return_path, reader.email, data, message_id)
+        return self.envelope(data, message_id, reader.email, now, ("welcome", sid))
