@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.config import Settings
 from newsletter.digest import build_digest, exercise_overview, feature_exercise, sync_catalog
 from newsletter.digest.exercises import UnknownExercise, WeekAlreadyBuilt
 from newsletter.store import SqlStore
+from newsletter.store.exercises import ExerciseRecord
 from tests.support.digest import SEND_W48, site_settings
 
 THREE = """\
@@ -34,12 +36,12 @@ def test_the_catalog_is_loaded_on_each_build_and_removed_exercises_are_kept(
     store: SqlStore, tmp_path: Path
 ) -> None:
     site = tmp_path / "site"
-    three = sync_catalog(site_settings(site, catalog=THREE), store, SEND_W48)
+    three = sync_catalog(site_settings(site, catalog=THREE).root, store, SEND_W48)
     assert [e.slug for e in three] == ["calf-raises", "towel-scrunches", "ankle-alphabet"]
     built = build_digest(site_settings(site), store, SEND_W48, "2026-W48")
     assert built.exercise is not None and built.exercise.slug == "calf-raises"
 
-    two = sync_catalog(site_settings(site, catalog=TWO), store, SEND_W48 + timedelta(days=1))
+    two = sync_catalog(site_settings(site, catalog=TWO).root, store, SEND_W48 + timedelta(days=1))
     assert [(e.slug, e.active) for e in two] == [
         ("ankle-alphabet", True),
         ("towel-scrunches", True),
@@ -57,9 +59,9 @@ def test_the_catalog_is_loaded_on_each_build_and_removed_exercises_are_kept(
 
 def test_pinning_a_week(store: SqlStore, tmp_path: Path) -> None:
     settings = site_settings(tmp_path, catalog=THREE)
-    week, pinned = feature_exercise(settings, store, "ankle-alphabet", SEND_W48, "2026-W49")
+    week, pinned = pin(settings, store, "ankle-alphabet", "2026-W49")
     assert (week, pinned.slug) == ("2026-W49", "ankle-alphabet")
-    week, pinned = feature_exercise(settings, store, "towel-scrunches", SEND_W48, "2026-W49")
+    week, pinned = pin(settings, store, "towel-scrunches", "2026-W49")
     assert pinned.slug == "towel-scrunches", "a pin may be changed until the week is built"
     assert store.featured_weeks()["2026-W49"].pinned
 
@@ -69,7 +71,7 @@ def test_pinning_a_week(store: SqlStore, tmp_path: Path) -> None:
     assert next_week.exercise is not None and next_week.exercise.slug == "towel-scrunches"
 
     with pytest.raises(WeekAlreadyBuilt, match=r"pin a later week, e\.g\. --week 2026-W50"):
-        feature_exercise(settings, store, "ankle-alphabet", SEND_W48, "2026-W49")
+        pin(settings, store, "ankle-alphabet", "2026-W49")
     assert store.featured_weeks()["2026-W49"].exercise_id == next_week.exercise.id
 
 
@@ -77,12 +79,12 @@ def test_pinning_an_unknown_or_removed_exercise_says_what_to_do(
     store: SqlStore, tmp_path: Path
 ) -> None:
     site = tmp_path / "site"
-    sync_catalog(site_settings(site, catalog=THREE), store, SEND_W48)
+    sync_catalog(site_settings(site, catalog=THREE).root, store, SEND_W48)
     settings = site_settings(site, catalog=TWO)
     with pytest.raises(UnknownExercise, match="did you mean 'towel-scrunches'"):
-        feature_exercise(settings, store, "towel-scrunch", SEND_W48)
+        pin(settings, store, "towel-scrunch")
     with pytest.raises(UnknownExercise, match=r"'calf-raises' was removed from exercises\.yaml"):
-        feature_exercise(settings, store, "calf-raises", SEND_W48)
+        pin(settings, store, "calf-raises")
     assert store.featured_weeks() == {}
 
 
@@ -91,8 +93,10 @@ def test_the_overview_lists_featured_weeks_and_the_coming_turns(
 ) -> None:
     settings = site_settings(tmp_path, catalog=THREE)
     build_digest(settings, store, SEND_W48, "2026-W48")
-    feature_exercise(settings, store, "calf-raises", SEND_W48, "2026-W50")
-    overview = exercise_overview(settings, store, SEND_W48 + timedelta(days=1))
+    pin(settings, store, "calf-raises", "2026-W50")
+    overview = exercise_overview(
+        settings.root, settings.newsletter.timezone, store, SEND_W48 + timedelta(days=1)
+    )
     featured = {line.exercise.slug: (line.weeks, line.pinned) for line in overview.lines}
     assert featured["calf-raises"] == (("2026-W48", "2026-W50"), ("2026-W50",))
     assert featured["towel-scrunches"] == ((), ())
@@ -102,3 +106,12 @@ def test_the_overview_lists_featured_weeks_and_the_coming_turns(
         ("2026-W50", "calf-raises", "pinned"),
         ("2026-W51", "ankle-alphabet", "next in turn"),
     ]
+
+
+def pin(
+    settings: Settings, store: SqlStore, slug: str, week: str | None = None
+) -> tuple[str, ExerciseRecord]:
+    """``feature_exercise`` on the site of ``settings``, in the week of SEND_W48."""
+    return feature_exercise(
+        settings.root, settings.newsletter.timezone, store, slug, SEND_W48, week
+    )

@@ -46,11 +46,13 @@ def next_digest(settings: Settings, store: SqlStore, now: datetime) -> NextDiges
 
 
 def rotation(settings: Settings, store: SqlStore, now: datetime) -> Overview:
-    return exercise_overview(settings, store, now)
+    return exercise_overview(settings.root, settings.newsletter.timezone, store, now)
 
 
 def pin(settings: Settings, store: SqlStore, slug: str, week: str, now: datetime) -> str:
-    pinned_week, exercise = feature_exercise(settings, store, slug, now, week)
+    pinned_week, exercise = feature_exercise(
+        settings.root, settings.newsletter.timezone, store, slug, now, week
+    )
     return f"{pinned_week} will feature {exercise.name}"
 
 

@@ -25,7 +25,9 @@ def exercises_list(app: App) -> None:
     from newsletter.digest import exercise_overview
 
     with app.store() as store:
-        overview = exercise_overview(app.settings, store, utcnow())
+        overview = exercise_overview(
+            app.settings.root, app.settings.newsletter.timezone, store, utcnow()
+        )
     _print_overview(overview)
 
 
@@ -38,7 +40,9 @@ def exercises_feature(app: App, slug: str, week: str | None) -> None:
     from newsletter.digest import feature_exercise
 
     with app.store() as store:
-        pinned_week, exercise = feature_exercise(app.settings, store, slug, utcnow(), week)
+        pinned_week, exercise = feature_exercise(
+            app.settings.root, app.settings.newsletter.timezone, store, slug, utcnow(), week
+        )
     click.echo(f"{pinned_week} will feature {exercise.name} ({exercise.slug})")
 
 

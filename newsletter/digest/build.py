@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from newsletter.config import Settings
+from newsletter.config import Newsletter, Settings
 from newsletter.digest.catalog import catalog_path, load_catalog
 from newsletter.digest.compose import web_copy
 from newsletter.digest.release import check_build, dated
@@ -66,16 +67,16 @@ class Preview:
     item_count: int
 
 
-def sync_catalog(settings: Settings, store: SqlStore, now: datetime) -> list[ExerciseRecord]:
+def sync_catalog(site_root: Path, store: SqlStore, now: datetime) -> list[ExerciseRecord]:
     """Load exercises.yaml (the site's, else ours) into the store; return the catalog."""
-    store.sync_exercises(load_catalog(catalog_path(settings.root)), now)
+    store.sync_exercises(load_catalog(catalog_path(site_root)), now)
     return store.exercise_catalog()
 
 
-def resolve_week(settings: Settings, now: datetime, week: str | None) -> str:
-    """The week asked for (checked), else the current one in the newsletter's timezone."""
+def resolve_week(timezone: str, now: datetime, week: str | None) -> str:
+    """The week asked for (checked), else the current one in the newsletter's ``timezone``."""
     if week is None:
-        return current_week(now, settings.newsletter.timezone)
+        return current_week(now, timezone)
     parse_week(week)
     return week.strip()
 
@@ -94,13 +95,13 @@ def build_digest(
     (what `run` asks): a site's first digest waits until it has something in it; the
     owner's own `newsletter digest` builds what they ask for. ``offers``: the titles of
     the programmes its footer offers (``programmes.readers.offer_titles``)."""
-    week = resolve_week(settings, now, week)
-    catalog = sync_catalog(settings, store, now)
+    week = resolve_week(settings.newsletter.timezone, now, week)
+    catalog = sync_catalog(settings.root, store, now)
     recorded = store.built_digest(week)
     if recorded is not None:
         return Built(week, recorded, False, _exercise_by_id(catalog, recorded.exercise_id))
     check_build(week, now, settings.newsletter, store.digest_weeks(), late)
-    period, window, candidates = _contents(settings, store, now, week)
+    period, window, candidates = _contents(settings.newsletter, store, now, week)
     older = _older_than_first(store, window, candidates.total) if period.first else 0
     if not candidates.total and (
         settings.newsletter.skip_empty or (never_empty_first and period.first)
@@ -131,31 +132,32 @@ def preview_digest(
     offers: Sequence[str] = (),
 ) -> Preview:
     """The digest of ``week`` as it is (when built) or would be now; nothing recorded."""
-    week = resolve_week(settings, now, week)
-    catalog = sync_catalog(settings, store, now)
+    week = resolve_week(settings.newsletter.timezone, now, week)
+    catalog = sync_catalog(settings.root, store, now)
     recorded = store.built_digest(week)
     if recorded is not None:
         exercise = _exercise_by_id(catalog, recorded.exercise_id)
         if exercise is not None:
-            return _preview(settings, week, recorded, exercise, recorded.item_count, stored=True)
-    _period, _window, candidates = _contents(settings, store, now, week)
+            return _preview(
+                settings.env.base_url, week, recorded, exercise, recorded.item_count, stored=True
+            )
+    _period, _window, candidates = _contents(settings.newsletter, store, now, week)
     exercise = _known(catalog, choose_exercise(week, catalog, store.featured_weeks()).exercise_id)
     renderer = DigestRenderer(settings, week, exercise, note=_waiting_note(store), offers=offers)
     rendered = renderer.render(candidates.entries, candidates.total)
     count = len(rendered.sections.entries)
-    return _preview(settings, week, rendered, exercise, count, stored=False)
+    return _preview(settings.env.base_url, week, rendered, exercise, count, stored=False)
 
 
 def _preview(
-    settings: Settings,
+    base_url: str,
     week: str,
     digest: BuiltDigest | Rendered,
     exercise: ExerciseRecord,
     item_count: int,
     stored: bool,
 ) -> Preview:
-    """A digest as a browser shows it: its links filled in from the base URL of now."""
-    base_url = settings.env.base_url
+    """A digest as a browser shows it: its links filled in from ``base_url`` (of now)."""
     return Preview(
         week,
         digest.subject,
@@ -168,12 +170,10 @@ def _preview(
 
 
 def _contents(
-    settings: Settings, store: SqlStore, now: datetime, week: str
+    newsletter: Newsletter, store: SqlStore, now: datetime, week: str
 ) -> tuple[Period, CandidateWindow, Candidates]:
     previous = store.digest_before(week)
-    period = digest_period(
-        week, now, settings.newsletter, previous.period_end if previous else None
-    )
+    period = digest_period(week, now, newsletter, previous.period_end if previous else None)
     window = candidate_window(period, store.first_digest_start())
     return period, window, store.digest_candidates(window, MAX_CANDIDATES)
 

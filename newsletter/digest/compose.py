@@ -268,9 +268,10 @@ def _exercise(
     )
 
 
-def item_views(settings: Settings, entries: Sequence[DigestEntry]) -> tuple[ItemView, ...]:
-    """The entries as the digest shows them (for the web archive's pages)."""
-    zone = ZoneInfo(settings.newsletter.timezone)
+def item_views(timezone: str, entries: Sequence[DigestEntry]) -> tuple[ItemView, ...]:
+    """The entries as the digest shows them, dated in the newsletter's ``timezone`` (for
+    the web archive's pages)."""
+    zone = ZoneInfo(timezone)
     return tuple(_item(entry, zone) for entry in entries)
 
 

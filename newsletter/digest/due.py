@@ -85,12 +85,12 @@ def build_due_digest(
     week = current_week(now, zone)
     due_at = send_time(week, settings.newsletter.send_on, zone)
     if first_digest_waits(week, settings.newsletter, store.site_started(), store.digest_weeks()):
-        sync_catalog(settings, store, now)
+        sync_catalog(settings.root, store, now)
         week = shift_week(week, 1)
         due_at = send_time(week, settings.newsletter.send_on, zone)
         return DigestReport(week=week, status="first_waits", due_at=due_at, timezone=zone)
     if now < due_at:
-        sync_catalog(settings, store, now)  # on every run: a mistake in the file shows at once
+        sync_catalog(settings.root, store, now)  # on every run: a mistake in the file shows at once
         return DigestReport(week=week, status="not_due", due_at=due_at, timezone=zone)
     built = build_digest(settings, store, now, week, never_empty_first=True, offers=offers)
     if built.digest is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from newsletter.config import Settings
 from newsletter.digest.build import resolve_week, sync_catalog
 from newsletter.digest.rotation import choose_exercise
 from newsletter.digest.weeks import current_week, shift_week
@@ -45,8 +45,10 @@ class Overview:
     upcoming: tuple[Upcoming, ...]  # this week and the next few
 
 
-def exercise_overview(settings: Settings, store: SqlStore, now: datetime) -> Overview:
-    catalog = sync_catalog(settings, store, now)
+def exercise_overview(site_root: Path, timezone: str, store: SqlStore, now: datetime) -> Overview:
+    """The catalog of ``site_root`` and the weeks of each exercise; the coming weeks from
+    the current one in the newsletter's ``timezone``."""
+    catalog = sync_catalog(site_root, store, now)
     stored = store.featured_weeks()
     lines = tuple(
         CatalogLine(
@@ -56,16 +58,21 @@ def exercise_overview(settings: Settings, store: SqlStore, now: datetime) -> Ove
         )
         for exercise in catalog
     )
-    return Overview(lines, _upcoming(catalog, stored, current_week(now, _zone(settings)), now))
+    return Overview(lines, _upcoming(catalog, stored, current_week(now, timezone), now))
 
 
 def feature_exercise(
-    settings: Settings, store: SqlStore, slug: str, now: datetime, week: str | None = None
+    site_root: Path,
+    timezone: str,
+    store: SqlStore,
+    slug: str,
+    now: datetime,
+    week: str | None = None,
 ) -> tuple[str, ExerciseRecord]:
-    """Pin the exercise ``slug`` to ``week`` (default: the current week), unless that
-    week's digest is built: a digest, once built, never changes."""
-    week = resolve_week(settings, now, week)
-    catalog = sync_catalog(settings, store, now)
+    """Pin the exercise ``slug`` to ``week`` (default: the current week in ``timezone``),
+    unless that week's digest is built: a digest, once built, never changes."""
+    week = resolve_week(timezone, now, week)
+    catalog = sync_catalog(site_root, store, now)
     exercise = _active(catalog, slug)
     built = store.built_digest(week)
     if built is not None:
@@ -106,7 +113,3 @@ def _upcoming(
         assumed[current] = FeaturedWeek(current, choice.exercise_id, choice.pinned, now)
         upcoming.append(Upcoming(current, by_id[choice.exercise_id], state))
     return tuple(upcoming)
-
-
-def _zone(settings: Settings) -> str:
-    return settings.newsletter.timezone

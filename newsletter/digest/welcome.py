@@ -149,7 +149,9 @@ class WelcomeWriter:
         """This week's exercise, looked up once a week per writer."""
         week = current_week(now, self.settings.newsletter.timezone)
         if self._featured is None or self._featured[0] != week:
-            catalog = self.store.exercise_catalog() or sync_catalog(self.settings, self.store, now)
+            catalog = self.store.exercise_catalog() or sync_catalog(
+                self.settings.root, self.store, now
+            )
             chosen = choose_exercise(week, catalog, self.store.featured_weeks())
             exercise = next(e for e in catalog if e.id == chosen.exercise_id)
             picture = email_picture(self.settings.root, exercise.slug)

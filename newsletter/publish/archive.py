@@ -88,8 +88,9 @@ def digest_view(
     settings: Settings, digest: ArchivedDigest, digests: Sequence[DigestSummary]
 ) -> DigestPage:
     week = digest.summary.week
-    articles = item_views(settings, [e for e in digest.entries if e.kind != "question"])
-    questions = item_views(settings, [e for e in digest.entries if e.kind == "question"])
+    zone = settings.newsletter.timezone
+    articles = item_views(zone, [e for e in digest.entries if e.kind != "question"])
+    questions = item_views(zone, [e for e in digest.entries if e.kind == "question"])
     exercise = exercise_view(digest.exercise) if digest.exercise else None
     day = send_day(week, settings.newsletter.send_on)
     subject = plain_text(digest.summary.subject) or f"Week {week}"

@@ -63,8 +63,8 @@ def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
         picture=picture_markup(settings.root, exercise.slug) if exercise else None,
         digest_subject=plain_text(latest.subject) or f"Week {latest.week}" if latest else None,
         digest_href=f"{latest.week}.html" if latest else None,
-        articles=item_views(settings, articles),
-        questions=item_views(settings, questions),
+        articles=item_views(settings.newsletter.timezone, articles),
+        questions=item_views(settings.newsletter.timezone, questions),
         more=len(entries) - len(articles) - len(questions),
     )
 
