@@ -103,7 +103,7 @@ def test_fourteen_weeks_of_steps(
         for email, joined in joins.items():
             if joined == day:
                 clock.now = START + timedelta(days=day, hours=4)  # 10:00, after the send hour
-                join(mailer, store, subscriber_id(store, email), FEET, clock())
+                join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
         if day == 17:
             store.set_subscriber_state(
                 subscriber_id(store, "leaves@x.org"), SubscriberState.UNSUBSCRIBED, clock()
@@ -150,7 +150,7 @@ def test_a_step_is_queued_once_however_often_cron_runs(
 ) -> None:
     add_subscribers(store, ["a@x.org"])
     clock = Clock(START + timedelta(hours=2))
-    join(mailer, store, subscriber_id(store, "a@x.org"), FEET, clock())
+    join(mailer.newsletter, store, subscriber_id(store, "a@x.org"), FEET, clock())
     first = send_due_steps(mailer, store, clock, [FEET], render)
     again = send_due_steps(mailer, store, clock, [FEET], render)
     assert first.queued == {"feet step 1": 1} and first.sent == 1
@@ -162,13 +162,13 @@ def test_restart_starts_over_and_rejoining_carries_on(store: SqlStore, mailer: S
     add_subscribers(store, ["a@x.org"])
     reader = subscriber_id(store, "a@x.org")
     clock = Clock(START + timedelta(hours=2))
-    join(mailer, store, reader, FEET, clock())
+    join(mailer.newsletter, store, reader, FEET, clock())
     send_due_steps(mailer, store, clock, [FEET], render)
     store.set_enrolment_state(reader, "feet", EnrolmentState.LEFT, clock())
     clock.advance(days=8)
-    rejoined = join(mailer, store, reader, FEET, clock())
+    rejoined = join(mailer.newsletter, store, reader, FEET, clock())
     assert (rejoined.state, rejoined.steps_sent) == (EnrolmentState.ACTIVE, 1)
-    restarted = join(mailer, store, reader, FEET, clock(), restart=True)
+    restarted = join(mailer.newsletter, store, reader, FEET, clock(), restart=True)
     assert (restarted.steps_sent, restarted.due_on) == (0, "2026-12-09")
     history = store.enrolments(reader)
     assert len(history) == 1
@@ -198,7 +198,7 @@ def test_a_reader_of_plain_text_gets_the_step_as_text(
         )
     clock = Clock(START + timedelta(hours=2))
     for email in ("html@x.org", "text@x.org"):
-        join(mailer, store, subscriber_id(store, email), FEET, clock())
+        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 2
     kinds = {r.rcpt_tos[0]: r.message.get_content_type() for r in smtp[0].messages}
     assert kinds == {"html@x.org": "multipart/alternative", "text@x.org": "text/plain"}
@@ -210,7 +210,7 @@ def test_a_step_waiting_for_a_retry_is_dropped_when_the_reader_leaves_the_progra
     add_subscribers(store, ["stays@x.org", "leaves@x.org"])
     clock = Clock(START + timedelta(hours=2))
     for email in ("stays@x.org", "leaves@x.org"):
-        join(mailer, store, subscriber_id(store, email), FEET, clock())
+        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
     smtp[0].tempfail_once.update({"stays@x.org", "leaves@x.org"})
     first = send_due_steps(mailer, store, clock, [FEET], render)
     assert (first.sent, first.retry) == (0, 2)
@@ -228,7 +228,7 @@ def test_without_verp_a_bounce_of_a_step_stops_a_reader_sent_no_digest_yet(
 ) -> None:
     add_subscribers(store, ["new@x.org"])
     clock = Clock(START + timedelta(hours=2))
-    join(mailer, store, subscriber_id(store, "new@x.org"), FEET, clock())
+    join(mailer.newsletter, store, subscriber_id(store, "new@x.org"), FEET, clock())
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 1
     bounce = bounce_report(fill("postfix_01", "news@example.com", "new@x.org"), None)
     assert bounce.proof == "recent_send"
@@ -244,7 +244,7 @@ def test_readers_past_a_shortened_programme_are_finished(
     add_subscribers(store, ["a@x.org"])
     reader = subscriber_id(store, "a@x.org")
     clock = Clock(START + timedelta(hours=2))
-    join(mailer, store, reader, FEET, clock())
+    join(mailer.newsletter, store, reader, FEET, clock())
     for _ in range(3):
         send_due_steps(mailer, store, clock, [FEET], render)
         clock.advance(days=7)

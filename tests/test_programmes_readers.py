@@ -120,17 +120,17 @@ def test_confirming_starts_the_wished_programme_from_step_one_that_day(
     friday = NOW + timedelta(days=2)
     store.set_subscriber_state(ann.id, SubscriberState.ACTIVE, friday)
 
-    started = start_wished(settings, store, ann.id, [feet], friday)
+    started = start_wished(settings.newsletter, store, ann.id, [feet], friday)
 
     assert started == [feet]
-    assert start_wished(settings, store, bob.id, [feet], friday) == []
+    assert start_wished(settings.newsletter, store, bob.id, [feet], friday) == []
     by_key = {e.programme: e for e in store.enrolments(ann.id)}
     joined = by_key[feet.key]
     assert (joined.state, joined.steps_sent) == (EnrolmentState.ACTIVE, 0)
     assert joined.due_on == "2026-11-27"
     assert joined.joined_at == friday
     assert by_key["gone-from-the-file"].state == EnrolmentState.WAITING
-    assert start_wished(settings, store, ann.id, [feet], friday) == []  # once
+    assert start_wished(settings.newsletter, store, ann.id, [feet], friday) == []  # once
     assert store.readers_due(feet.key, 1, "2026-11-27", friday) == 1
     assert store.programme_counts(feet.key) == ProgrammeCounts(feet.key, {0: 1})
 
@@ -142,12 +142,14 @@ def test_a_button_acts_once_from_the_place_it_was_shown_for(
     [shown] = places(store, ann.id, [feet], NOW, MONDAY_7, LONDON)
     assert (shown.where, shown.seen, shown.next_day) == ("none", "none-0", None)
 
-    assert act(settings, store, ann.id, feet, "join", shown.seen, NOW)
-    assert not act(settings, store, ann.id, feet, "join", shown.seen, NOW)  # sent twice
+    assert act(settings.newsletter, store, ann.id, feet, "join", shown.seen, NOW)
+    assert not act(settings.newsletter, store, ann.id, feet, "join", shown.seen, NOW)  # sent twice
     [now_in] = places(store, ann.id, [feet], NOW, MONDAY_7, LONDON)
     assert (now_in.where, now_in.next_day) == ("active", date(2026, 11, 25))
-    assert not act(settings, store, ann.id, feet, "restart", now_in.seen, NOW)  # not offered
-    assert act(settings, store, ann.id, feet, "leave", now_in.seen, NOW)
+    assert not act(
+        settings.newsletter, store, ann.id, feet, "restart", now_in.seen, NOW
+    )  # not offered
+    assert act(settings.newsletter, store, ann.id, feet, "leave", now_in.seen, NOW)
     [gone] = places(store, ann.id, [feet], NOW, MONDAY_7, LONDON)
     assert (gone.where, gone.actions) == ("left", ("join",))
 

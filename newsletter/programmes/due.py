@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from newsletter.config import Settings
+from newsletter.config import Newsletter, Settings
+from newsletter.config.settings import SendOn
 from newsletter.mail import SendReport
 from newsletter.mail.sender import send_mailing
 from newsletter.programmes.file import load_site_programmes
@@ -117,7 +118,7 @@ def send_due_steps(
     if day is not None:
         report.day = day.isoformat()
         for programme in programmes:
-            _queue(store, programme, day, now, render, report, settings)
+            _queue(store, programme, day, now, render, report, newsletter.send_on)
     since = joining_day(now, newsletter.timezone) - timedelta(days=RETRY_DAYS)
     for mailing in store.mailings_to_send(since.isoformat()):
         report.add(send_mailing(settings, store, clock, mailing, variants=_as_chosen))
@@ -139,9 +140,10 @@ def _queue(
     now: datetime,
     render: Render,
     report: ProgrammeReport,
-    settings: Settings,
+    send_on: SendOn,
 ) -> None:
-    """Each step in order: a reader queued one step today is past the others' checks."""
+    """Each step in order: a reader queued one step today is past the others' checks
+    (``send_on``: the digest's day and hour, which the next step's day moves off)."""
     store.finish_past_the_end(programme.key, programme.length, now)
     for number in range(1, programme.length + 1):
         if not store.readers_due(programme.key, number, day.isoformat(), now):
@@ -150,7 +152,7 @@ def _queue(
         next_due = (
             None
             if following > programme.length
-            else due_after(day, programme.step(following).after_days, settings.newsletter.send_on)
+            else due_after(day, programme.step(following).after_days, send_on)
         )
         email = render(programme, number)
         queued = store.queue_step(
@@ -166,7 +168,7 @@ def _queue(
 
 
 def join(
-    settings: Settings,
+    newsletter: Newsletter,
     store: SqlStore,
     subscriber_id: int,
     programme: Programme,
@@ -175,7 +177,6 @@ def join(
 ) -> EnrolmentRecord:
     """Enrol a reader: the first step may go from the day they join (at the send hour,
     moved off the digest's day)."""
-    newsletter = settings.newsletter
     first = due_after(
         joining_day(now, newsletter.timezone), programme.step(1).after_days, newsletter.send_on
     )

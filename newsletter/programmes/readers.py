@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from newsletter.config import Settings
+from newsletter.config import Newsletter
 from newsletter.config.settings import SendOn
 from newsletter.errors import ConfigError
 from newsletter.programmes.due import join
@@ -119,7 +119,7 @@ def places(
 
 
 def act(
-    settings: Settings,
+    newsletter: Newsletter,
     store: SqlStore,
     subscriber_id: int,
     programme: Programme,
@@ -130,20 +130,19 @@ def act(
     """Do ``action`` when the reader is still where the form showed them (``seen``) and
     it is one of the buttons offered there; False when nothing changed."""
     enrolments = {e.programme: e for e in store.enrolments(subscriber_id)}
-    newsletter = settings.newsletter
     found = enrolments.get(programme.key)
     here = place(programme, found, now, newsletter.send_on, newsletter.timezone)
     if here.seen != seen or action not in here.actions:
         return False
     if action in ("join", "restart"):
-        join(settings, store, subscriber_id, programme, now, restart=action == "restart")
+        join(newsletter, store, subscriber_id, programme, now, restart=action == "restart")
     else:
         store.set_enrolment_state(subscriber_id, programme.key, _SET[action], now)
     return True
 
 
 def start_wished(
-    settings: Settings,
+    newsletter: Newsletter,
     store: SqlStore,
     subscriber_id: int,
     programmes: Sequence[Programme],
@@ -156,7 +155,7 @@ def start_wished(
     }
     started = [p for p in programmes if p.key in waiting]
     for programme in started:
-        join(settings, store, subscriber_id, programme, now)
+        join(newsletter, store, subscriber_id, programme, now)
     return started
 
 

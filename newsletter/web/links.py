@@ -62,7 +62,9 @@ def confirm(token: str) -> Response:
     links = Links(ctx.settings.env.base_url, ctx.tokens())
     started: list[Programme] = []
     if found.state == SubscriberState.ACTIVE:  # the programmes asked for on signing up
-        started = start_wished(ctx.settings, ctx.store(), found.id, ctx.programmes(), ctx.clock())
+        started = start_wished(
+            ctx.settings.newsletter, ctx.store(), found.id, ctx.programmes(), ctx.clock()
+        )
     response = page(
         "web/confirmed.html",
         noindex=True,
@@ -146,7 +148,9 @@ def programme(token: str) -> Response:
     done = None
     if subscriber.state == SubscriberState.ACTIVE:
         seen = request.form.get("seen", "")
-        changed = act(ctx.settings, ctx.store(), subscriber.id, chosen, action, seen, ctx.clock())
+        changed = act(
+            ctx.settings.newsletter, ctx.store(), subscriber.id, chosen, action, seen, ctx.clock()
+        )
         done = {"programme": chosen.key, "action": action, "changed": changed}
     return _preferences(subscriber, token, current_choice(subscriber), done=done)
 
