@@ -1,11 +1,14 @@
 """Programmes from the store to the reader's inbox (SQLite and PostgreSQL): 14 simulated
 weeks on an injected clock, readers joining on different days, one leaving the list, one
-bouncing, one pausing, cron down for three days; each reader gets their due steps exactly
-once, in order, one a day at most, never on the digest's day."""
+bouncing, one pausing, cron down for three days, one run a `newsletter run` process killed
+with SIGKILL mid-send; each reader gets their due steps exactly once, in order, one a day
+at most, never on the digest's day (the message in flight at the kill goes again with its
+Message-ID, and counts once)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import signal
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -20,12 +23,19 @@ from newsletter.programmes.due import join, send_due_steps
 from newsletter.programmes.model import Programme, Step
 from newsletter.programmes.schedule import due_after, programme_day
 from newsletter.store import SqlStore
-from newsletter.store.models import Subscriber
+from newsletter.store.models import Delivery, Subscriber
 from newsletter.store.programmes import EnrolmentState, StepEmail
 from newsletter.store.subscribers import SubscriberState
 from tests.support.bounces import fill
 from tests.support.clock import Clock
-from tests.support.send import Recorder, add_subscribers, recording_smtp, site
+from tests.support.send import (
+    Recorder,
+    add_digest,
+    add_subscribers,
+    recording_smtp,
+    run_newsletter,
+    site,
+)
 
 START = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # a Tuesday; the digest goes on Mondays 07:00
 FEET = Programme(
@@ -58,11 +68,22 @@ def mailer(tmp_path: Path, smtp: tuple[Recorder, str], database_url: str) -> Set
     return settings
 
 
+def resent(recorder: Recorder) -> set[str]:
+    """The Message-IDs the server took more than once (sent again after a crash)."""
+    ids = Counter(str(received.message["Message-ID"]) for received in recorder.messages)
+    return {message_id for message_id, n in ids.items() if n > 1}
+
+
 def steps_by_reader(recorder: Recorder) -> dict[str, list[tuple[int, date]]]:
-    """Each recipient's step numbers in the order they arrived, with the day they came."""
+    """Each recipient's step numbers in the order they arrived, with the day they came; a
+    message sent again after a crash (its Message-ID seen before) counts once."""
     got: dict[str, list[tuple[int, date]]] = defaultdict(list)
+    seen: set[str] = set()
     for received in recorder.messages:
         message = received.message
+        if message["Message-ID"] in seen:
+            continue
+        seen.add(str(message["Message-ID"]))
         number = int(str(message["Subject"]).rsplit(" ", 1)[1])
         day = message["Date"].datetime.astimezone(UTC).date()
         got[received.rcpt_tos[0]].append((number, day))
@@ -75,11 +96,49 @@ def subscriber_id(store: SqlStore, email: str) -> int:
     return found.id
 
 
+def site_programme(root: Path) -> None:
+    """FEET as the site's programmes.yaml, each step's subject as ``render`` writes it, so a
+    `newsletter run` in a process of its own queues and sends the same steps."""
+    exercises = [
+        "toe-tapping", "ankle-alphabet", "towel-scrunches", "marble-pickup", "short-foot",
+        "resistance-band", "heel-walking", "toe-walking", "calf-raises", "balance",
+        "eccentric-heel-drops",
+    ]  # fmt: skip
+    steps = "".join(
+        f"      - {{exercise: {slug}, after_days: {0 if n == 1 else 7}, sets: 2 x 10,"
+        f' how_often: twice, subject: "Stronger feet: step {n}"}}\n'
+        for n, slug in enumerate(exercises, 1)
+    )
+    (root / "programmes.yaml").write_text(
+        "programmes:\n  - key: feet\n    title: Stronger feet\n"
+        "    summary: One exercise a week.\n    safety: See a physical therapist.\n"
+        "    steps:\n" + steps,
+        encoding="utf-8",
+    )
+
+
+def killed_mid_send(root: Path, env: dict[str, str], recorder: Recorder, at: datetime) -> None:
+    """`newsletter run` at ``at``, SIGKILLed while the server holds its first step message
+    (taken, not yet answered): that message is in flight when the sender dies."""
+    recorder.hold_again(len(recorder.messages))
+    process = run_newsletter("run", cwd=root, env=env, background=True, now=at.isoformat())
+    recorder.wait_for(len(recorder.messages) + 1)
+    process.kill()
+    process.communicate(timeout=300)
+    assert process.returncode == -signal.SIGKILL
+    recorder.release()
+
+
 def test_fourteen_weeks_of_steps(
-    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str], database_url: str
 ) -> None:
     recorder = smtp[0]
     clock = Clock(START)
+    # Day 7 (Tuesday, 2026-W50): the first run after the send hour is a process of its own,
+    # killed mid-send; the cron runs after it are this one's. W50's digest went on Monday.
+    site_programme(mailer.root)
+    _, env = site(mailer.root, smtp[1], database_url)
+    killed_on = START + timedelta(days=7, hours=5)
     readers = [
         "tue@x.org",
         "thu@x.org",
@@ -89,6 +148,9 @@ def test_fourteen_weeks_of_steps(
         "pauses@x.org",
     ]
     add_subscribers(store, readers)
+    w50 = add_digest(store, week="2026-W50")
+    with store.engine.begin() as connection:
+        connection.execute(update(Delivery).where(Delivery.digest_id == w50).values(state="sent"))
     recorder.reject.add("bounces@x.org")
     joins = {
         "tue@x.org": 0,
@@ -120,7 +182,12 @@ def test_fourteen_weeks_of_steps(
             continue
         for hour in (0, 5, 12):  # cron every few hours: 06:00, 11:00, 18:00
             clock.now = START + timedelta(days=day, hours=hour)
+            if clock.now == killed_on:
+                killed_mid_send(mailer.root, env, recorder, clock.now)
+                continue
             send_due_steps(mailer, store, clock, [FEET], render)
+    in_flight = resent(recorder)
+    assert len(in_flight) == 1, "the message the kill caught went again, with its Message-ID"
     got = steps_by_reader(recorder)
     for email, steps in got.items():
         numbers = [n for n, _ in steps]
