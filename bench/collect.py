@@ -59,7 +59,7 @@ def ours(urls: list[str], rerun: bool) -> dict[str, float]:
         # The parser processes are grandchildren (started by a fork server): watched so.
         with TreeWatcher(os.getpid()) as workers:
             busy, started = machine_busy_seconds(), time.perf_counter()
-            report = collect(settings, store, utcnow)
+            report = collect(settings.feeds, settings.collect, store, utcnow)
             first = time.perf_counter() - started
             busy = machine_busy_seconds() - busy
         result = {"seconds": first, "entries": float(report.new), "cores_busy": busy / first}
@@ -67,7 +67,7 @@ def ours(urls: list[str], rerun: bool) -> dict[str, float]:
         result["worker_cpu"] = sum(workers.cpu.values())
         if rerun:
             started = time.perf_counter()
-            again = collect(settings, store, utcnow)
+            again = collect(settings.feeds, settings.collect, store, utcnow)
             result["rerun_seconds"] = time.perf_counter() - started
             result["rerun_unchanged"] = float(again.count("not_modified"))
         store.close()

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from newsletter.collect import CollectReport, FeedOutcome, collect
-from newsletter.config import Settings
+from newsletter.collect import QUIET, CollectProgress, CollectReport, Limits, collect
+from newsletter.config import FeedConfig, Settings
 from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.variants import variant_source
 from newsletter.digest.welcome import welcome_readers
@@ -67,20 +67,21 @@ class RunReport:
 
 def run_all(settings: Settings, store: SqlStore, clock: Clock) -> RunReport:
     """Every step, quietly (the command shows progress and takes the lock in between)."""
-    return run_after_collect(settings, store, clock, run_collect(settings, store, clock))
+    collected = run_collect(settings.feeds, settings.collect, store, clock)
+    return run_after_collect(settings, store, clock, collected)
 
 
 def run_collect(
-    settings: Settings,
+    feeds: Sequence[FeedConfig],
+    limits: Limits,
     store: SqlStore,
     clock: Clock,
-    on_start: Callable[[int], None] = lambda total: None,
-    on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
+    progress: CollectProgress = QUIET,
 ) -> RunReport:
     """The first step alone: on PostgreSQL it runs outside the run lock, as collectors on
     several machines share its rounds."""
     report = RunReport()
-    _step(report, "collect", lambda: collect(settings, store, clock, on_start, on_feed))
+    _step(report, "collect", lambda: collect(feeds, limits, store, clock, progress))
     return report
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from newsletter.collect import FeedOutcome, collect
+from newsletter.collect.pipeline import Quiet
 from newsletter.config import load_settings
 from newsletter.store import SqlStore
 from newsletter.store.entries import EntryKind
@@ -23,19 +24,29 @@ def bundled_site(tmp_path: Path) -> Path:
     return tmp_path / "feeds.yaml"
 
 
+class Seen(Quiet):
+    """Collect's progress, kept: the outcome of each feed."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[FeedOutcome] = []
+
+    def feed(self, outcome: FeedOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
 def test_bundled_feeds_are_collected_once(store: SqlStore, clock: Clock, tmp_path: Path) -> None:
     settings = load_settings(bundled_site(tmp_path), {})
-    seen: list[FeedOutcome] = []
-    report = collect(settings, store, clock, on_feed=seen.append)
+    seen = Seen()
+    report = collect(settings.feeds, settings.collect, store, clock, seen)
     assert report.due == 4 and not report.problems
-    assert {o.name for o in seen} == {f.name for f in settings.feeds}
+    assert {o.name for o in seen.outcomes} == {f.name for f in settings.feeds}
     # 8 + 6 + 5 articles, one of them in two feeds; 8 questions
     assert store.entry_count(EntryKind.ARTICLE) == 18
     assert store.entry_count(EntryKind.QUESTION) == 8
     assert report.new == 26 and report.updated == 0
 
     clock.advance(minutes=10)
-    again = collect(settings, store, clock)
+    again = collect(settings.feeds, settings.collect, store, clock)
     assert again.new == 0 and again.updated == 0
     assert again.count("not_modified") == 4, "an unchanged file is not parsed again"
 
@@ -43,7 +54,8 @@ def test_bundled_feeds_are_collected_once(store: SqlStore, clock: Clock, tmp_pat
 def test_collected_entries_are_clean_and_absolute(
     store: SqlStore, clock: Clock, tmp_path: Path
 ) -> None:
-    collect(load_settings(bundled_site(tmp_path), {}), store, clock)
+    settings = load_settings(bundled_site(tmp_path), {})
+    collect(settings.feeds, settings.collect, store, clock)
     with store.engine.connect() as connection:
         rows = connection.execute(select(Entry)).all()
     html = " ".join(r.summary_html + r.content_html for r in rows)
@@ -60,12 +72,12 @@ def test_collected_entries_are_clean_and_absolute(
 def test_an_edited_entry_is_updated_in_place(store: SqlStore, clock: Clock, tmp_path: Path) -> None:
     config = bundled_site(tmp_path)
     settings = load_settings(config, {})
-    collect(settings, store, clock)
+    collect(settings.feeds, settings.collect, store, clock)
     first_seen = clock.now
     feed = tmp_path / "examples" / "feeds" / "marathon.xml"
     feed.write_text(feed.read_text().replace("Taper", "Tapering", 1))
     clock.advance(days=1)
-    report = collect(settings, store, clock)
+    report = collect(settings.feeds, settings.collect, store, clock)
     assert (report.new, report.updated) == (0, 1)
     with store.engine.connect() as connection:
         row = connection.execute(select(Entry).where(Entry.title.like("%Tapering%"))).one()

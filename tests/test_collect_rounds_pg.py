@@ -134,7 +134,9 @@ def test_a_killed_collectors_feeds_are_fetched_by_another_after_its_lease(
         server.release()
         clock = Clock(datetime.now(UTC))
         settings = load_settings(config, {})
-        report = collect(settings, store, clock, sleep=lambda s: clock.advance(seconds=s))
+        report = collect(
+            settings.feeds, settings.collect, store, clock, sleep=lambda s: clock.advance(seconds=s)
+        )
         after = server.counts() - before
     assert sum(before.values()) == CONCURRENCY
     assert after == _paths(server)  # the victim's 20 too, each once, none missed
@@ -165,7 +167,7 @@ def test_a_collector_stops_waiting_for_one_that_renews_but_never_finishes(
             clock.advance(seconds=seconds)
             store.renew_leases("hung", clock.now + lease)
 
-        report = collect(settings, store, clock, sleep=sleep)
+        report = collect(settings.feeds, settings.collect, store, clock, sleep=sleep)
         counts = server.counts()
     assert report.left_to_others and "stopped waiting" in report.summary()
     assert (report.due, sum(counts.values())) == (3, 3), "the free feeds, each once"
@@ -188,7 +190,9 @@ def test_a_collector_paused_past_its_lease_neither_fetches_nor_records_feeds_tak
     with counting_feeds(2 * CONCURRENCY, hold=True) as server:
         settings = load_settings(_config(server, write_config, lease=30), {})
         clock = Clock(datetime.now(UTC))
-        paused, reports = _in_thread(lambda: collect(settings, store, clock))
+        paused, reports = _in_thread(
+            lambda: collect(settings.feeds, settings.collect, store, clock)
+        )
         try:
             # It fetches a batch (held by the server) and leases the next: then it "pauses".
             server.wait_for(CONCURRENCY)
@@ -228,12 +232,16 @@ def test_collectors_whose_clocks_disagree_by_more_than_a_lease_fetch_each_feed_o
         settings = load_settings(_config(server, write_config, lease=30), {})
         behind = Clock(datetime.now(UTC) - skew)
         ahead = Clock(datetime.now(UTC) + skew)
-        first, first_reports = _in_thread(lambda: collect(settings, store, behind))
+        first, first_reports = _in_thread(
+            lambda: collect(settings.feeds, settings.collect, store, behind)
+        )
         try:
             server.wait_for(CONCURRENCY)
             _until(lambda: len(_leases(store)) == 2 * CONCURRENCY, "the first one's batches")
             # To the one ahead, the first one's leases ran out 50 s ago by its own clock.
-            second, second_reports = _in_thread(lambda: collect(settings, store, ahead))
+            second, second_reports = _in_thread(
+                lambda: collect(settings.feeds, settings.collect, store, ahead)
+            )
             server.wait_for(2 * CONCURRENCY)
         finally:
             server.release()

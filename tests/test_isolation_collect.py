@@ -65,7 +65,7 @@ def test_one_hostile_feed_never_stops_the_others(
     routes = {f"/{name}": HOSTILE[name], "/good": _answer(200, RSS, GOOD_RSS)}
     with serve(routes) as base:
         settings = load_settings(_site(write_config, base, name), {})
-        report = collect(settings, store, clock)
+        report = collect(settings.feeds, settings.collect, store, clock)
         states = {s.name: s for s in store.feed_states()}
         assert store.entry_count() >= 3, "the good feed is stored whatever its neighbour did"
         bad = states["bad"]
@@ -79,7 +79,7 @@ def test_one_hostile_feed_never_stops_the_others(
         if name.endswith("etag") or name.endswith("modified"):
             assert bad.etag is None and bad.last_modified is None
             clock.advance(hours=1)
-            collect(settings, store, clock)
+            collect(settings.feeds, settings.collect, store, clock)
             sent = base.received[f"/{name}"][-1]
             assert "if-none-match" not in sent and "if-modified-since" not in sent
 
@@ -98,7 +98,7 @@ def test_a_stored_unsendable_etag_is_dropped(
         store.sync_feeds(settings.feeds, clock())
         with store.engine.begin() as connection:
             connection.execute(update(Feed).values(etag='"été"', last_modified="lundi"))
-        report = collect(settings, store, clock)
+        report = collect(settings.feeds, settings.collect, store, clock)
         assert report.count("ok") == 1, report.problems
         assert "if-none-match" not in base.received["/bad"][0]
         assert store.feed_states()[0].etag == '"ok"'
@@ -109,7 +109,8 @@ def test_over_long_fields_are_cut_to_the_column(
 ) -> None:
     routes = {"/bad": HOSTILE["long-author"], "/good": _answer(200, RSS, GOOD_RSS)}
     with serve(routes) as base:
-        collect(load_settings(_site(write_config, base, "bad"), {}), store, clock)
+        settings = load_settings(_site(write_config, base, "bad"), {})
+        collect(settings.feeds, settings.collect, store, clock)
     with store.engine.connect() as connection:
         author = connection.scalar(select(Entry.author).where(Entry.title == "Long"))
     assert author == "a" * 500
@@ -134,7 +135,8 @@ def test_a_redirect_to_a_name_idna_refuses_fails_its_feed_quietly(
         "/good": _answer(200, RSS, GOOD_RSS),
     }
     with serve(routes) as base:
-        report = collect(load_settings(_site(write_config, base, "bad"), {}), store, clock)
+        settings = load_settings(_site(write_config, base, "bad"), {})
+        report = collect(settings.feeds, settings.collect, store, clock)
     [problem] = report.problems
     assert problem.message and problem.message.startswith("cannot make this request")
     assert not [r for r in caplog.records if r.exc_info], "no traceback logged"

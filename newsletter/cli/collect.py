@@ -33,7 +33,7 @@ def _collect(app: App, store: SqlStore, verbose: bool) -> CollectReport:
 
     progress = FeedProgress(verbose=verbose)
     try:
-        return collect(app.settings, store, utcnow, progress.start, progress.feed)
+        return collect(app.settings.feeds, app.settings.collect, store, utcnow, progress)
     finally:
         progress.stop()
 

@@ -72,7 +72,9 @@ def _collect(app: App, store: SqlStore, verbose: bool) -> tuple[RunReport, int]:
     progress = FeedProgress(verbose=verbose)
     run_id = store.start_run(RunCommand.RUN, utcnow())
     try:
-        return run_collect(app.settings, store, utcnow, progress.start, progress.feed), run_id
+        return run_collect(
+            app.settings.feeds, app.settings.collect, store, utcnow, progress
+        ), run_id
     finally:
         progress.stop()
 

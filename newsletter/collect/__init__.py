@@ -1,5 +1,12 @@
 """Collecting: configured feeds in, stored entries and feed health out."""
 
-from newsletter.collect.pipeline import CollectReport, FeedOutcome, collect
+from newsletter.collect.pipeline import (
+    QUIET,
+    CollectProgress,
+    CollectReport,
+    FeedOutcome,
+    collect,
+)
+from newsletter.sources.types import Limits  # collect's argument, for its callers
 
-__all__ = ["CollectReport", "FeedOutcome", "collect"]
+__all__ = ["QUIET", "CollectProgress", "CollectReport", "FeedOutcome", "Limits", "collect"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from newsletter.collect.decide import (
     Outcome,
@@ -23,7 +24,7 @@ from newsletter.collect.decide import (
     waited_long_enough,
 )
 from newsletter.collect.rounds import SharedRound, keeping_leases, lease_clock
-from newsletter.config import Settings
+from newsletter.config import FeedConfig
 from newsletter.sources.read import read_feeds
 from newsletter.sources.types import Limits, SourceRequest, SourceResult
 from newsletter.store import FeedState, SaveCounts, SqlStore
@@ -93,36 +94,59 @@ class CollectReport:
         }
 
 
+class CollectProgress(Protocol):
+    """What collect tells as it goes (``newsletter.progress.FeedProgress`` shows it)."""
+
+    def start(self, total: int) -> None:
+        """``total`` feeds are due."""
+
+    def feed(self, outcome: FeedOutcome) -> None:
+        """One feed was fetched and recorded."""
+
+
+class Quiet:
+    """Progress nobody watches (a run inside another command, a test)."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def feed(self, outcome: FeedOutcome) -> None:
+        pass
+
+
+QUIET = Quiet()
+
+
 def collect(
-    settings: Settings,
+    feeds: Sequence[FeedConfig],
+    limits: Limits,
     store: SqlStore,
     clock: Clock,
-    on_start: Callable[[int], None] = lambda total: None,
-    on_feed: Callable[[FeedOutcome], None] = lambda outcome: None,
+    progress: CollectProgress = QUIET,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CollectReport:
-    """Fetch every due feed, store new and edited entries, record each feed's health.
+    """Fetch every due feed of ``feeds`` (feeds.yaml's), store new and edited entries,
+    record each feed's health; ``limits`` bound what each fetch may cost.
 
     On a database shared by collectors on several machines (PostgreSQL), the due feeds are
     shared out: this collector fetches those it leases first, and returns once every due
     feed of the round has been fetched, by whichever collector (``sleep`` is how it waits
     for the others meanwhile)."""
     started = time.monotonic()
-    states = store.sync_feeds(settings.feeds, clock())
+    states = store.sync_feeds(feeds, clock())
     now = clock()
     due = {s.id: s for s in states if is_due(s, now)}
     report = CollectReport(due=len(due), not_due=len(states) - len(due))
-    on_start(len(due))
-    lease = timedelta(seconds=settings.collect.lease_seconds)
+    progress.start(len(due))
+    lease = timedelta(seconds=limits.lease_seconds)
     leases = lease_clock(store, clock) if due else clock
     round_id = store.join_round(leases(), lease) if due else None
     if round_id is None:
         requests = [source_request(state) for state in due.values()]
-        _fetch(settings.collect, store, clock, due, requests, None, report, on_feed)
+        _fetch(limits, store, clock, due, requests, None, report, progress.feed)
     else:
-        batch = settings.collect.concurrency
-        shared = SharedRound(store, round_id, list(due), leases, lease, batch)
-        _collect_round(settings.collect, store, clock, shared, sleep, report, on_feed)
+        shared = SharedRound(store, round_id, list(due), leases, lease, limits.concurrency)
+        _collect_round(limits, store, clock, shared, sleep, report, progress.feed)
         # Feeds whose lease ran out before they were fetched or recorded are the others'.
         report.due = len(report.outcomes)
         report.by_others = len(due) - report.due
