@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from newsletter.config import Settings
+from newsletter.config import Newsletter, Site
 from newsletter.digest.note import note_markup, note_text
 from newsletter.digest.select import Sections
 from newsletter.digest.weeks import send_day
@@ -119,7 +119,8 @@ class DigestView:
 
 
 def compose(
-    settings: Settings,
+    site: Site,
+    newsletter: Newsletter,
     week: str,
     exercise: ExerciseRecord | None,
     chosen: Sections,
@@ -130,8 +131,9 @@ def compose(
 ) -> DigestView:
     """The digest's view. ``earlier``: for a digest covering several weeks, the names of
     the exercises of the weeks before this one (None: this week's digest alone); ``note``:
-    the editor's (Markdown); ``offers``: the titles of the programmes a reader may start."""
-    zone = ZoneInfo(settings.newsletter.timezone)
+    the editor's (Markdown); ``offers``: the titles of the programmes a reader may start.
+    ``site`` names the site and its language; ``newsletter`` dates the issue."""
+    zone = ZoneInfo(newsletter.timezone)
     base = SITE_PLACEHOLDER  # filled in when sent or shown (see mail.message)
     articles = tuple(_item(e, zone) for e in chosen.articles)
     questions = tuple(_item(e, zone) for e in chosen.questions)
@@ -140,11 +142,11 @@ def compose(
     return DigestView(
         subject=f"Your month: {said}" if earlier is not None else said,
         preheader=preheader(exercise, articles + questions),
-        language=settings.site.language,
-        site_title=settings.site.title,
-        site_url=settings.site.url,
+        language=site.language,
+        site_title=site.title,
+        site_url=site.url,
         week=week,
-        issue_date=long_date(send_day(week, settings.newsletter.send_on)),
+        issue_date=long_date(send_day(week, newsletter.send_on)),
         exercise=_exercise(exercise, _image(picture, base)) if exercise else None,
         articles=articles,
         questions=others,

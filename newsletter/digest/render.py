@@ -80,7 +80,8 @@ class DigestRenderer:
             if keep not in tried:
                 chosen = sections(entries, keep, total)
                 view = compose(
-                    self.settings,
+                    self.settings.site,
+                    self.settings.newsletter,
                     self.week,
                     self.exercise,
                     chosen,
