@@ -63,6 +63,8 @@ def tell_askers(
 class AnswerComposer(Composer):
     """Builds (and, with DKIM configured, signs) one asker's email."""
 
+    verp_bounces = False  # an asker need not be a subscriber: nothing for a bounce to act on
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.site = settings.site
@@ -80,5 +82,4 @@ class AnswerComposer(Composer):
         subject = f"Your question is answered: {asker.title}"
         to = mailbox(asker.author, asker.email)
         data, message_id = simple_message(self.sender, to, subject, text, html, now)
-        # The From address as return path: a bounce of this one email concerns no subscriber.
-        return self.envelope(data, message_id, asker.email, now)
+        return self.envelope(data, message_id, asker.email, now)  # From as return path

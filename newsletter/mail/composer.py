@@ -8,7 +8,7 @@ signing or the bounce address never differs between them by accident.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import Environment
 
@@ -22,10 +22,14 @@ from newsletter.mail.verp import VerpKind, verp_for
 class Composer:
     """The sending side of one email: ``envelope`` signs it and says where bounces go."""
 
+    # False for an email whose bounce concerns no subscriber: its return path is the From
+    # address, and the VERP (and the signing key it reads) is never loaded for it.
+    verp_bounces: ClassVar[bool] = True
+
     def __init__(self, settings: Settings) -> None:
         self.sender = Sender.parse(settings.newsletter.sender)
         self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
-        self.verp = verp_for(settings)
+        self.verp = verp_for(settings) if self.verp_bounces else None
 
     def envelope(
         self,
