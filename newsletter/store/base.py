@@ -77,8 +77,9 @@ def dialect_insert(dialect: str | Session, table: Any) -> Any:
 Record = TypeVar("Record")
 
 
-def record(kind: type[Record], row: object) -> Record:
+def record(value_type: type[Record], row: object, /, **given: Any) -> Record:
     """The plain value of an ORM row whose columns carry the value type's field names: what
-    crosses the store's boundary, so no ORM object leaves this package."""
-    names = (f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
-    return kind(**{name: getattr(row, name) for name in names})
+    crosses the store's boundary, so no ORM object leaves this package. ``given`` fields
+    are not read from the row: an enum made of its column's text, a joined table's value."""
+    names = (f.name for f in dataclasses.fields(value_type))  # type: ignore[arg-type]
+    return value_type(**{name: getattr(row, name) for name in names if name not in given}, **given)

@@ -9,7 +9,7 @@ An erased subscriber leaves only the SHA-256 of their address key in ``suppressi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from newsletter.store.models import (
     Subscriber,
     Suppression,
 )
-from newsletter.store.subscribers import SubscriberRecord
+from newsletter.store.subscribers import SubscriberRecord, subscriber_record
 from newsletter.store.suppressions import suppressed as _suppressed
 from newsletter.store.suppressions import suppression_hash
 
@@ -111,7 +111,7 @@ class ConsoleSql(SqlBase):
         if state:
             query = query.where(Subscriber.state == state)
         with self._session() as session:
-            return [_subscriber(row) for row in session.scalars(query)]
+            return [subscriber_record(row) for row in session.scalars(query)]
 
     def subscriber_history(self, subscriber_id: int) -> list[Received]:
         query = (
@@ -204,10 +204,3 @@ def _history(session: Session, row: Digest) -> DigestHistory:
         unsubscribed=int(session.scalar(left) or 0),
         complaints=int(session.scalar(complaints) or 0),
     )
-
-
-_SUBSCRIBER_FIELDS = [f.name for f in fields(SubscriberRecord)]
-
-
-def _subscriber(row: Subscriber) -> SubscriberRecord:
-    return SubscriberRecord(**{name: getattr(row, name) for name in _SUBSCRIBER_FIELDS})

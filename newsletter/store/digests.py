@@ -273,19 +273,7 @@ class DigestSql(SqlBase):
 
 
 def _entry(row: Entry, feed_name: str | None) -> DigestEntry:
-    return DigestEntry(
-        id=row.id,
-        kind=EntryKind(row.kind),
-        title=row.title,
-        link=row.link,
-        summary_html=row.summary_html,
-        content_html=row.content_html,
-        author=row.author,
-        published_at=row.published_at,
-        first_seen_at=row.first_seen_at,
-        feed_name=feed_name,
-        answer_html=row.answer_html,
-    )
+    return record(DigestEntry, row, kind=EntryKind(row.kind), feed_name=feed_name)
 
 
 def audience_insert(dialect: str, digest_id: int, until_sending: bool = False) -> Any:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -55,17 +55,7 @@ class FediverseRepliesSql(SqlBase):
             row = question_row(question, EntryStatus.PENDING, now)
             session.add(row)
             session.flush()
-            session.add(
-                FediverseReply(
-                    entry_id=row.id,
-                    note_id=reply.note_id,
-                    in_reply_to=reply.in_reply_to,
-                    actor=reply.actor,
-                    handle=reply.handle,
-                    inbox=reply.inbox,
-                    received_at=now,
-                )
-            )
+            session.add(FediverseReply(entry_id=row.id, received_at=now, **asdict(reply)))
             return int(row.id)
 
     def replies_of(self, entry_ids: Sequence[int]) -> dict[int, RemoteReply]:
@@ -86,15 +76,6 @@ class FediverseRepliesSql(SqlBase):
         )
         with self._session() as session:
             return [
-                ReplyRecord(
-                    entry_id=row.entry_id,
-                    title=title,
-                    status=EntryStatus(status),
-                    actor=row.actor,
-                    handle=row.handle,
-                    note_id=row.note_id,
-                    in_reply_to=row.in_reply_to,
-                    received_at=row.received_at,
-                )
+                record(ReplyRecord, row, title=title, status=EntryStatus(status))
                 for row, title, status in session.execute(query)
             ]

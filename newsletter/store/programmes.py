@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.orm import aliased
 
-from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.delivery_states import DeliveryState, MailingRef
 from newsletter.store.models import (
     Delivery,
@@ -347,14 +347,7 @@ def _to_send(row: ProgrammeMailing) -> MailingToSend:
 
 
 def _record(row: Enrolment) -> EnrolmentRecord:
-    return EnrolmentRecord(
-        row.programme,
-        EnrolmentState(row.state),
-        row.steps_sent,
-        row.due_on,
-        row.joined_at,
-        row.updated_at,
-    )
+    return record(EnrolmentRecord, row, state=EnrolmentState(row.state))
 
 
 def _insert_waiting(session: Any, subscriber_id: int, programme: str, now: datetime) -> bool:

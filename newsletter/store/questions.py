@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.store.base import SqlBase
+from newsletter.store.base import SqlBase, record
 from newsletter.store.entries import EntryKind, EntryStatus
 from newsletter.store.models import Entry, Feed
 
@@ -146,16 +146,7 @@ def _one(session: Session, question_id: int) -> QuestionRecord | None:
 
 
 def _record(row: Entry, feed_name: str | None) -> QuestionRecord:
-    return QuestionRecord(
-        id=row.id,
-        title=row.title,
-        # A feed's question often has only a description (RSS) or summary (Atom).
-        content_html=row.content_html or row.summary_html,
-        author=row.author,
-        author_email=row.author_email,
-        status=EntryStatus(row.status),
-        published_at=row.published_at,
-        first_seen_at=row.first_seen_at,
-        feed_name=feed_name,
-        asker_wants_answer=row.asker_wants_answer,
-    )
+    # A feed's question often has only a description (RSS) or summary (Atom).
+    content = row.content_html or row.summary_html
+    status = EntryStatus(row.status)
+    return record(QuestionRecord, row, content_html=content, status=status, feed_name=feed_name)

@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.bounds import fit
 from newsletter.store.models import Subscriber
 from newsletter.store.suppressions import Suppressed, drop_suppressed
@@ -108,7 +108,6 @@ class ImportApplied:
 
 CHUNK = 500  # keys per IN (...): well under every backend's parameter limit
 PAGE = 1000  # rows per transaction when streaming the whole list
-SUBSCRIBER_FIELDS = [f.name for f in dataclasses.fields(SubscriberRecord)]
 # Core, not the ORM bulk insert, so RETURNING gives a row per address actually inserted.
 SUBSCRIBERS = cast(Table, Subscriber.__table__)
 STAMP = {
@@ -126,12 +125,12 @@ class SubscribersSql(SqlBase):
         with self._session() as session:
             row = session.scalars(select(Subscriber).where(Subscriber.email_key == email_key))
             found = row.first()
-            return _record(found) if found else None
+            return subscriber_record(found) if found else None
 
     def subscriber_by_id(self, subscriber_id: int) -> SubscriberRecord | None:
         with self._session() as session:
             found = session.get(Subscriber, subscriber_id)
-            return _record(found) if found else None
+            return subscriber_record(found) if found else None
 
     def create_subscriber(self, new: NewSubscriber, now: datetime) -> SubscriberRecord | None:
         """Insert; None when the address exists already (another process may have added it
@@ -142,7 +141,7 @@ class SubscribersSql(SqlBase):
                     raise Suppressed(f"{new.email} was erased on request; it is not added again")
                 return None
             row = session.scalars(select(Subscriber).where(Subscriber.email_key == new.email_key))
-            return _record(row.one())
+            return subscriber_record(row.one())
 
     def set_subscriber_state(
         self,
@@ -214,7 +213,8 @@ class SubscribersSql(SqlBase):
                 query = query.where(Subscriber.state.in_(states))
             with self._session() as session:
                 page = [
-                    _record(r) for r in session.scalars(query.order_by(Subscriber.id).limit(PAGE))
+                    subscriber_record(r)
+                    for r in session.scalars(query.order_by(Subscriber.id).limit(PAGE))
                 ]
             yield from page
             if len(page) < PAGE:
@@ -271,14 +271,13 @@ def change_state(
     if getattr(changed, "rowcount", 1) == 0:
         return None
     found = session.get(Subscriber, subscriber_id)
-    return _record(found) if found else None
+    return subscriber_record(found) if found else None
 
 
-def _record(row: Subscriber) -> SubscriberRecord:
-    values = {name: getattr(row, name) for name in SUBSCRIBER_FIELDS}
-    values["state"] = SubscriberState(row.state)
-    values["source"] = SubscriberSource(row.source)
-    return SubscriberRecord(**values)
+def subscriber_record(row: Subscriber) -> SubscriberRecord:
+    """The reader as the rest of the program sees them."""
+    state, source = SubscriberState(row.state), SubscriberSource(row.source)
+    return record(SubscriberRecord, row, state=state, source=source)
 
 
 def _state_values(state: SubscriberState, now: datetime) -> dict[str, Any]:

@@ -19,16 +19,7 @@ from newsletter.admin.digest import (
 from newsletter.admin.digest import send_test as send_test_digest
 from newsletter.digest.note import NOTE_MAX, note_markup
 from newsletter.errors import NewsletterError
-from newsletter.web.admin.base import (
-    admin,
-    area,
-    blueprint,
-    done,
-    email_preview,
-    log,
-    page,
-    store,
-)
+from newsletter.web.admin.base import admin, area, blueprint, done, email_preview, log, page, store
 from newsletter.web.services import services
 
 PAST = 20

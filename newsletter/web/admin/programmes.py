@@ -14,16 +14,7 @@ from newsletter.errors import BadInput, ConfigError, NewsletterError
 from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.model import Programme
 from newsletter.programmes.render import preview_step
-from newsletter.web.admin.base import (
-    admin,
-    area,
-    blueprint,
-    done,
-    email_preview,
-    log,
-    page,
-    store,
-)
+from newsletter.web.admin.base import admin, area, blueprint, done, email_preview, log, page, store
 from newsletter.web.services import services
 
 
