@@ -14,6 +14,7 @@ from newsletter.digest.exercises import Overview, exercise_overview
 from newsletter.digest.note import save_note
 from newsletter.digest.weeks import current_week, send_time, shift_week
 from newsletter.html_text import has_visible
+from newsletter.mail.transport import transport_factory
 from newsletter.mail.trial import send_test_digest
 from newsletter.programmes.readers import offer_titles
 from newsletter.store import SqlStore
@@ -59,7 +60,9 @@ def pin(settings: Settings, store: SqlStore, slug: str, week: str, now: datetime
 def send_test(settings: Settings, store: SqlStore, to: str, now: datetime) -> str:
     """The next digest to ``to`` only; no delivery row is written."""
     shown = next_digest(settings, store, now).preview
-    send_test_digest(settings, to, shown.subject, shown.text, shown.html, now)
+    transport = transport_factory(settings.env.smtp_url, settings.env.outbox)()
+    sender = settings.newsletter.sender
+    send_test_digest(sender, to, shown.subject, shown.text, shown.html, now, transport)
     return f"a test of {shown.week} was sent to {to}"
 
 

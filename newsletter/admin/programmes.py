@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.config import Settings
+from newsletter.mail.transport import transport_factory
 from newsletter.mail.trial import send_test_digest
 from newsletter.programmes.model import Programme
 from newsletter.programmes.render import preview_step
@@ -66,5 +67,7 @@ def send_step_test(settings: Settings, key: str, number: int, to: str, now: date
     email takes; nothing is recorded. BadInput for a programme or step the site does not
     have, TestNotSent when the server refuses it."""
     step = preview_step(settings, key, number)
-    send_test_digest(settings, to, step.subject, step.text, step.html, now)
+    transport = transport_factory(settings.env.smtp_url, settings.env.outbox)()
+    sender = settings.newsletter.sender
+    send_test_digest(sender, to, step.subject, step.text, step.html, now, transport)
     return f"step {number} of {key} was sent to {to}"

@@ -26,8 +26,8 @@ def run(app: App, verbose: bool) -> None:
     """
     from newsletter.mail.transport import require_transport
 
-    settings = app.settings
-    require_transport(settings)  # before anything: a cron line without a mail server is exit 2
+    # Before anything: a cron line without a mail server is exit 2.
+    require_transport(app.settings.env.smtp_url, app.settings.env.outbox)
     with app.store() as store:
         if store.shared_by_machines:
             _run_shared(app, store, verbose or app.verbose)

@@ -78,7 +78,7 @@ def send(
     from newsletter.programmes.readers import offer_titles
     from newsletter.progress import SendProgress
 
-    require_transport(app.settings)
+    require_transport(app.settings.env.smtp_url, app.settings.env.outbox)
     with app.store() as store, _stop_on_sigterm():
         if week is not None:
             parse_week(week)

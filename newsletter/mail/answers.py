@@ -18,7 +18,7 @@ from newsletter.mail.composer import Composer, text_and_html
 from newsletter.mail.headers import mailbox
 from newsletter.mail.message import simple_message
 from newsletter.mail.once import OnceReport, decide, send_once
-from newsletter.mail.transport import Envelope, Transport
+from newsletter.mail.transport import Envelope, Transport, transport_factory
 from newsletter.store import SqlStore
 from newsletter.store.answer_emails import AnswerToTell
 from newsletter.templating import make_environment
@@ -56,7 +56,8 @@ def tell_askers(
     if due:
         compose = AnswerComposer(settings)
         claim, record = store.claim_answer_email, store.record_answer_email
-        send_once(settings, due, compose, claim, record, clock, report, transport)
+        transport = transport or transport_factory(settings.env.smtp_url, settings.env.outbox)()
+        send_once(due, compose, claim, record, clock, report, transport)
     return report
 
 

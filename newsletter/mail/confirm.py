@@ -45,7 +45,7 @@ def send_confirmations(
     if not subscribers:
         return []
     compose = ConfirmationComposer(settings)
-    transport = transport or transport_factory(settings)()
+    transport = transport or transport_factory(settings.env.smtp_url, settings.env.outbox)()
     results = []
     try:
         for subscriber in subscribers:

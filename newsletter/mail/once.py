@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from newsletter.config import Settings
 from newsletter.mail.decide import classify
 from newsletter.mail.transport import (
     Envelope,
     FatalFailure,
     TransientFailure,
     Transport,
-    transport_factory,
 )
 from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmailState
 
@@ -85,19 +83,16 @@ class OnceReport:
 
 
 def send_once(
-    settings: Settings,
     due: Sequence[OwedT],
     compose: Callable[[OwedT, datetime], Envelope],
     claim: Claim,
     record: Record,
     clock: Callable[[], datetime],
     report: OnceReport,
-    transport: Transport | None = None,
+    transport: Transport,
 ) -> None:
-    """Send each email of ``due`` that this call claims, and count what became of it."""
-    if not due:
-        return
-    transport = transport or transport_factory(settings)()
+    """Send each email of ``due`` that this call claims through ``transport`` (closed once
+    done), and count what became of it."""
     try:
         for owed in due:
             # Built before the claim: a message that cannot be built (a template, DKIM)

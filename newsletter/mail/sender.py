@@ -221,7 +221,7 @@ class _Job:
         self.signer = load_signer(settings.newsletter.dkim, settings.env.dkim_key_file)
         self.verp = verp_for(settings)  # None: the From address is every return path
         self.claimer = str(current_claimer())
-        self.transports = transport_factory(settings)
+        self.transports = transport_factory(settings.env.smtp_url, settings.env.outbox)
         self.journals = settings.db_dir / FOLDER
         self.stop = threading.Event()
         self.report = SendReport()
@@ -232,7 +232,8 @@ class _Job:
     def run(self, exclusive: bool) -> SendReport:
         started = time.monotonic()
         digest, store, report = self.digest, self.store, self.report
-        report.week, report.transport = digest.week, describe_transport(self.settings)
+        env = self.settings.env
+        report.week, report.transport = digest.week, describe_transport(env.smtp_url, env.outbox)
         recovered = self._recover(exclusive)
         if not isinstance(digest, MailingToSend):  # a mailing's readers are queued with it
             store.queue_new_subscribers(digest.id)

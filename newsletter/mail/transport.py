@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
-from newsletter.config import Settings
 from newsletter.errors import ConfigError
 
 Stage = Literal["mail", "rcpt", "data", "outbox"]
@@ -301,28 +300,28 @@ NO_TRANSPORT = (
 )
 
 
-def require_transport(settings: Settings) -> None:
+def require_transport(smtp_url: str | None, outbox: Path | None) -> None:
     """Mail goes to a server, or to a folder only when one is named: a cron job that forgot
     NEWSLETTER_SMTP_URL must fail loudly, not count .eml files as sent."""
-    if not settings.env.smtp_url and settings.env.outbox is None:
+    if not smtp_url and outbox is None:
         raise ConfigError(NO_TRANSPORT)
 
 
-def transport_factory(settings: Settings) -> Callable[[], Transport]:
-    """A new transport per worker: SMTP when NEWSLETTER_SMTP_URL is set, else the outbox."""
-    if settings.env.smtp_url:
-        url = SmtpUrl.parse(settings.env.smtp_url)
+def transport_factory(smtp_url: str | None, outbox: Path | None) -> Callable[[], Transport]:
+    """A new transport per worker: SMTP when ``smtp_url`` (NEWSLETTER_SMTP_URL) is set, else
+    the ``outbox`` folder (NEWSLETTER_OUTBOX)."""
+    if smtp_url:
+        url = SmtpUrl.parse(smtp_url)
         return lambda: SmtpTransport(url)
-    outbox = settings.env.outbox
     if outbox is None:
         raise ConfigError(NO_TRANSPORT)
     return lambda: OutboxTransport(outbox)
 
 
-def describe_transport(settings: Settings) -> str:
-    if settings.env.smtp_url:
-        return str(SmtpUrl.parse(settings.env.smtp_url))
-    return f"the outbox {settings.env.outbox}" if settings.env.outbox else "no mail server"
+def describe_transport(smtp_url: str | None, outbox: Path | None) -> str:
+    if smtp_url:
+        return str(SmtpUrl.parse(smtp_url))
+    return f"the outbox {outbox}" if outbox else "no mail server"
 
 
 @functools.cache

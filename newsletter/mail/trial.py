@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 from newsletter.mail.message import Sender, simple_message
 from newsletter.mail.transport import (
@@ -13,7 +12,6 @@ from newsletter.mail.transport import (
     FatalFailure,
     TransientFailure,
     Transport,
-    transport_factory,
 )
 
 TEST_PREFIX = "[Test] "
@@ -26,20 +24,20 @@ class TestNotSent(NewsletterError):
 
 
 def send_test_digest(
-    settings: Settings,
+    sender: str,
     to: str,
     subject: str,
     text: str,
     html: str,
     now: datetime,
-    transport: Transport | None = None,
+    transport: Transport,
 ) -> str:
-    """Send the digest to ``to`` alone; the server's reply, or TestNotSent."""
-    sender = Sender.parse(settings.newsletter.sender)
-    data, message_id = simple_message(sender, to, TEST_PREFIX + subject, text, html, now)
-    transport = transport or transport_factory(settings)()
+    """Send the digest from ``sender`` (newsletter.sender, "Name <address>") to ``to``
+    alone, through ``transport`` (closed once done); the server's reply, or TestNotSent."""
+    parsed = Sender.parse(sender)
+    data, message_id = simple_message(parsed, to, TEST_PREFIX + subject, text, html, now)
     try:
-        reply = transport.send(Envelope(sender.address, to, data, message_id))
+        reply = transport.send(Envelope(parsed.address, to, data, message_id))
     except (TransientFailure, FatalFailure) as exc:
         raise TestNotSent(f"the test was not sent: {exc}") from None
     finally:

@@ -25,7 +25,7 @@ from newsletter.mail.headers import mailbox
 from newsletter.mail.message import DigestMessage
 from newsletter.mail.once import OnceReport, send_once
 from newsletter.mail.size import unsubscribe_mailbox
-from newsletter.mail.transport import Envelope, Transport
+from newsletter.mail.transport import Envelope, Transport, transport_factory
 from newsletter.store import SqlStore
 from newsletter.store.welcome_emails import WelcomeToSend
 from newsletter.subscribers.tokens import Links, load_tokens
@@ -70,7 +70,8 @@ def send_welcomes(
     if due:
         compose = WelcomeComposer(settings, write)
         claim, record = store.claim_welcome, store.record_welcome
-        send_once(settings, due, compose, claim, record, clock, report, transport)
+        transport = transport or transport_factory(settings.env.smtp_url, settings.env.outbox)()
+        send_once(due, compose, claim, record, clock, report, transport)
     return report
 
 
