@@ -254,7 +254,9 @@ def test_the_one_click_post_over_the_real_server(site: Site) -> None:
     from newsletter.subscribers import Links, load_tokens
 
     record = add_subscriber(site.store, "gmail@example.org", "active", utc_now())
-    link = Links(site.base, load_tokens(site.settings)).unsubscribe(record.id, record.email_key)
+    link = Links(
+        site.base, load_tokens(site.settings.env.secret_key, site.settings.db_dir)
+    ).unsubscribe(record.id, record.email_key)
     with httpx.Client(timeout=10, follow_redirects=False) as client:
         scanned = client.get(link)  # a link scanner: changes nothing
         assert scanned.status_code == 200

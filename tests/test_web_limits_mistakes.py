@@ -72,7 +72,7 @@ def test_bad_links_are_limited_and_good_ones_never_count(
     settings: Settings, store: SqlStore, clock: Clock
 ) -> None:
     record = add_subscriber(store, "ann@example.com", "active", clock())
-    links = Links(settings.env.base_url, load_tokens(settings))
+    links = Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
     good = "/" + links.unsubscribe(record.id, record.email_key).removeprefix(settings.env.base_url)
     guesser = Browser(make_app(settings, store, clock))  # default: 10 at once, one more a minute
     assert {guesser.get(good).status_code for _ in range(30)} == {200}

@@ -36,7 +36,7 @@ def app(settings: Settings, store: SqlStore, clock: Clock) -> Flask:
 
 @pytest.fixture
 def links(settings: Settings) -> Links:
-    return Links(settings.env.base_url, load_tokens(settings))
+    return Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
 
 
 def path_of(url: str) -> str:

@@ -125,9 +125,9 @@ def test_turning_everything_off_offers_to_unsubscribe_and_saves_nothing(
 
     assert answer.status_code == 200
     assert "the digest would arrive empty" in main_text(answer)
-    unsubscribe = Links(settings.env.base_url, load_tokens(settings)).unsubscribe(
-        ann.id, ann.email_key
-    )
+    unsubscribe = Links(
+        settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir)
+    ).unsubscribe(ann.id, ann.email_key)
     assert f'action="{unsubscribe}"' in answer.get_data(as_text=True)
     after = store.subscriber("ann@example.com")
     assert after is not None and after.choice == "" and after.state == "active"

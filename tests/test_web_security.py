@@ -190,9 +190,9 @@ def test_token_pages_send_no_referrer_even_on_errors(
     app: Flask, store: SqlStore, settings: Settings, clock: Clock
 ) -> None:
     record = add_subscriber(store, "ann@example.com", "active", clock.now)
-    link = Links(settings.env.base_url, load_tokens(settings)).unsubscribe(
-        record.id, record.email_key
-    )
+    link = Links(
+        settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir)
+    ).unsubscribe(record.id, record.email_key)
     client = app.test_client()
     for path in (link.split("example.com", 1)[1], "/unsubscribe/forged", "/confirm/forged"):
         response = client.get(path)

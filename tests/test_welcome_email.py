@@ -72,7 +72,11 @@ def confirm_path(settings: Settings, record: SubscriberRecord) -> str:
 
 
 def links_of(settings: Settings) -> Links:
-    return Links(settings.env.base_url, load_tokens(settings), unsubscribe_mailbox(settings))
+    return Links(
+        settings.env.base_url,
+        load_tokens(settings.env.secret_key, settings.db_dir),
+        unsubscribe_mailbox(settings.newsletter),
+    )
 
 
 def follow(browser: Browser, path: str) -> str:
@@ -124,13 +128,17 @@ def test_tabs_confirming_at_the_same_moment_owe_and_send_one_welcome(
     recorder, url = smtp
     settings = web_settings(tmp_path / "site", NEWSLETTER_SMTP_URL=url)
     reader = web_reader(store, clock)
-    token = load_tokens(settings).make("confirm", reader.id, reader.email_key)
+    token = load_tokens(settings.env.secret_key, settings.db_dir).make(
+        "confirm", reader.id, reader.email_key
+    )
     tabs = 4
     start = threading.Barrier(tabs)
 
     def tab(_: int) -> int:
         start.wait()  # every tab's request at once
-        found = confirm_subscription(store, load_tokens(settings), token, clock())
+        found = confirm_subscription(
+            store, load_tokens(settings.env.secret_key, settings.db_dir), token, clock()
+        )
         return welcome_readers(settings, store, clock, only=found.id).sent
 
     with ThreadPoolExecutor(tabs) as pool:
@@ -187,11 +195,12 @@ def test_a_reader_who_leaves_before_it_goes_gets_no_welcome(
 ) -> None:
     down = web_settings(tmp_path / "site", NEWSLETTER_SMTP_URL=DOWN)
     reader = web_reader(store, clock)
-    token = load_tokens(down).make("confirm", reader.id, reader.email_key)
-    confirm_subscription(store, load_tokens(down), token, clock())
+    tokens = load_tokens(down.env.secret_key, down.db_dir)
+    token = tokens.make("confirm", reader.id, reader.email_key)
+    confirm_subscription(store, tokens, token, clock())
     assert welcome_readers(down, store, clock, only=reader.id).retry == 1
-    leave = load_tokens(down).make("unsubscribe", reader.id, reader.email_key)
-    unsubscribe_with_token(store, load_tokens(down), leave, clock())
+    leave = tokens.make("unsubscribe", reader.id, reader.email_key)
+    unsubscribe_with_token(store, tokens, leave, clock())
 
     recorder, url = smtp
     up = web_settings(tmp_path / "site", NEWSLETTER_SMTP_URL=url)

@@ -65,7 +65,9 @@ class ConfirmationComposer(Composer):
         super().__init__(settings)
         self.site = settings.site
         self.environment = make_environment(settings.root)
-        self.links = Links(settings.env.base_url, load_tokens(settings))
+        self.links = Links(
+            settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir)
+        )
 
     def __call__(self, subscriber: SubscriberRecord, now: datetime) -> Envelope:
         context = {

@@ -204,9 +204,11 @@ class _Job:
         self.retry_unknown = options.retry_unknown
         self.limiter = RateLimiter(options.rate)
         self.batch = _batch_for(options.rate)
-        key = secret_key(settings)
+        key = secret_key(settings.env.secret_key, settings.db_dir)
         self.sender = Sender.parse(settings.newsletter.sender)
-        self.links = Links(settings.env.base_url, Tokens(key), unsubscribe_mailbox(settings))
+        self.links = Links(
+            settings.env.base_url, Tokens(key), unsubscribe_mailbox(settings.newsletter)
+        )
         base = settings.env.base_url
         text, html = with_site_url(digest.text, base), with_site_url(digest.html, base)
         self.date = clock()

@@ -132,4 +132,4 @@ def verp_for(settings: Settings) -> Verp | None:
     """The VERP of this site, or None when newsletter.bounce_address is not set (then every
     message goes out with the From address as its return path)."""
     address = settings.newsletter.bounce_address
-    return Verp(secret_key(settings), address) if address else None
+    return Verp(secret_key(settings.env.secret_key, settings.db_dir), address) if address else None

@@ -83,7 +83,9 @@ class WelcomeComposer(Composer):
         self.write = write
         self.title = settings.site.title
         self.links = Links(
-            settings.env.base_url, load_tokens(settings), unsubscribe_mailbox(settings)
+            settings.env.base_url,
+            load_tokens(settings.env.secret_key, settings.db_dir),
+            unsubscribe_mailbox(settings.newsletter),
         )
 
     def __call__(self, reader: WelcomeToSend, now: datetime) -> Envelope:

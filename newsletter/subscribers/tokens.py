@@ -35,7 +35,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 
 Purpose = Literal["confirm", "unsubscribe", "preferences"]
@@ -180,14 +179,17 @@ def ascii_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
-def load_tokens(settings: Settings) -> Tokens:
-    return Tokens(secret_key(settings))
+def load_tokens(configured: str | None, db_dir: Path) -> Tokens:
+    """The tokens of :func:`secret_key`'s key."""
+    return Tokens(secret_key(configured, db_dir))
 
 
-def secret_key(settings: Settings) -> str:
-    if settings.env.secret_key:
-        return settings.env.secret_key
-    return key_from_file(settings.db_dir / KEY_FILE)
+def secret_key(configured: str | None, db_dir: Path) -> str:
+    """The signing key: ``configured`` (NEWSLETTER_SECRET_KEY) when set, else the one in
+    ``db_dir``'s key file (created there first when there is none)."""
+    if configured:
+        return configured
+    return key_from_file(db_dir / KEY_FILE)
 
 
 def check_signing_key(configured: str | None, db_dir: Path, links_sent: Callable[[], bool]) -> None:

@@ -131,7 +131,7 @@ class Services:
             with self._lock:
                 if self._keys is None:
                     # Reads NEWSLETTER_SECRET_KEY, else db/secret.key (created once).
-                    key = secret_key(self.settings)
+                    key = secret_key(self.settings.env.secret_key, self.settings.db_dir)
                     derived = hmac.new(key.encode(), b"flask-session", hashlib.sha256)
                     self._keys = (Tokens(key), derived.hexdigest())
         return self._keys

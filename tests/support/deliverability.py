@@ -115,7 +115,7 @@ def _golden_message(
     text = (GOLDEN / f"{name}.txt").read_text(encoding="utf-8")
     sender = Sender.parse(settings.newsletter.sender)
     message = DigestMessage(sender, settings.site.title, subject, text, html, SEND_W48)
-    links = Links(settings.env.base_url, Tokens(SECRET), unsubscribe_mailbox(settings))
+    links = Links(settings.env.base_url, Tokens(SECRET), unsubscribe_mailbox(settings.newsletter))
     url, mailto = links.unsubscribe_ways(sid, email)
     return message.render(email, message_id, url, mailto, links.preferences(sid, email))
 

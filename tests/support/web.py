@@ -185,7 +185,7 @@ def main_text(response: TestResponse) -> str:
 
 def preferences_path(settings: Settings, subscriber_id: int, email_key: str) -> str:
     """The path of the reader's preferences link, as emails carry it."""
-    links = Links(settings.env.base_url, load_tokens(settings))
+    links = Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
     return urlsplit(links.preferences(subscriber_id, email_key)).path
 
 
@@ -196,7 +196,7 @@ def forged_preferences_paths(
     with another key or for ``other``'s address, an unsubscribe token, garbage."""
     good = preferences_path(settings, reader.id, reader.email_key)
     alien = Links(settings.env.base_url, Tokens("another-key-0123456789abcdef"))
-    links = Links(settings.env.base_url, load_tokens(settings))
+    links = Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
     unsubscribe = links.unsubscribe(reader.id, reader.email_key)
     return {
         "altered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),

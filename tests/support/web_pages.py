@@ -65,7 +65,7 @@ def build_site(settings: Settings, store: SqlStore) -> dict[str, str]:
 
 def get_paths(store: SqlStore, settings: Settings, clock: Clock) -> dict[str, str]:
     """Name: path of every page a GET reaches, confirm and unsubscribe links included."""
-    links = Links(settings.env.base_url, load_tokens(settings))
+    links = Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
     pending = add_subscriber(store, "pending@example.com", "pending", clock())
     active = add_subscriber(store, "active@example.com", "active", clock())
     gone = add_subscriber(store, "gone@example.com", "unsubscribed", clock())
@@ -125,7 +125,7 @@ def programme_readers(store: SqlStore, clock: Clock) -> dict[str, SubscriberReco
 
 def post_pages(app: Flask, store: SqlStore, settings: Settings, clock: Clock) -> dict[str, str]:
     """Name: HTML of the pages only a POST reaches (answers, form errors, error pages)."""
-    links = Links(settings.env.base_url, load_tokens(settings))
+    links = Links(settings.env.base_url, load_tokens(settings.env.secret_key, settings.db_dir))
     visitor = Browser(app)
     pages: dict[str, Callable[[], str]] = {}
     visitor.get("/")

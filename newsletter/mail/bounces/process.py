@@ -111,7 +111,7 @@ def process_messages(
     # The mailto: unsubscribe address when feeds.yaml names one (None: only VERP
     # unsubscribe addresses are known; the From address's mail is not this mailbox's).
     mailto = settings.newsletter.unsubscribe_address
-    tokens = load_tokens(settings) if mailto else None
+    tokens = load_tokens(settings.env.secret_key, settings.db_dir) if mailto else None
     limit = settings.newsletter.soft_bounce_limit
     for item in messages:
         report = bounce_report(item.data, verp, mailto, tokens)
