@@ -33,6 +33,13 @@ FORMATS = (
 )
 """The feeds of the latest entries, in the order pages and the digest list them."""
 
+
+def feed_titles() -> str:
+    """The formats as a sentence names them ("RSS, Atom and JSON Feed"): the commands' help."""
+    *first, last = (f.title for f in FORMATS)
+    return f"{', '.join(first)} and {last}" if first else last
+
+
 DIGESTS = FeedFormat("digests", "archive/feed.xml", "application/rss+xml", "Past digests", "")
 """The feed of past digests (RSS), rendered by ``publish.archive`` from the digests."""
 

@@ -18,6 +18,7 @@ import click
 
 from newsletter.config import DEFAULT_CONFIG
 from newsletter.errors import NewsletterError
+from newsletter.formats import feed_titles
 
 if TYPE_CHECKING:
     from newsletter.config import Settings
@@ -108,7 +109,15 @@ verbose_option = click.option(
 )
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=f"""A self-hosted feed aggregator and weekly newsletter.
+
+    Collects the feeds of feeds.yaml, publishes {feed_titles()}, and sends a
+    weekly digest with a featured foot exercise. `newsletter run` does it all, from cron.
+    """,
+)
 @click.option(
     "--config",
     "config_path",
@@ -122,9 +131,4 @@ verbose_option = click.option(
 @click.version_option(package_name="newsletter")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, verbose: bool) -> None:
-    """A self-hosted feed aggregator and weekly newsletter.
-
-    Collects the feeds of feeds.yaml, publishes RSS, Atom and JSON Feed, and sends a
-    weekly digest with a featured foot exercise. `newsletter run` does it all, from cron.
-    """
     ctx.obj = App(config_path, verbose)

@@ -7,9 +7,18 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app, utcnow
+from newsletter.formats import FORMATS
+
+_FILES = ", ".join(f"{f.path} ({f.title})" for f in FORMATS)
 
 
-@click.command()
+@click.command(
+    help=f"""Write the feeds and archive/: {_FILES}.
+
+    Files whose content did not change are left alone; when site.websub_hub is set, the
+    hub is told which feeds changed.
+    """
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -17,11 +26,6 @@ from newsletter.cli.app import App, pass_app, utcnow
 )
 @pass_app
 def publish(app: App, out: Path | None) -> None:
-    """Write feed.xml (RSS 2.0), atom.xml, feed.json (JSON Feed 1.1) and archive/.
-
-    Files whose content did not change are left alone; when site.websub_hub is set, the
-    hub is told which feeds changed.
-    """
     from newsletter.publish import publish_site
 
     with app.store() as store:

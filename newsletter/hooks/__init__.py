@@ -6,7 +6,7 @@
                          token once
 
 A request that fails verification changes nothing and gets a 4xx; a verified report acts
-through the store once (:mod:`newsletter.store.hooks`), so a replay changes nothing. The
+through the store once (``SqlStore.record_bounce``), so a replay changes nothing. The
 routes (:mod:`newsletter.web.hooks`) only pass the body, the clock and the store in.
 """
 
