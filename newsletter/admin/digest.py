@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.digest import feature_exercise, preview_digest
@@ -46,14 +47,12 @@ def next_digest(settings: Settings, store: SqlStore, now: datetime) -> NextDiges
     return NextDigest(week, when, preview_digest(settings, store, now, week, offers))
 
 
-def rotation(settings: Settings, store: SqlStore, now: datetime) -> Overview:
-    return exercise_overview(settings.root, settings.newsletter.timezone, store, now)
+def rotation(root: Path, timezone: str, store: SqlStore, now: datetime) -> Overview:
+    return exercise_overview(root, timezone, store, now)
 
 
-def pin(settings: Settings, store: SqlStore, slug: str, week: str, now: datetime) -> str:
-    pinned_week, exercise = feature_exercise(
-        settings.root, settings.newsletter.timezone, store, slug, now, week
-    )
+def pin(root: Path, timezone: str, store: SqlStore, slug: str, week: str, now: datetime) -> str:
+    pinned_week, exercise = feature_exercise(root, timezone, store, slug, now, week)
     return f"{pinned_week} will feature {exercise.name}"
 
 

@@ -61,7 +61,7 @@ class Services:
         kept = self.showcase
         if kept is not None and kept[0] <= now < kept[0] + SHOWCASE_KEEP:
             return kept[1]
-        shown = showcase(self.settings, self.store(), now)
+        shown = showcase(self.settings.root, self.settings.newsletter, self.store(), now)
         self.showcase = (now, shown)  # a race reads it twice, harmlessly
         return shown
 

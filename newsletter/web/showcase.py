@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from markupsafe import Markup
 
-from newsletter.config import Settings
+from newsletter.config import Newsletter
 from newsletter.digest.compose import ExerciseView, ItemView, exercise_view, item_views
 from newsletter.digest.release import released
 from newsletter.digest.rotation import NoExercises, choose_exercise
@@ -45,11 +46,13 @@ class Showcase:
     more: int  # the latest digest's items beyond those shown
 
 
-def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
-    week = current_week(now, settings.newsletter.timezone)
+def showcase(root: Path, newsletter: Newsletter, store: SqlStore, now: datetime) -> Showcase:
+    """The home page's: this week's exercise (its picture from the site folder ``root``)
+    and the latest digest mailed, by ``newsletter``'s send time and timezone."""
+    week = current_week(now, newsletter.timezone)
     exercise = this_weeks_exercise(store, week)
     # Only a digest already mailed: one built ahead stays off the site until its send time.
-    out = released(store.digest_summaries(), now, settings.newsletter)
+    out = released(store.digest_summaries(), now, newsletter)
     latest = next((d for d in out if is_week(d.week)), None)
     digest = store.archived_digest(latest.week) if latest else None
     entries = digest.entries if digest else ()
@@ -60,11 +63,11 @@ def showcase(settings: Settings, store: SqlStore, now: datetime) -> Showcase:
     return Showcase(
         exercise=exercise_view(exercise) if exercise else None,
         exercise_href=exercise_href(exercise.slug) if exercise else None,
-        picture=picture_markup(settings.root, exercise.slug) if exercise else None,
+        picture=picture_markup(root, exercise.slug) if exercise else None,
         digest_subject=plain_text(latest.subject) or f"Week {latest.week}" if latest else None,
         digest_href=f"{latest.week}.html" if latest else None,
-        articles=item_views(settings.newsletter.timezone, articles),
-        questions=item_views(settings.newsletter.timezone, questions),
+        articles=item_views(newsletter.timezone, articles),
+        questions=item_views(newsletter.timezone, questions),
         more=len(entries) - len(articles) - len(questions),
     )
 

@@ -38,7 +38,7 @@ def digest() -> BaseResponse:
         note_preview=note_markup(note.markdown if note else None),
         note_max=NOTE_MAX,
         now=now,
-        rotation=rotation(ctx.settings, store(), now),
+        rotation=rotation(ctx.settings.root, ctx.settings.newsletter.timezone, store(), now),
         past=store().digest_history(PAST),
         widths={"phone": PHONE_WIDTH, "desktop": DESKTOP_WIDTH},
     )
@@ -58,7 +58,8 @@ def pin_week() -> BaseResponse:
     ctx = services()
     slug, week = request.form.get("slug", ""), request.form.get("week", "")
     try:
-        said = pin(ctx.settings, store(), slug, week, ctx.clock())
+        settings = ctx.settings
+        said = pin(settings.root, settings.newsletter.timezone, store(), slug, week, ctx.clock())
     except NewsletterError as exc:
         return done("admin.digest", str(exc))
     log("pinned exercise", f"{slug} to {week}")
