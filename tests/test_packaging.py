@@ -6,6 +6,7 @@ guide inside the installed package, and whose `run` works on the starter site.""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -54,6 +55,7 @@ def test_the_wheel_and_sdist_are_named_for_the_index_and_pass_twine(dist: Path) 
     _run(sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()))
     with zipfile.ZipFile(next(dist.glob("*.whl"))) as wheel:
         files = set(wheel.namelist())
+        guides = {name: wheel.read(name).decode() for name in files if name.endswith(".md")}
     for needed in (
         "newsletter/_data/deployment.md",  # what `init` points a pip user to
         "newsletter/_data/exercises.yaml",
@@ -63,6 +65,14 @@ def test_the_wheel_and_sdist_are_named_for_the_index_and_pass_twine(dist: Path) 
         "newsletter/_templates/email/programme_step.html",
     ):
         assert needed in files, needed
+    # A guide's link to another guide is in the wheel (the screenshots stay in the repository).
+    links = [
+        (name, target)
+        for name, text in guides.items()
+        for target in re.findall(r"\]\(([\w-]+\.md)[#)]", text)
+    ]
+    assert ("newsletter/_data/deployment.md", "programmes.md") in links
+    assert [link for link in links if f"newsletter/_data/{link[1]}" not in files] == []
 
 
 def test_the_installed_wheel_inits_and_runs_a_site(dist: Path, tmp_path: Path) -> None:
