@@ -59,7 +59,9 @@ FEDI_TRANSITIONS: dict[FediState, frozenset[FediState]] = {
 
 
 @dataclass(frozen=True)
-class Account:
+class StoredAccount:
+    """What the store keeps of the site's account (fediverse.account.Account is the whole)."""
+
     private_key_pem: str
     created_at: datetime
 
@@ -146,13 +148,13 @@ class FediBacklog:
 class FediverseSql(SqlBase):
     """The fediverse account: key, followers, posts, activities, deliveries."""
 
-    def fediverse_account(self, now: datetime, make_key: Callable[[], str]) -> Account:
+    def fediverse_account(self, now: datetime, make_key: Callable[[], str]) -> StoredAccount:
         """The account, made on first call with ``make_key()``'s PEM. Two processes that
         start at once both make a key, one row wins, and both return that one."""
         with self._session() as session:
             row = session.get(FediverseAccount, 1)
             if row is not None:
-                return Account(row.private_key_pem, row.created_at)
+                return StoredAccount(row.private_key_pem, row.created_at)
         insert = dialect_insert(self.dialect, FediverseAccount).values(
             id=1, private_key_pem=make_key(), created_at=now
         )
@@ -162,7 +164,7 @@ class FediverseSql(SqlBase):
             row = session.get(FediverseAccount, 1)
             if row is None:  # inserted above, and never deleted
                 raise StoreError("the fediverse account could not be stored")
-            return Account(row.private_key_pem, row.created_at)
+            return StoredAccount(row.private_key_pem, row.created_at)
 
     def add_follower(self, follower: Follower, accept: NewActivity, now: datetime) -> bool:
         """Record the follower and queue our Accept to its inbox, in one transaction. False
