@@ -22,22 +22,22 @@ SLOW_SECONDS = 1.0  # the wait before checking a password for an account under a
 
 
 @dataclass(frozen=True)
-class Limits:
+class ThrottleLimits:
     window: timedelta = WINDOW
     pair: int = PAIR_FAILURES
     address: int = ADDRESS_FAILURES
     account: int = ACCOUNT_FAILURES
 
 
-def window_start(now: datetime, limits: Limits = Limits()) -> datetime:
+def window_start(now: datetime, limits: ThrottleLimits = ThrottleLimits()) -> datetime:
     return now - limits.window
 
 
-def throttled(failures: Failures, limits: Limits = Limits()) -> bool:
+def throttled(failures: Failures, limits: ThrottleLimits = ThrottleLimits()) -> bool:
     """True: refuse this attempt without even checking the password."""
     return failures.pair >= limits.pair or failures.address >= limits.address
 
 
-def slowed(failures: Failures, limits: Limits = Limits()) -> bool:
+def slowed(failures: Failures, limits: ThrottleLimits = ThrottleLimits()) -> bool:
     """True: wait SLOW_SECONDS before checking the password (never a refusal)."""
     return failures.account >= limits.account

@@ -28,7 +28,7 @@ class NoExercises(NewsletterError):
 
 
 @dataclass(frozen=True)
-class Choice:
+class WeekExercise:
     exercise_id: int
     stored: bool  # already recorded for the week (chosen earlier or pinned)
     pinned: bool
@@ -36,10 +36,10 @@ class Choice:
 
 def choose_exercise(
     week: str, catalog: Sequence[ExerciseRecord], stored: Mapping[str, FeaturedWeek]
-) -> Choice:
+) -> WeekExercise:
     """The exercise of ``week``; deterministic in its arguments."""
     if week in stored:
-        return Choice(stored[week].exercise_id, stored=True, pinned=stored[week].pinned)
+        return WeekExercise(stored[week].exercise_id, stored=True, pinned=stored[week].pinned)
     active = catalog_order(catalog)
     if not active:
         raise NoExercises("the exercise catalog has no active exercise; add one to exercises.yaml")
@@ -48,7 +48,7 @@ def choose_exercise(
     candidates = [e for e in active if e.id not in reserved] or active
     # "" sorts before every week: never featured comes first.
     best = min(candidates, key=lambda e: (last_featured.get(e.id, ""), e.position))
-    return Choice(best.id, stored=False, pinned=False)
+    return WeekExercise(best.id, stored=False, pinned=False)
 
 
 def _reserved_ahead(week: str, horizon: int, stored: Mapping[str, FeaturedWeek]) -> set[int]:
