@@ -19,6 +19,7 @@ from newsletter.config import Settings
 from newsletter.digest import build_digest
 from newsletter.digest.variants import variant_source
 from newsletter.mail import SendOptions, send_digest
+from newsletter.programmes.file import default_programmes_path
 from newsletter.programmes.readers import offer_titles
 from newsletter.store import SqlStore
 from newsletter.store.programmes import (
@@ -333,3 +334,23 @@ def test_a_digests_start_link_takes_each_reader_to_their_own_programme_section(
         Reader(app, path).press("join")
         now_in = enrolment(store, reader.id)
         assert now_in is not None and now_in.state == EnrolmentState.ACTIVE
+
+
+def test_an_edited_programmes_file_shows_without_restarting_the_app(
+    app: Flask, settings: Settings, store: SqlStore, clock: Clock
+) -> None:
+    ann = add_subscriber(store, "ann@example.com", "active", clock.now)
+    path = preferences_path(settings, ann.id, ann.email_key)
+    assert TITLE in Browser(app).get(path).get_data(as_text=True)
+
+    own = settings.root / "programmes.yaml"  # the owner copies ours and renames it
+    own.write_text(default_programmes_path().read_text().replace(TITLE, "Feet, revised"))
+    html = Browser(app).get(path).get_data(as_text=True)
+    assert "Feet, revised" in html and TITLE not in html
+
+    own.write_text("programmes: [oops\n")  # a mistake: no programme, the page still works
+    page = Browser(app).get(path)
+    assert page.status_code == 200 and '<section id="programme"' not in page.get_data(as_text=True)
+
+    own.unlink()  # back to the shipped file
+    assert TITLE in Browser(app).get(path).get_data(as_text=True)

@@ -59,6 +59,21 @@ def default_programmes_path() -> Path:
     return shipped_file(PROGRAMMES_FILE)
 
 
+def programmes_version(site_root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Which files :func:`load_site_programmes` reads and how they stand (path, change
+    time, size): when it differs, the programmes may have changed. A file that is not
+    there stands as (path, 0, -1)."""
+    version = []
+    for path in (programmes_path(site_root), catalog_path(site_root)):
+        try:
+            found = path.stat()
+        except OSError:
+            version.append((str(path), 0, -1))
+        else:
+            version.append((str(path), found.st_mtime_ns, found.st_size))
+    return tuple(version)
+
+
 def load_site_programmes(site_root: Path) -> tuple[Programme, ...]:
     """The site's programmes (its own file, else ours), checked against its exercise
     catalog and its templates; ConfigError names the file and line of a mistake."""

@@ -18,7 +18,7 @@ from jinja2 import Environment
 from newsletter.assets import Asset
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
-from newsletter.programmes.file import load_site_programmes
+from newsletter.programmes.file import load_site_programmes, programmes_version
 from newsletter.programmes.model import Programme
 from newsletter.store import SqlStore, open_store
 from newsletter.subscribers import Tokens
@@ -51,7 +51,7 @@ class Services:
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
         self._keys: tuple[Tokens, str] | None = None
-        self._programmes: tuple[Programme, ...] | None = None
+        self._programmes: tuple[object, tuple[Programme, ...]] | None = None  # (version, them)
         self.assets: dict[str, Asset] = {}  # templates/web/ files served as they are
         self.showcase: tuple[datetime, Showcase] | None = None  # the home page's, and when
 
@@ -88,16 +88,19 @@ class Services:
         return make_environment(self.settings.root)
 
     def programmes(self) -> tuple[Programme, ...]:
-        """The site's programmes (programmes.yaml), read on first use. A file with a
-        mistake offers none, and the log says why: every page still works."""
-        if self._programmes is None:
+        """The site's programmes (programmes.yaml), read again when it or exercises.yaml
+        changed since, so an edit shows without restarting the app, as it does in the
+        console and the next `run`. A file with a mistake offers none, and the log says
+        why (once per version of the file): every page still works."""
+        version = programmes_version(self.settings.root)
+        if self._programmes is None or self._programmes[0] != version:
             try:
                 found = load_site_programmes(self.settings.root)
             except ConfigError as exc:
                 logging.getLogger("newsletter.web").error("no programmes offered: %s", exc)
                 found = ()
-            self._programmes = found  # a race reads it twice, harmlessly
-        return self._programmes
+            self._programmes = (version, found)  # a race reads it twice, harmlessly
+        return self._programmes[1]
 
     def programme(self, key: str) -> Programme | None:
         return next((p for p in self.programmes() if p.key == key), None)
