@@ -5,6 +5,7 @@ page listing their programmes and the history of their changes."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def test_the_page_counts_the_readers_at_each_place(
     assert "Step 1 of Stronger feet in 11 weeks, as readers get it" in text
     assert 'src="/admin/programmes/email?key=stronger-feet&amp;step=1"' in html
     assert "Send step 1 to me (owner@example.com)" in text
+    # The step picker names each step's exercise as readers know it, not by its slug.
+    options = re.findall(r"<option [^>]*>([^<]*)</option>", html)
+    assert options[:2] == ["Step 1: Toe tapping", "Step 2: Ankle alphabet"], options
+    assert len(options) == 11
 
 
 def test_any_step_previews_as_readers_get_it(app: Flask) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from newsletter.config import Settings
+from newsletter.digest.catalog import catalog_path, load_catalog
 from newsletter.mail.transport import transport_factory
 from newsletter.mail.trial import send_test_digest
 from newsletter.programmes.model import Programme
@@ -23,6 +25,7 @@ class ProgrammeView:
 
     programme: Programme
     counts: ProgrammeCounts
+    step_names: tuple[str, ...]  # each step's exercise as the catalog names it
 
     @property
     def at_step(self) -> list[tuple[int, int]]:
@@ -45,8 +48,16 @@ class Enrolled:
     length: int | None  # None: no longer in programmes.yaml
 
 
-def programme_views(store: SqlStore, programmes: Sequence[Programme]) -> list[ProgrammeView]:
-    return [ProgrammeView(p, store.programme_counts(p.key)) for p in programmes]
+def programme_views(
+    store: SqlStore, programmes: Sequence[Programme], site_root: Path
+) -> list[ProgrammeView]:
+    """Each programme, its readers, and its steps' exercises by name (the file was checked
+    against the catalog, so every slug has one)."""
+    names = {e.slug: e.name for e in load_catalog(catalog_path(site_root))}
+    return [
+        ProgrammeView(p, store.programme_counts(p.key), tuple(names[s.exercise] for s in p.steps))
+        for p in programmes
+    ]
 
 
 def enrolled(

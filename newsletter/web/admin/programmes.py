@@ -29,7 +29,7 @@ def programmes() -> BaseResponse:
     return page(
         "admin/programmes.html",
         problem=None,
-        views=programme_views(store(), found),
+        views=programme_views(store(), found, services().settings.root),
         shown=shown,
         widths={"phone": PHONE_WIDTH, "desktop": DESKTOP_WIDTH},
     )
