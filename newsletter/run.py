@@ -21,16 +21,12 @@ from newsletter.digest import build_due_digest, week_to_send
 from newsletter.digest.variants import variant_source
 from newsletter.digest.welcome import welcome_readers
 from newsletter.errors import NewsletterError
-from newsletter.fediverse.delivery import DeliveryReport
-from newsletter.fediverse.federate import federate
 from newsletter.mail import SendOptions, SendReport, send_digest
 from newsletter.mail.answers import tell_askers
-from newsletter.mail.bounces.process import fetch_bounces
 from newsletter.programmes.due import ProgrammeReport, run_programmes
 from newsletter.programmes.readers import offered_programmes
 from newsletter.publish import publish_site
 from newsletter.store import SqlStore
-from newsletter.store.fediverse import BEHIND
 
 Clock = Callable[[], datetime]
 
@@ -91,7 +87,7 @@ def run_after_collect(
     """Bounces, digest, publish, send, programmes, answers and welcome: the steps only one
     run at a time may take."""
     if settings.env.bounce_imap_url:  # before the digest: suppressed addresses are not mailed
-        _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
+        _fetch_bounces(settings, store, clock, report)
     # Read once for the digest's footer and the welcome (the programmes step reads the
     # file itself, as its mistakes are its to report).
     offered = offered_programmes(settings.root)
@@ -99,11 +95,7 @@ def run_after_collect(
     _step(report, "digest", lambda: build_due_digest(settings, store, clock(), offers))
     _step(report, "publish", lambda: publish_site(settings, store, clock()))
     if settings.fediverse is not None:
-        _step(report, "federate", lambda: federate(settings, store, clock))
-        federated = report.steps.get("federate")
-        if isinstance(federated, DeliveryReport) and federated.behind_since(clock(), BEHIND):
-            # Federation that stopped silently is the complaint we answer (WordPress #873).
-            report.errors["federate"] = federated.summary()
+        _federate(settings, store, clock, report)
     _step(report, "send", lambda: send_due_digest(settings, store, clock, offers))
     # After the digest: a server that refused it (paused) is not asked again for the steps.
     if not _paused(report):
@@ -136,6 +128,29 @@ def send_due_digest(
     options = SendOptions(week=choice.week)
     variants = variant_source(settings, store, offers)
     return send_digest(settings, store, clock, options, variants=variants)
+
+
+# The next two import their step's modules when the site uses it: a cron run every few
+# minutes on a site without a bounce mailbox or a fediverse account pays for neither
+# flufl.bounce nor the fediverse's HTTP client (aiohttp), about a tenth of a second.
+
+
+def _fetch_bounces(settings: Settings, store: SqlStore, clock: Clock, report: RunReport) -> None:
+    from newsletter.mail.bounces.process import fetch_bounces
+
+    _step(report, "bounces", lambda: fetch_bounces(settings, store, clock, lambda n: None))
+
+
+def _federate(settings: Settings, store: SqlStore, clock: Clock, report: RunReport) -> None:
+    from newsletter.fediverse.delivery import DeliveryReport
+    from newsletter.fediverse.federate import federate
+    from newsletter.store.fediverse import BEHIND
+
+    _step(report, "federate", lambda: federate(settings, store, clock))
+    federated = report.steps.get("federate")
+    if isinstance(federated, DeliveryReport) and federated.behind_since(clock(), BEHIND):
+        # Federation that stopped silently is the complaint we answer (WordPress #873).
+        report.errors["federate"] = federated.summary()
 
 
 def _paused(report: RunReport) -> bool:

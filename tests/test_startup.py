@@ -86,6 +86,15 @@ def test_collecting_local_files_loads_no_http_client() -> None:
     assert "newsletter" in loaded  # the control: the collect did run
 
 
+@pytest.mark.slow
+def test_run_loads_the_fediverse_and_bounce_parsing_only_for_a_site_that_uses_them() -> None:
+    # A cron run every few minutes on a site with neither a fediverse account nor a bounce
+    # mailbox (the sample's): its steps' modules are imported when the step runs.
+    loaded = _imported_after("import newsletter.run")
+    assert loaded & {"aiohttp", "flufl"} == set()
+    assert "sqlalchemy" in loaded  # the control: the run's other steps are there
+
+
 def test_the_head_read_from_the_file_names_is_the_one_alembic_finds() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from newsletter.errors import SourceError
 from newsletter.sources.messages import first_line, os_reason
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ def request_once(
 ) -> Answer:
     """The answer to one request, its body cut at ``max_bytes`` + 1 (so a caller sees that
     it was too long); RequestFailed when there is none."""
+    # Imported here: publish (WebSub) and the SNS hook import this module, and a cron run
+    # that pings no hub would pay aiohttp's tenth of a second for nothing.
+    import aiohttp
+
     limits = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
     try:
         return asyncio.run(_request(method, url, headers, limits, max_bytes, data))
@@ -63,6 +69,8 @@ async def _request(
     max_bytes: int,
     data: Mapping[str, str] | None,
 ) -> Answer:
+    import aiohttp
+
     async with (
         aiohttp.ClientSession(timeout=limits, headers=dict(headers)) as session,
         session.request(method, url, data=data, allow_redirects=False) as response,
