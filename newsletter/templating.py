@@ -8,10 +8,12 @@ The defaults live in the repository's ``templates/`` and ship in the wheel as
 from __future__ import annotations
 
 from pathlib import Path
-
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING
 
 from newsletter.palette import load_palette
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def default_templates_dir() -> Path:
@@ -31,6 +33,16 @@ def make_environment(site_root: Path) -> Environment:
     Only HTML sanitized at ingest may be marked ``|safe``. Every template sees the one
     palette and type scale (templates/web/palette.css) as ``palette``: the emails write its
     values into their styles."""
+    # Imported here: `status` checks programmes.yaml's templates exist (template_folders)
+    # without rendering any, and need not load Jinja2 for that.
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        FileSystemLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
+
     folders = template_folders(site_root)
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),

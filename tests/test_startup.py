@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -44,13 +45,23 @@ def test_status_s_deliverability_lines_load_no_sender_smtp_or_imap() -> None:
     assert loaded & {"smtplib", "imaplib", "dkim", "itsdangerous", "flufl"} == set()
 
 
-def test_every_name_newsletter_mail_offers_loads_on_first_use() -> None:
-    import newsletter.mail
+@pytest.mark.slow
+def test_status_s_programme_check_loads_no_template_or_markdown_engine() -> None:
+    # `status` reads programmes.yaml (checked against the catalog and the templates'
+    # folders); the digest's building and rendering stay unloaded.
+    loaded = _imported_after("import newsletter.programmes.file")
+    assert loaded & {"jinja2", "markdown_it", "nh3", "lxml"} == set()
+    assert "yaml" in loaded  # the control: the file's reader is there
 
-    for name in newsletter.mail.__all__:
-        assert getattr(newsletter.mail, name).__name__ == name
+
+@pytest.mark.parametrize("package", ["newsletter.mail", "newsletter.digest"])
+def test_every_name_a_lazy_package_offers_loads_on_first_use(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert getattr(value, "__name__", name) == name
     with pytest.raises(AttributeError):
-        _ = newsletter.mail.nothing_of_that_name
+        _ = module.nothing_of_that_name
 
 
 @pytest.mark.slow

@@ -10,21 +10,57 @@ build.py      build once and record / preview without recording
 due.py        the step of `newsletter run`: build when send_on is reached
 release.py    when a digest may be built and mailed: never early, late only when asked (pure)
 exercises.py  listing the catalog and pinning a week's exercise
+
+The names below load their modules on first use, as ``newsletter.mail``'s do: a command
+that reads one small part (`status`, through programmes.yaml's check against the catalog)
+does not pay for building and rendering (Jinja2, Markdown).
 """
 
-from newsletter.digest.build import Built, Preview, build_digest, preview_digest, sync_catalog
-from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER, web_copy
-from newsletter.digest.due import DigestReport, build_due_digest
-from newsletter.digest.exercises import Overview, exercise_overview, feature_exercise
-from newsletter.digest.release import (
-    NeedsLate,
-    NotDue,
-    SendChoice,
-    check_send,
-    latest_due,
-    week_to_send,
-)
-from newsletter.digest.weeks import BadWeek, current_week, parse_week, send_time, week_bounds
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.digest.build import Built, Preview, build_digest, preview_digest, sync_catalog
+    from newsletter.digest.compose import UNSUBSCRIBE_PLACEHOLDER, web_copy
+    from newsletter.digest.due import DigestReport, build_due_digest
+    from newsletter.digest.exercises import Overview, exercise_overview, feature_exercise
+    from newsletter.digest.release import (
+        NeedsLate,
+        NotDue,
+        SendChoice,
+        check_send,
+        latest_due,
+        week_to_send,
+    )
+    from newsletter.digest.weeks import BadWeek, current_week, parse_week, send_time, week_bounds
+
+_HOMES = {
+    "Built": "newsletter.digest.build",
+    "Preview": "newsletter.digest.build",
+    "build_digest": "newsletter.digest.build",
+    "preview_digest": "newsletter.digest.build",
+    "sync_catalog": "newsletter.digest.build",
+    "UNSUBSCRIBE_PLACEHOLDER": "newsletter.digest.compose",
+    "web_copy": "newsletter.digest.compose",
+    "DigestReport": "newsletter.digest.due",
+    "build_due_digest": "newsletter.digest.due",
+    "Overview": "newsletter.digest.exercises",
+    "exercise_overview": "newsletter.digest.exercises",
+    "feature_exercise": "newsletter.digest.exercises",
+    "NeedsLate": "newsletter.digest.release",
+    "NotDue": "newsletter.digest.release",
+    "SendChoice": "newsletter.digest.release",
+    "check_send": "newsletter.digest.release",
+    "latest_due": "newsletter.digest.release",
+    "week_to_send": "newsletter.digest.release",
+    "BadWeek": "newsletter.digest.weeks",
+    "current_week": "newsletter.digest.weeks",
+    "parse_week": "newsletter.digest.weeks",
+    "send_time": "newsletter.digest.weeks",
+    "week_bounds": "newsletter.digest.weeks",
+}
 
 __all__ = [
     "UNSUBSCRIBE_PLACEHOLDER",
@@ -51,3 +87,10 @@ __all__ = [
     "week_bounds",
     "week_to_send",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'newsletter.digest' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
