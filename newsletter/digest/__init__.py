@@ -18,8 +18,9 @@ does not pay for building and rendering (Jinja2, Markdown).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from newsletter.lazy import first_use
 
 if TYPE_CHECKING:
     from newsletter.digest.build import Built, Preview, build_digest, preview_digest, sync_catalog
@@ -88,9 +89,4 @@ __all__ = [
     "week_to_send",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'newsletter.digest' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = first_use(__name__, _HOMES)

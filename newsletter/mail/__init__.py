@@ -10,8 +10,9 @@ mail (`status` and its deliverability lines) does not pay for the sender, SMTP a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from newsletter.lazy import first_use
 
 if TYPE_CHECKING:
     from newsletter.mail.confirm import ConfirmationSent, send_confirmations
@@ -36,9 +37,4 @@ __all__ = [
     "send_digest",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'newsletter.mail' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = first_use(__name__, _HOMES)
