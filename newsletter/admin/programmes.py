@@ -52,10 +52,15 @@ def programme_views(
     store: SqlStore, programmes: Sequence[Programme], site_root: Path
 ) -> list[ProgrammeView]:
     """Each programme, its readers, and its steps' exercises by name (the file was checked
-    against the catalog, so every slug has one)."""
+    against the catalog, so every slug has one, unless exercises.yaml changed since: then
+    the slug)."""
     names = {e.slug: e.name for e in load_catalog(catalog_path(site_root))}
     return [
-        ProgrammeView(p, store.programme_counts(p.key), tuple(names[s.exercise] for s in p.steps))
+        ProgrammeView(
+            p,
+            store.programme_counts(p.key),
+            tuple(names.get(s.exercise, s.exercise) for s in p.steps),
+        )
         for p in programmes
     ]
 
