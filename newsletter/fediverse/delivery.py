@@ -46,23 +46,27 @@ FINAL = frozenset({400, 403, 404, 405, 413, 422})
 
 
 @dataclass(frozen=True)
-class Step:
+class AfterAttempt:
     state: FediState
     next_attempt_at: datetime | None = None
     drop_inbox: str | None = None  # why the inbox and its followers go
 
 
-def next_step(status: int | None, attempts: int, created_at: datetime, now: datetime) -> Step:
+def next_step(
+    status: int | None, attempts: int, created_at: datetime, now: datetime
+) -> AfterAttempt:
     if status is not None and 200 <= status < 300:
-        return Step(FediState.SENT)
+        return AfterAttempt(FediState.SENT)
     if status == 410:
-        return Step(FediState.FAILED, drop_inbox="the inbox answered 410 Gone")
+        return AfterAttempt(FediState.FAILED, drop_inbox="the inbox answered 410 Gone")
     if status in FINAL:
-        return Step(FediState.FAILED)
+        return AfterAttempt(FediState.FAILED)
     if now - created_at >= GIVE_UP:
-        return Step(FediState.FAILED, drop_inbox=f"failing since {created_at:%Y-%m-%d %H:%M}")
+        return AfterAttempt(
+            FediState.FAILED, drop_inbox=f"failing since {created_at:%Y-%m-%d %H:%M}"
+        )
     wait = BACKOFF[min(attempts, len(BACKOFF)) - 1] if attempts else BACKOFF[0]
-    return Step(FediState.PENDING, next_attempt_at=now + wait)
+    return AfterAttempt(FediState.PENDING, next_attempt_at=now + wait)
 
 
 @dataclass
@@ -178,7 +182,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _count(report: DeliveryReport, step: Step) -> None:
+def _count(report: DeliveryReport, step: AfterAttempt) -> None:
     if step.state == FediState.SENT:
         report.sent += 1
     elif step.state == FediState.PENDING:

@@ -11,7 +11,7 @@ from newsletter.publish.files import PublishError
 from newsletter.publish.site import (
     FEEDS,
     PublishReport,
-    Rendered,
+    RenderedFile,
     publish_site,
     render_archive_index,
     render_archive_page,
@@ -26,7 +26,7 @@ __all__ = [
     "FEEDS",
     "PublishError",
     "PublishReport",
-    "Rendered",
+    "RenderedFile",
     "publish_site",
     "render_archive_index",
     "render_archive_page",

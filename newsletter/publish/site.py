@@ -179,47 +179,47 @@ def renderer(feed: FeedFormat) -> Callable[[FeedMeta, Sequence[FeedItem], str], 
 
 
 @dataclass(frozen=True)
-class Rendered:
+class RenderedFile:
     """A file as ``publish_site`` would write it, and when its content last changed."""
 
     data: bytes
     updated: datetime
 
 
-def render_feed(settings: Settings, store: SqlStore, name: str, now: datetime) -> Rendered:
+def render_feed(settings: Settings, store: SqlStore, name: str, now: datetime) -> RenderedFile:
     """One feed of :data:`FEEDS`, straight from the store (for the web app)."""
     if name == DIGESTS.path:
         digests = released(store.digest_summaries(), now, settings.newsletter)
         updated = newest(d.built_at for d in digests[: settings.site.feed_items])
-        return Rendered(
+        return RenderedFile(
             archive.digests_feed(settings.site, settings.env.base_url, digests), updated
         )
     entries = store.latest_entries(settings.site.feed_items)
     (feed,) = (f for f in FORMATS if f.path == name)
     rendered = _render(feed, settings.site, settings.env.base_url, entries)
-    return Rendered(rendered, entries_updated(entries))
+    return RenderedFile(rendered, entries_updated(entries))
 
 
-def render_archive_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
+def render_archive_index(settings: Settings, store: SqlStore, now: datetime) -> RenderedFile:
     digests = released(store.digest_summaries(), now, settings.newsletter)
-    return Rendered(archive.index_page(settings, digests), _archive_updated(digests))
+    return RenderedFile(archive.index_page(settings, digests), _archive_updated(digests))
 
 
 def render_archive_page(
     settings: Settings, store: SqlStore, week: str, now: datetime
-) -> Rendered | None:
+) -> RenderedFile | None:
     digests = released(store.digest_summaries(), now, settings.newsletter)
     if not any(d.week == week for d in digests):  # unknown, or not mailed yet
         return None
     found = store.archived_digest(week) if archive.is_week(week) else None
     if found is None:
         return None
-    return Rendered(archive.digest_page(settings, found, digests), _archive_updated(digests))
+    return RenderedFile(archive.digest_page(settings, found, digests), _archive_updated(digests))
 
 
 def render_exercise_page(
     settings: Settings, store: SqlStore, slug: str, now: datetime
-) -> Rendered | None:
+) -> RenderedFile | None:
     """An exercise's page, or None for a slug that has none."""
     if not exercise_pages.is_slug(slug):
         return None
@@ -234,26 +234,28 @@ def render_exercise_page(
     if entry is None:
         return None
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
-    return Rendered(exercise_pages.exercise_page(settings, entry), updated)
+    return RenderedFile(exercise_pages.exercise_page(settings, entry), updated)
 
 
-def render_exercises_index(settings: Settings, store: SqlStore, now: datetime) -> Rendered:
+def render_exercises_index(settings: Settings, store: SqlStore, now: datetime) -> RenderedFile:
     shown = _shown_exercises(settings.root, settings.newsletter, store, now)
     updated = _archive_updated(released(store.digest_summaries(), now, settings.newsletter))
-    return Rendered(exercise_pages.exercises_index(settings, shown), updated)
+    return RenderedFile(exercise_pages.exercises_index(settings, shown), updated)
 
 
-def render_question_page(settings: Settings, store: SqlStore, question_id: int) -> Rendered | None:
+def render_question_page(
+    settings: Settings, store: SqlStore, question_id: int
+) -> RenderedFile | None:
     """An answered question's page, or None when it is not (or no longer) answered."""
     found = store.answered_questions(question_id)
     if not found:
         return None
     (entry,) = found
     updated = max(entry.changed_at, entry.published_at)
-    return Rendered(question_pages.question_page(settings, entry), newest([updated]))
+    return RenderedFile(question_pages.question_page(settings, entry), newest([updated]))
 
 
-def render_picture(root: Path, name: str) -> Rendered | None:
+def render_picture(root: Path, name: str) -> RenderedFile | None:
     """The PNG ``archive/exercises/<name>`` as publish writes it, or None when ``name``
     is not the current picture of an exercise (an older one lives only where publish
     wrote it)."""
@@ -262,7 +264,7 @@ def render_picture(root: Path, name: str) -> Rendered | None:
     if found is None or picture is None or picture.digest != found[1]:
         return None
     updated = datetime.fromtimestamp(int(catalog_path(root).stat().st_mtime), UTC)
-    return Rendered(picture.png(), updated)
+    return RenderedFile(picture.png(), updated)
 
 
 def _shown_exercises(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Response, abort, request
 
-from newsletter.publish import Rendered
+from newsletter.publish import RenderedFile
 from newsletter.web.services import services
 
 HTML = "text/html; charset=utf-8"
@@ -18,7 +18,7 @@ MAX_AGE = 300  # seconds a cache may reuse a feed before asking again (then a ch
 
 
 def published_or_rendered(
-    name: str, content_type: str, render: Callable[[], Rendered | None]
+    name: str, content_type: str, render: Callable[[], RenderedFile | None]
 ) -> Response:
     """The file ``publish`` wrote, else the same bytes rendered from the store, else 404."""
     found = _published(services().public_dir / name)
@@ -29,7 +29,7 @@ def published_or_rendered(
     return conditional(found, content_type)
 
 
-def conditional(found: Rendered, content_type: str) -> Response:
+def conditional(found: RenderedFile, content_type: str) -> Response:
     response = Response(found.data, content_type=content_type)
     # A strong ETag of the bytes: the same for the published file and the rendered one.
     response.set_etag(hashlib.sha256(found.data).hexdigest()[:32])
@@ -41,7 +41,7 @@ def conditional(found: Rendered, content_type: str) -> Response:
     return response
 
 
-def _published(path: Path) -> Rendered | None:
+def _published(path: Path) -> RenderedFile | None:
     try:
         data = path.read_bytes()
         modified = path.stat().st_mtime
@@ -49,4 +49,4 @@ def _published(path: Path) -> Rendered | None:
         return None
     # publish never rewrites an unchanged file, so its modification time is when it changed.
     updated = datetime.fromtimestamp(int(modified), UTC)
-    return Rendered(data, updated)
+    return RenderedFile(data, updated)

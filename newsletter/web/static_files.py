@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request, url_for
 
 from newsletter.assets import IMMUTABLE, Asset, read_asset
-from newsletter.publish import Rendered
+from newsletter.publish import RenderedFile
 from newsletter.web.responses import conditional
 from newsletter.web.services import services
 
@@ -21,7 +21,7 @@ ICON_CACHE = "public, max-age=86400"  # /favicon.ico has one URL: a day, then a 
 @blueprint.get("/static/<name>")
 def asset(name: str) -> Response:
     found = site_asset(name)
-    response = conditional(Rendered(found.data, found.updated), found.content_type)
+    response = conditional(RenderedFile(found.data, found.updated), found.content_type)
     if request.args.get("v") == found.version:
         response.headers["Cache-Control"] = IMMUTABLE
     return response
@@ -30,7 +30,7 @@ def asset(name: str) -> Response:
 @blueprint.get("/favicon.ico")
 def favicon() -> Response:
     found = site_asset("favicon.ico")
-    response = conditional(Rendered(found.data, found.updated), found.content_type)
+    response = conditional(RenderedFile(found.data, found.updated), found.content_type)
     response.headers["Cache-Control"] = ICON_CACHE
     return response
 
