@@ -320,3 +320,40 @@ def test_readers_past_a_shortened_programme_are_finished(
     (enrolment,) = store.enrolments(reader)
     assert (enrolment.state, enrolment.steps_sent, enrolment.due_on) == ("finished", 3, None)
     assert len(smtp[0].messages) == 3
+
+
+def test_a_digest_sent_a_day_late_holds_that_days_step_for_its_readers(
+    store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
+) -> None:
+    # Cron (or the mail server) was down on Monday: W50's digest reached late@ on Tuesday
+    # morning, the day their second step was due. On time@'s it went on Monday.
+    add_subscribers(store, ["late@x.org", "time@x.org"])
+    clock = Clock(START + timedelta(hours=2))  # Tuesday 08:00
+    for email in ("late@x.org", "time@x.org"):
+        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
+    send_due_steps(mailer, store, clock, [FEET], render)
+    w50 = add_digest(store, week="2026-W50")
+    for email, sent_at in (
+        ("late@x.org", datetime(2026, 12, 8, 6, 30, tzinfo=UTC)),
+        ("time@x.org", datetime(2026, 12, 7, 7, 0, tzinfo=UTC)),
+    ):
+        with store.engine.begin() as connection:
+            connection.execute(
+                update(Delivery)
+                .where(
+                    Delivery.digest_id == w50,
+                    Delivery.subscriber_id == subscriber_id(store, email),
+                )
+                .values(state="sent", sent_at=sent_at)
+            )
+    clock.now = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
+    tuesday = send_due_steps(mailer, store, clock, [FEET], render)
+    clock.now = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)
+    wednesday = send_due_steps(mailer, store, clock, [FEET], render)
+
+    assert tuesday.queued == {"feet step 2": 1} and wednesday.queued == {"feet step 2": 1}
+    got = steps_by_reader(smtp[0])
+    assert got["time@x.org"] == [(1, date(2026, 12, 1)), (2, date(2026, 12, 8))]
+    assert got["late@x.org"] == [(1, date(2026, 12, 1)), (2, date(2026, 12, 9))], "a day on"
+    [late] = store.enrolments(subscriber_id(store, "late@x.org"))
+    assert late.due_on == "2026-12-16", "the next step counts from the day this one went"

@@ -24,6 +24,7 @@ from newsletter.programmes.readers import (
 from newsletter.store import SqlStore
 from newsletter.store.programmes import EnrolmentState, ProgrammeCounts, StepEmail
 from newsletter.store.subscribers import SubscriberState
+from tests.support.programmes import nothing_sent
 from tests.support.web import add_subscriber, web_settings
 
 MONDAY_7 = SendOn(0, time(7))
@@ -79,7 +80,8 @@ def test_a_wish_is_kept_only_for_a_pending_address(store: SqlStore) -> None:
     assert said == ["asked for the programme feet on sign-up"]
     # Never due, whatever the day, and counted nowhere, even once confirmed.
     store.set_subscriber_state(pending.id, SubscriberState.ACTIVE, NOW)
-    assert store.readers_due("feet", 1, "2027-12-31", NOW + timedelta(days=400)) == 0
+    later = NOW + timedelta(days=400)
+    assert store.readers_due("feet", 1, "2027-12-31", later, nothing_sent("2027-12-31")) == 0
     assert store.programme_counts("feet") == ProgrammeCounts("feet")
 
 
@@ -92,7 +94,8 @@ def test_a_wish_starts_over_a_left_or_finished_enrolment_and_leaves_a_live_one(
     }
     finished = readers["finished"].id
     store.enrol(finished, "feet", "2026-11-01", NOW, restart=False)
-    store.queue_step("feet", 1, "2026-11-02", None, _email(), NOW)  # its one step: finished
+    # Its one step: finished.
+    store.queue_step("feet", 1, "2026-11-02", None, _email(), NOW, nothing_sent("2026-11-02"))
     for state, reader in readers.items():
         if state != "finished":
             store.enrol(reader.id, "feet", "2026-11-01", NOW, restart=False)
@@ -131,7 +134,7 @@ def test_confirming_starts_the_wished_programme_from_step_one_that_day(
     assert joined.joined_at == friday
     assert by_key["gone-from-the-file"].state == EnrolmentState.WAITING
     assert start_wished(settings.newsletter, store, ann.id, [feet], friday) == []  # once
-    assert store.readers_due(feet.key, 1, "2026-11-27", friday) == 1
+    assert store.readers_due(feet.key, 1, "2026-11-27", friday, nothing_sent("2026-11-27")) == 1
     assert store.programme_counts(feet.key) == ProgrammeCounts(feet.key, {0: 1})
 
 

@@ -29,7 +29,7 @@ from newsletter.store.programmes import (
 )
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
-from tests.support.programmes import KEY, TITLE, into_programme
+from tests.support.programmes import KEY, TITLE, into_programme, nothing_sent
 from tests.support.web import (
     Browser,
     add_subscriber,
@@ -233,7 +233,8 @@ def test_the_sign_up_box_starts_the_programme_the_day_they_confirm(
     ann = subscriber(store, "ann@example.com")
     wished = enrolment(store, ann.id)
     assert wished is not None and wished.state == EnrolmentState.WAITING
-    assert store.readers_due(KEY, 1, "2026-12-31", clock.now) == 0  # never mailed unconfirmed
+    # Never mailed unconfirmed.
+    assert store.readers_due(KEY, 1, "2026-12-31", clock.now, nothing_sent("2026-12-31")) == 0
     assert store.programme_counts(KEY) == ProgrammeCounts(KEY)  # counts nowhere
     [mail] = outbox(settings)
     clock.advance(days=2)  # they confirm on Friday 27 November
@@ -273,7 +274,7 @@ def test_a_wish_never_confirmed_never_mails_and_an_unknown_one_is_ignored(
     ann, bob = subscriber(store, "ann@example.com"), subscriber(store, "bob@example.com")
     assert store.enrolments(ann.id) == []
     clock.advance(days=60)
-    assert store.readers_due(KEY, 1, "2027-01-30", clock.now) == 0
+    assert store.readers_due(KEY, 1, "2027-01-30", clock.now, nothing_sent("2027-01-30")) == 0
     wished = enrolment(store, bob.id)
     assert wished is not None and wished.state == EnrolmentState.WAITING
 

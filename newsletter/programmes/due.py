@@ -20,10 +20,16 @@ from newsletter.mail.sender import send_mailing
 from newsletter.programmes.file import load_site_programmes
 from newsletter.programmes.model import Programme
 from newsletter.programmes.render import StepRenderer
-from newsletter.programmes.schedule import due_after, joining_day, programme_day
+from newsletter.programmes.schedule import day_start, due_after, joining_day, programme_day
 from newsletter.store import SqlStore
 from newsletter.store.preferences import Rendering
-from newsletter.store.programmes import TEXT_ONLY, EnrolmentRecord, MailingToSend, StepEmail
+from newsletter.store.programmes import (
+    TEXT_ONLY,
+    EnrolmentRecord,
+    MailingToSend,
+    SentToday,
+    StepEmail,
+)
 
 Clock = Callable[[], datetime]
 Render = Callable[[Programme, int], StepEmail]  # step n of a programme, rendered once
@@ -117,8 +123,9 @@ def send_due_steps(
     day = programme_day(now, newsletter.send_on, newsletter.timezone)
     if day is not None:
         report.day = day.isoformat()
+        sent = store.digests_sent_since(day_start(day, newsletter.timezone))
         for programme in programmes:
-            _queue(store, programme, day, now, render, report, newsletter.send_on)
+            _queue(store, programme, (day, sent), now, render, report, newsletter.send_on)
     since = joining_day(now, newsletter.timezone) - timedelta(days=RETRY_DAYS)
     for mailing in store.mailings_to_send(since.isoformat()):
         report.add(send_mailing(settings, store, clock, mailing, variants=_as_chosen))
@@ -136,17 +143,19 @@ def _as_chosen(mailing: MailingToSend, variant: str) -> Rendering:
 def _queue(
     store: SqlStore,
     programme: Programme,
-    day: date,
+    today: tuple[date, SentToday],
     now: datetime,
     render: Render,
     report: ProgrammeReport,
     send_on: SendOn,
 ) -> None:
     """Each step in order: a reader queued one step today is past the others' checks
-    (``send_on``: the digest's day and hour, which the next step's day moves off)."""
+    (``today``: the site's date and the digests sent on it; ``send_on``: the digest's day
+    and hour, which the next step's day moves off)."""
+    day, sent = today
     store.finish_past_the_end(programme.key, programme.length, now)
     for number in range(1, programme.length + 1):
-        if not store.readers_due(programme.key, number, day.isoformat(), now):
+        if not store.readers_due(programme.key, number, day.isoformat(), now, sent):
             continue
         following = number + 1
         next_due = (
@@ -162,6 +171,7 @@ def _queue(
             next_due.isoformat() if next_due else None,
             email,
             now,
+            sent,
         )
         if queued:
             report.queued[f"{programme.key} step {number}"] = queued

@@ -8,7 +8,7 @@ days delays the programme; it never bunches its emails (one a day at most).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from newsletter.config.settings import SendOn
@@ -27,6 +27,11 @@ def due_after(day: date, after_days: int, send_on: SendOn) -> date:
     """The day a step may go, ``after_days`` after ``day``, moved off the digest's day."""
     due = day + timedelta(days=after_days)
     return due + timedelta(days=1) if due.weekday() == send_on.weekday else due
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """The instant the site's local ``day`` began (midnight in ``timezone``), in UTC."""
+    return datetime.combine(day, time.min, ZoneInfo(timezone)).astimezone(UTC)
 
 
 def joining_day(now: datetime, timezone: str) -> date:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +37,7 @@ from newsletter.store.base import SqlBase, dialect_insert, record
 from newsletter.store.delivery_states import DeliveryState, MailingRef
 from newsletter.store.models import (
     Delivery,
+    Digest,
     Enrolment,
     ProgrammeMailing,
     Subscriber,
@@ -47,6 +48,18 @@ from newsletter.store.subscribers import SubscriberState
 # A delivery's variant for a reader who reads mail as plain text: the digest's encoding
 # (subscribers.preferences.Variant), which stores the format first in a reader's choice.
 TEXT_ONLY = "fmt=text"
+# How far back a digest may have been built and still be going out today: `run` builds a
+# digest when it is due, so a week covers one sent late (its rows are the ones scanned).
+DIGEST_LOOKBACK = timedelta(days=8)
+
+
+@dataclass(frozen=True)
+class SentToday:
+    """The digests that reached some reader since the site's day began (``since``): a
+    reader they reached that day gets no programme step until the next."""
+
+    since: datetime
+    digest_ids: tuple[int, ...] = ()
 
 
 class EnrolmentState(StrEnum):
@@ -155,9 +168,27 @@ class ProgrammesSql(SqlBase):
         with self._session() as session:
             return [_record(row) for row in session.scalars(query)]
 
-    def readers_due(self, programme: str, step: int, day: str, now: datetime) -> int:
+    def digests_sent_since(self, day_start: datetime) -> SentToday:
+        """Which digests reached some reader since ``day_start`` (the site's day began):
+        none on most days; one sent a day late (cron or the server down on its day) on the
+        day it went. Read once per run, so the steps' queries carry its ids as constants
+        (a subquery there made PostgreSQL scan the deliveries once per reader)."""
+        recent = select(Digest.id).where(Digest.built_at >= day_start - DIGEST_LOOKBACK)
+        query = (
+            select(Delivery.digest_id)
+            .where(Delivery.digest_id.in_(recent), Delivery.sent_at >= day_start)
+            .distinct()
+        )
+        with self._core() as connection:
+            ids = sorted(found for found in connection.scalars(query) if found is not None)
+        return SentToday(day_start, tuple(ids))
+
+    def readers_due(
+        self, programme: str, step: int, day: str, now: datetime, sent: SentToday
+    ) -> int:
         """How many readers step ``step`` would be queued for on ``day``."""
-        query = select(func.count()).select_from(Enrolment).where(_due(programme, step, day, now))
+        due = _due(programme, step, day, now, sent)
+        query = select(func.count()).select_from(Enrolment).where(due)
         with self._core() as connection:
             return int(connection.scalar(query) or 0)
 
@@ -169,17 +200,19 @@ class ProgrammesSql(SqlBase):
         next_due: str | None,
         email: StepEmail,
         now: datetime,
+        sent: SentToday,
     ) -> int:
-        """Queue step ``step`` for every reader due on ``day``, in one transaction: their
-        enrolments advance (to ``next_due``, or finished when it is None) and each gets one
-        pending delivery of the day's mailing of the step, recorded once with ``email``.
-        Returns how many were queued now (0 when run again the same day)."""
+        """Queue step ``step`` for every reader due on ``day`` (``sent``: the digests that
+        went that day), in one transaction: their enrolments advance (to ``next_due``, or
+        finished when it is None) and each gets one pending delivery of the day's mailing of
+        the step, recorded once with ``email``. Returns how many were queued now (0 when run
+        again the same day)."""
         with self._core() as connection:
             mailing_id = _mailing(connection, self.dialect, programme, step, day, email, now)
             state = EnrolmentState.FINISHED if next_due is None else EnrolmentState.ACTIVE
             advanced = connection.execute(
                 update(Enrolment)
-                .where(_due(programme, step, day, now))
+                .where(_due(programme, step, day, now, sent))
                 .values(steps_sent=step, last_day=day, due_on=next_due, state=state, updated_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
@@ -287,10 +320,12 @@ class ProgrammesSql(SqlBase):
             return True
 
 
-def _due(programme: str, step: int, day: str, now: datetime) -> Any:
+def _due(programme: str, step: int, day: str, now: datetime, sent: SentToday) -> Any:
     """Enrolments whose step ``step`` may be queued on ``day``: active, the step before
-    received, its day come, the reader subscribed and not pausing all mail, and no
-    programme's step queued for them on ``day`` already (one programme email a day)."""
+    received, its day come, the reader subscribed and not pausing all mail, no programme's
+    step queued for them on ``day`` already, and no digest of ``sent`` sent to them that
+    day (one sent a day late, after cron or the server was down on its day): one email a
+    day at most."""
     other = aliased(Enrolment)
     # A correlated EXISTS on the subscriber's key: SQLite would build the list of every
     # active subscriber for an IN (…), once per step (docs/scaling.md, the programmes row).
@@ -302,7 +337,7 @@ def _due(programme: str, step: int, day: str, now: datetime) -> Any:
     today = select(other.id).where(
         other.subscriber_id == Enrolment.subscriber_id, other.last_day == day
     )
-    return and_(
+    due = and_(
         Enrolment.programme == programme,
         Enrolment.state == EnrolmentState.ACTIVE,
         Enrolment.steps_sent == step - 1,
@@ -310,6 +345,15 @@ def _due(programme: str, step: int, day: str, now: datetime) -> Any:
         reachable,
         ~today.exists(),
     )
+    if not sent.digest_ids:
+        return due  # most days: no digest went today
+    # Probed by the unique index on (digest_id, subscriber_id), the ids as constants.
+    got_one = exists().where(
+        Delivery.digest_id.in_(sent.digest_ids),
+        Delivery.subscriber_id == Enrolment.subscriber_id,
+        Delivery.sent_at >= sent.since,
+    )
+    return and_(due, ~got_one)
 
 
 def _mailing(

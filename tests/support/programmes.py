@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from newsletter.store import SqlStore
-from newsletter.store.programmes import EnrolmentState, StepEmail
+from newsletter.store.programmes import EnrolmentState, SentToday, StepEmail
 from newsletter.store.subscribers import NewSubscriber, SubscriberSource, SubscriberState
 
 KEY = "stronger-feet"  # the shipped programmes.yaml's
@@ -29,7 +29,9 @@ def into_programme(
         day = last_day - timedelta(weeks=steps - number)
         after = None if number == STEPS else (day + timedelta(weeks=1)).isoformat()
         at = datetime.combine(day, time(9), UTC)
-        queued = store.queue_step(KEY, number, day.isoformat(), after, email, at)
+        queued = store.queue_step(
+            KEY, number, day.isoformat(), after, email, at, nothing_sent(day.isoformat())
+        )
         assert queued >= 1, f"step {number} was not due on {day}"
     if state in (EnrolmentState.PAUSED, EnrolmentState.LEFT):
         when = datetime.combine(last_day, time(12), UTC)
@@ -70,3 +72,8 @@ def _subscriber(store: SqlStore, address: str, state: SubscriberState, now: date
     record = store.create_subscriber(new, now)
     assert record is not None
     return record.id
+
+
+def nothing_sent(day: str) -> SentToday:
+    """``day`` on a site in UTC, no digest sent on it."""
+    return SentToday(datetime.fromisoformat(day).replace(tzinfo=UTC))
