@@ -96,6 +96,16 @@ def subscriber_id(store: SqlStore, email: str) -> int:
     return found.id
 
 
+def joined(store: SqlStore, mailer: Settings, emails: list[str]) -> Clock:
+    """``emails`` subscribed and joined to FEET on START's day at 08:00, after the send
+    hour (their first step is due then); the clock, at that moment."""
+    add_subscribers(store, emails)
+    clock = Clock(START + timedelta(hours=2))
+    for email in emails:
+        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
+    return clock
+
+
 def site_programme(root: Path) -> None:
     """FEET as the site's programmes.yaml, each step's subject as ``render`` writes it, so a
     `newsletter run` in a process of its own queues and sends the same steps."""
@@ -215,9 +225,7 @@ def test_fourteen_weeks_of_steps(
 def test_a_step_is_queued_once_however_often_cron_runs(
     store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
 ) -> None:
-    add_subscribers(store, ["a@x.org"])
-    clock = Clock(START + timedelta(hours=2))
-    join(mailer.newsletter, store, subscriber_id(store, "a@x.org"), FEET, clock())
+    clock = joined(store, mailer, ["a@x.org"])
     first = send_due_steps(mailer, store, clock, [FEET], render)
     again = send_due_steps(mailer, store, clock, [FEET], render)
     assert first.queued == {"feet step 1": 1} and first.sent == 1
@@ -226,10 +234,8 @@ def test_a_step_is_queued_once_however_often_cron_runs(
 
 
 def test_restart_starts_over_and_rejoining_carries_on(store: SqlStore, mailer: Settings) -> None:
-    add_subscribers(store, ["a@x.org"])
+    clock = joined(store, mailer, ["a@x.org"])
     reader = subscriber_id(store, "a@x.org")
-    clock = Clock(START + timedelta(hours=2))
-    join(mailer.newsletter, store, reader, FEET, clock())
     send_due_steps(mailer, store, clock, [FEET], render)
     store.set_enrolment_state(reader, "feet", EnrolmentState.LEFT, clock())
     clock.advance(days=8)
@@ -258,14 +264,11 @@ def test_the_schedule_avoids_the_digest_day_and_waits_for_the_send_hour() -> Non
 def test_a_reader_of_plain_text_gets_the_step_as_text(
     store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
 ) -> None:
-    add_subscribers(store, ["html@x.org", "text@x.org"])
+    clock = joined(store, mailer, ["html@x.org", "text@x.org"])
     with store.engine.begin() as connection:
         connection.execute(
             update(Subscriber).where(Subscriber.email == "text@x.org").values(choice="fmt=text")
         )
-    clock = Clock(START + timedelta(hours=2))
-    for email in ("html@x.org", "text@x.org"):
-        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 2
     kinds = {r.rcpt_tos[0]: r.message.get_content_type() for r in smtp[0].messages}
     assert kinds == {"html@x.org": "multipart/alternative", "text@x.org": "text/plain"}
@@ -274,10 +277,7 @@ def test_a_reader_of_plain_text_gets_the_step_as_text(
 def test_a_step_waiting_for_a_retry_is_dropped_when_the_reader_leaves_the_programme(
     store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
 ) -> None:
-    add_subscribers(store, ["stays@x.org", "leaves@x.org"])
-    clock = Clock(START + timedelta(hours=2))
-    for email in ("stays@x.org", "leaves@x.org"):
-        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
+    clock = joined(store, mailer, ["stays@x.org", "leaves@x.org"])
     smtp[0].tempfail_once.update({"stays@x.org", "leaves@x.org"})
     first = send_due_steps(mailer, store, clock, [FEET], render)
     assert (first.sent, first.retry) == (0, 2)
@@ -293,9 +293,7 @@ def test_a_step_waiting_for_a_retry_is_dropped_when_the_reader_leaves_the_progra
 def test_without_verp_a_bounce_of_a_step_stops_a_reader_sent_no_digest_yet(
     store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
 ) -> None:
-    add_subscribers(store, ["new@x.org"])
-    clock = Clock(START + timedelta(hours=2))
-    join(mailer.newsletter, store, subscriber_id(store, "new@x.org"), FEET, clock())
+    clock = joined(store, mailer, ["new@x.org"])
     assert send_due_steps(mailer, store, clock, [FEET], render).sent == 1
     bounce = bounce_report(fill("postfix_01", "news@example.com", "new@x.org"), None)
     assert bounce.proof == "recent_send"
@@ -308,10 +306,8 @@ def test_without_verp_a_bounce_of_a_step_stops_a_reader_sent_no_digest_yet(
 def test_readers_past_a_shortened_programme_are_finished(
     store: SqlStore, mailer: Settings, smtp: tuple[Recorder, str]
 ) -> None:
-    add_subscribers(store, ["a@x.org"])
+    clock = joined(store, mailer, ["a@x.org"])
     reader = subscriber_id(store, "a@x.org")
-    clock = Clock(START + timedelta(hours=2))
-    join(mailer.newsletter, store, reader, FEET, clock())
     for _ in range(3):
         send_due_steps(mailer, store, clock, [FEET], render)
         clock.advance(days=7)
@@ -327,10 +323,7 @@ def test_a_digest_sent_a_day_late_holds_that_days_step_for_its_readers(
 ) -> None:
     # Cron (or the mail server) was down on Monday: W50's digest reached late@ on Tuesday
     # morning, the day their second step was due. On time@'s it went on Monday.
-    add_subscribers(store, ["late@x.org", "time@x.org"])
-    clock = Clock(START + timedelta(hours=2))  # Tuesday 08:00
-    for email in ("late@x.org", "time@x.org"):
-        join(mailer.newsletter, store, subscriber_id(store, email), FEET, clock())
+    clock = joined(store, mailer, ["late@x.org", "time@x.org"])  # Tuesday 08:00
     send_due_steps(mailer, store, clock, [FEET], render)
     w50 = add_digest(store, week="2026-W50")
     for email, sent_at in (
