@@ -153,10 +153,9 @@ class DeliveriesSql(SqlBase):
     ) -> list[DeliveryJob]:
         """Take up to ``limit`` due rows (pending first, then retries whose time has come);
         rows of subscribers no longer active (or, for a step, gone from its programme) become
-        skipped. ``message_id`` makes, from the
-        subscriber id, the Message-ID of a row that has none yet (it is stored with the
-        row's ``sending`` mark). On PostgreSQL concurrent claimers skip
-        each other's rows (FOR UPDATE SKIP LOCKED)."""
+        skipped. ``message_id`` makes, from the subscriber id, the Message-ID of a row that
+        has none yet (it is stored with the row's ``sending`` mark). On PostgreSQL
+        concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED)."""
         with self._core() as connection:
             claim = functools.partial(self._claim_state, connection, parent, claimer, now)
             rows = claim(_S.PENDING, limit)
