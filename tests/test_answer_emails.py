@@ -13,12 +13,14 @@ from newsletter.mail.answers import AnswerReport, decide, tell_askers
 from newsletter.questions import QuestionInput, ask_question, moderate
 from newsletter.run import RunReport, run_after_collect
 from newsletter.store import SqlStore
-from newsletter.store.answer_emails import MAX_ATTEMPTS, AnswerEmailState
+from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmail, OnceEmailState
 from newsletter.store.questions import QuestionRecord
 from newsletter.web import UNLIMITED
 from tests.support.clock import Clock
 from tests.support.send import BASE_URL, Recorder, site
 from tests.support.web import Browser, make_app, web_settings
+
+ANSWER = OnceEmail.ANSWER
 
 
 def answered(
@@ -55,7 +57,7 @@ def test_the_asker_is_told_once_with_the_link(
     assert text is not None and f"{BASE_URL}questions/{question.id}\r\n" in text.get_content()
     html = message.get_body(("html",))
     assert html is not None and f'href="{BASE_URL}questions/{question.id}"' in html.get_content()
-    assert store.answer_email_state(question.id) == AnswerEmailState.SENT
+    assert store.once_email_state(ANSWER, question.id) == OnceEmailState.SENT
 
     again = tell_askers(settings, store, clock)
     assert again == AnswerReport() and again.summary() == "answers: no asker to tell"
@@ -70,12 +72,12 @@ def test_a_claimed_email_is_never_sent_twice(
     recorder, url = smtp
     settings, _ = site(tmp_path / "site", smtp_url=url)
     question = answered(store, clock)
-    assert store.claim_answer_email(question.id, clock())
-    assert not store.claim_answer_email(question.id, clock()), "a second claimer gets nothing"
+    assert store.claim_once_email(ANSWER, question.id, clock())
+    assert not store.claim_once_email(ANSWER, question.id, clock()), "a second claimer gets nothing"
     # The first claimer died before recording what the server said: in doubt, left alone.
     assert tell_askers(settings, store, clock).told == 0
     assert recorder.messages == []
-    assert store.answer_email_state(question.id) == AnswerEmailState.SENDING
+    assert store.once_email_state(ANSWER, question.id) == OnceEmailState.SENDING
 
 
 def test_a_server_that_cannot_be_reached_is_tried_again_then_given_up(
@@ -86,10 +88,10 @@ def test_a_server_that_cannot_be_reached_is_tried_again_then_given_up(
     first = tell_askers(settings, store, clock)
     assert (first.told, first.retry) == (0, 1)
     assert "cannot connect" in first.summary()
-    assert store.answer_email_state(question.id) == AnswerEmailState.RETRY
+    assert store.once_email_state(ANSWER, question.id) == OnceEmailState.RETRY
     for _ in range(MAX_ATTEMPTS - 1):
         tell_askers(settings, store, clock)
-    assert store.answer_email_state(question.id) == AnswerEmailState.FAILED
+    assert store.once_email_state(ANSWER, question.id) == OnceEmailState.FAILED
     recorder, url = smtp
     working, _ = site(tmp_path / "working", smtp_url=url)
     assert tell_askers(working, store, clock).told == 0, "given up: not sent later"
@@ -106,7 +108,7 @@ def test_a_greylisted_email_goes_at_the_next_run(
     assert tell_askers(settings, store, clock).retry == 1
     assert tell_askers(settings, store, clock).told == 1
     assert recorder.recipients() == ["ann@example.com"]
-    assert store.answer_email_state(question.id) == AnswerEmailState.SENT
+    assert store.once_email_state(ANSWER, question.id) == OnceEmailState.SENT
 
 
 def test_run_tells_the_asker_after_publishing(
@@ -124,10 +126,10 @@ def test_run_tells_the_asker_after_publishing(
 
 
 def test_decide() -> None:
-    assert decide("sent", 1) == AnswerEmailState.SENT
-    assert decide("retry", 1) == AnswerEmailState.RETRY
-    assert decide("retry", MAX_ATTEMPTS) == AnswerEmailState.FAILED
-    assert decide("failed", 1) == decide("bounced", 1) == AnswerEmailState.FAILED
+    assert decide("sent", 1) == OnceEmailState.SENT
+    assert decide("retry", 1) == OnceEmailState.RETRY
+    assert decide("retry", MAX_ATTEMPTS) == OnceEmailState.FAILED
+    assert decide("failed", 1) == decide("bounced", 1) == OnceEmailState.FAILED
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from newsletter.mail.size import unsubscribe_mailbox
 from newsletter.mail.verp import VerpRef, verp_for
 from newsletter.run import RunReport, run_after_collect
 from newsletter.store import SqlStore
-from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmailState
+from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmail, OnceEmailState
 from newsletter.store.subscribers import SubscriberRecord
 from newsletter.store.welcome_emails import WelcomeToSend
 from newsletter.subscribers import Links, load_tokens
@@ -58,6 +58,7 @@ from tests.support.web import (
 )
 
 S = OnceEmailState
+WELCOME = OnceEmail.WELCOME
 DOWN = "smtp://127.0.0.1:1"  # nothing listens there: every connection is refused
 FOOT = [("feet", "Stronger feet in 11 weeks", "One exercise a week, from the day you join.")]
 
@@ -116,7 +117,10 @@ def test_confirming_sends_one_welcome_however_often_the_link_is_followed(
     [welcome] = welcomes(settings)
     assert welcome.to == "ann@example.com"
     reader = subscriber(store, "ann@example.com")
-    assert (reader.state, store.welcome_state(reader.id)) == ("active", S.SENT)
+    assert (reader.state, store.once_email_state(WELCOME, reader.id)) == (
+        "active",
+        S.SENT,
+    )
     report = welcome_readers(settings, store, clock)  # `run`'s step: nothing is owed
     assert report.summary() == "welcome: no new reader to welcome"
     assert len(welcomes(settings)) == 1
@@ -145,7 +149,7 @@ def test_tabs_confirming_at_the_same_moment_owe_and_send_one_welcome(
         sent = list(pool.map(tab, range(tabs)))
     assert sorted(sent) == [0] * (tabs - 1) + [1]
     assert recorder.recipients() == ["ann@example.com"]
-    assert store.welcome_state(reader.id) == S.SENT
+    assert store.once_email_state(WELCOME, reader.id) == S.SENT
 
 
 def test_a_mail_server_down_at_confirmation_fails_nothing_and_run_sends_the_welcome_once(
@@ -156,7 +160,9 @@ def test_a_mail_server_down_at_confirmation_fails_nothing_and_run_sends_the_welc
     page = follow(Browser(make_app(down, store, clock, UNLIMITED)), confirm_path(down, reader))
     assert "You're subscribed" in page, "the reader sees their subscription confirmed"
     assert subscriber(store, "ann@example.com").state == "active"
-    assert store.welcome_state(reader.id) == S.RETRY, "not lost: waiting for the next run"
+    assert store.once_email_state(WELCOME, reader.id) == S.RETRY, (
+        "not lost: waiting for the next run"
+    )
 
     recorder, url = smtp
     up = web_settings(tmp_path / "site", NEWSLETTER_SMTP_URL=url)  # the server is back
@@ -173,7 +179,7 @@ def test_a_mail_server_down_at_confirmation_fails_nothing_and_run_sends_the_welc
         "problems": [],
     }
     assert recorder.recipients() == ["ann@example.com"]
-    assert store.welcome_state(reader.id) == S.SENT
+    assert store.once_email_state(WELCOME, reader.id) == S.SENT
 
 
 def test_a_server_that_stays_down_is_tried_at_later_runs_then_given_up(
@@ -186,7 +192,7 @@ def test_a_server_that_stays_down_is_tried_at_later_runs_then_given_up(
     assert (first.sent, first.retry) == (0, 1) and "cannot connect" in first.summary()
     for _ in range(MAX_ATTEMPTS - 1):
         welcome_readers(down, store, clock)
-    assert store.welcome_state(reader.id) == S.FAILED
+    assert store.once_email_state(WELCOME, reader.id) == S.FAILED
     assert store.welcomes_due(10) == []
 
 
@@ -205,7 +211,7 @@ def test_a_reader_who_leaves_before_it_goes_gets_no_welcome(
     recorder, url = smtp
     up = web_settings(tmp_path / "site", NEWSLETTER_SMTP_URL=url)
     assert welcome_readers(up, store, clock).sent == 0
-    assert not store.claim_welcome(reader.id, clock()), "not even by a stale list"
+    assert not store.claim_once_email(WELCOME, reader.id, clock()), "not even by a stale list"
     assert recorder.messages == []
 
 
@@ -222,7 +228,7 @@ def test_imports_and_the_operators_adds_owe_no_welcome(store: SqlStore, clock: C
     for reader in [web, *readers]:
         assert reader is not None
         assert subscriber(store, reader.email).state == "active"
-        assert store.welcome_state(reader.id) is None
+        assert store.once_email_state(WELCOME, reader.id) is None
     assert store.welcomes_due(10) == []
 
 
@@ -233,17 +239,17 @@ def test_confirming_owes_the_welcome_in_the_same_transaction_once(
     confirmed = store.confirm_subscriber(reader.id, clock())
     assert confirmed is not None and confirmed.state == "active"
     assert store.confirm_subscriber(reader.id, clock()) is None, "confirmed once"
-    assert store.welcome_state(reader.id) == S.DUE
+    assert store.once_email_state(WELCOME, reader.id) == S.DUE
     [due] = store.welcomes_due(10)
     assert (due.subscriber_id, due.attempts) == (reader.id, 0)
     assert store.welcomes_due(10, only=reader.id) == [due]
-    assert store.claim_welcome(reader.id, clock())
-    assert not store.claim_welcome(reader.id, clock()), "a second claimer gets nothing"
-    store.record_welcome(reader.id, S.RETRY, clock(), None, "451 try later")
+    assert store.claim_once_email(WELCOME, reader.id, clock())
+    assert not store.claim_once_email(WELCOME, reader.id, clock()), "a second claimer gets nothing"
+    store.record_once_email(WELCOME, reader.id, S.RETRY, clock(), None, "451 try later")
     assert store.welcomes_due(10, only=reader.id) == [], "a retry waits for a run"
     assert [w.attempts for w in store.welcomes_due(10)] == [1]
     assert store.erase_subscriber(reader.id, clock())
-    assert store.welcome_state(reader.id) is None, "erased with the reader"
+    assert store.once_email_state(WELCOME, reader.id) is None, "erased with the reader"
 
 
 def test_the_welcome_says_when_the_digest_comes_shows_the_exercise_and_links_their_pages(

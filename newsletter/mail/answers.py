@@ -21,6 +21,7 @@ from newsletter.mail.once import OnceReport, decide, send_once
 from newsletter.mail.transport import Envelope, Transport, transport_factory
 from newsletter.store import SqlStore
 from newsletter.store.answer_emails import AnswerToTell
+from newsletter.store.once_emails import OnceEmail
 from newsletter.templating import make_environment
 
 __all__ = ["AnswerComposer", "AnswerReport", "decide", "tell_askers"]
@@ -33,15 +34,13 @@ class AnswerReport(OnceReport):
     """What the answers step of `run` did."""
 
     sent_key: ClassVar[str] = "told"
+    step: ClassVar[str] = "answers"
+    nobody: ClassVar[str] = "no asker to tell"
+    went: ClassVar[str] = "{} asker(s) told their question is answered"
 
     @property
     def told(self) -> int:
         return self.sent
-
-    def summary(self) -> str:
-        if not (self.told or self.retry or self.failed):
-            return "answers: no asker to tell"
-        return "answers: " + self.said(f"{self.told} asker(s) told their question is answered")
 
 
 def tell_askers(
@@ -55,9 +54,8 @@ def tell_askers(
     due = store.answers_to_tell(BATCH)
     if due:
         compose = AnswerComposer(settings)
-        claim, record = store.claim_answer_email, store.record_answer_email
         transport = transport or transport_factory(settings.env.smtp_url, settings.env.outbox)()
-        send_once(due, compose, claim, record, clock, report, transport)
+        send_once(OnceEmail.ANSWER, due, compose, store, clock, report, transport)
     return report
 
 

@@ -21,7 +21,8 @@ from newsletter.mail.transport import (
     TransientFailure,
     Transport,
 )
-from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmailState
+from newsletter.store import SqlStore
+from newsletter.store.once_emails import MAX_ATTEMPTS, OnceEmail, OnceEmailState
 
 _S = OnceEmailState
 
@@ -37,8 +38,6 @@ class Owed(Protocol):
 
 
 OwedT = TypeVar("OwedT", bound=Owed)
-Claim = Callable[[int, datetime], bool]  # (key, now) -> ours to send?
-Record = Callable[[int, OnceEmailState, datetime, str | None, str | None], None]
 
 
 @dataclass
@@ -50,6 +49,10 @@ class OnceReport:
     failed: int = 0
     problems: list[str] = field(default_factory=list)  # one sentence per email not sent
     sent_key: ClassVar[str] = "sent"  # what `run --json` calls those sent
+    # How `run` says it: "<step>: <nobody>", or "<step>: " + went with the count sent.
+    step: ClassVar[str]
+    nobody: ClassVar[str]
+    went: ClassVar[str]
 
     def count(self, state: OnceEmailState, error: str | None) -> None:
         if state == _S.SENT:
@@ -70,38 +73,39 @@ class OnceReport:
             "problems": list(self.problems),
         }
 
-    def said(self, what_went: str) -> str:
-        """``what_went`` (the count of those sent, in words), then the others, and the
-        last problem."""
-        said = [what_went]
+    def summary(self) -> str:
+        """The count of those sent, in words, then the others, and the last problem."""
+        if not (self.sent or self.retry or self.failed):
+            return f"{self.step}: {self.nobody}"
+        said = [self.went.format(self.sent)]
         if self.retry:
             said.append(f"{self.retry} to try again at the next run")
         if self.failed:
             said.append(f"{self.failed} not sent")
         problems = f" ({self.problems[-1]})" if self.problems else ""
-        return ", ".join(said) + problems
+        return f"{self.step}: " + ", ".join(said) + problems
 
 
 def send_once(
+    email: OnceEmail,
     due: Sequence[OwedT],
     compose: Callable[[OwedT, datetime], Envelope],
-    claim: Claim,
-    record: Record,
+    store: SqlStore,
     clock: Callable[[], datetime],
     report: OnceReport,
     transport: Transport,
 ) -> None:
-    """Send each email of ``due`` that this call claims through ``transport`` (closed once
-    done), and count what became of it."""
+    """Send each ``email`` of ``due`` that this call claims through ``transport`` (closed
+    once done), and count what became of it."""
     try:
         for owed in due:
             # Built before the claim: a message that cannot be built (a template, DKIM)
             # leaves nothing in doubt.
             envelope = compose(owed, clock())
-            if not claim(owed.key, clock()):
+            if not store.claim_once_email(email, owed.key, clock()):
                 continue  # another run has it
             state, error, stop = attempt(transport, envelope, owed.attempts + 1)
-            record(owed.key, state, clock(), envelope.message_id, error)
+            store.record_once_email(email, owed.key, state, clock(), envelope.message_id, error)
             report.count(state, error)
             if stop:
                 break  # the server refuses us: every other message would fail the same way

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from newsletter.config import Settings
 from newsletter.mail.composer import Composer
@@ -27,6 +28,7 @@ from newsletter.mail.once import OnceReport, send_once
 from newsletter.mail.size import unsubscribe_mailbox
 from newsletter.mail.transport import Envelope, Transport, transport_factory
 from newsletter.store import SqlStore
+from newsletter.store.once_emails import OnceEmail
 from newsletter.store.welcome_emails import WelcomeToSend
 from newsletter.subscribers.tokens import Links, load_tokens
 
@@ -49,10 +51,9 @@ Write = Callable[[WelcomeToSend, datetime], WelcomeWords]
 class WelcomeReport(OnceReport):
     """What the welcome step of `run` (or a confirmation) did."""
 
-    def summary(self) -> str:
-        if not (self.sent or self.retry or self.failed):
-            return "welcome: no new reader to welcome"
-        return "welcome: " + self.said(f"{self.sent} new reader(s) welcomed")
+    step: ClassVar[str] = "welcome"
+    nobody: ClassVar[str] = "no new reader to welcome"
+    went: ClassVar[str] = "{} new reader(s) welcomed"
 
 
 def send_welcomes(
@@ -69,9 +70,8 @@ def send_welcomes(
     due = store.welcomes_due(BATCH, only)
     if due:
         compose = WelcomeComposer(settings, write)
-        claim, record = store.claim_welcome, store.record_welcome
         transport = transport or transport_factory(settings.env.smtp_url, settings.env.outbox)()
-        send_once(due, compose, claim, record, clock, report, transport)
+        send_once(OnceEmail.WELCOME, due, compose, store, clock, report, transport)
     return report
 
 

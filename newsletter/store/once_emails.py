@@ -13,6 +13,9 @@ A welcome's row is written ``due`` when it is owed (the reader confirmed); an as
 no row until it is claimed, when it is written ``sending`` straight away. The claim
 commits ``sending`` before the message reaches a server, and only the one who claimed
 sends: two runs at once, or a run after a crash, never send it twice.
+
+The ledgers are kept here, for both emails (``OnceEmail`` names which); which emails are
+owed is each one's own question (``answer_emails.py``, ``welcome_emails.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from newsletter.store.base import SqlBase, dialect_insert
+from newsletter.store.models import AnswerEmail, Subscriber, WelcomeEmail
+from newsletter.store.subscribers import SubscriberState
 
 MAX_ATTEMPTS = 3  # tries (runs) before a one-off email is given up
 
@@ -48,52 +55,86 @@ ONCE_EMAIL_TRANSITIONS: dict[OnceEmailState | None, frozenset[OnceEmailState]] =
 CLAIMABLE = (OnceEmailState.DUE, OnceEmailState.RETRY)
 
 
-def claim_row(
-    session: Session,
-    key: InstrumentedAttribute[int],
-    value: int,
-    now: datetime,
-    *also: ColumnElement[bool],
-) -> bool:
-    """Move the ledger row whose ``key`` is ``value`` from due or retry to ``sending``,
-    counting the try; False when it is not there to claim (someone else did, or it was
-    sent or given up meanwhile, or one of the conditions ``also`` fails)."""
-    table = _table(key)
+class OnceEmail(StrEnum):
+    """Which one-off email: each has its ledger, keyed by what the email is about."""
+
+    ANSWER = "answer"  # the asker's (answer_emails), by the question's id
+    WELCOME = "welcome"  # the reader's welcome (welcome_emails), by the subscriber's id
+
+
+class OnceEmailsSql(SqlBase):
+    """The ledgers of the one-off emails: claim one, record what became of it, ask where
+    it is."""
+
+    def claim_once_email(self, email: OnceEmail, key: int, now: datetime) -> bool:
+        """Mark the email ``sending``, committed; False when someone else did (or it was
+        sent, or given up) meanwhile, or a welcome's reader left: then it is not ours to
+        send."""
+        with self._session() as session:
+            if email is OnceEmail.ANSWER and _first_claim(session, key, now):
+                return True
+            return _claim_row(session, email, key, now)  # a retry, or a welcome
+
+    def record_once_email(
+        self,
+        email: OnceEmail,
+        key: int,
+        state: OnceEmailState,
+        now: datetime,
+        message_id: str | None,
+        error: str | None,
+    ) -> None:
+        """What became of the claimed email (one no longer ``sending`` is left alone)."""
+        table = _table(email)
+        with self._session() as session:
+            session.execute(
+                update(table)
+                .where(_key(email) == key, table.state == OnceEmailState.SENDING)
+                .values(state=state, updated_at=now, message_id=message_id, error=error)
+            )
+
+    def once_email_state(self, email: OnceEmail, key: int) -> OnceEmailState | None:
+        """Where the email is (None: it has no row: not claimed, or not owed)."""
+        with self._session() as session:
+            found = session.scalar(select(_table(email).state).where(_key(email) == key))
+        return None if found is None else OnceEmailState(found)
+
+
+def _first_claim(session: Session, question_id: int, now: datetime) -> bool:
+    """An asker's email has no row until it is claimed: write it ``sending``; False when
+    it has one already."""
+    inserted = session.scalar(
+        dialect_insert(session, AnswerEmail)
+        .values(entry_id=question_id, state=OnceEmailState.SENDING, attempts=1, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["entry_id"])
+        .returning(AnswerEmail.entry_id)
+    )
+    return inserted is not None
+
+
+def _claim_row(session: Session, email: OnceEmail, key: int, now: datetime) -> bool:
+    """Move the email's row from due or retry to ``sending``, counting the try; False when
+    it is not there to claim (someone else did, it was sent or given up meanwhile, or a
+    welcome's reader is no longer active)."""
+    table = _table(email)
+    claimable = [_key(email) == key, table.state.in_(CLAIMABLE)]
+    if email is OnceEmail.WELCOME:
+        active = select(Subscriber.id).where(Subscriber.state == SubscriberState.ACTIVE)
+        claimable.append(WelcomeEmail.subscriber_id.in_(active))
     claimed = session.execute(
         update(table)
-        .where(key == value, table.state.in_(CLAIMABLE), *also)
+        .where(*claimable)
         .values(state=OnceEmailState.SENDING, attempts=table.attempts + 1, updated_at=now)
     )
     return bool(getattr(claimed, "rowcount", 0))
 
 
-def record_row(
-    session: Session,
-    key: InstrumentedAttribute[int],
-    value: int,
-    state: OnceEmailState,
-    now: datetime,
-    message_id: str | None,
-    error: str | None,
-) -> None:
-    """What became of a claimed email (a row no longer ``sending`` is left alone)."""
-    table = _table(key)
-    session.execute(
-        update(table)
-        .where(key == value, table.state == OnceEmailState.SENDING)
-        .values(state=state, updated_at=now, message_id=message_id, error=error)
-    )
+def _key(email: OnceEmail) -> InstrumentedAttribute[int]:
+    """The email's ledger's key column."""
+    return AnswerEmail.entry_id if email is OnceEmail.ANSWER else WelcomeEmail.subscriber_id
 
 
-def row_state(
-    session: Session, key: InstrumentedAttribute[int], value: int
-) -> OnceEmailState | None:
-    """Where the email is (None: no row)."""
-    found = session.scalar(select(_table(key).state).where(key == value))
-    return None if found is None else OnceEmailState(found)
-
-
-def _table(key: InstrumentedAttribute[int]) -> Any:
+def _table(email: OnceEmail) -> Any:
     """The ledger's model class (AnswerEmail, WelcomeEmail): each has the columns state,
     attempts, updated_at, message_id and error."""
-    return key.class_
+    return _key(email).class_

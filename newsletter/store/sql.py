@@ -19,6 +19,7 @@ from newsletter.store.leases import LeasesSql
 from newsletter.store.links import LinksSql
 from newsletter.store.locks import LocksSql
 from newsletter.store.notes import NotesSql
+from newsletter.store.once_emails import OnceEmailsSql
 from newsletter.store.preferences import PreferencesSql
 from newsletter.store.programmes import ProgrammesSql
 from newsletter.store.questions import QuestionsSql
@@ -51,5 +52,6 @@ class SqlStore(
     FediverseRepliesSql,
     FediverseHealthSql,
     WelcomeEmailsSql,
+    OnceEmailsSql,
 ):
     """The store every caller takes: one mixin per table family."""

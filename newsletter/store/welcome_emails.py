@@ -24,21 +24,13 @@ from sqlalchemy import ColumnElement, and_, select
 
 from newsletter.store.base import SqlBase, dialect_insert
 from newsletter.store.models import Subscriber, WelcomeEmail
-from newsletter.store.once_emails import (
-    CLAIMABLE,
-    OnceEmailState,
-    claim_row,
-    record_row,
-    row_state,
-)
+from newsletter.store.once_emails import CLAIMABLE, OnceEmailState
 from newsletter.store.subscribers import (
     SubscriberRecord,
     SubscriberSource,
     SubscriberState,
     change_state,
 )
-
-_ACTIVE = select(Subscriber.id).where(Subscriber.state == SubscriberState.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -109,29 +101,3 @@ class WelcomeEmailsSql(SqlBase):
         )
         with self._session() as session:
             return [WelcomeToSend(*row) for row in session.execute(query)]
-
-    def claim_welcome(self, subscriber_id: int, now: datetime) -> bool:
-        """Mark the reader's welcome ``sending``, committed; False when someone else did (or
-        it was sent, or given up) meanwhile, or the reader left: then it is not ours to
-        send."""
-        with self._session() as session:
-            active = WelcomeEmail.subscriber_id.in_(_ACTIVE)
-            return claim_row(session, WelcomeEmail.subscriber_id, subscriber_id, now, active)
-
-    def record_welcome(
-        self,
-        subscriber_id: int,
-        state: OnceEmailState,
-        now: datetime,
-        message_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        """What became of a claimed welcome."""
-        with self._session() as session:
-            key = WelcomeEmail.subscriber_id
-            record_row(session, key, subscriber_id, state, now, message_id, error)
-
-    def welcome_state(self, subscriber_id: int) -> OnceEmailState | None:
-        """Where the reader's welcome is (None: none is owed)."""
-        with self._session() as session:
-            return row_state(session, WelcomeEmail.subscriber_id, subscriber_id)
