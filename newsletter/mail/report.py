@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from newsletter.store.deliveries import DeliveryState
@@ -116,25 +116,9 @@ class SendReport:
         return found
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "week": self.week,
-            "transport": self.transport,
-            "sent": self.sent,
-            "retry": self.retry,
-            "failed": self.failed,
-            "bounced": self.bounced,
-            "skipped": self.skipped,
-            "released": self.released,
-            "journal_delivered": self.journal_delivered,
-            "resent_after_crash": self.resent_after_crash,
-            "resent_in_all": self.resent_in_all,
-            "requeued_unknown": self.requeued_unknown,
-            "handed_back": self.handed_back,
-            "cause": self.cause,
-            "paused": self.paused,
-            "busy": self.busy,
-            "nothing": self.nothing,
-            "counts": {state.value: n for state, n in self.counts.items()},
-            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
-            "seconds": round(self.seconds, 2),
-        }
+        """Every field, in order, as `send --json` and `run --json` print it."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        shown["counts"] = {state.value: n for state, n in self.counts.items()}
+        shown["next_retry_at"] = self.next_retry_at.isoformat() if self.next_retry_at else None
+        shown["seconds"] = round(self.seconds, 2)
+        return shown
