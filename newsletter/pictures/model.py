@@ -162,13 +162,8 @@ def _sit_lift(pose: Pose) -> Figure:
 
 def _seated(hip: Point, knee: Point, foot: Foot) -> Figure:
     shoulder = (hip[0] - 6, hip[1] - 48)
-    hand = (hip[0] + 18, hip[1] - 4)
-    lines = (
-        (hip, shoulder),
-        (shoulder, (shoulder[0] + 10, shoulder[1] + 24), hand),
-        (hip, knee, foot.ankle),
-    )
-    return Figure((shoulder[0] + 3, shoulder[1] - 13), lines, foot)
+    arm = ((shoulder[0] + 10, shoulder[1] + 24), (hip[0] + 18, hip[1] - 4))
+    return _side_on(hip, shoulder, arm, knee, foot, head_ahead=3)
 
 
 def _floor(pose: Pose) -> Figure:
@@ -176,13 +171,22 @@ def _floor(pose: Pose) -> Figure:
     knee = (100.0, GROUND - 10)
     foot = foot_points((148.0, GROUND - 14), pose, FOOT)
     shoulder = (hip[0] + 8, hip[1] - 48)
-    hand = (shoulder[0] + 40, shoulder[1] + 22)
-    lines = (
-        (hip, shoulder),
-        (shoulder, (shoulder[0] + 20, shoulder[1] + 14), hand),
-        (hip, knee, foot.ankle),
-    )
-    return Figure((shoulder[0] + 4, shoulder[1] - 13), lines, foot)
+    arm = ((shoulder[0] + 20, shoulder[1] + 14), (shoulder[0] + 40, shoulder[1] + 22))
+    return _side_on(hip, shoulder, arm, knee, foot, head_ahead=4)
+
+
+def _side_on(
+    hip: Point,
+    shoulder: Point,
+    arm: tuple[Point, Point],
+    knee: Point,
+    foot: Foot,
+    head_ahead: float,
+) -> Figure:
+    """A body on the floor or a chair, seen from the side: the back, the near arm (elbow,
+    hand), the near leg down to the foot, and the head ``head_ahead`` past the shoulder."""
+    lines = ((hip, shoulder), (shoulder, *arm), (hip, knee, foot.ankle))
+    return Figure((shoulder[0] + head_ahead, shoulder[1] - 13), lines, foot)
 
 
 def _one_leg(pose: Pose) -> Figure:
