@@ -13,14 +13,6 @@ from newsletter.fediverse.actor import AS, PUBLIC, Identity
 
 
 @dataclass(frozen=True)
-class Mention:
-    """The account a reply is addressed to: its actor, and how it is named (@user@host)."""
-
-    actor: str
-    name: str
-
-
-@dataclass(frozen=True)
 class PostContent:
     """One of our things as a post: an article, an answered question, the week's exercise."""
 
@@ -39,6 +31,14 @@ class PostContent:
     def content_hash(self) -> str:
         text = f"{self.html}\0{self.url}\0{self.image}\0{self.in_reply_to}\0{self.mention}"
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """The account a reply is addressed to: its actor, and how it is named (@user@host)."""
+
+    actor: str
+    name: str
 
 
 def _stamp(when: datetime) -> str:

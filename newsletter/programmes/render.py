@@ -46,14 +46,6 @@ WEEK = 7  # days: a programme whose steps are a week apart counts in weeks
 
 
 @dataclass(frozen=True)
-class RoutineLine:
-    """An earlier step's exercise, as the routine so far repeats it."""
-
-    name: str
-    sets: str
-
-
-@dataclass(frozen=True)
 class StepView:
     """What the step's templates see: plain text, every link absolute once filled in."""
 
@@ -73,6 +65,14 @@ class StepView:
     feed_urls: tuple[tuple[str, str], ...]  # (label, url)
     unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
     preferences_url: str = PREFERENCES_PLACEHOLDER
+
+
+@dataclass(frozen=True)
+class RoutineLine:
+    """An earlier step's exercise, as the routine so far repeats it."""
+
+    name: str
+    sets: str
 
 
 class StepRenderer:

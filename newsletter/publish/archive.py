@@ -43,12 +43,6 @@ DESCRIPTION_CHARS = 155  # what search results show of a meta description
 
 
 @dataclass(frozen=True)
-class Neighbour:
-    href: str
-    label: str
-
-
-@dataclass(frozen=True)
 class DigestPage:
     """What templates/archive/digest.html shows: the digest as the web reads it."""
 
@@ -65,6 +59,14 @@ class DigestPage:
     older: Neighbour | None
     newer: Neighbour | None
     note: Markup | None = None  # the editor's note, as the email carried it
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """The link to the week before or after, as the page names it."""
+
+    href: str
+    label: str
 
 
 def is_week(week: str) -> bool:
