@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import delete, func, or_, select, update
 
@@ -62,7 +63,7 @@ class ActivityRecord:
 
 
 class AdminSql(SqlBase):
-    """Implements :class:`AdminStore`."""
+    """The owner's accounts, their sign-ins and sessions, and the console's activity log."""
 
     def create_admin(
         self, email: str, email_key: str, role: str, password_hash: str, now: datetime
@@ -261,8 +262,4 @@ class AdminSql(SqlBase):
             .order_by(AdminActivity.at.desc(), AdminActivity.id.desc())
             .limit(limit)
         )
-        with self._session() as session:
-            return [
-                ActivityRecord(row.at, row.admin_email, row.action, row.subject)
-                for row in session.scalars(query)
-            ]
+        return self._rows(query, partial(record, ActivityRecord))

@@ -5,15 +5,17 @@ dialect's own INSERT … ON CONFLICT."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import StoreError
+
+Value = TypeVar("Value")
 
 
 class SqlBase:
@@ -36,6 +38,12 @@ class SqlBase:
                 yield session
         except SQLAlchemyError as exc:
             raise database_error(exc) from None
+
+    def _rows(self, query: Select[Any], make: Callable[[Any], Value]) -> list[Value]:
+        """Each row ``query`` selects, made a plain value by ``make`` (usually
+        ``partial(record, SomeRecord)``), in one transaction."""
+        with self._session() as session:
+            return [make(row) for row in session.scalars(query)]
 
     @contextmanager
     def _core(self) -> Iterator[Connection]:

@@ -66,7 +66,8 @@ class GrowthEvents:
 
 
 class ConsoleSql(SqlBase):
-    """Implements :class:`ConsoleStore`."""
+    """What the owner's console does beyond the other families: edit and answer questions,
+    find, look into and erase subscribers, and the overview's history and growth."""
 
     def edit_question(
         self, question_id: int, title: str, content_html: str, content_hash: str, now: datetime
@@ -110,8 +111,7 @@ class ConsoleSql(SqlBase):
             query = query.where(Subscriber.email_key.like(f"%{escaped}%", escape="\\"))
         if state:
             query = query.where(Subscriber.state == state)
-        with self._session() as session:
-            return [subscriber_record(row) for row in session.scalars(query)]
+        return self._rows(query, subscriber_record)
 
     def subscriber_history(self, subscriber_id: int) -> list[Received]:
         query = (

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 
@@ -83,8 +84,7 @@ class ExercisesSql(SqlBase):
     def exercise_catalog(self) -> list[ExerciseRecord]:
         """Every exercise ever loaded: the active ones in catalog order, then the rest."""
         query = select(Exercise).order_by(Exercise.active.desc(), Exercise.position, Exercise.id)
-        with self._session() as session:
-            return [record(ExerciseRecord, row) for row in session.scalars(query)]
+        return self._rows(query, partial(record, ExerciseRecord))
 
     def featured_weeks(self) -> dict[str, FeaturedWeek]:
         """Every week whose exercise is chosen or pinned, by week."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import bindparam, delete, func, literal, select, true, update
 from sqlalchemy.orm import Session
@@ -193,8 +194,7 @@ class FediverseSql(SqlBase):
 
     def followers(self, limit: int = 1000) -> list[Follower]:
         query = select(FediverseFollower).order_by(FediverseFollower.id).limit(limit)
-        with self._session() as session:
-            return [record(Follower, row) for row in session.scalars(query)]
+        return self._rows(query, partial(record, Follower))
 
     def follower_count(self) -> int:
         with self._session() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -56,8 +57,7 @@ class FediverseHealthSql(SqlBase):
             .order_by(FediverseFollower.followed_at.desc(), FediverseFollower.id.desc())
             .limit(limit)
         )
-        with self._session() as session:
-            return [record(FollowerRecord, row) for row in session.scalars(query)]
+        return self._rows(query, partial(record, FollowerRecord))
 
     def troubled_servers(self, limit: int) -> list[ServerTrouble]:
         """The servers with deliveries waiting for a retry (tried at least once), most

@@ -165,8 +165,7 @@ class ProgrammesSql(SqlBase):
             .where(Enrolment.subscriber_id == subscriber_id)
             .order_by(Enrolment.joined_at, Enrolment.id)
         )
-        with self._session() as session:
-            return [_record(row) for row in session.scalars(query)]
+        return self._rows(query, _record)
 
     def digests_sent_since(self, day_start: datetime) -> SentToday:
         """Which digests reached some reader since ``day_start`` (the site's day began):
@@ -268,8 +267,7 @@ class ProgrammesSql(SqlBase):
             .where(ProgrammeMailing.day >= since, waiting)
             .order_by(ProgrammeMailing.day, ProgrammeMailing.programme, ProgrammeMailing.step)
         )
-        with self._session() as session:
-            return [_to_send(row) for row in session.scalars(query)]
+        return self._rows(query, _to_send)
 
     def programme_counts(self, programme: str) -> ProgrammeCounts:
         """Readers at each step (active, by steps received), paused, finished and left
