@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from newsletter.config import Settings
 from newsletter.mail.bounces.process import bounce_report
@@ -231,6 +231,30 @@ def test_a_step_is_queued_once_however_often_cron_runs(
     assert first.queued == {"feet step 1": 1} and first.sent == 1
     assert again.queued == {} and again.sent == 0
     assert len(smtp[0].messages) == 1
+
+
+def test_which_digests_went_today_is_asked_only_when_a_step_has_readers_due(
+    store: SqlStore, mailer: Settings
+) -> None:
+    # Cron runs every few minutes; on a large list the question scans the week's digest
+    # deliveries, so the runs of the day after the steps are queued do not ask it.
+    asked: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "DISTINCT deliveries.digest_id" in statement:
+            asked.append(statement)
+
+    clock = joined(store, mailer, ["a@x.org"])
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        first = send_due_steps(mailer, store, clock, [FEET], render)
+        asked_first = len(asked)
+        clock.now += timedelta(minutes=5)
+        again = send_due_steps(mailer, store, clock, [FEET], render)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert first.queued == {"feet step 1": 1} and asked_first == 1, "asked, once, to queue"
+    assert again.queued == {} and len(asked) == 1, "nobody due: not asked again"
 
 
 def test_restart_starts_over_and_rejoining_carries_on(store: SqlStore, mailer: Settings) -> None:

@@ -8,6 +8,7 @@ joins, by the same schedule the run follows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -123,9 +124,9 @@ def send_due_steps(
     day = programme_day(now, newsletter.send_on, newsletter.timezone)
     if day is not None:
         report.day = day.isoformat()
-        sent = store.digests_sent_since(day_start(day, newsletter.timezone))
+        today = _today(store, day, newsletter.timezone)
         for programme in programmes:
-            _queue(store, programme, (day, sent), now, render, report, newsletter.send_on)
+            _queue(store, programme, today, now, render, report, newsletter.send_on)
     since = joining_day(now, newsletter.timezone) - timedelta(days=RETRY_DAYS)
     for mailing in store.mailings_to_send(since.isoformat()):
         report.add(send_mailing(settings, store, clock, mailing, variants=_as_chosen))
@@ -140,22 +141,51 @@ def _as_chosen(mailing: MailingToSend, variant: str) -> Rendering:
     return Rendering(mailing.subject, html, mailing.text, 0)
 
 
+@dataclass(frozen=True)
+class _Today:
+    """The site's date, and the digests sent on it: ``none`` (no digest), the question
+    the store is asked first, and ``sent``, asked once some step has readers due."""
+
+    day: date
+    none: SentToday
+    sent: Callable[[], SentToday]
+
+    def due(self, store: SqlStore, programme: str, number: int, now: datetime) -> SentToday | None:
+        """What the step is queued with (the digests sent today), or None when no reader
+        is due it."""
+        day = self.day.isoformat()
+        if not store.readers_due(programme, number, day, now, self.none):
+            return None
+        sent = self.sent()
+        if sent.digest_ids and not store.readers_due(programme, number, day, now, sent):
+            return None  # those due were all reached by today's digest
+        return sent
+
+
+def _today(store: SqlStore, day: date, timezone: str) -> _Today:
+    began = day_start(day, timezone)
+    # Which digests went today is asked once some step has readers due: most of a day's
+    # runs find none (their readers were queued at an earlier run).
+    sent = functools.cache(functools.partial(store.digests_sent_since, began))
+    return _Today(day, SentToday(began), sent)
+
+
 def _queue(
     store: SqlStore,
     programme: Programme,
-    today: tuple[date, SentToday],
+    today: _Today,
     now: datetime,
     render: Render,
     report: ProgrammeReport,
     send_on: SendOn,
 ) -> None:
     """Each step in order: a reader queued one step today is past the others' checks
-    (``today``: the site's date and the digests sent on it; ``send_on``: the digest's day
-    and hour, which the next step's day moves off)."""
-    day, sent = today
+    (``send_on``: the digest's day and hour, which the next step's day moves off)."""
+    day = today.day
     store.finish_past_the_end(programme.key, programme.length, now)
     for number in range(1, programme.length + 1):
-        if not store.readers_due(programme.key, number, day.isoformat(), now, sent):
+        sent = today.due(store, programme.key, number, now)
+        if sent is None:
             continue
         following = number + 1
         next_due = (
