@@ -7,7 +7,7 @@ confirmation email, at most one per address per :data:`CONFIRM_INTERVAL`, so the
 cannot be used to flood someone's inbox.
 
 Deciding that an email is due and recording that it went are one compare-and-set in the
-store (:meth:`~newsletter.subscribers.store.SqlStore.claim_confirmation`): two sign-ups of one
+store (:meth:`~newsletter.store.SqlStore.claim_confirmation`): two sign-ups of one
 address arriving together send one email. A send that fails gives the claim back.
 """
 
