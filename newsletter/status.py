@@ -70,7 +70,7 @@ RECENT = 20  # followers, replies, servers and failures listed
 
 
 @dataclass(frozen=True)
-class Federation:
+class FederationStatus:
     """What the store says of the fediverse account, for :func:`fediverse_data`."""
 
     backlog: FediBacklog
@@ -80,9 +80,9 @@ class Federation:
     failures: Sequence[Failure]  # the newest given up
 
 
-def federation(store: SqlStore, now: datetime, recent: int = RECENT) -> Federation:
+def federation(store: SqlStore, now: datetime, recent: int = RECENT) -> FederationStatus:
     """What the store says of the fediverse account: ``recent`` of each list."""
-    return Federation(
+    return FederationStatus(
         backlog=store.fedi_backlog(now),
         followers=store.recent_followers(recent),
         replies=store.recent_replies(recent),
@@ -91,7 +91,7 @@ def federation(store: SqlStore, now: datetime, recent: int = RECENT) -> Federati
     )
 
 
-def fediverse_data(found: Federation, now: datetime) -> dict[str, Any]:
+def fediverse_data(found: FederationStatus, now: datetime) -> dict[str, Any]:
     """Followers, recent replies and delivery health, as `status --json` shows them."""
     backlog = found.backlog
     return {

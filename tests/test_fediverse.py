@@ -190,7 +190,7 @@ def test_the_inbox_decides_by_type_and_only_for_its_signer() -> None:
         "content": "<p><span>@news</span> How far should I run on a rest day?</p>",
     }
     reply = inbox.decide({"type": "Create", "actor": REMOTE, "object": note}, REMOTE, US)
-    assert isinstance(reply, inbox.Reply)
+    assert isinstance(reply, inbox.IncomingReply)
     assert reply.text.startswith("How far")
     elsewhere = {**note, "inReplyTo": "https://elsewhere.example/notes/1"}
     create = {"type": "Create", "actor": REMOTE, "object": elsewhere}

@@ -33,7 +33,7 @@ class Unfollow:
 
 
 @dataclass(frozen=True)
-class Reply:
+class IncomingReply:
     actor: str
     note_id: str
     in_reply_to: str
@@ -51,7 +51,7 @@ class Refuse:
     reason: str  # answered 401: the activity speaks for someone who did not sign it
 
 
-Decision = AcceptFollow | Unfollow | Reply | Ignore | Refuse
+Decision = AcceptFollow | Unfollow | IncomingReply | Ignore | Refuse
 
 
 def ident(value: Any) -> str | None:
@@ -93,7 +93,7 @@ def _reply(actor: str, note: dict[str, Any], identity: Identity) -> Decision:
     text = _without_mentions(text, identity)
     if not text.strip():
         return Ignore("an empty reply")
-    return Reply(actor, note_id, parent, text, _author(actor, note))
+    return IncomingReply(actor, note_id, parent, text, _author(actor, note))
 
 
 def _without_mentions(text: str, identity: Identity) -> str:

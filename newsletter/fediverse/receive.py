@@ -37,7 +37,7 @@ MAX_KEYS = 2000
 
 
 @dataclass(frozen=True)
-class Answer:
+class InboxAnswer:
     status: int
     text: str
     follower: str | None = None  # a new follower, whose Accept is waiting to be sent
@@ -118,55 +118,57 @@ def key_of(document: dict[str, Any], key_id: str) -> RemoteKey:
 
 def receive(
     incoming: Incoming, now: datetime, account: Account, store: SqlStore, keys: KeyCache
-) -> Answer:
+) -> InboxAnswer:
     try:
         key = verify_request(incoming, now, keys)
     except SignatureRefused as refused:
-        return Answer(401, f"signature refused: {refused}")
+        return InboxAnswer(401, f"signature refused: {refused}")
     try:
         activity = json.loads(incoming.body)
     except (ValueError, UnicodeDecodeError):
-        return Answer(400, "the body is not JSON")
+        return InboxAnswer(400, "the body is not JSON")
     decision = inbox.decide(activity, key.owner, account.identity)
     return _act(decision, key, now, account, store)
 
 
 def _act(
     decision: inbox.Decision, key: RemoteKey, now: datetime, account: Account, store: SqlStore
-) -> Answer:
+) -> InboxAnswer:
     match decision:
         case inbox.Refuse(reason):
-            return Answer(401, reason)
+            return InboxAnswer(401, reason)
         case inbox.Ignore(reason):
-            return Answer(202, f"ignored: {reason}")
+            return InboxAnswer(202, f"ignored: {reason}")
         case inbox.Unfollow(actor):
             gone = store.remove_follower(actor)
-            return Answer(202, "unfollowed" if gone else "was not following")
+            return InboxAnswer(202, "unfollowed" if gone else "was not following")
         case inbox.AcceptFollow(actor, follow):
             if key.inbox is None:
-                return Answer(400, "the follower's actor names no inbox")
+                return InboxAnswer(400, "the follower's actor names no inbox")
             accept = activities.accept(account.identity, follow)
             follower = Follower(actor, key.inbox, key.shared_inbox, inbox.ident(follow))
             row = NewActivity(f"accept:{accept['id']}", "Accept", json.dumps(accept), public=False)
             store.add_follower(follower, row, now)
-            return Answer(202, "following", follower=row.key)
-        case inbox.Reply():
+            return InboxAnswer(202, "following", follower=row.key)
+        case inbox.IncomingReply():
             return _question(decision, key, now, store)
-    return Answer(202, "ignored")
+    return InboxAnswer(202, "ignored")
 
 
-def _question(reply: inbox.Reply, key: RemoteKey, now: datetime, store: SqlStore) -> Answer:
+def _question(
+    reply: inbox.IncomingReply, key: RemoteKey, now: datetime, store: SqlStore
+) -> InboxAnswer:
     """A reply to one of our posts: a pending question in the moderation queue, its key
     from the Note's id (the same reply delivered twice is one question), kept with whom
     its answer goes back to."""
     entry_key = "fediverse:" + hashlib.sha256(reply.note_id.encode("utf-8")).hexdigest()
     if store.has_entry_key(entry_key):
-        return Answer(202, "already received")
+        return InboxAnswer(202, "already received")
     given = QuestionInput(title=inbox.title_of(reply.text), body=reply.text, name=reply.author)
     try:
         checked = check_question(given)
     except InvalidQuestion as exc:
-        return Answer(202, f"ignored: {exc}")
+        return InboxAnswer(202, f"ignored: {exc}")
     host = urlsplit(reply.actor).netloc
     back = RemoteReply(
         note_id=reply.note_id,
@@ -176,4 +178,4 @@ def _question(reply: inbox.Reply, key: RemoteKey, now: datetime, store: SqlStore
         inbox=key.shared_inbox or key.inbox,
     )
     added = store.add_reply_question(replace(checked, key=entry_key), back, now)
-    return Answer(202, "kept for moderation" if added is not None else "already received")
+    return InboxAnswer(202, "kept for moderation" if added is not None else "already received")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Answer:
+class HttpAnswer:
     status: int
     reason: str
     body: bytes
@@ -43,7 +43,7 @@ def request_once(
     connect_timeout: float,
     max_bytes: int,
     data: Mapping[str, str] | None = None,
-) -> Answer:
+) -> HttpAnswer:
     """The answer to one request, its body cut at ``max_bytes`` + 1 (so a caller sees that
     it was too long); RequestFailed when there is none."""
     # Imported here: publish (WebSub) and the SNS hook import this module, and a cron run
@@ -68,7 +68,7 @@ async def _request(
     limits: aiohttp.ClientTimeout,
     max_bytes: int,
     data: Mapping[str, str] | None,
-) -> Answer:
+) -> HttpAnswer:
     import aiohttp
 
     async with (
@@ -80,4 +80,4 @@ async def _request(
             body += chunk
             if len(body) > max_bytes:
                 break
-        return Answer(response.status, response.reason or "", bytes(body[: max_bytes + 1]))
+        return HttpAnswer(response.status, response.reason or "", bytes(body[: max_bytes + 1]))
