@@ -143,8 +143,9 @@ def _as_chosen(mailing: MailingToSend, variant: str) -> Rendering:
 
 @dataclass(frozen=True)
 class _Today:
-    """The site's date, and the digests sent on it: ``none`` (no digest), the question
-    the store is asked first, and ``sent``, asked once some step has readers due."""
+    """The site's date and the digests sent on it. A step's readers are first counted
+    with ``none`` held back (is anyone due at all?); ``sent``, the digests that did go
+    today, is asked of the store only then, once a run."""
 
     day: date
     none: SentToday

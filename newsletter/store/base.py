@@ -1,6 +1,6 @@
-"""The shared base of the SQL store: an engine, one transaction per call, and the two
-things every table family needs alike: database errors as one sentence, and the
-dialect's own INSERT … ON CONFLICT."""
+"""The shared base of the SQL store: an engine, one transaction per call, and what every
+table family needs alike: database errors as one sentence, the dialect's own INSERT … ON
+CONFLICT, and rows made plain values (``record``, ``SqlBase._rows``)."""
 
 from __future__ import annotations
 
