@@ -115,8 +115,7 @@ class FeedsSql(SqlBase):
             return [row.name for row in rows]
 
     def feed_states(self) -> list[FeedState]:
-        with self._session() as session:
-            return [_feed_state(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
+        return self._rows(select(Feed).order_by(Feed.id), _feed_state)
 
     def save_feed_state(
         self, state: FeedState, round_id: int | None = None, lease: HeldLease | None = None
