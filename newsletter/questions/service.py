@@ -39,6 +39,17 @@ _TARGET: dict[Action, EntryStatus] = {
 }
 
 
+@dataclass(frozen=True)
+class QuestionInput:
+    """What a reader typed, as typed."""
+
+    title: str
+    body: str
+    name: str = ""
+    email: str = ""
+    notify: bool = False  # "email me once when it is answered" (needs the email)
+
+
 class InvalidQuestion(BadInput):
     """A question that cannot be kept as typed; ``problems`` says why, per field."""
 
@@ -49,17 +60,6 @@ class InvalidQuestion(BadInput):
 
 class NoSuchQuestion(BadInput):
     """No question has that id."""
-
-
-@dataclass(frozen=True)
-class QuestionInput:
-    """What a reader typed, as typed."""
-
-    title: str
-    body: str
-    name: str = ""
-    email: str = ""
-    notify: bool = False  # "email me once when it is answered" (needs the email)
 
 
 # What a moderation decision means for readers, said after it.

@@ -48,9 +48,16 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Post:
+    """One signed POST to make: ``body`` to the inbox at ``url``; ``id`` is its job's."""
+
     id: int
     url: str
     body: bytes
+
+    @property
+    def host(self) -> str:
+        """The server it goes to: one turn per server, and what is marked down."""
+        return urlsplit(self.url).netloc.lower()
 
 
 @dataclass(frozen=True)
@@ -257,7 +264,7 @@ async def _post_stream(
 
 
 async def _turn(session: aiohttp.ClientSession, post: Post, sign: Sign, turns: _Turns) -> Posted:
-    host = urlsplit(post.url).netloc.lower()
+    host = post.host
     try:
         check_url(post.url, turns.bounds.allow_private)
     except FetchError as exc:

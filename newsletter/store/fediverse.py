@@ -91,6 +91,8 @@ class NewActivity:
 
 @dataclass(frozen=True)
 class PostState:
+    """What the followers were last sent of one post: its content's hash, or its Delete."""
+
     key: str
     content_hash: str
     deleted: bool

@@ -10,7 +10,12 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from newsletter.html_text import controls_to_spaces
-from newsletter.store.subscribers import SubscriberRecord, SubscriberState
+from newsletter.store.subscribers import (
+    NewSubscriber,
+    SubscriberRecord,
+    SubscriberSource,
+    SubscriberState,
+)
 from newsletter.subscribers.address import Address, InvalidAddress, normalize_address
 from newsletter.subscribers.preferences import FREQUENCIES, BadVariant, Frequency, Variant
 from newsletter.subscribers.states import STATES
@@ -41,6 +46,19 @@ class ImportRow:
     choice: str = ""  # sections and format, as the preferences page saves them
     frequency: Frequency = "weekly"
     paused_until: datetime | None = None
+
+    def subscriber(self, state: SubscriberState) -> NewSubscriber:
+        """The row as the import adds it: a new subscriber in the state decided for it."""
+        return NewSubscriber(
+            email=self.address.email,
+            email_key=self.address.key,
+            name=self.name,
+            state=state,
+            source=SubscriberSource.IMPORT,
+            choice=self.choice,
+            frequency=self.frequency,
+            paused_until=self.paused_until,
+        )
 
 
 @dataclass(frozen=True)

@@ -166,18 +166,7 @@ def _import_chunk(
         found = existing.get(row.address.key)
         state, outcome = decide_import(found[1] if found else None, row.state)
         if state is not None and found is None:
-            address = row.address
-            subscriber = NewSubscriber(
-                address.email,
-                address.key,
-                row.name,
-                state,
-                SubscriberSource.IMPORT,
-                row.choice,
-                row.frequency,
-                row.paused_until,
-            )
-            new[address.key] = (subscriber, outcome)
+            new[row.address.key] = (row.subscriber(state), outcome)
         elif state is not None and found is not None:
             changes[found[0]] = (StateChange(found[0], found[1], state), outcome)
         else:
